@@ -1,0 +1,219 @@
+"""The ``pingyi`` command (SPEC §6): argument parsing and printing only.
+
+Exit codes: 0 success, 1 data problems found, 2 usage error. A user's mistake
+(a missing table, a bad ruleset) prints one plain line on stderr; ``--debug`` shows
+the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+
+from .errors import PingyiError
+
+SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
+                 "bonus_points", "composite", "rank", "group_mean", "satisfaction", "satisfied_share",
+                 "in_bottom", "no_excellence", "talk", "worst", "panel_noncompliant", "low_sample"]
+
+
+def _json_value(v):
+    if v is None:
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(v, "item"):  # numpy scalars
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def _csv_value(v) -> str:
+    v = _json_value(v)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return f"{v:.2f}"
+    return str(v)
+
+
+def _console(stream=None):
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    return Console(file=stream, width=None if stream.isatty() else 160, highlight=False,
+                   soft_wrap=False, emoji=False, markup=False)
+
+
+def _print_rows(rows: list[dict], columns: list[str], fmt: str, key: str = "units") -> None:
+    if fmt == "json":
+        json.dump({key: [{c: _json_value(r[c]) for c in columns} for r in rows]}, sys.stdout,
+                  ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        import csv
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([_csv_value(r[c]) for c in columns])
+
+
+def _num(v) -> str:
+    v = _json_value(v)
+    return "" if v is None else f"{v:.2f}"
+
+
+def _score_tables(res) -> None:
+    from rich.table import Table
+
+    con = _console()
+    rs = res.ruleset
+    u = res.units
+    groups = [g for g in rs.rank_group_labels if (u["rank_group"] == g).any()]
+    headers = ["排名", "单位编码", "单位名称", "现场评议", "问卷调查", "实例调查", "加分", "综合得分",
+               "满意度%", "标记"]
+    for g in groups:
+        league = res.league(g)
+        mean = league["group_mean"].dropna()
+        t = Table(title=f"{rs.rank_group_labels[g]}（{int(league['group_n'].max())} 个单位参加排名，"
+                        f"平均分 {_num(mean.iloc[0]) if len(mean) else '—'}）", title_justify="left")
+        for h in headers:
+            t.add_column(h, justify="right" if h not in ("单位编码", "单位名称", "标记") else "left")
+        for r in league.itertuples(index=False):
+            rank = "" if r.rank is None or str(r.rank) == "<NA>" else str(r.rank)
+            t.add_row(rank, r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index), _num(r.case_points),
+                      _num(r.bonus_points), _num(r.composite), _num(r.satisfaction),
+                      r.flags + ("（排名靠后）" if r.in_bottom and not r.flags else ""))
+        con.print(t)
+        con.print()
+    others = u[u["rank_group"].isna()]
+    if len(others):
+        t = Table(title="不参加排名的单位", title_justify="left")
+        for h in headers[1:]:
+            t.add_column(h, justify="right" if h not in ("单位编码", "单位名称", "标记") else "left")
+        for r in others.itertuples(index=False):
+            t.add_row(r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index), _num(r.case_points),
+                      _num(r.bonus_points), _num(r.composite), _num(r.satisfaction), r.flags)
+        con.print(t)
+    if len(res.consequences):
+        con.print()
+        con.print("评议结果运用：")
+        for c in res.consequences.itertuples(index=False):
+            con.print(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。", soft_wrap=True)
+
+
+def cmd_score(args) -> int:
+    from . import load_dataset, score
+
+    ds = load_dataset(args.dataset, ruleset=args.ruleset)
+    res = score(ds)
+    if args.format == "table":
+        _score_tables(res)
+    else:
+        _print_rows(res.units.to_dict("records"), SCORE_COLUMNS, args.format)
+    if ds.rejected:
+        print(f"note: {ds.rejected} rows were rejected and left out; "
+              f"`pingyi validate {args.dataset}` lists them", file=sys.stderr)
+    for m in res.warnings["message"]:
+        print(f"warning: {m}", file=sys.stderr)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from . import load_dataset
+
+    ds = load_dataset(args.dataset, ruleset=args.ruleset)
+    q = ds.quarantine
+    if args.format == "json":
+        out = {"tables": {r.table: {"accepted": int(r.accepted), "rejected": int(r.rejected)}
+                          for r in ds.table_counts.itertuples(index=False)},
+               "rejected": [{"table": r.table, "file": r.file, "row": int(r.row), "column": r.column,
+                             "value": r.value, "reason_code": r.reason_code, "reason": r.reason}
+                            for r in q.itertuples(index=False)]}
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        from rich.table import Table
+
+        con = _console()
+        t = Table(title=f"{ds.path}", title_justify="left")
+        for h in ("table", "file", "accepted", "rejected"):
+            t.add_column(h, justify="right" if h in ("accepted", "rejected") else "left")
+        for r in ds.table_counts.itertuples(index=False):
+            t.add_row(r.table, r.file, str(r.accepted), str(r.rejected))
+        con.print(t)
+        if len(q):
+            t = Table(title=f"{len(q)} rejected rows", title_justify="left")
+            for h in ("table", "row", "column", "value", "reason"):
+                t.add_column(h, overflow="fold")
+            for r in q.itertuples(index=False):
+                t.add_row(r.table, str(r.row), r.column, str(r.value)[:40], r.reason)
+            con.print(t)
+        else:
+            con.print("no rejected rows")
+        for n in ds.notes:
+            con.print(f"note: {n}")
+    return 1 if len(q) else 0
+
+
+def cmd_sample(args) -> int:
+    from .sample import write_sample
+
+    paths = write_sample(args.year, args.out)
+    print(f"wrote {len(paths)} tables of the {args.year} sample round to {args.out}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pingyi",
+                                description="民主评议政风行风: score, validate and report an evaluation round.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def dataset_cmd(name: str, help: str, formats: Sequence[str]) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.add_argument("dataset", metavar="DATASET", help="a dataset folder (one CSV per table, or one .xlsx)")
+        sp.add_argument("--ruleset", metavar="FILE", default=None,
+                        help="ruleset TOML (default: DATASET/ruleset.toml if present, else changzhou-2011)")
+        sp.add_argument("--format", choices=formats, default="table")
+        return sp
+
+    dataset_cmd("score", "score every unit and print the league tables", ("table", "csv", "json")) \
+        .set_defaults(func=cmd_score)
+    dataset_cmd("validate", "check a dataset and list every rejected row (exit 1 if any)", ("table", "json")) \
+        .set_defaults(func=cmd_validate)
+    sp = sub.add_parser("sample", help="write a synthetic sample round (seeded: same bytes every run)")
+    sp.add_argument("--year", type=int, required=True, choices=(2011, 2012))
+    sp.add_argument("--out", required=True, metavar="DIR")
+    sp.set_defaults(func=cmd_sample)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PingyiError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def entry() -> None:  # console script
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Scores → the consequences of seed §六 as flags, with reasons in words (SPEC §5).
+
+All comparisons use the published (rounded) values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .ruleset import Ruleset
+
+FLAGS = ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample")
+
+
+def flags(units: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
+    """One boolean column per flag, indexed like ``units``.
+
+    ``units`` needs: composite, group_mean, in_bottom, satisfaction, violation,
+    panel_share, survey_valid, onsite_valid.
+    """
+    bottom = units["in_bottom"].astype(bool)
+    comp, mean = units["composite"], units["group_mean"]
+    sat = units["satisfaction"]
+    share = units["panel_share"]
+    low = pd.Series(False, index=units.index)
+    for comp_name, minimum in ruleset.minimum.items():
+        v = units[f"{comp_name}_valid"]
+        low |= (v > 0) & (v < minimum)
+    return pd.DataFrame({
+        "no_excellence": bottom & (comp < mean).fillna(False),
+        "talk": bottom & (sat < ruleset.talk_threshold).fillna(False),
+        "worst": units["violation"].astype(bool),
+        "panel_noncompliant": (share < ruleset.panel_min_share).fillna(False),
+        "low_sample": low,
+    }, index=units.index).astype(bool)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def consequences(units: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
+    """Long table of the flags that fire: unit_id, name, flag, label, reason, consequence.
+
+    ``reason`` says in Chinese why the flag fired, with the numbers that made it fire.
+    """
+    rows = []
+    for u in units.itertuples(index=False):  # a few dozen units: per-row text is fine
+        where = f"第{u.rank}名/共{u.group_n}名" if pd.notna(u.rank) else ""
+        reasons = {
+            "no_excellence": f"排名靠后（{where}），综合得分{_fmt(u.composite)}低于平均分{_fmt(u.group_mean)}"
+            if u.no_excellence else None,
+            "talk": f"排名靠后（{where}），群众满意度{_fmt(u.satisfaction)}%低于{ruleset.talk_threshold:g}%"
+            if u.talk else None,
+            "worst": f"确认违反评议纪律：{u.violation_kinds}" if u.worst else None,
+            "panel_noncompliant": f"现场评议{u.panel_ballots}票中群众代表和企业代表{u.panel_public}票，"
+                                  f"占{u.panel_share:.1%}，低于{ruleset.panel_min_share:.0%}"
+            if u.panel_noncompliant else None,
+            "low_sample": "；".join(
+                f"{label}有效答卷{int(v)}份，少于{ruleset.minimum[c]}份"
+                for c, label, v in (("survey", "问卷调查", u.survey_valid), ("onsite", "现场评议", u.onsite_valid))
+                if 0 < v < ruleset.minimum[c]) if u.low_sample else None,
+        }
+        for flag in FLAGS:
+            if reasons[flag]:
+                f = ruleset.flags[flag]
+                rows.append({"unit_id": u.unit_id, "name": u.name, "flag": flag, "label": f.label,
+                             "reason": reasons[flag], "consequence": f.consequence})
+    return pd.DataFrame(rows, columns=["unit_id", "name", "flag", "label", "reason", "consequence"])
+
+
+def flag_words(units: pd.DataFrame, ruleset: Ruleset) -> pd.Series:
+    """The flags of each unit as Chinese labels joined by 、 ('' when none fire)."""
+    labels = np.array([ruleset.flags[f].label for f in FLAGS], dtype=object)
+    m = units[list(FLAGS)].to_numpy(dtype=bool)
+    return pd.Series(["、".join(labels[row]) for row in m], index=units.index, name="flags")

@@ -1,0 +1,290 @@
+"""Load and validate a ruleset TOML into a frozen, printable value.
+
+    >>> rs = load_ruleset()            # the default, changzhou-2011
+    >>> rs.weights.survey
+    0.5
+    >>> rs.level_score[3]              # 基本满意
+    0.6
+
+A bad file raises :class:`RulesetError` naming the key and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import RulesetError
+
+DEFAULT_RULESET = "changzhou-2011"
+UNIT_LEVELS = ("city", "district", "window", "station")
+INDEX_COMPONENTS = ("onsite", "survey")
+
+
+@dataclass(frozen=True)
+class Level:
+    code: int
+    label: str
+    score: float | None  # None: abstain (不了解)
+    satisfied: bool
+
+
+@dataclass(frozen=True)
+class Weights:
+    onsite: float
+    survey: float
+    cases: float
+
+
+@dataclass(frozen=True)
+class Flag:
+    label: str
+    consequence: str
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    name: str
+    title: str
+    year: int
+    decimals: int
+    levels: tuple[Level, ...]
+    items: tuple[str, ...]  # every item asked, in order
+    scored_items: tuple[str, ...]
+    item_weights: dict[str, float]
+    item_labels: dict[str, str]
+    weights: Weights
+    case_cap: float
+    substantiated_only: bool
+    bonus_cap: float
+    talk_threshold: float
+    bottom_max: int
+    bottom_max_share: float
+    violation_kinds: tuple[str, ...]
+    public_categories: tuple[str, ...]
+    panel_min_share: float
+    panel_categories: tuple[str, ...]
+    min_survey: int
+    min_onsite: int
+    unit_level_labels: dict[str, str]
+    rank_groups: dict[str, str]
+    rank_group_labels: dict[str, str]
+    channels: dict[str, str]
+    case_sources: tuple[str, ...]
+    rectification_status: tuple[str, ...]
+    milestone_steps: tuple[str, ...]
+    yes: tuple[str, ...]
+    no: tuple[str, ...]
+    flags: dict[str, Flag]
+    timeline: dict[str, str]
+    source: str = field(default="", compare=False)
+
+    # ---- derived lookups -------------------------------------------------------------
+    @property
+    def level_score(self) -> dict[int, float | None]:
+        return {lv.code: lv.score for lv in self.levels}
+
+    @property
+    def level_labels(self) -> dict[int, str]:
+        return {lv.code: lv.label for lv in self.levels}
+
+    @property
+    def minimum(self) -> dict[str, int]:
+        return {"survey": self.min_survey, "onsite": self.min_onsite}
+
+    def describe(self) -> str:
+        """A short human summary, for notebooks and `--debug` output."""
+        lv = "、".join(f"{x.label} {x.score if x.score is not None else '弃权'}" for x in self.levels)
+        w = self.weights
+        return (f"{self.title} ({self.name})\n"
+                f"  等次: {lv}\n"
+                f"  权重: 现场评议 {w.onsite:g} · 问卷调查 {w.survey:g} · 实例调查 {w.cases:g}"
+                f" (扣分上限 {self.case_cap:g}, 加分上限 {self.bonus_cap:g})\n"
+                f"  约谈线 {self.talk_threshold:g}; 排名靠后 = 末 {self.bottom_max} 名 (不超过一半)")
+
+    def __repr__(self) -> str:  # dataclass repr is a wall of text
+        return f"Ruleset({self.name!r}, source={self.source!r})"
+
+
+def default_ruleset_path() -> Path:
+    return Path(str(resources.files("pingyi_lib") / "rulesets" / f"{DEFAULT_RULESET}.toml"))
+
+
+def load_ruleset(path: str | Path | None = None) -> Ruleset:
+    """Read and validate a ruleset; ``None`` gives the bundled default."""
+    p = Path(path) if path is not None else default_ruleset_path()
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RulesetError(f"ruleset file not found: {p}", path=str(p)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesetError(f"ruleset {p} is not valid TOML: {exc}", path=str(p)) from None
+    except UnicodeDecodeError:
+        raise RulesetError(f"ruleset {p} is not UTF-8 text", path=str(p)) from None
+    return parse_ruleset(raw, source=str(p))
+
+
+class _Reader:
+    """Typed access to nested TOML keys with errors that name the dotted key."""
+
+    def __init__(self, raw: dict, source: str):
+        self.raw, self.source = raw, source
+
+    def fail(self, key: str, problem: str):
+        raise RulesetError(f"ruleset {self.source}: key '{key}' {problem}", path=self.source, key=key)
+
+    def get(self, key: str, default: Any = ...) -> Any:
+        node: Any = self.raw
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                if default is not ...:
+                    return default
+                self.fail(key, "is missing")
+            node = node[part]
+        return node
+
+    def number(self, key: str, *, lo: float | None = None, hi: float | None = None,
+               default: Any = ...) -> float:
+        v = self.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
+            self.fail(key, f"must be a number, not {v!r}")
+        if lo is not None and v < lo:
+            self.fail(key, f"must be at least {lo:g}, not {v!r}")
+        if hi is not None and v > hi:
+            self.fail(key, f"must be at most {hi:g}, not {v!r}")
+        return float(v)
+
+    def integer(self, key: str, *, lo: int = 0, default: Any = ...) -> int:
+        v = self.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, int):
+            self.fail(key, f"must be a whole number, not {v!r}")
+        if v < lo:
+            self.fail(key, f"must be at least {lo}, not {v!r}")
+        return v
+
+    def text(self, key: str, default: Any = ...) -> str:
+        v = self.get(key, default)
+        if not isinstance(v, str) or not v.strip():
+            self.fail(key, f"must be a non-empty string, not {v!r}")
+        return v
+
+    def texts(self, key: str, default: Any = ...) -> tuple[str, ...]:
+        v = self.get(key, default)
+        if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+            self.fail(key, f"must be a list of non-empty strings, not {v!r}")
+        if len(set(v)) != len(v):
+            self.fail(key, "has repeated entries")
+        return tuple(v)
+
+    def table(self, key: str, default: Any = ...) -> dict:
+        v = self.get(key, default)
+        if not isinstance(v, dict):
+            self.fail(key, f"must be a table, not {v!r}")
+        return v
+
+
+def _levels(r: _Reader) -> tuple[Level, ...]:
+    raw = r.get("levels")
+    if not isinstance(raw, list) or len(raw) < 2:
+        r.fail("levels", "must be an array of at least two [[levels]] tables")
+    out = []
+    for i, entry in enumerate(raw):
+        key = f"levels[{i}]"
+        if not isinstance(entry, dict):
+            r.fail(key, "must be a table")
+        sub = _Reader(entry, r.source)
+        sub.fail = lambda k, p, key=key: r.fail(f"{key}.{k}", p)  # type: ignore[method-assign]
+        code = sub.integer("code", lo=1)
+        if code != i + 1:
+            r.fail(f"{key}.code", f"must be {i + 1} (codes follow the order of the levels), not {code}")
+        score = sub.number("score", lo=0, hi=1) if "score" in entry else None
+        out.append(Level(code, sub.text("label"), score, bool(entry.get("satisfied", False))))
+    if all(lv.score is None for lv in out):
+        r.fail("levels", "must give at least one level a score")
+    if len({lv.label for lv in out}) != len(out):
+        r.fail("levels", "has two levels with the same label")
+    return tuple(out)
+
+
+def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
+    """Validate a ruleset already parsed from TOML (see :func:`load_ruleset`)."""
+    r = _Reader(raw, source)
+    levels = _levels(r)
+    items = r.texts("items.all")
+    scored = r.texts("items.scored")
+    for it in scored:
+        if it not in items:
+            r.fail("items.scored", f"names '{it}', which is not in items.all")
+    if not scored:
+        r.fail("items.scored", "must name at least one item")
+    weights_tbl = r.table("items.weights")
+    item_weights = {it: r.number(f"items.weights.{it}", lo=0) for it in scored}
+    if sum(item_weights.values()) <= 0:
+        r.fail("items.weights", "must give the scored items a positive total weight")
+    extra = set(weights_tbl) - set(items)
+    if extra:
+        r.fail("items.weights", f"names unknown items: {', '.join(sorted(extra))}")
+    item_labels = {it: r.text(f"items.labels.{it}") for it in items}
+
+    w = Weights(*(r.number(f"weights.{k}", lo=0, hi=1) for k in ("onsite", "survey", "cases")))
+    if abs(w.onsite + w.survey + w.cases - 1) > 1e-9:
+        r.fail("weights", f"must add up to 1, not {w.onsite + w.survey + w.cases:g}")
+    if w.onsite + w.survey <= 0:
+        r.fail("weights", "must give the on-site and questionnaire components a positive weight")
+    case_cap = r.number("cases.cap", lo=0)
+    if abs(case_cap - 100 * w.cases) > 1e-9:
+        r.fail("cases.cap", f"must equal 100 x weights.cases = {100 * w.cases:g}, not {case_cap:g}")
+
+    rank_groups = {k: r.text(f"rank_groups.{k}") for k in r.table("rank_groups") if k != "labels"}
+    for lvl in rank_groups:
+        if lvl not in UNIT_LEVELS:
+            r.fail(f"rank_groups.{lvl}", f"is not a unit level (one of {', '.join(UNIT_LEVELS)})")
+    rank_group_labels = {g: r.text(f"rank_groups.labels.{g}") for g in sorted(set(rank_groups.values()))}
+    unit_level_labels = {lvl: r.text(f"levels_of_units.{lvl}") for lvl in UNIT_LEVELS}
+    channels = {k: r.text(f"vocab.channel.{k}") for k in r.table("vocab.channel")}
+
+    flags = {}
+    for name in ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample"):
+        flags[name] = Flag(r.text(f"flags.{name}.label"), r.text(f"flags.{name}.consequence"))
+    timeline = {str(k): str(v) for k, v in r.table("timeline", {}).items()}
+
+    return Ruleset(
+        name=r.text("name"),
+        title=r.text("title"),
+        year=r.integer("year", lo=1900),
+        decimals=r.integer("decimals", lo=0, default=2),
+        levels=levels,
+        items=items,
+        scored_items=scored,
+        item_weights=item_weights,
+        item_labels=item_labels,
+        weights=w,
+        case_cap=case_cap,
+        substantiated_only=bool(r.get("cases.substantiated_only", True)),
+        bonus_cap=r.number("bonus.cap", lo=0),
+        talk_threshold=r.number("rules.talk_threshold", lo=0, hi=100),
+        bottom_max=r.integer("rules.bottom_max", lo=0),
+        bottom_max_share=r.number("rules.bottom_max_share", lo=0, hi=1),
+        violation_kinds=r.texts("rules.violation_kinds"),
+        public_categories=r.texts("panel.public_categories"),
+        panel_min_share=r.number("panel.min_share", lo=0, hi=1),
+        panel_categories=r.texts("panel.categories"),
+        min_survey=r.integer("minimum.survey"),
+        min_onsite=r.integer("minimum.onsite"),
+        unit_level_labels=unit_level_labels,
+        rank_groups=rank_groups,
+        rank_group_labels=rank_group_labels,
+        channels=channels,
+        case_sources=r.texts("vocab.case_sources"),
+        rectification_status=r.texts("vocab.rectification_status"),
+        milestone_steps=r.texts("vocab.milestone_steps"),
+        yes=tuple(s.lower() for s in r.texts("vocab.yes")),
+        no=tuple(s.lower() for s in r.texts("vocab.no")),
+        flags=flags,
+        timeline=timeline,
+        source=source,
+    )

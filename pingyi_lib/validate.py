@@ -1,0 +1,227 @@
+"""Raw text tables → clean typed tables + a quarantine of every rejected row.
+
+Rules (SPEC §2): a row with any invalid value is rejected whole; a row whose id repeats
+an earlier row's id is rejected and the earlier row kept; a rejected row is never
+dropped silently: it lands in the quarantine with its file, spreadsheet row number and
+a reason in plain words. All checks are vectorised per column; Python only formats the
+reasons of the rows that fail.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .io import ROW, RawTable
+from .ruleset import Ruleset
+
+QUARANTINE_COLUMNS = ["table", "file", "row", "column", "value", "reason_code", "reason"]
+
+
+def _lookup(ruleset: Ruleset, kind: str) -> dict[str, object]:
+    """text → canonical value for the enumerated kinds."""
+    if kind == S.ANSWER:
+        m: dict[str, object] = {lv.label: lv.code for lv in ruleset.levels}
+        for lv in ruleset.levels:
+            m[str(lv.code)] = lv.code
+            m[f"{lv.code}.0"] = lv.code
+        return m
+    if kind == S.UNIT_LEVEL:
+        return {**{k: k for k in ruleset.unit_level_labels},
+                **{v: k for k, v in ruleset.unit_level_labels.items()}}
+    if kind == S.CHANNEL:
+        return {**{k: k for k in ruleset.channels}, **{v: k for k, v in ruleset.channels.items()}}
+    if kind == S.BOOL:
+        return {**{y: True for y in ruleset.yes}, **{n: False for n in ruleset.no}}
+    vocab = {S.PANEL_CATEGORY: ruleset.panel_categories, S.CASE_SOURCE: ruleset.case_sources,
+             S.VIOLATION_KIND: ruleset.violation_kinds, S.STATUS: ruleset.rectification_status,
+             S.STEP: ruleset.milestone_steps}[kind]
+    return {v: v for v in vocab}
+
+
+_WHAT = {S.ANSWER: "answer", S.UNIT_LEVEL: "unit level", S.CHANNEL: "channel", S.BOOL: "yes/no value",
+         S.PANEL_CATEGORY: "panel member category", S.CASE_SOURCE: "case source",
+         S.VIOLATION_KIND: "violation kind", S.STATUS: "status", S.STEP: "step"}
+
+def _allowed(ruleset: Ruleset, kind: str) -> list[str]:
+    """The values a person should be told are allowed (English id = Chinese label)."""
+    if kind == S.UNIT_LEVEL:
+        return [f"{k} {v}" for k, v in ruleset.unit_level_labels.items()]
+    if kind == S.CHANNEL:
+        return [f"{k} {v}" for k, v in ruleset.channels.items()]
+    if kind == S.BOOL:
+        return ["/".join(ruleset.yes[:1] + ruleset.no[:1])]
+    return [str(v) for v in _lookup(ruleset, kind)]
+
+
+_CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
+
+
+def parse_datetimes(s: pd.Series) -> pd.Series:
+    """Text → datetime64; accepts ISO, 2011/8/3 and 2011年8月3日. Unparseable → NaT."""
+    out = pd.to_datetime(s, errors="coerce", format="ISO8601")
+    rest = out.isna() & (s != "")
+    if rest.any():
+        t = s[rest].str.replace(_CN_DATE, r"\1-\2-\3", regex=True).str.replace("/", "-", regex=False)
+        out.loc[rest] = pd.to_datetime(t, errors="coerce", format="mixed")
+    return out
+
+
+class _Problems:
+    """Collects (row position, column, value, code, reason) for failing cells."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, mask: pd.Series, column: str, code: str, reason) -> None:
+        """`reason` is a string or a function value -> string, called on failing cells only."""
+        if not mask.any():
+            return
+        vals = self.frame.loc[mask, column] if column in self.frame else pd.Series("", index=mask[mask].index)
+        reasons = [reason(v) if callable(reason) else reason for v in vals]
+        self.parts.append(pd.DataFrame({"pos": np.flatnonzero(mask.to_numpy()), "column": column,
+                                        "value": vals.to_numpy(), "reason_code": code, "reason": reasons}))
+
+    def rejected(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame(columns=["pos", "column", "value", "reason_code", "reason"])
+        p = pd.concat(self.parts, ignore_index=True).sort_values("pos", kind="stable")
+        # one line per rejected row: the first failing column names it, every reason is listed
+        return p.groupby("pos", sort=True).agg(
+            column=("column", "first"), value=("value", "first"),
+            reason_code=("reason_code", "first"), reason=("reason", "; ".join)).reset_index()
+
+
+def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str],
+                 rejected_units: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    df = raw.frame
+    out = pd.DataFrame({ROW: df[ROW].to_numpy()}, index=df.index)
+    pb = _Problems(df)
+    for col in table.columns:
+        s = df[col.id]
+        blank = s == ""
+        label = col.id if col.zh == col.id else f"{col.zh} ({col.id})"
+        k = col.kind
+        if k == S.ID:
+            pb.add(blank, col.id, "missing_id", f"{label} is blank")
+            first = pd.Series(np.arange(len(s)), index=s.index).groupby(s.to_numpy()).transform("min")
+            dup = s.duplicated(keep="first") & ~blank
+            if dup.any():
+                first_row = pd.Series(df[ROW].to_numpy()[first.to_numpy()], index=s.index)
+                rows = first_row[dup]
+                vals = s[dup]
+                pb.parts.append(pd.DataFrame({
+                    "pos": np.flatnonzero(dup.to_numpy()), "column": col.id, "value": vals.to_numpy(),
+                    "reason_code": "duplicate_id",
+                    "reason": [f"duplicate {col.id} '{v}' (first on row {r})" for v, r in zip(vals, rows)]}))
+            out[col.id] = s
+        elif k in (S.UNIT, S.PARENT):
+            unknown = ~s.isin(units) & ~blank
+            pb.add(unknown, col.id, "unknown_unit",
+                   lambda v: f"unit '{v}' was rejected in the units table" if v in rejected_units
+                   else f"unknown unit '{v}' (not in the units table)")
+            if k == S.UNIT:
+                pb.add(blank, col.id, "missing_unit", f"{label} is blank")
+            out[col.id] = s.where(~blank, None) if k == S.PARENT else s
+        elif k in (S.TEXT, S.REQUIRED_TEXT):
+            if k == S.REQUIRED_TEXT:
+                pb.add(blank, col.id, "missing_value", f"{label} is blank")
+            out[col.id] = s
+        elif k in _WHAT:
+            lut = _lookup(ruleset, k)
+            key = s.str.lower() if k == S.BOOL else s
+            v = key.map(lut)
+            bad = v.isna() & ~blank
+            if k == S.ANSWER:
+                pb.add(bad, col.id, "unknown_answer",
+                       lambda x, label=label: f"unknown answer '{x}' in {label}; use "
+                       + "/".join(lv.label for lv in ruleset.levels) + " or codes 1-" + str(len(ruleset.levels)))
+                out[col.id] = v.fillna(0).astype(np.int8)
+            else:
+                allowed = ", ".join(_allowed(ruleset, k))
+                pb.add(bad, col.id, f"unknown_{k}", lambda x, k=k, label=label, allowed=allowed:
+                       f"unknown {_WHAT[k]} '{x}' in {label}; allowed: {allowed}")
+                pb.add(blank, col.id, "missing_value", f"{label} is blank")
+                out[col.id] = v
+        elif k in (S.DATE, S.OPTIONAL_DATE, S.DATETIME):
+            d = parse_datetimes(s)
+            pb.add(d.isna() & ~blank, col.id, "bad_date", lambda x, label=label: f"'{x}' in {label} is not a date")
+            if k == S.DATE:
+                pb.add(blank, col.id, "missing_value", f"{label} is blank")
+            out[col.id] = d if k == S.DATETIME else d.dt.normalize()
+        elif k in (S.AMOUNT, S.REQUIRED_AMOUNT):
+            x = pd.to_numeric(s.where(~blank, None), errors="coerce")
+            pb.add(x.isna() & ~blank, col.id, "not_a_number",
+                   lambda v, label=label: f"{label} '{v}' is not a number")
+            pb.add(x < 0, col.id, "negative", lambda v, label=label: f"{label} '{v}' is negative")
+            if k == S.REQUIRED_AMOUNT:
+                pb.add(blank, col.id, "missing_value", f"{label} is blank")
+            out[col.id] = x.fillna(0.0).astype(float)
+        else:  # pragma: no cover - a schema bug
+            raise AssertionError(f"unknown column kind {k}")
+    rej = pb.rejected()
+    keep = np.ones(len(df), dtype=bool)
+    keep[rej["pos"].to_numpy(dtype=np.int64)] = False
+    clean = out[keep].reset_index(drop=True)
+    rej["row"] = df[ROW].to_numpy()[rej["pos"].to_numpy(dtype=np.int64)]
+    return clean, rej.drop(columns="pos")
+
+
+def empty_table(table: S.Table) -> pd.DataFrame:
+    return pd.DataFrame({ROW: pd.Series(dtype=np.int64), **{c.id: pd.Series(dtype=object) for c in table.columns}})
+
+
+def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
+    """Return (clean tables, quarantine frame, counts frame, notes)."""
+    schema = S.tables(ruleset)
+    clean: dict[str, pd.DataFrame] = {}
+    quarantine: list[pd.DataFrame] = []
+    counts = []
+    notes: list[str] = []
+    units: set[str] = set()
+    rejected_units: set[str] = set()
+    for name, table in schema.items():  # units first: the others refer to it
+        raw = raws.get(name)
+        if raw is None:
+            clean[name] = empty_table(table)
+            continue
+        if raw.ignored_columns:
+            notes.append(f"{raw.path}: ignored unknown columns {', '.join(raw.ignored_columns)}")
+        if name == "units":
+            # parents may come later in the file: check them against every unit id
+            units = set(raw.frame["unit_id"][raw.frame["unit_id"] != ""])
+        c, rej = _check_table(raw, table, ruleset, units, rejected_units)
+        if name == "units":
+            units = set(c["unit_id"])
+            rejected_units = set(raw.frame["unit_id"]) - units
+            if rejected_units and c["parent_id"].isin(rejected_units).any():
+                # a unit whose parent was rejected has nothing to hang on
+                orphan = c["parent_id"].isin(rejected_units)
+                extra = pd.DataFrame({"column": "parent_id", "value": c.loc[orphan, "parent_id"],
+                                      "reason_code": "unknown_unit",
+                                      "reason": [f"parent unit '{p}' was rejected" for p in c.loc[orphan, "parent_id"]],
+                                      "row": c.loc[orphan, ROW]})
+                rej = pd.concat([rej, extra], ignore_index=True)
+                c = c[~orphan].reset_index(drop=True)
+                units = set(c["unit_id"])
+                rejected_units = set(raw.frame["unit_id"]) - units
+            c["rank_group"] = c["level"].map(ruleset.rank_groups)
+        bad = pd.DataFrame({"row": [r for r, _ in raw.bad_rows], "column": "", "value": "",
+                            "reason_code": "wrong_field_count", "reason": [m for _, m in raw.bad_rows]})
+        rej = pd.concat([x for x in (rej, bad) if len(x)], ignore_index=True) if len(bad) else rej
+        rej.insert(0, "file", raw.path)
+        rej.insert(0, "table", name)
+        quarantine.append(rej)
+        clean[name] = c
+        counts.append({"table": name, "file": raw.path, "accepted": len(c), "rejected": len(rej)})
+    q = pd.concat([x for x in quarantine if len(x)], ignore_index=True) if any(len(x) for x in quarantine) \
+        else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    order = {name: i for i, name in enumerate(schema)}
+    q = q[QUARANTINE_COLUMNS].sort_values(["table", "row"], key=lambda c: c.map(order) if c.name == "table" else c,
+                                          kind="stable").reset_index(drop=True)
+    q["row"] = q["row"].astype(np.int64)
+    return clean, q, pd.DataFrame(counts, columns=["table", "file", "accepted", "rejected"]), notes

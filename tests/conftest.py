@@ -1,0 +1,57 @@
+"""Shared fixtures: tiny datasets written as CSV text, so tests read like the files users have."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_2011 = ROOT / "data" / "sample" / "2011"
+SAMPLE_2012 = ROOT / "data" / "sample" / "2012"
+
+ITEMS = "lawful,fair,open,service,integrity"
+
+
+def write_dataset(folder: Path, encoding: str = "utf-8", **tables: str) -> Path:
+    """Write each keyword as NAME.csv (text dedented) and return the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in tables.items():
+        (folder / f"{name}.csv").write_bytes(textwrap.dedent(text).lstrip("\n").encode(encoding))
+    return folder
+
+
+def survey_rows(unit: str, answers: list[str], start: int = 1, channel: str = "online") -> str:
+    """One questionnaire per entry of ``answers`` (each a comma-joined 5-item answer string)."""
+    return "".join(f"{unit}-{start + i},{unit},{channel},{a}\n" for i, a in enumerate(answers))
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    """Two districts, a city bureau and a window; values chosen for hand arithmetic."""
+    return write_dataset(
+        tmp_path / "tiny",
+        units="""
+            unit_id,name,level,parent_id
+            a,甲区安监局,district,
+            b,乙区安监局,district,
+            c,市安监局,city,
+            w,甲区服务窗口,window,a
+        """,
+        survey="response_id,unit_id,channel," + ITEMS + "\n"
+        + survey_rows("a", ["很满意,1,2,3,4", "5,5,,1,1"])
+        + survey_rows("b", ["4,4,4,4,4"])
+        + survey_rows("c", ["1,1,1,1,1"]),
+        onsite="""
+            ballot_id,unit_id,member_category,lawful,fair,open,service,integrity
+            o1,a,群众代表,1,1,1,1,1
+            o2,a,人大代表,2,2,2,2,2
+            o3,b,企业代表,3,3,3,3,3
+        """,
+        cases="""
+            case_id,unit_id,source,summary,substantiated,deduction
+            c1,a,投诉,超时办结,是,5
+            c2,b,暗访,态度生硬,否,3
+        """,
+    )

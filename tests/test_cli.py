@@ -1,0 +1,96 @@
+"""The `pingyi` command: exit codes and output formats of SPEC §6."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pingyi_lib.cli import SCORE_COLUMNS, main
+
+from .conftest import SAMPLE_2011
+from .test_validate import bad_dataset
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_score_csv_has_spec_columns_and_true_false(capsys, tiny):
+    code, out, _ = run(capsys, "score", str(tiny), "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == SCORE_COLUMNS
+    by = {r["unit_id"]: r for r in rows}
+    assert by["a"]["composite"] == "83.00" and by["a"]["rank"] == "1"
+    assert by["b"]["in_bottom"] == "true" and by["a"]["in_bottom"] == "false"
+    assert by["w"]["composite"] == "" and by["c"]["rank"] == ""  # missing values are empty
+
+
+def test_score_json_uses_null_for_missing(capsys, tiny):
+    code, out, _ = run(capsys, "score", str(tiny), "--format", "json")
+    by = {u["unit_id"]: u for u in json.loads(out)["units"]}
+    assert by["w"]["composite"] is None and by["c"]["rank"] is None
+    assert by["b"]["talk"] is True and by["a"]["composite"] == 83.0
+
+
+def test_score_table_prints_chinese_league_tables_per_group(capsys, tiny):
+    code, out, err = run(capsys, "score", str(tiny))
+    assert code == 0
+    assert "辖市(区)安监局" in out and "甲区安监局" in out and "约谈" in out
+    assert "不参加排名" in out and "未认定属实" in err
+
+
+def test_validate_exits_1_and_lists_every_rejected_row(capsys, tmp_path):
+    code, out, _ = run(capsys, "validate", str(bad_dataset(tmp_path)), "--format", "json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["tables"]["survey"] == {"accepted": 2, "rejected": 6}
+    rows = [(r["table"], r["row"]) for r in doc["rejected"]]
+    assert ("survey", 3) in rows and ("cases", 4) in rows and ("units", 5) in rows
+    assert len(rows) == sum(t["rejected"] for t in doc["tables"].values())
+    assert all(r["reason"] for r in doc["rejected"])
+
+
+def test_validate_table_format(capsys, tmp_path):
+    code, out, _ = run(capsys, "validate", str(bad_dataset(tmp_path)))
+    assert code == 1 and "rejected rows" in out and "duplicate response_id" in out
+
+
+def test_validate_clean_dataset_exits_0(capsys, tiny):
+    assert run(capsys, "validate", str(tiny))[0] == 0
+
+
+def test_missing_table_is_one_line_exit_1_no_traceback(capsys, tmp_path):
+    (tmp_path / "units.csv").write_text("unit_id,name,level\na,甲,district\n", encoding="utf-8")
+    code, out, err = run(capsys, "score", str(tmp_path))
+    assert code == 1 and "survey" in err and "Traceback" not in err
+    assert err.count("\n") == 1
+
+
+def test_bad_ruleset_is_usage_error(capsys, tiny, tmp_path):
+    p = tmp_path / "r.toml"
+    p.write_text("name = 1", encoding="utf-8")
+    code, _, err = run(capsys, "score", str(tiny), "--ruleset", str(p))
+    assert code == 2 and "ruleset" in err
+
+
+def test_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["score"])
+    assert exc.value.code == 2
+
+
+def test_console_script_scores_the_bundled_sample():
+    if not SAMPLE_2011.is_dir():
+        pytest.skip("sample round not generated")
+    p = subprocess.run([sys.executable, "-m", "pingyi_lib", "score", str(SAMPLE_2011)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "溧阳市" in p.stdout and "戚墅堰区" in p.stdout and "政务服务窗口和基层站所" in p.stdout

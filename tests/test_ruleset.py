@@ -1,0 +1,64 @@
+"""The ruleset holds every number of SPEC §3 and refuses bad values with the key named."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+import pingyi_lib as py
+from pingyi_lib.ruleset import default_ruleset_path, parse_ruleset
+
+
+def raw():
+    return tomllib.loads(default_ruleset_path().read_text(encoding="utf-8"))
+
+
+def test_default_ruleset_has_the_numbers_of_spec_section_3():
+    rs = py.load_ruleset()
+    assert [(lv.label, lv.score) for lv in rs.levels] == [
+        ("很满意", 1.0), ("比较满意", 0.8), ("基本满意", 0.6), ("不满意", 0.0), ("不了解", None)]
+    assert rs.scored_items == ("lawful", "fair", "open", "service", "integrity")
+    assert set(rs.item_weights.values()) == {1.0}
+    assert (rs.weights.onsite, rs.weights.survey, rs.weights.cases) == (0.3, 0.5, 0.2)
+    assert rs.case_cap == 20 and rs.bonus_cap == 3 and rs.talk_threshold == 80
+    assert rs.bottom_max == 3 and rs.bottom_max_share == 0.5
+    assert rs.public_categories == ("群众代表", "企业代表") and rs.panel_min_share == 0.5
+    assert rs.rank_groups == {"district": "district", "window": "service", "station": "service"}
+    assert rs.minimum == {"survey": 30, "onsite": 10}
+
+
+@pytest.mark.parametrize("mutate, key, words", [
+    (lambda r: r["weights"].update(survey=0.6), "weights", "add up to 1"),
+    (lambda r: r["bonus"].update(cap="three"), "bonus.cap", "must be a number"),
+    (lambda r: r["levels"][1].update(score=1.5), "levels[1].score", "at most 1"),
+    (lambda r: r["items"].update(scored=["lawful", "speed"]), "items.scored", "not in items.all"),
+    (lambda r: r["rules"].pop("talk_threshold"), "rules.talk_threshold", "is missing"),
+    (lambda r: r["cases"].update(cap=25.0), "cases.cap", "100 x weights.cases"),
+    (lambda r: r["rank_groups"].update(province="x"), "rank_groups.province", "not a unit level"),
+])
+def test_bad_ruleset_error_names_key_and_problem(mutate, key, words):
+    r = raw()
+    mutate(r)
+    with pytest.raises(py.RulesetError) as exc:
+        parse_ruleset(r, "bad.toml")
+    assert exc.value.key == key
+    assert f"'{key}'" in str(exc.value) and words in str(exc.value)
+
+
+def test_unreadable_ruleset_files(tmp_path):
+    with pytest.raises(py.RulesetError, match="not found"):
+        py.load_ruleset(tmp_path / "nope.toml")
+    (tmp_path / "bad.toml").write_text("weights = [", encoding="utf-8")
+    with pytest.raises(py.RulesetError, match="not valid TOML"):
+        py.load_ruleset(tmp_path / "bad.toml")
+
+
+def test_changed_weights_change_the_composite(tiny, tmp_path):
+    text = default_ruleset_path().read_text(encoding="utf-8")
+    text = text.replace("onsite = 0.30", "onsite = 0.40").replace("survey = 0.50", "survey = 0.40")
+    p = tmp_path / "r.toml"
+    p.write_text(text, encoding="utf-8")
+    u = py.score(py.load_dataset(tiny, ruleset=p)).units.set_index("unit_id")
+    # a: 0.4 × 90 + 0.4 × 82 + 15 = 36 + 32.8 + 15 = 83.8
+    assert u.loc["a", "composite"] == 83.8

@@ -1,0 +1,157 @@
+"""Loading (encodings, header languages, xlsx, Parquet) and the quarantine of bad rows (SPEC §2)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import pingyi_lib as py
+
+from .conftest import ITEMS, write_dataset
+
+UNITS = "unit_id,name,level,parent_id\na,甲区安监局,district,\nb,乙区安监局,district,\n"
+UNITS_ZH = "单位编码,单位名称,层级,上级单位编码\na,甲区安监局,辖市区局,\nb,乙区安监局,辖市区局,\n"
+SURVEY = ("response_id,unit_id,channel," + ITEMS + ",comment\n"
+          "r1,a,online,很满意,比较满意,基本满意,不满意,不了解,办事效率高\n"
+          "r2,b,纸质,1,2,3,4,5,\n")
+SURVEY_ZH = ("问卷编号,单位编码,渠道,依法履职,公正执法,政务公开,政务服务,清正廉洁,意见建议\n"
+             "r1,a,网上,很满意,比较满意,基本满意,不满意,不了解,办事效率高\n"
+             "r2,b,paper,1,2,3,4,5,\n")
+
+
+def scores(folder):
+    return py.score(py.load_dataset(folder)).units.set_index("unit_id")[["survey_index", "composite"]]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_encodings_read_the_same(tmp_path, encoding):
+    ref = scores(write_dataset(tmp_path / "ref", units=UNITS, survey=SURVEY))
+    got = scores(write_dataset(tmp_path / encoding, encoding=encoding, units=UNITS, survey=SURVEY))
+    pd.testing.assert_frame_equal(got, ref)
+    ds = py.load_dataset(tmp_path / encoding)
+    assert ds.survey.loc[0, "comment"] == "办事效率高"
+
+
+def test_chinese_headers_labels_and_codes_give_the_same_result(tmp_path):
+    en = scores(write_dataset(tmp_path / "en", units=UNITS, survey=SURVEY))
+    zh = scores(write_dataset(tmp_path / "zh", units=UNITS_ZH, survey=SURVEY_ZH))
+    pd.testing.assert_frame_equal(zh, en)
+
+
+def test_chinese_file_names_are_tables_too(tmp_path):
+    d = tmp_path / "cn"
+    d.mkdir()
+    (d / "评议单位.csv").write_text(UNITS, encoding="utf-8")
+    (d / "问卷调查.csv").write_text(SURVEY, encoding="utf-8")
+    assert len(py.load_dataset(d).survey) == 2
+
+
+def test_xlsx_workbook_with_a_sheet_per_table(tmp_path):
+    ref = scores(write_dataset(tmp_path / "ref", units=UNITS, survey=SURVEY))
+    d = tmp_path / "xlsx"
+    d.mkdir()
+    import io
+
+    with pd.ExcelWriter(d / "round.xlsx") as xw:
+        pd.read_csv(io.StringIO(UNITS), dtype=str).to_excel(xw, sheet_name="units", index=False)
+        # codes as numbers, as Excel stores them
+        s = pd.read_csv(io.StringIO(SURVEY_ZH))
+        s.to_excel(xw, sheet_name="问卷调查", index=False)
+    pd.testing.assert_frame_equal(scores(d), ref)
+
+
+def test_parquet_tables(tmp_path):
+    import io
+
+    ref = scores(write_dataset(tmp_path / "ref", units=UNITS, survey=SURVEY))
+    d = tmp_path / "pq"
+    d.mkdir()
+    pd.read_csv(io.StringIO(UNITS), dtype=str).to_parquet(d / "units.parquet")
+    s = pd.read_csv(io.StringIO(SURVEY.replace("很满意", "1")))  # int codes in a numeric column
+    s.to_parquet(d / "survey.parquet")
+    pd.testing.assert_frame_equal(scores(d), ref)
+
+
+def bad_dataset(tmp_path):
+    return write_dataset(
+        tmp_path / "bad",
+        units=UNITS + "c,丙,province,\nd,丁,window,zz\n",
+        survey="response_id,unit_id,channel," + ITEMS + "\n"
+        "r1,a,online,1,1,1,1,1\n"
+        "r2,zz,online,1,1,1,1,1\n"          # row 3: unknown unit
+        "r1,b,online,1,1,1,1,1\n"           # row 4: duplicate id
+        "r4,a,online,1,1,非常好,1,1\n"       # row 5: unknown answer label
+        "r5,a,online,1,1,1,1\n"             # row 6: too few fields
+        "r6,a,online,1,1,1,1,1,1,1\n"       # row 7: too many fields
+        "r7,a,carrier pigeon,6,1,1,1,1\n"   # row 8: bad channel and bad code
+        "\"r8\",\"a\",\"online\",\"1\",\"1\",\"1\",\"1\",\"1\"\n",  # row 9: fine
+        cases="case_id,unit_id,source,summary,substantiated,deduction\n"
+        "k1,a,投诉,x,是,-2\n"                 # negative
+        "k2,a,投诉,x,是,三分\n"               # not a number
+        "k3,a,投诉,x,也许,1\n",               # not yes/no
+    )
+
+
+def test_every_bad_row_is_quarantined_with_row_number_and_reason(tmp_path):
+    ds = py.load_dataset(bad_dataset(tmp_path))
+    q = ds.quarantine
+    survey = q[q.table == "survey"].set_index("row")
+    assert sorted(survey.index) == [3, 4, 5, 6, 7, 8]
+    assert survey.loc[3, "reason_code"] == "unknown_unit"
+    assert survey.loc[4, "reason"] == "duplicate response_id 'r1' (first on row 2)"
+    assert "非常好" in survey.loc[5, "reason"]
+    assert survey.loc[6, "reason_code"] == "wrong_field_count"
+    assert "fields: 10" in survey.loc[7, "reason"] and "header has 8" in survey.loc[7, "reason"]
+    # a row with two problems is rejected once, with both reasons
+    assert "carrier pigeon" in survey.loc[8, "reason"] and "'6'" in survey.loc[8, "reason"]
+    assert list(ds.survey["response_id"]) == ["r1", "r8"]  # the earlier r1 is kept
+    units = q[q.table == "units"].set_index("row")
+    assert units.loc[4, "reason_code"] == "unknown_unit_level"
+    assert units.loc[5, "reason_code"] == "unknown_unit"
+    cases = q[q.table == "cases"].set_index("row")
+    assert cases["reason_code"].to_dict() == {2: "negative", 3: "not_a_number", 4: "unknown_bool"}
+    counts = ds.table_counts.set_index("table")
+    assert counts.loc["survey", "accepted"] == 2 and counts.loc["survey", "rejected"] == 6
+
+
+def test_rows_that_refer_to_a_rejected_unit_say_so(tmp_path):
+    ds = py.load_dataset(write_dataset(
+        tmp_path / "d", units=UNITS + "c,丙,nowhere,\n",
+        survey="response_id,unit_id,channel," + ITEMS + "\nr1,c,online,1,1,1,1,1\n"))
+    assert "was rejected in the units table" in ds.quarantine.iloc[-1]["reason"]
+
+
+def test_missing_required_table_names_it(tmp_path):
+    d = write_dataset(tmp_path / "d", units=UNITS)
+    with pytest.raises(py.DatasetError, match="'survey'"):
+        py.load_dataset(d)
+
+
+def test_missing_required_column_names_it(tmp_path):
+    d = write_dataset(tmp_path / "d", units=UNITS,
+                      survey="response_id,unit_id," + ITEMS + "\nr1,a,1,1,1,1,1\n")
+    with pytest.raises(py.DatasetError, match=r"no column 'channel' \(渠道\)"):
+        py.load_dataset(d)
+
+
+def test_unreadable_encoding_is_a_plain_error(tmp_path):
+    d = write_dataset(tmp_path / "d", units=UNITS)
+    (d / "survey.csv").write_bytes(b"response_id,unit_id\n\xff\xfe\xfa\x00\x81\n")
+    with pytest.raises(py.DatasetError, match="UTF-8 or GB18030"):
+        py.load_dataset(d)
+
+
+def test_dates_in_several_spellings(tmp_path):
+    d = write_dataset(tmp_path / "d", units=UNITS, survey=SURVEY,
+                      milestones="unit_id,step,submitted_on\na,动员部署,2011-07-09\na,自查自纠,2011/7/26\n"
+                                 "b,动员部署,2011年7月8日\nb,自查自纠,明天\n")
+    ds = py.load_dataset(d)
+    assert ds.milestones["submitted_on"].dt.strftime("%m-%d").tolist() == ["07-09", "07-26", "07-08"]
+    assert ds.quarantine.iloc[0]["reason_code"] == "bad_date"
+
+
+def test_dataset_folder_may_carry_its_own_ruleset(tmp_path):
+    d = write_dataset(tmp_path / "d", units=UNITS, survey=SURVEY)
+    text = py.ruleset.default_ruleset_path().read_text(encoding="utf-8").replace("cap = 3.0", "cap = 1.0")
+    (d / "ruleset.toml").write_text(text, encoding="utf-8")
+    assert py.load_dataset(d).ruleset.bonus_cap == 1.0
