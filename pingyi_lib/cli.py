@@ -176,6 +176,25 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .report import run_reports
+
+    res, results = run_reports(args.dataset, args.out, units=args.units or None, jobs=args.jobs,
+                               ruleset=args.ruleset, self_contained=args.self_contained,
+                               progress=False if args.quiet else (True if args.progress else None),
+                               verbose=args.verbose)
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
+        print(f"failed: {r.title}: {r.error_name}: {last}", file=sys.stderr)
+    if not args.quiet:
+        from pathlib import Path
+
+        index = Path(args.out).resolve() / "index.html"
+        print(f"{len(results) - len(failed)} of {len(results)} reports written; open {index}")
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pingyi",
                                 description="民主评议政风行风: score, validate and report an evaluation round.")
@@ -194,6 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
         .set_defaults(func=cmd_score)
     dataset_cmd("validate", "check a dataset and list every rejected row (exit 1 if any)", ("table", "json")) \
         .set_defaults(func=cmd_validate)
+    sp = dataset_cmd("report", "run the notebooks and write the HTML reports, index.html and 评议结果.xlsx", ("table",))
+    sp.add_argument("--out", required=True, metavar="DIR", help="folder for the reports (created; reruns replace files)")
+    sp.add_argument("--units", nargs="+", metavar="UNIT", help="only these unit ids (default: every unit)")
+    sp.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel processes (default: all cores)")
+    sp.add_argument("--self-contained", action="store_true",
+                    help="embed plotly.js in every page (pages travel alone; ~4.8 MB each)")
+    sp.add_argument("--quiet", action="store_true", help="print nothing but errors (for scheduled jobs)")
+    sp.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
+    sp.add_argument("--verbose", action="store_true", help="log each report to stderr as well as report.log")
+    sp.set_defaults(func=cmd_report)
     sp = sub.add_parser("sample", help="write a synthetic sample round (seeded: same bytes every run)")
     sp.add_argument("--year", type=int, required=True, choices=(2011, 2012))
     sp.add_argument("--out", required=True, metavar="DIR")

@@ -159,6 +159,7 @@ def score(ds: Dataset, ruleset: Ruleset | None = None) -> Results:
     u["bonus_points"] = S.publish(u["bonus_points"], d)
     u["composite"] = S.publish(S.composite(u["onsite_index_raw"], u["survey_index_raw"],
                                            cp["case_points"], bp["bonus_points"], rs), d)
+    u = u.join(S.composite_parts(u["onsite_index_raw"], u["survey_index_raw"], rs).apply(S.publish, decimals=d))
     u["satisfaction"] = u["survey_index"]
 
     viol = ds.violations[ds.violations["confirmed"].astype(bool)]

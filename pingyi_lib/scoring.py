@@ -47,19 +47,21 @@ def item_indices(counts: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
     return out
 
 
-def component_index(items: pd.DataFrame, ruleset: Ruleset, by: str = "unit_id") -> pd.DataFrame:
+def component_index(items: pd.DataFrame, ruleset: Ruleset, by: str | list[str] = "unit_id") -> pd.DataFrame:
     """Weighted mean of the scored items' indices per group (the on-site or questionnaire index).
 
     An item with ``n = 0`` drops out of the mean; a group with no scored answers at all
-    gets NaN (the component is missing). Also returns the pooled satisfied share.
+    gets NaN (the component is missing). Also returns the pooled satisfied share and ``n``,
+    the scored answers behind the index.
     """
+    by = [by] if isinstance(by, str) else list(by)
     it = items.reset_index()
     it = it[it["item"].isin(ruleset.scored_items) & (it["n"] > 0)]
     w = it["item"].map(ruleset.item_weights).astype(float)
-    sat = it["satisfied_share"] * it["n"]
-    g = pd.DataFrame({by: it[by], "wx": w * it["index"], "w": w, "sat": sat, "n": it["n"]}).groupby(by)
-    s = g.sum()
-    return pd.DataFrame({"index": s["wx"] / s["w"], "satisfied_share": s["sat"] / s["n"]})
+    parts = pd.DataFrame({**{b: it[b] for b in by}, "wx": w * it["index"], "w": w,
+                          "sat": it["satisfied_share"] * it["n"], "n": it["n"]})
+    s = parts.groupby(by).sum()
+    return pd.DataFrame({"index": s["wx"] / s["w"], "satisfied_share": s["sat"] / s["n"], "n": s["n"]})
 
 
 def case_points(cases: pd.DataFrame, unit_ids, ruleset: Ruleset) -> pd.DataFrame:
@@ -88,16 +90,23 @@ def bonus_points(bonuses: pd.DataFrame, unit_ids, ruleset: Ruleset) -> pd.DataFr
     return pd.DataFrame({"bonus_claimed": s, "bonus_points": np.minimum(ruleset.bonus_cap, s)})
 
 
-def composite(onsite: pd.Series, survey: pd.Series, cases: pd.Series, bonus: pd.Series,
-              ruleset: Ruleset) -> pd.Series:
-    """``wO·O + wQ·Q + C + B`` with a missing index component's weight spread over the
-    present ones in proportion; NaN when both index components are missing."""
+def composite_parts(onsite: pd.Series, survey: pd.Series, ruleset: Ruleset) -> pd.DataFrame:
+    """Points each index component adds to the composite: ``wO·O`` and ``wQ·Q``, with a missing
+    component's weight spread over the present ones in proportion (both NaN when both are missing)."""
     w = ruleset.weights
     has_o, has_q = onsite.notna(), survey.notna()
     present = w.onsite * has_o + w.survey * has_q
     scale = (w.onsite + w.survey) / present.where(present > 0)
-    idx_part = (w.onsite * onsite.fillna(0) + w.survey * survey.fillna(0)) * scale
-    return (idx_part + cases + bonus).rename("composite")
+    return pd.DataFrame({"onsite_part": (w.onsite * onsite.fillna(0) * scale).where(has_o | has_q),
+                         "survey_part": (w.survey * survey.fillna(0) * scale).where(has_o | has_q)})
+
+
+def composite(onsite: pd.Series, survey: pd.Series, cases: pd.Series, bonus: pd.Series,
+              ruleset: Ruleset) -> pd.Series:
+    """``wO·O + wQ·Q + C + B`` with the missing-component rule of :func:`composite_parts`;
+    NaN when both index components are missing."""
+    p = composite_parts(onsite, survey, ruleset)
+    return (p["onsite_part"] + p["survey_part"] + cases + bonus).rename("composite")
 
 
 def competition_rank(values: pd.Series) -> pd.Series:

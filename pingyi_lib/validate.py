@@ -18,7 +18,7 @@ from . import schema as S
 from .io import ROW, RawTable
 from .ruleset import Ruleset
 
-QUARANTINE_COLUMNS = ["table", "file", "row", "column", "value", "reason_code", "reason"]
+QUARANTINE_COLUMNS = ["table", "file", "row", "unit_id", "column", "value", "reason_code", "reason"]
 
 
 def _lookup(ruleset: Ruleset, kind: str) -> dict[str, object]:
@@ -167,7 +167,10 @@ def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str
     keep = np.ones(len(df), dtype=bool)
     keep[rej["pos"].to_numpy(dtype=np.int64)] = False
     clean = out[keep].reset_index(drop=True)
-    rej["row"] = df[ROW].to_numpy()[rej["pos"].to_numpy(dtype=np.int64)]
+    pos = rej["pos"].to_numpy(dtype=np.int64)
+    rej["row"] = df[ROW].to_numpy()[pos]
+    # the unit the rejected row was about, as written (for data quality per unit)
+    rej["unit_id"] = df["unit_id"].to_numpy()[pos] if "unit_id" in df else ""
     return clean, rej.drop(columns="pos")
 
 
@@ -204,13 +207,13 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
                 extra = pd.DataFrame({"column": "parent_id", "value": c.loc[orphan, "parent_id"],
                                       "reason_code": "unknown_unit",
                                       "reason": [f"parent unit '{p}' was rejected" for p in c.loc[orphan, "parent_id"]],
-                                      "row": c.loc[orphan, ROW]})
+                                      "row": c.loc[orphan, ROW], "unit_id": c.loc[orphan, "unit_id"]})
                 rej = pd.concat([rej, extra], ignore_index=True)
                 c = c[~orphan].reset_index(drop=True)
                 units = set(c["unit_id"])
                 rejected_units = set(raw.frame["unit_id"]) - units
             c["rank_group"] = c["level"].map(ruleset.rank_groups)
-        bad = pd.DataFrame({"row": [r for r, _ in raw.bad_rows], "column": "", "value": "",
+        bad = pd.DataFrame({"row": [r for r, _ in raw.bad_rows], "unit_id": "", "column": "", "value": "",
                             "reason_code": "wrong_field_count", "reason": [m for _, m in raw.bad_rows]})
         rej = pd.concat([x for x in (rej, bad) if len(x)], ignore_index=True) if len(bad) else rej
         rej.insert(0, "file", raw.path)

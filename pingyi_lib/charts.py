@@ -1,0 +1,109 @@
+"""Plotly figure builders: a frame from views.py in, a figure out, no I/O.
+
+All figures share one template with a Chinese font stack, so they read the same in
+JupyterLab and in an offline HTML report. Plotly renders titles, labels and hover
+text as text (not HTML), so names from the data cannot inject markup here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .present import FONT_STACK
+from .ruleset import Ruleset
+
+LEVEL_COLOURS = ["#1a7f37", "#4ac26b", "#aceebb", "#cf222e", "#afb8c1", "#eaeef2"]
+COMPONENT_COLOURS = {"现场评议": "#0969da", "问卷调查": "#54aeff", "实例调查": "#bf8700", "加分": "#8250df"}
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    fig.update_layout(title={"text": title, "x": 0}, height=height, template="plotly_white",
+                      font={"family": FONT_STACK, "size": 13}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      legend={"orientation": "h", "y": -0.15})
+    return fig
+
+
+def dimensions_bar(dims: pd.DataFrame, unit_name: str) -> go.Figure:
+    """Questionnaire and on-site index per dimension against the group mean (views.dimensions)."""
+    fig = go.Figure()
+    for col, colour in (("问卷调查", "#0969da"), ("现场评议", "#54aeff")):
+        if dims[col].notna().any():
+            fig.add_bar(x=dims["评议内容"], y=dims[col], name=f"{unit_name} {col}", marker_color=colour)
+    for col, colour in (("问卷调查组平均", "#cf222e"), ("现场评议组平均", "#bf8700")):
+        if dims[col].notna().any():
+            fig.add_scatter(x=dims["评议内容"], y=dims[col], name=col, mode="markers+lines",
+                            line={"dash": "dot", "color": colour})
+    fig.update_yaxes(range=[0, 100], title="指数")
+    return _layout(fig, "各评议内容指数与组平均")
+
+
+def distribution_bar(dist: pd.DataFrame, ruleset: Ruleset, title: str = "各评议内容答案分布") -> go.Figure:
+    """Stacked horizontal shares of each answer level per item (views.answer_distribution)."""
+    cols = [lv.label for lv in ruleset.levels] + ["未作答"]
+    total = dist[cols].sum(axis=1).where(lambda s: s > 0)
+    fig = go.Figure()
+    for col, colour in zip(cols, LEVEL_COLOURS):
+        share = dist[col] / total * 100
+        fig.add_bar(y=dist["评议内容"], x=share, name=col, orientation="h", marker_color=colour,
+                    customdata=dist[col], hovertemplate="%{y} " + col + ": %{customdata} (%{x:.1f}%)<extra></extra>")
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(range=[0, 100], title="占比 %")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title, height=320)
+
+
+def breakdown_bar(frame: pd.DataFrame, label: str, threshold: float, title: str) -> go.Figure:
+    """Questionnaire index per category (views.breakdown) with the 约谈 line."""
+    fig = go.Figure()
+    fig.add_bar(x=frame[label], y=frame["问卷调查指数"], marker_color="#0969da", customdata=frame["问卷数"],
+                hovertemplate="%{x}: %{y:.2f}（%{customdata}份）<extra></extra>", name="问卷调查指数")
+    fig.add_hline(y=threshold, line_dash="dash", line_color="#cf222e")
+    fig.update_yaxes(range=[0, 100], title="指数")
+    return _layout(fig, title, height=340)
+
+
+def panel_bar(frame: pd.DataFrame, min_share: float) -> go.Figure:
+    """The panel's composition (views.panel); public and enterprise members highlighted."""
+    colours = ["#1a7f37" if p else "#afb8c1" for p in frame["群众或企业代表"]]
+    fig = go.Figure(go.Bar(x=frame["代表类别"], y=frame["占比"] * 100, marker_color=colours,
+                           customdata=frame["票数"], hovertemplate="%{x}: %{customdata}票（%{y:.1f}%）<extra></extra>"))
+    share = frame.loc[frame["群众或企业代表"], "占比"].sum() * 100
+    fig.update_yaxes(title="占比 %")
+    return _layout(fig, f"现场评议代表构成：群众代表和企业代表合计 {share:.1f}%（要求不少于 {min_share:.0%}）",
+                   height=320)
+
+
+def components_stacked(units: pd.DataFrame, title: str) -> go.Figure:
+    """The composite of each unit as stacked parts: on-site, questionnaire, cases, bonus."""
+    u = units[units["composite"].notna()]
+    fig = go.Figure()
+    for col, label in (("onsite_part", "现场评议"), ("survey_part", "问卷调查"), ("case_points", "实例调查"),
+                       ("bonus_points", "加分")):
+        fig.add_bar(x=u["name"], y=u[col], name=label, marker_color=COMPONENT_COLOURS[label],
+                    hovertemplate="%{x} " + label + ": %{y:.2f}<extra></extra>")
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title="得分")
+    return _layout(fig, title, height=420)
+
+
+def heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:
+    """Unit × dimension indices (views.heatmap_frame)."""
+    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index),
+                               colorscale="RdYlGn", zmin=60, zmax=100,
+                               text=[[f"{v:.1f}" if v == v else "" for v in row] for row in matrix.to_numpy()],
+                               texttemplate="%{text}", hovertemplate="%{y} %{x}: %{z:.2f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title, height=max(320, 28 * len(matrix) + 120))
+
+
+def satisfaction_bar(units: pd.DataFrame, threshold: float, title: str) -> go.Figure:
+    """Satisfaction per unit against the 约谈 line; units below it in red."""
+    u = units[units["satisfaction"].notna()].sort_values("satisfaction", ascending=False)
+    colours = ["#cf222e" if s < threshold else "#1a7f37" for s in u["satisfaction"]]
+    fig = go.Figure(go.Bar(x=u["name"], y=u["satisfaction"], marker_color=colours,
+                           hovertemplate="%{x}: %{y:.2f}%<extra></extra>"))
+    fig.add_hline(y=threshold, line_dash="dash", line_color="#cf222e",
+                  annotation_text=f"{threshold:g}%", annotation_position="top left")
+    fig.update_yaxes(range=[min(60, float(u["satisfaction"].min()) - 5) if len(u) else 60, 100], title="群众满意度 %")
+    return _layout(fig, title, height=400)

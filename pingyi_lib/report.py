@@ -1,0 +1,329 @@
+"""The report runner: papermill per notebook, nbconvert to offline HTML, an index page
+and the results workbook.
+
+Layout of ``OUT``::
+
+    index.html            links to everything, says what failed and why
+    city.html             the round (notebooks/city.ipynb)
+    units/<unit>.html     one per unit (notebooks/unit.ipynb)
+    assets/plotly.min.js  plotly.js, once, loaded by relative path (unless self-contained)
+    notebooks/*.ipynb     the executed notebooks (kept; a failed one shows the failing cell)
+    评议结果.xlsx          ranking, satisfaction, main problems (seed §五(六))
+    report.log            what ran, how long, what failed
+
+Each notebook runs in its own process (papermill changes the working directory, so
+threads are not safe); one failing unit does not stop the others. Every file is
+written beside its target and renamed into place, so a rerun never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+from .atomic import atomic_path, write_text
+from .errors import ReportError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATE_DIR = PACKAGE_DIR / "templates"
+NOTEBOOK_DIR = PACKAGE_DIR.parent / "notebooks"
+HIDDEN_TAGS = {"parameters", "injected-parameters", "analyst-note"}  # analyst-note: notes for JupyterLab only
+KERNEL = "python3"
+WORKBOOK_NAME = "评议结果.xlsx"
+log = logging.getLogger("pingyi.report")
+
+
+def unit_slug(unit_id: str) -> str:
+    """A file name for a unit id: the id itself when it is plain, else a safe stem plus a
+    short hash (stable across runs, distinct for distinct ids)."""
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,60}", unit_id) and unit_id not in (".", ".."):
+        return unit_id
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", unit_id)[:40].strip("_") or "unit"
+    return f"{stem}-{hashlib.sha1(unit_id.encode('utf-8')).hexdigest()[:8]}"
+
+
+@dataclass
+class Job:
+    """One notebook to execute and export."""
+
+    kind: str  # "city" or "unit"
+    title: str
+    notebook: str  # input .ipynb
+    executed: str  # OUT/notebooks/....ipynb
+    html: str  # OUT/....html
+    html_rel: str  # link from index.html
+    parameters: dict
+    backlink: str
+    unit_id: str | None = None
+
+
+@dataclass
+class JobResult:
+    kind: str
+    title: str
+    unit_id: str | None
+    html: str  # relative link
+    ok: bool
+    seconds: float
+    error_name: str = ""
+    error_value: str = ""
+    cell: int | None = None
+
+
+def check_parameters(notebook: Path, passed: dict) -> None:
+    """Refuse a parameter the notebook does not declare (papermill only warns)."""
+    import papermill as pm
+
+    declared = set(pm.inspect_notebook(str(notebook)))
+    unknown = set(passed) - declared
+    if unknown:
+        raise ReportError(f"{notebook.name} has no parameter {', '.join(sorted(unknown))}; "
+                          f"it declares {', '.join(sorted(declared))}")
+
+
+def export_html(nb_path: Path, html_path: Path, title: str, backlink: str = "") -> None:
+    """Executed notebook → HTML with no code, no parameters cell, nothing from a CDN."""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    exporter = HTMLExporter(template_name="pingyi", extra_template_basedirs=[str(TEMPLATE_DIR / "nbconvert")])
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "pingyi_backlink": backlink})
+    write_text(html_path, body)
+
+
+def _error_of(exc: BaseException) -> tuple[str, str, int | None]:
+    ename = getattr(exc, "ename", None) or type(exc).__name__
+    evalue = getattr(exc, "evalue", None) or str(exc)
+    return ename, str(evalue), getattr(exc, "exec_count", None)
+
+
+def _is_kernel_start_failure(exc: BaseException) -> bool:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return False
+    text = f"{type(exc).__name__} {exc}".lower()
+    return "kernel" in text or isinstance(exc, (TimeoutError, ConnectionError))
+
+
+def run_job(job: Job) -> JobResult:
+    """Execute one notebook and export it; never raises (the result says what failed)."""
+    import papermill as pm
+
+    t0 = time.perf_counter()
+    executed = Path(job.executed)
+    error: BaseException | None = None
+    for attempt in (1, 2):  # kernels started at the same moment can race for ports: retry once
+        error = None
+        with atomic_path(executed) as tmp:
+            try:
+                pm.execute_notebook(job.notebook, str(tmp), parameters=job.parameters, kernel_name=KERNEL,
+                                    progress_bar=False, log_output=False, cwd=str(Path(job.notebook).parent))
+            except Exception as exc:  # noqa: BLE001 - any failure is reported for this job only
+                error = exc
+            if error is not None and attempt == 1 and _is_kernel_start_failure(error) and tmp.stat().st_size == 0:
+                continue  # nothing ran: leave the old notebook in place and try again
+        if error is None or attempt == 2 or not _is_kernel_start_failure(error):
+            break
+    result = JobResult(job.kind, job.title, job.unit_id, job.html_rel, error is None, 0.0)
+    if error is not None:
+        result.error_name, result.error_value, result.cell = _error_of(error)
+    try:
+        if executed.exists() and executed.stat().st_size > 0:
+            export_html(executed, Path(job.html), job.title, job.backlink)
+        else:
+            raise ReportError(f"{job.title}: the notebook did not run")
+    except Exception as exc:  # noqa: BLE001
+        if result.ok:
+            result.ok = False
+            result.error_name, result.error_value, result.cell = _error_of(exc)
+        write_text(job.html, _failure_page(result, job.backlink))
+    result.seconds = round(time.perf_counter() - t0, 2)
+    return result
+
+
+def _failure_page(r: JobResult, backlink: str) -> str:
+    from html import escape
+
+    return (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(r.title)}</title></head>'
+            f'<body><p><a href="{escape(backlink)}">← 返回目录</a></p><h1>{escape(r.title)}：报告生成失败</h1>'
+            f"<p>{escape(r.error_name)}</p><pre>{escape(r.error_value)}</pre></body></html>")
+
+
+def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, ruleset: str,
+              self_contained: bool) -> list[Job]:
+    from .present import INLINE
+
+    names = res.units.set_index("unit_id")["name"]
+    title = res.ruleset.title
+    jobs = [Job("city", f"{title}：全市评议结果", str(notebooks / "city.ipynb"), str(out / "notebooks" / "city.ipynb"),
+                str(out / "city.html"), "city.html",
+                {"dataset": dataset, "ruleset": ruleset, "plotlyjs": INLINE if self_contained
+                 else "assets/plotly.min.js", "unit_links": "units/{slug}.html", "linked_units": list(units)},
+                "index.html")]
+    for uid in units:
+        slug = unit_slug(uid)
+        jobs.append(Job("unit", f"{names[uid]}评议结果", str(notebooks / "unit.ipynb"),
+                        str(out / "notebooks" / "units" / f"{slug}.ipynb"), str(out / "units" / f"{slug}.html"),
+                        f"units/{slug}.html",
+                        {"dataset": dataset, "unit_id": uid, "ruleset": ruleset,
+                         "plotlyjs": INLINE if self_contained else "../assets/plotly.min.js"},
+                        "../index.html", uid))
+    return jobs
+
+
+def write_index(res, out: Path, results: list[JobResult], dataset: str) -> Path:
+    import jinja2
+
+    from .present import fmt
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+                             autoescape=True, keep_trailing_newline=True)
+    by_unit = {r.unit_id: r for r in results if r.kind == "unit"}
+    city = next(r for r in results if r.kind == "city")
+    groups = []
+    u = res.units
+    for g, label in [*res.ruleset.rank_group_labels.items(), (None, "不参加排名的单位")]:
+        rows = u[u["rank_group"] == g] if g else u[u["rank_group"].isna()]
+        if g:
+            rows = res.league(g)
+        if not len(rows):
+            continue
+        groups.append({"label": label, "units": [
+            {"rank": "" if r.rank is None or str(r.rank) == "<NA>" else r.rank, "name": r.name,
+             "composite": fmt(r.composite), "satisfaction": fmt(r.satisfaction), "flags": r.flags,
+             "job": by_unit.get(r.unit_id)} for r in rows.itertuples(index=False)]})
+    html = env.get_template("index.html.j2").render(
+        title=f"{res.ruleset.title}评议结果", dataset=dataset, ruleset=res.ruleset.name, units=list(u["unit_id"]),
+        groups=groups, city=city, failed=[r for r in results if not r.ok], workbook=WORKBOOK_NAME,
+        tables=res.dataset.table_counts.to_dict("records"), rejected=res.dataset.rejected)
+    return write_text(out / "index.html", html)
+
+
+def _setup_log(out: Path, verbose: bool) -> logging.Handler:
+    out.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(out / "report.log", mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    if verbose:
+        sh = logging.StreamHandler(sys.stderr)
+        sh.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(sh)
+    return handler
+
+
+def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None = None, jobs: int | None = None,
+                ruleset: str | Path | None = None, notebooks: str | Path | None = None,
+                self_contained: bool = False, progress: bool | None = None, verbose: bool = False):
+    """Write every report of a round into ``out``. Returns (Results, list[JobResult]).
+
+    ``units``: unit ids to report on (default: all); ``jobs``: parallel processes
+    (default: all cores); ``notebooks``: folder with city.ipynb and unit.ipynb (default:
+    the project's); ``self_contained``: embed plotly.js in every page instead of one
+    shared ``assets/plotly.min.js``.
+    """
+    from . import load_dataset, score
+    from .workbook import write_results_workbook
+
+    out = Path(out).resolve()
+    dataset_abs = str(Path(dataset).resolve())
+    ruleset_abs = str(Path(ruleset).resolve()) if ruleset else ""
+    nb_dir = Path(notebooks).resolve() if notebooks else NOTEBOOK_DIR
+    for name in ("city.ipynb", "unit.ipynb"):
+        if not (nb_dir / name).is_file():
+            raise ReportError(f"notebook not found: {nb_dir / name}")
+    res = score(load_dataset(dataset, ruleset=ruleset))
+    all_units = list(res.units["unit_id"])
+    if units:
+        unknown = [x for x in units if x not in all_units]
+        if unknown:
+            raise ReportError(f"unknown unit {', '.join(unknown)}; units of this round: {', '.join(all_units)}")
+    chosen = units or all_units
+    handler = _setup_log(out, verbose)
+    try:
+        plan = plan_jobs(res, out, nb_dir, chosen, dataset_abs, ruleset_abs, self_contained)
+        check_parameters(nb_dir / "city.ipynb", plan[0].parameters)
+        check_parameters(nb_dir / "unit.ipynb", plan[-1].parameters if len(plan) > 1 else {})
+        if not self_contained:
+            from plotly.offline import get_plotlyjs
+
+            write_text(out / "assets" / "plotly.min.js", get_plotlyjs())
+        for sub in ("notebooks/units", "units"):
+            (out / sub).mkdir(parents=True, exist_ok=True)
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(plan)))
+        log.info("dataset %s: %d units, %d reports, %d processes", dataset_abs, len(all_units), len(plan), workers)
+        results = _execute(plan, workers, progress)
+        for r in results:
+            if r.ok:
+                log.info("ok     %-40s %6.1fs", r.title, r.seconds)
+            else:
+                log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, r.error_value.splitlines()[-1:]
+                          if r.error_value else "", r.cell)
+        write_results_workbook(res, out / WORKBOOK_NAME)
+        write_index(res, out, results, str(dataset))
+        log.info("wrote %s", out / "index.html")
+        return res, results
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+        for h in list(log.handlers):
+            log.removeHandler(h)
+
+
+def _quiet_worker(kernel_log: str) -> None:
+    """Send what kernels print on stderr (start-up warnings) to a log, not the terminal."""
+    fd = os.open(kernel_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _execute(plan: list[Job], workers: int, progress: bool | None) -> list[JobResult]:
+    show = sys.stderr.isatty() if progress is None else progress
+    results: list[JobResult] = []
+    bar = None
+    if show:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        bar = Progress(TextColumn("报告"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                       TextColumn("{task.description}"), transient=False)
+        bar.start()
+        task = bar.add_task("", total=len(plan))
+    try:
+        kernel_log = str(Path(plan[0].executed).parent / "kernels.log")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                 initializer=_quiet_worker, initargs=(kernel_log,)) as pool:
+            futures = {pool.submit(run_job, job): job for job in plan}
+            for fut in as_completed(futures):
+                job = futures[fut]
+                try:
+                    results.append(fut.result())
+                except Exception as exc:  # noqa: BLE001 - a worker died: report, go on
+                    name, value, _ = _error_of(exc)
+                    results.append(JobResult(job.kind, job.title, job.unit_id, job.html_rel, False, 0.0,
+                                             name, value))
+                if bar:
+                    bar.update(task, advance=1, description=job.title)
+    finally:
+        if bar:
+            bar.stop()
+    order = {j.html_rel: i for i, j in enumerate(plan)}
+    return sorted(results, key=lambda r: order[r.html])
+
+
+def summary(results: list[JobResult]) -> dict:
+    return {"ok": sum(r.ok for r in results), "failed": [asdict(r) for r in results if not r.ok]}

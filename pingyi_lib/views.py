@@ -1,0 +1,271 @@
+"""Report sections as small DataFrames with Chinese column labels, from a :class:`Results`.
+
+Each function answers one question a report asks (the score card of a unit, its
+dimensions against the group, the answers per item, …). Notebooks call them and show
+the result; tests call them and check the numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import counts as K
+from . import scoring as S
+from .pipeline import Results
+
+
+def _unit(res: Results, unit_id: str) -> pd.Series:
+    return res.unit(unit_id)
+
+
+def score_card(res: Results, unit_id: str) -> dict[str, str]:
+    """The key figures of one unit, formatted as published: {label: text}."""
+    from .present import fmt
+
+    u = _unit(res, unit_id)
+    rank = f"{u['rank']}/{u['group_n']}" if pd.notna(u["rank"]) else "不参加排名"
+    return {
+        "综合得分": fmt(u["composite"]),
+        "排名": rank,
+        "组平均分": fmt(u["group_mean"]),
+        "现场评议": fmt(u["onsite_index"]),
+        "问卷调查": fmt(u["survey_index"]),
+        "实例调查": fmt(u["case_points"]),
+        "加分": fmt(u["bonus_points"]),
+        "群众满意度": fmt(u["satisfaction"], suffix="%"),
+        "满意率": fmt(u["satisfied_share"] * 100 if pd.notna(u["satisfied_share"]) else None, 1, "%"),
+    }
+
+
+def unit_consequences(res: Results, unit_id: str) -> pd.DataFrame:
+    c = res.consequences[res.consequences["unit_id"] == unit_id]
+    return c[["label", "reason", "consequence"]].rename(columns={"label": "结果", "reason": "原因",
+                                                                  "consequence": "结果运用"})
+
+
+def dimensions(res: Results, unit_id: str) -> pd.DataFrame:
+    """Per scored dimension: the unit's questionnaire and on-site item index against the
+    mean of the same index over the ranked units of its group (``组平均``).
+
+    Columns: item, 评议内容, 问卷调查, 现场评议, 问卷调查组平均, 现场评议组平均.
+    """
+    rs = res.ruleset
+    u = _unit(res, unit_id)
+    it = res.items[res.items["item"].isin(rs.scored_items)]
+    peers = res.units.loc[(res.units["rank_group"] == u["rank_group"]) & res.units["rank"].notna(), "unit_id"] \
+        if pd.notna(u["rank_group"]) else pd.Series([unit_id])
+    out = pd.DataFrame({"item": list(rs.scored_items)})
+    out["评议内容"] = out["item"].map(rs.item_labels)
+    for comp, label in (("survey", "问卷调查"), ("onsite", "现场评议")):
+        c = it[it["component"] == comp]
+        mine = c[c["unit_id"] == unit_id].set_index("item")["index"]
+        group = c[c["unit_id"].isin(peers)].groupby("item")["index"].mean()
+        out[label] = out["item"].map(mine).astype(float)
+        out[f"{label}组平均"] = S.publish(out["item"].map(group).astype(float), rs.decimals)
+    return out
+
+
+def answer_distribution(res: Results, unit_id: str, component: str = "survey") -> pd.DataFrame:
+    """Answers per item and level for one unit (counts), with 未作答 for blanks.
+
+    Columns: item, 评议内容, then one column per level label, then 未作答.
+    """
+    rs = res.ruleset
+    c = res.counts[component]
+    levels = [lv.label for lv in rs.levels]
+    cols = ["item", "评议内容", *levels, "未作答"]
+    if not len(c) or unit_id not in c.index.get_level_values("unit_id"):
+        return pd.DataFrame(columns=cols)
+    sub = c.xs(unit_id, level="unit_id")
+    out = pd.DataFrame({"item": sub.index, "评议内容": [rs.item_labels[i] for i in sub.index]})
+    for lv in rs.levels:
+        out[lv.label] = sub[lv.code].to_numpy()
+    out["未作答"] = sub[K.BLANK].to_numpy()
+    return out[cols].reset_index(drop=True)
+
+
+def breakdown(res: Results, unit_id: str, column: str) -> pd.DataFrame:
+    """The questionnaire index of one unit by respondent category or channel.
+
+    Columns: the category (Chinese label for channels), 问卷数, 问卷调查指数, 满意率.
+    Derived from counts per (unit, category, item, level), like every index.
+    """
+    rs = res.ruleset
+    sv = res.dataset.survey
+    sv = sv[sv["unit_id"] == unit_id]
+    label = {"respondent_category": "调查对象类别", "channel": "渠道"}[column]
+    if not len(sv):
+        return pd.DataFrame(columns=[label, "问卷数", "问卷调查指数", "满意率"])
+    key = sv[column].replace("", "未填写")
+    sv = sv.assign(**{column: key})
+    counts = K.answer_counts(sv, rs, by=["unit_id", column])
+    comp = S.component_index(S.item_indices(counts, rs), rs, by=["unit_id", column]).xs(unit_id, level="unit_id")
+    n = sv.groupby(column).size()
+    out = pd.DataFrame({label: n.index, "问卷数": n.to_numpy()})
+    out["问卷调查指数"] = S.publish(out[label].map(comp["index"]).astype(float), rs.decimals)
+    out["满意率"] = out[label].map(comp["satisfied_share"]).astype(float)
+    if column == "channel":
+        out[label] = out[label].map(lambda c: rs.channels.get(c, c))
+    return out.sort_values("问卷数", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def panel(res: Results, unit_id: str) -> pd.DataFrame:
+    """The on-site panel by member category, public + enterprise marked.
+
+    Columns: 代表类别, 票数, 占比, 群众或企业代表.
+    """
+    rs = res.ruleset
+    on = res.dataset.onsite
+    on = on[on["unit_id"] == unit_id]
+    if not len(on):
+        return pd.DataFrame(columns=["代表类别", "票数", "占比", "群众或企业代表"])
+    n = on.groupby("member_category").size()
+    n = n.reindex([c for c in rs.panel_categories if c in n.index])
+    return pd.DataFrame({"代表类别": n.index, "票数": n.to_numpy(), "占比": (n / n.sum()).to_numpy(),
+                         "群众或企业代表": [c in rs.public_categories for c in n.index]})
+
+
+def cases(res: Results, unit_id: str) -> pd.DataFrame:
+    c = res.dataset.cases
+    c = c[c["unit_id"] == unit_id]
+    return pd.DataFrame({"案例编号": c["case_id"], "来源": c["source"], "情况摘要": c["summary"],
+                         "是否属实": c["substantiated"].astype(bool), "扣分": c["deduction"].astype(float)}) \
+        .reset_index(drop=True)
+
+
+def bonuses(res: Results, unit_id: str) -> pd.DataFrame:
+    b = res.dataset.bonuses
+    b = b[b["unit_id"] == unit_id]
+    return pd.DataFrame({"事由": b["reason"], "加分": b["points"].astype(float)}).reset_index(drop=True)
+
+
+def data_quality(res: Results) -> pd.DataFrame:
+    """Per unit: accepted questionnaires and ballots, rejected rows that name the unit,
+    valid answers against the minimum, and the low-sample flag.
+
+    Columns: unit_id, 单位名称, 问卷(有效), 现场评议票(有效), 被拒绝行, 样本不足.
+    """
+    u = res.units
+    q = res.quarantine
+    rejected = q[q["unit_id"] != ""].groupby("unit_id").size()
+    ds = res.dataset
+    accepted = {t: ds.tables[t].groupby("unit_id").size() for t in ("survey", "onsite")}
+    out = pd.DataFrame({
+        "unit_id": u["unit_id"], "单位名称": u["name"],
+        "问卷": u["unit_id"].map(accepted["survey"]).fillna(0).astype(np.int64),
+        "有效问卷": u["survey_valid"].astype(np.int64),
+        "现场评议票": u["unit_id"].map(accepted["onsite"]).fillna(0).astype(np.int64),
+        "有效票": u["onsite_valid"].astype(np.int64),
+        "被拒绝行": u["unit_id"].map(rejected).fillna(0).astype(np.int64),
+        "样本不足": u["low_sample"].astype(bool),
+    })
+    return out.reset_index(drop=True)
+
+
+def unit_warnings(res: Results, unit_id: str) -> list[str]:
+    w = res.warnings
+    return list(w.loc[w["unit_id"] == unit_id, "message"])
+
+
+def league(res: Results, group: str) -> pd.DataFrame:
+    """The league table of a rank group with Chinese headings and flags in words."""
+    t = res.league(group)
+    return pd.DataFrame({
+        "排名": t["rank"].astype(object).where(t["rank"].notna(), None),
+        "unit_id": t["unit_id"], "单位名称": t["name"],
+        "现场评议": t["onsite_index"], "问卷调查": t["survey_index"], "实例调查": t["case_points"],
+        "加分": t["bonus_points"], "综合得分": t["composite"], "群众满意度": t["satisfaction"],
+        "排名靠后": t["in_bottom"], "结果运用": t["flags"],
+    }).reset_index(drop=True)
+
+
+def heatmap_frame(res: Results, component: str = "survey") -> pd.DataFrame:
+    """Unit × dimension matrix of item indices (rows: unit names in league order)."""
+    rs = res.ruleset
+    it = res.items[(res.items["component"] == component) & res.items["item"].isin(rs.scored_items)]
+    m = it.pivot(index="unit_id", columns="item", values="index")
+    order = [x for x in res.units["unit_id"] if x in m.index]
+    m = m.reindex(index=order, columns=list(rs.scored_items))
+    m.index = m.index.map(res.units.set_index("unit_id")["name"])
+    m.columns = [rs.item_labels[c] for c in m.columns]
+    return m
+
+
+def consequence_summary(res: Results) -> pd.DataFrame:
+    """How many units each consequence hits, and which."""
+    c = res.consequences
+    rows = []
+    for flag, f in res.ruleset.flags.items():
+        hit = c[c["flag"] == flag]
+        rows.append({"结果": f.label, "单位数": len(hit), "单位": "、".join(hit["name"]), "结果运用": f.consequence})
+    return pd.DataFrame(rows)
+
+
+def main_problems(res: Results, limit: int = 3) -> pd.Series:
+    """Main problems raised per unit, from the summaries of substantiated cases (until the
+    problems analysis lands): up to ``limit`` summaries joined by ；."""
+    c = res.dataset.cases
+    c = c[c["substantiated"].astype(bool) & (c["summary"] != "")]
+    s = c.groupby("unit_id")["summary"].agg(lambda x: "；".join(list(x)[:limit]))
+    return res.units["unit_id"].map(s).fillna("")
+
+
+def unit_summary(res: Results, unit_id: str) -> str:
+    """One paragraph in Chinese: score, rank, satisfaction and what the rules decided."""
+    from .present import fmt
+
+    rs = res.ruleset
+    u = _unit(res, unit_id)
+    if pd.isna(u["composite"]):
+        return f"{u['name']}本轮没有有效的现场评议和问卷调查答卷，未计算综合得分，不参加排名。"
+    text = f"{u['name']}综合得分{fmt(u['composite'])}分"
+    if pd.notna(u["rank"]):
+        text += (f"，在{u['rank_group_label']}中排名第{u['rank']}名（共{u['group_n']}名，"
+                 f"平均分{fmt(u['group_mean'])}分）")
+    else:
+        text += "（不参加排名）"
+    if pd.notna(u["satisfaction"]):
+        rel = "低于" if u["satisfaction"] < rs.talk_threshold else "不低于"
+        text += f"；群众满意度{fmt(u['satisfaction'])}%，{rel}{rs.talk_threshold:g}%"
+    labels = [res.ruleset.flags[f].label for f in ("no_excellence", "talk", "worst", "panel_noncompliant",
+                                                  "low_sample") if u[f]]
+    text += "；触发评议结果运用：" + "、".join(labels) + "。" if labels else "；未触发评议结果运用条款。"
+    return text
+
+
+def city_summary(res: Results) -> str:
+    """One paragraph in Chinese about the round as a whole."""
+    from .present import fmt
+
+    rs = res.ruleset
+    u = res.units
+    parts = [f"本轮共评议{len(u)}个单位"]
+    for g, label in rs.rank_group_labels.items():
+        lg = u[(u["rank_group"] == g) & u["rank"].notna()]
+        if len(lg):
+            best = lg.sort_values("rank").iloc[0]
+            parts.append(f"{label}{len(lg)}个参加排名，平均分{fmt(lg['group_mean'].iloc[0])}分，"
+                         f"第一名{best['name']}（{fmt(best['composite'])}分）")
+    below = u[u["satisfaction"] < rs.talk_threshold]
+    parts.append(f"群众满意度低于{rs.talk_threshold:g}%的单位{len(below)}个")
+    c = res.consequences
+    for flag in ("talk", "no_excellence", "worst"):
+        hit = c[c["flag"] == flag]
+        if len(hit):
+            parts.append(f"{rs.flags[flag].label}{len(hit)}个（{'、'.join(hit['name'])}）")
+    return "；".join(parts) + "。"
+
+
+def city_unit_ids(res: Results) -> list[str]:
+    """The units at city level (the city bureau itself)."""
+    return list(res.units.loc[res.units["level"] == "city", "unit_id"])
+
+
+def unit_links(unit_ids, pattern: str) -> dict[str, str]:
+    """unit id → relative link to its report, for the units that have one."""
+    if not pattern:
+        return {}
+    from .report import unit_slug
+
+    return {u: pattern.format(slug=unit_slug(u)) for u in unit_ids}

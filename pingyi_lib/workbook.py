@@ -1,0 +1,90 @@
+"""The results workbook 评议结果.xlsx: what seed §五(六) asks districts to submit —
+final ranking, satisfaction and the main problems raised — plus the consequences and
+the data quality behind them.
+
+Text from the data is written as text, never as a formula: a unit named
+``=HYPERLINK(…)`` stays a string (openpyxl would otherwise store it as a formula).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import views as V
+from .atomic import atomic_path
+from .pipeline import Results
+
+RESULT_COLUMNS = ["排名组", "排名", "单位编码", "单位名称", "层级", "现场评议", "问卷调查", "实例调查", "加分",
+                  "综合得分", "群众满意度", "满意率", "排名靠后", "结果运用", "群众反映主要问题"]
+
+
+def results_frame(res: Results, main_problems: pd.Series | None = None) -> pd.DataFrame:
+    """One row per unit in league order, with the columns of the submission."""
+    u = res.units
+    problems = main_problems if main_problems is not None else V.main_problems(res)
+    out = pd.DataFrame({
+        "排名组": u["rank_group_label"].fillna("不参加排名"), "排名": u["rank"].astype(object),
+        "单位编码": u["unit_id"], "单位名称": u["name"], "层级": u["level_label"],
+        "现场评议": u["onsite_index"], "问卷调查": u["survey_index"], "实例调查": u["case_points"],
+        "加分": u["bonus_points"], "综合得分": u["composite"], "群众满意度": u["satisfaction"],
+        "满意率": (u["satisfied_share"] * 100).round(2), "排名靠后": u["in_bottom"].map({True: "是", False: "否"}),
+        "结果运用": u["flags"], "群众反映主要问题": problems.to_numpy(),
+    })
+    return out[RESULT_COLUMNS]
+
+
+def _cell(v):
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(v, "item") and not isinstance(v, str):
+        return v.item()
+    return v
+
+
+def _write_sheet(wb, title: str, df: pd.DataFrame, widths: dict[str, int] | None = None) -> None:
+    from openpyxl.styles import Font
+
+    ws = wb.create_sheet(title)
+    ws.append(list(df.columns))
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for row in df.itertuples(index=False):
+        ws.append([_cell(v) for v in row])
+    # every string cell is data, not a formula, whatever it starts with
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            if isinstance(c.value, str):
+                c.data_type = "s"
+            elif isinstance(c.value, float):
+                c.number_format = "0.00"
+    for i, col in enumerate(df.columns, start=1):
+        letter = ws.cell(row=1, column=i).column_letter
+        ws.column_dimensions[letter].width = (widths or {}).get(col, max(8, min(40, 2 * len(str(col)) + 4)))
+    ws.freeze_panes = "A2"
+
+
+def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Series | None = None) -> Path:
+    """Write the workbook atomically (a temp file renamed into place) and return its path."""
+    from openpyxl import Workbook
+
+    path = Path(path)
+    wb = Workbook()
+    wb.remove(wb.active)
+    _write_sheet(wb, "评议结果", results_frame(res, main_problems),
+                 {"单位名称": 30, "排名组": 22, "结果运用": 24, "群众反映主要问题": 60})
+    c = res.consequences.rename(columns={"unit_id": "单位编码", "name": "单位名称", "label": "结果",
+                                         "reason": "原因", "consequence": "结果运用"}).drop(columns="flag")
+    _write_sheet(wb, "结果运用", c, {"单位名称": 30, "原因": 50, "结果运用": 50})
+    q = res.quarantine.rename(columns={"table": "表", "file": "文件", "row": "行号", "unit_id": "单位编码",
+                                       "column": "列", "value": "值", "reason_code": "原因代码", "reason": "原因"})
+    _write_sheet(wb, "数据质量", q, {"文件": 40, "原因": 60})
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return path
