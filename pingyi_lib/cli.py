@@ -180,7 +180,7 @@ def cmd_report(args) -> int:
     from .report import run_reports
 
     res, results = run_reports(args.dataset, args.out, units=args.units or None, jobs=args.jobs,
-                               ruleset=args.ruleset, self_contained=args.self_contained,
+                               ruleset=args.ruleset, notebooks=args.notebooks, self_contained=args.self_contained,
                                progress=False if args.quiet else (True if args.progress else None),
                                verbose=args.verbose)
     failed = [r for r in results if not r.ok]
@@ -214,9 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     dataset_cmd("validate", "check a dataset and list every rejected row (exit 1 if any)", ("table", "json")) \
         .set_defaults(func=cmd_validate)
     sp = dataset_cmd("report", "run the notebooks and write the HTML reports, index.html and 评议结果.xlsx", ("table",))
-    sp.add_argument("--out", required=True, metavar="DIR", help="folder for the reports (created; reruns replace files)")
+    sp.add_argument("--out", required=True, metavar="DIR",
+                    help="folder for the reports (created; reruns replace files)")
     sp.add_argument("--units", nargs="+", metavar="UNIT", help="only these unit ids (default: every unit)")
-    sp.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel processes (default: all cores)")
+    sp.add_argument("--jobs", type=int, default=None, metavar="N",
+                    help="parallel processes (default: all cores)")
+    sp.add_argument("--notebooks", metavar="DIR", default=None,
+                    help="folder with city.ipynb and unit.ipynb (default: the project's notebooks/)")
     sp.add_argument("--self-contained", action="store_true",
                     help="embed plotly.js in every page (pages travel alone; ~4.8 MB each)")
     sp.add_argument("--quiet", action="store_true", help="print nothing but errors (for scheduled jobs)")

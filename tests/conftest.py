@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
+import nbformat
 import pytest
+
+from pingyi_lib.cli import main
+from pingyi_lib.report import NOTEBOOK_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_2011 = ROOT / "data" / "sample" / "2011"
 SAMPLE_2012 = ROOT / "data" / "sample" / "2012"
 
 ITEMS = "lawful,fair,open,service,integrity"
+HOSTILE = '<img src=x onerror="window.__pwned=1">'
+REPORT_UNITS = ["wj", "tn-win"]
 
 
 def write_dataset(folder: Path, encoding: str = "utf-8", **tables: str) -> Path:
@@ -55,3 +62,32 @@ def tiny(tmp_path: Path) -> Path:
             c2,b,暗访,态度生硬,否,3
         """,
     )
+
+
+@pytest.fixture(scope="session")
+def sample_reports(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports") / "2011"
+    code = main(["report", str(SAMPLE_2011), "--out", str(out), "--units", *REPORT_UNITS, "--jobs", "2", "--quiet"])
+    return out, code
+
+
+@pytest.fixture(scope="session")
+def broken_reports(tmp_path_factory):
+    """A hostile dataset and a unit notebook that raises for unit 'b'."""
+    base = tmp_path_factory.mktemp("broken")
+    q = HOSTILE.replace('"', '""')  # CSV-quoted
+    comment = f"{q} 电话13912345678"
+    survey = "response_id,unit_id,channel," + ITEMS + ",comment\n" + "".join(
+        f'{u}{i},{u},online,1,2,1,2,1,"{comment}"\n' for u in ("a", "b") for i in range(35))
+    ds = write_dataset(base / "ds", units=f'unit_id,name,level\na,"{q}",district\nb,乙区安监局,district\n',
+                       survey=survey,
+                       cases=f'case_id,unit_id,source,summary,substantiated,deduction\nk1,a,投诉,"{q}",是,2\n')
+    nbs = base / "notebooks"
+    shutil.copytree(NOTEBOOK_DIR, nbs, ignore=shutil.ignore_patterns("*.py", ".ipynb_checkpoints"))
+    nb = nbformat.read(nbs / "unit.ipynb", as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])) + 1
+    nb.cells.insert(at, nbformat.v4.new_code_cell('if unit_id == "b":\n    raise RuntimeError("boom: unit b breaks")'))
+    nbformat.write(nb, nbs / "unit.ipynb")
+    out = base / "out"
+    code = main(["report", str(ds), "--out", str(out), "--notebooks", str(nbs), "--jobs", "2", "--quiet"])
+    return out, code

@@ -1,0 +1,139 @@
+"""The report runner end to end: papermill + nbconvert on the sample round and on a
+dataset made to break, the HTML it writes, the index and the workbook."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import openpyxl
+import pytest
+
+from pingyi_lib.cli import main
+from pingyi_lib.report import NOTEBOOK_DIR, WORKBOOK_NAME, unit_slug
+
+from .conftest import HOSTILE, SAMPLE_2011
+from .conftest import REPORT_UNITS as UNITS
+
+pytestmark = pytest.mark.slow
+
+
+def scripts_from_network(html: str) -> list[str]:
+    return re.findall(r"""<script[^>]+src=["']?((?:https?:)?//[^"' >]+)""", html)
+
+
+def test_runner_writes_index_city_units_workbook_and_notebooks(sample_reports):
+    out, code = sample_reports
+    assert code == 0
+    for rel in ("index.html", "city.html", "assets/plotly.min.js", WORKBOOK_NAME, "report.log",
+                "notebooks/city.ipynb", *(f"units/{u}.html" for u in UNITS),
+                *(f"notebooks/units/{u}.ipynb" for u in UNITS)):
+        assert (out / rel).is_file(), rel
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="city.html"' in index and all(f'href="units/{u}.html"' in index for u in UNITS)
+    assert not list(out.rglob(".tmp-*"))
+
+
+def test_html_has_no_code_no_parameters_and_no_network_scripts(sample_reports):
+    out, _ = sample_reports
+    for page in [out / "city.html", *(out / "units").glob("*.html")]:
+        html = page.read_text(encoding="utf-8")
+        assert "import pingyi_lib" not in html
+        assert "jp-InputArea-editor\"" not in html and "class=\"jp-InputPrompt" not in html
+        assert 'dataset = ' not in html and "injected-parameters" not in html
+        assert "Run top to bottom in" not in html  # analyst notes stay in JupyterLab
+        assert scripts_from_network(html) == []
+        assert "require.min.js" not in html and "MathJax.js" not in html
+
+
+def test_every_chart_of_the_executed_notebook_is_in_the_html(sample_reports):
+    out, _ = sample_reports
+    for nb_path, html_path in [(out / "notebooks/city.ipynb", out / "city.html"),
+                               (out / "notebooks/units/wj.ipynb", out / "units/wj.html")]:
+        nb = nbformat.read(nb_path, as_version=4)
+        charts = sum('class="pingyi-chart"' in o.get("data", {}).get("text/html", "")
+                     for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        html = html_path.read_text(encoding="utf-8")
+        assert charts >= 4
+        assert html.count('class="plotly-graph-div"') == charts
+        assert html.count('src="') - html.count('src="data:') >= 1  # plotly.js by relative path
+
+
+def test_workbook_matches_pingyi_score(sample_reports, capsys):
+    out, _ = sample_reports
+    assert main(["score", str(SAMPLE_2011), "--format", "csv"]) == 0
+    scored = {r["unit_id"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    ws = openpyxl.load_workbook(out / WORKBOOK_NAME)["评议结果"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, (c.value for c in r))) for r in ws.iter_rows(min_row=2)]
+    assert {r["单位编码"] for r in rows} == set(scored)
+    for r in rows:
+        s = scored[r["单位编码"]]
+        assert (f"{r['综合得分']:.2f}" if r["综合得分"] is not None else "") == s["composite"]
+        assert (str(r["排名"]) if r["排名"] is not None else "") == s["rank"]
+        assert (f"{r['群众满意度']:.2f}" if r["群众满意度"] is not None else "") == s["satisfaction"]
+    assert any(r["群众反映主要问题"] for r in rows)
+
+
+def test_rerun_into_same_folder_replaces_files_without_leftovers(sample_reports):
+    out, _ = sample_reports
+    before = (out / "units/wj.html").read_bytes()
+    assert main(["report", str(SAMPLE_2011), "--out", str(out), "--units", "wj", "--jobs", "1", "--quiet"]) == 0
+    assert (out / "units/wj.html").read_bytes() == before  # deterministic output
+    assert not list(out.rglob(".tmp-*"))
+
+
+def test_one_broken_unit_does_not_stop_the_others(broken_reports):
+    out, code = broken_reports
+    assert code == 1
+    assert (out / "units/a.html").is_file() and (out / "city.html").is_file()
+    failed_page = (out / "units/b.html").read_text(encoding="utf-8")
+    assert "boom: unit b breaks" in failed_page  # the failing cell's error is in the page
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "1 份报告生成失败" in index and "RuntimeError" in index and "boom: unit b breaks" in index
+    log = (out / "report.log").read_text(encoding="utf-8")
+    assert "FAILED" in log and "RuntimeError" in log
+
+
+def test_hostile_text_from_the_data_is_escaped_in_every_page(broken_reports):
+    out, _ = broken_reports
+    for page in (out / "index.html", out / "city.html", out / "units/a.html"):
+        html = page.read_text(encoding="utf-8")
+        assert HOSTILE not in html, page.name
+        assert "&lt;img src=x onerror=" in html or "\\u003cimg src=x" in html, page.name
+
+
+def test_unknown_unit_is_a_plain_error(tmp_path, capsys):
+    code = main(["report", str(SAMPLE_2011), "--out", str(tmp_path / "o"), "--units", "nope"])
+    assert code == 1 and "unknown unit nope" in capsys.readouterr().err
+
+
+def test_unknown_notebook_parameter_is_refused(tmp_path, capsys):
+    nbs = tmp_path / "nbs"
+    shutil.copytree(NOTEBOOK_DIR, nbs, ignore=shutil.ignore_patterns("*.py"))
+    nb = nbformat.read(nbs / "city.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    cell.source = cell.source.replace("unit_links", "unit_linkz")
+    nbformat.write(nb, nbs / "city.ipynb")
+    code = main(["report", str(SAMPLE_2011), "--out", str(tmp_path / "o"), "--notebooks", str(nbs),
+                 "--units", "wj"])
+    assert code == 1 and "has no parameter unit_links" in capsys.readouterr().err
+
+
+def test_unit_slug_is_safe_stable_and_distinct():
+    assert unit_slug("wj") == "wj"
+    hostile = unit_slug("../../etc/passwd")
+    assert "/" not in hostile and hostile == unit_slug("../../etc/passwd")
+    assert unit_slug("a/b") != unit_slug("a_b") and unit_slug("甲") != unit_slug("乙")
+
+
+def test_executed_notebooks_record_parameters(sample_reports):
+    out, _ = sample_reports
+    nb = json.loads((out / "notebooks/units/wj.ipynb").read_text(encoding="utf-8"))
+    assert nb["metadata"]["papermill"]["parameters"]["unit_id"] == "wj"
+    assert Path(nb["metadata"]["papermill"]["parameters"]["dataset"]).is_absolute()
