@@ -74,20 +74,31 @@ def _header_map(header: list[str], table: Table, path: str) -> tuple[list[str | 
     return ids, ignored
 
 
-def _frame(records: list[list[str]], rows: list[int], ids: list[str | None], table: Table) -> pd.DataFrame:
-    keep = [i for i, cid in enumerate(ids) if cid is not None]
-    width = len(ids)
-    arr = np.array(records, dtype=object).reshape(len(records), width) if records else \
-        np.empty((0, width), dtype=object)
-    df = pd.DataFrame(arr[:, keep], columns=[ids[i] for i in keep], dtype=object)
-    for c in table.columns:  # optional columns absent from the file
-        if c.id not in df.columns:
-            df[c.id] = ""
-    df = df[[c.id for c in table.columns]]
-    for c in df.columns:
-        df[c] = df[c].str.strip()
+def _strip(values) -> np.ndarray:
+    """Strip whitespace from a column of text with Arrow (vectorised); '' for missing."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(values, (pa.Array, pa.ChunkedArray)):
+        values = pa.array(values, type=pa.string(), from_pandas=True)
+    arr = pc.utf8_trim_whitespace(values)
+    return pc.fill_null(arr, "").to_numpy(zero_copy_only=False)
+
+
+def _assemble(columns: dict[str, object], n: int, rows, table: Table) -> pd.DataFrame:
+    """Canonical column order, absent optional columns as '', every cell stripped text."""
+    out = {}
+    for c in table.columns:
+        out[c.id] = _strip(columns[c.id]) if c.id in columns else np.full(n, "", dtype=object)
+    df = pd.DataFrame(out, dtype=object)
     df[ROW] = np.asarray(rows, dtype=np.int64)
     return df
+
+
+def _frame(records: list[list[str]], rows: list[int], ids: list[str | None], table: Table) -> pd.DataFrame:
+    cols = list(zip(*records)) if records else [() for _ in ids]
+    columns = {cid: list(cols[i]) for i, cid in enumerate(ids) if cid is not None}
+    return _assemble(columns, len(records), rows, table)
 
 
 def _split_records(records, width: int) -> tuple[list, list[int], list[tuple[int, str]]]:
@@ -95,11 +106,11 @@ def _split_records(records, width: int) -> tuple[list, list[int], list[tuple[int
     good, rows, bad = [], [], []
     for i, rec in enumerate(records, start=2):
         n = len(rec)
+        if n == 0 or not any(s.strip() for s in rec):
+            continue  # an empty line or row holds no data
         if n == width:
             good.append(rec)
             rows.append(i)
-        elif n == 0 or not any(s.strip() for s in rec):
-            continue  # an empty line holds no data
         elif n > width and not any(s.strip() for s in rec[width:]):
             good.append(rec[:width])
             rows.append(i)
@@ -108,17 +119,62 @@ def _split_records(records, width: int) -> tuple[list, list[int], list[tuple[int
     return good, rows, bad
 
 
+def _read_csv_fast(text: str, header: list[str], ids: list[str | None], table: Table) -> pd.DataFrame | None:
+    """Parse with Arrow's CSV reader when every line is exactly one record (the usual
+    case), so row numbers are line numbers. Returns None to fall back to the exact path
+    (blank lines, newlines inside quotes, rows with the wrong number of fields)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    names = [f"c{i}" for i in range(len(header))]
+    invalid = []
+
+    def on_invalid(row):
+        invalid.append(row)
+        return "skip"
+
+    try:
+        tb = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if invalid or tb.num_rows != lines - 1 or "\r" in text.replace("\r\n", ""):
+        return None
+    rows = np.arange(2, tb.num_rows + 2, dtype=np.int64)
+    columns = {cid: tb.column(i) for i, cid in enumerate(ids) if cid is not None}
+    df = _assemble(columns, tb.num_rows, rows, table)
+    if tb.num_rows:  # rows with no value at all (Excel writes ",,,,") hold no data
+        empty = np.ones(tb.num_rows, dtype=bool)
+        for i in range(len(names)):
+            empty &= pc.equal(pc.utf8_trim_whitespace(tb.column(i)), "").to_numpy(zero_copy_only=False)
+        if empty.any():
+            df = df[~empty].reset_index(drop=True)
+    return df
+
+
 def read_csv_table(path: Path, table: Table) -> RawTable:
     text = decode_bytes(path.read_bytes(), str(path))
+    try:
+        first = next(csv.reader(_io.StringIO(text, newline="")), None)
+    except csv.Error as exc:
+        raise DatasetError(f"{path}: not a readable CSV file ({exc})", path=str(path)) from None
+    if not first or not any(h.strip() for h in first):
+        raise DatasetError(f"{path}: the file is empty (no header row)", path=str(path), table=table.name)
+    ids, ignored = _header_map(first, table, str(path))
+    fast = _read_csv_fast(text, first, ids, table)
+    if fast is not None:
+        return RawTable(table.name, str(path), fast, [], ignored)
     try:
         records = list(csv.reader(_io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise DatasetError(f"{path}: not a readable CSV file ({exc})", path=str(path)) from None
-    if not records or not any(h.strip() for h in records[0]):
-        raise DatasetError(f"{path}: the file is empty (no header row)", path=str(path), table=table.name)
-    header = records[0]
-    ids, ignored = _header_map(header, table, str(path))
-    good, rows, bad = _split_records(records[1:], len(header))
+    good, rows, bad = _split_records(records[1:], len(first))
     return RawTable(table.name, str(path), _frame(good, rows, ids, table), bad, ignored)
 
 
@@ -155,29 +211,27 @@ def read_sheet(ws, table: Table, path: str) -> RawTable:
 
 
 def read_parquet_table(path: Path, table: Table) -> RawTable:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
-        df = pd.read_parquet(path)
+        tb = pq.read_table(path)
     except Exception as exc:  # pyarrow raises many kinds
         raise DatasetError(f"{path}: not a readable Parquet file ({exc})", path=str(path)) from None
-    ids, ignored = _header_map([str(c) for c in df.columns], table, str(path))
-    cols = {}
-    for src, cid in zip(df.columns, ids):
+    ids, ignored = _header_map([str(c) for c in tb.column_names], table, str(path))
+    columns = {}
+    for i, cid in enumerate(ids):
         if cid is None:
             continue
-        s = df[src]
-        if pd.api.types.is_string_dtype(s) or s.dtype == object:
-            cols[cid] = s.astype(object).where(s.notna(), "").map(cell_text)
-        else:
-            cols[cid] = s.astype(object).map(cell_text)
-    out = pd.DataFrame(cols, dtype=object)
-    for c in table.columns:
-        if c.id not in out.columns:
-            out[c.id] = ""
-    out = out[[c.id for c in table.columns]]
-    for c in out.columns:
-        out[c] = out[c].str.strip()
-    out[ROW] = np.arange(2, len(out) + 2, dtype=np.int64)
-    return RawTable(table.name, str(path), out.reset_index(drop=True), [], ignored)
+        col = tb.column(i)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            columns[cid] = col  # stays in Arrow: stripped there
+        elif pa.types.is_integer(col.type):
+            columns[cid] = col.cast(pa.string())
+        else:  # floats, dates, booleans: as a person would type them
+            columns[cid] = col.to_pandas().astype(object).map(cell_text).to_numpy()
+    rows = np.arange(2, tb.num_rows + 2, dtype=np.int64)
+    return RawTable(table.name, str(path), _assemble(columns, tb.num_rows, rows, table), [], ignored)
 
 
 def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:

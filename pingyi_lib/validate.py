@@ -70,6 +70,14 @@ def parse_datetimes(s: pd.Series) -> pd.Series:
     return out
 
 
+def map_values(s: pd.Series, lut: dict) -> pd.Series:
+    """``s.map(lut)`` for columns with few distinct values: look each distinct value up
+    once (factorize), then spread the results back. Unmapped values become NaN."""
+    codes, uniques = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
+    looked = np.array([lut.get(u, np.nan) for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(looked[codes], index=s.index)
+
+
 class _Problems:
     """Collects (row position, column, value, code, reason) for failing cells."""
 
@@ -91,9 +99,14 @@ class _Problems:
             return pd.DataFrame(columns=["pos", "column", "value", "reason_code", "reason"])
         p = pd.concat(self.parts, ignore_index=True).sort_values("pos", kind="stable")
         # one line per rejected row: the first failing column names it, every reason is listed
-        return p.groupby("pos", sort=True).agg(
-            column=("column", "first"), value=("value", "first"),
-            reason_code=("reason_code", "first"), reason=("reason", "; ".join)).reset_index()
+        many = p["pos"].duplicated(keep=False)
+        single = p[~many]
+        if many.any():
+            joined = p[many].groupby("pos", sort=True).agg(
+                column=("column", "first"), value=("value", "first"),
+                reason_code=("reason_code", "first"), reason=("reason", "; ".join)).reset_index()
+            single = pd.concat([single, joined], ignore_index=True)
+        return single.sort_values("pos", kind="stable").reset_index(drop=True)
 
 
 def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str],
@@ -108,9 +121,9 @@ def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str
         k = col.kind
         if k == S.ID:
             pb.add(blank, col.id, "missing_id", f"{label} is blank")
-            first = pd.Series(np.arange(len(s)), index=s.index).groupby(s.to_numpy()).transform("min")
             dup = s.duplicated(keep="first") & ~blank
             if dup.any():
+                first = pd.Series(np.arange(len(s)), index=s.index).groupby(s.to_numpy()).transform("min")
                 first_row = pd.Series(df[ROW].to_numpy()[first.to_numpy()], index=s.index)
                 rows = first_row[dup]
                 vals = s[dup]
@@ -133,8 +146,7 @@ def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str
             out[col.id] = s
         elif k in _WHAT:
             lut = _lookup(ruleset, k)
-            key = s.str.lower() if k == S.BOOL else s
-            v = key.map(lut)
+            v = map_values(s.str.lower() if k == S.BOOL else s, lut)
             bad = v.isna() & ~blank
             if k == S.ANSWER:
                 pb.add(bad, col.id, "unknown_answer",

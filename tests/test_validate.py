@@ -155,3 +155,27 @@ def test_dataset_folder_may_carry_its_own_ruleset(tmp_path):
     text = py.ruleset.default_ruleset_path().read_text(encoding="utf-8").replace("cap = 3.0", "cap = 1.0")
     (d / "ruleset.toml").write_text(text, encoding="utf-8")
     assert py.load_dataset(d).ruleset.bonus_cap == 1.0
+
+
+def test_blank_lines_and_multiline_cells_keep_spreadsheet_row_numbers(tmp_path):
+    # a quoted comment spanning two lines is one spreadsheet row; a blank line is a row too
+    d = write_dataset(tmp_path / "d", units=UNITS, survey=(
+        "response_id,unit_id,channel," + ITEMS + ",comment\n"
+        'r1,a,online,1,1,1,1,1,"第一行\n第二行"\n'   # row 2
+        "\n"                                        # row 3 (blank)
+        "r2,a,online,1,1,1,1,9,\n"                  # row 4: bad code
+        ",,,,,,,,\n"                                # row 5: empty, ignored
+        "r3,b,online,1,1,1,1,1,\n"))                # row 6
+    ds = py.load_dataset(d)
+    assert ds.quarantine["row"].tolist() == [4]
+    assert ds.survey["row"].tolist() == [2, 6]
+    assert ds.survey.loc[0, "comment"] == "第一行\n第二行"
+
+
+def test_fast_and_exact_csv_paths_agree(tmp_path):
+    body = "".join(f"r{i},{'ab'[i % 2]},online,{i % 5 + 1},1,2,3,4, 意见{i} \n" for i in range(50))
+    header = "response_id,unit_id,channel," + ITEMS + ",comment\n"
+    fast = py.load_dataset(write_dataset(tmp_path / "fast", units=UNITS, survey=header + body + ",,,,,,,,\n"))
+    exact = py.load_dataset(write_dataset(tmp_path / "exact", units=UNITS, survey=header + body + "\n"))
+    pd.testing.assert_frame_equal(fast.survey, exact.survey)
+    assert fast.survey.loc[0, "comment"] == "意见0"  # stripped
