@@ -23,16 +23,21 @@ ruleset = ""  # a ruleset TOML file; empty: the dataset folder ruleset.toml or t
 plotlyjs = ""  # empty: interactive; inline, or a relative path to plotly.min.js in a report
 unit_links = ""  # link pattern to unit reports such as units/{slug}.html; empty: no links
 linked_units = []  # unit ids that have a report to link to
+previous = ""  # last year's dataset folder for the look-back; empty: none
+report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty: today
 
 # %%
 import pingyi_lib as py
 from pingyi_lib import charts
 from pingyi_lib import present as P
+from pingyi_lib import problems as PR
 from pingyi_lib import views as V
+from pingyi_lib import views_followup as VF
 
 res = py.score(py.load_dataset(dataset, ruleset=ruleset or None))
 rs = res.ruleset
 links = V.unit_links(linked_units, unit_links)
+fu = VF.FollowUp(res, previous, report_date)
 page = P.Page(plotlyjs)
 page.style()
 
@@ -88,6 +93,50 @@ P.table(V.consequence_summary(res))
 P.table(res.consequences.drop(columns=["flag"]).rename(
     columns={"unit_id": "单位编码", "name": "单位名称", "label": "结果", "reason": "原因", "consequence": "结果运用"}),
     links=links, link_column="单位编码", empty="没有单位触发评议结果运用条款。")
+
+# %% [markdown]
+# ## 群众反映主要问题
+
+# %%
+P.para("{text}", text=VF.problems_summary(fu.problems, ""))
+
+# %%
+P.table(VF.problems_table(fu.problems, ""), empty="无。")
+
+# %%
+P.table(PR.keywords(res.dataset, None).rename(columns={"keyword": "高频词", "count": "出现条数"}))
+
+# %% [markdown]
+# ## 整改台账：逾期未完成事项
+
+# %%
+P.para("整改台账截至{day}。", day=fu.report_date.strftime("%Y-%m-%d"))
+
+# %%
+P.table(VF.overdue_overview(res, fu.ledger), links=links, link_column="unit_id", empty="无整改事项。")
+
+# %%
+P.table(VF.ledger_table(fu.ledger[fu.ledger["overdue"]]), links=links, link_column="单位编码",
+        empty="没有逾期未完成的整改事项。")
+
+# %% [markdown]
+# ## 工作节点报送情况
+
+# %%
+P.table(VF.timeline_table(fu.timeline), links=links, link_column="unit_id", empty="无工作节点报送记录。")
+
+# %% [markdown]
+# ## 回头看：与上一年比较
+
+# %%
+P.table(VF.lookback_table(fu.compare), links=links, link_column="unit_id", empty=VF.NO_PREVIOUS)
+
+# %%
+page.figure(charts.lookback_bar(fu.compare, "综合得分变化（今年 − 去年）")) if fu.compare is not None else None
+
+# %%
+P.table(VF.closure_overview(res, fu.closure), links=links, link_column="unit_id",
+        empty="上一年无整改事项，或未提供上一年数据。")
 
 # %% [markdown]
 # ## 市局自身评议结果

@@ -23,16 +23,20 @@ dataset = "../data/sample/2011"  # a dataset folder
 unit_id = "wj"  # the unit to report on
 ruleset = ""  # a ruleset TOML file; empty: the dataset folder ruleset.toml or the default
 plotlyjs = ""  # empty: interactive; inline, or a relative path to plotly.min.js in a report
+previous = ""  # last year's dataset folder for the look-back; empty: none
+report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty: today
 
 # %%
 import pingyi_lib as py
 from pingyi_lib import charts
 from pingyi_lib import present as P
 from pingyi_lib import views as V
+from pingyi_lib import views_followup as VF
 
 res = py.score(py.load_dataset(dataset, ruleset=ruleset or None))
 rs = res.ruleset
 unit = res.unit(unit_id)
+fu = VF.FollowUp(res, previous, report_date)
 page = P.Page(plotlyjs)
 page.style()
 
@@ -50,6 +54,15 @@ P.card(V.score_card(res, unit_id))
 
 # %%
 P.table(V.unit_consequences(res, unit_id), empty="本单位未触发评议结果运用条款。")
+
+# %% [markdown]
+# ## 群众反映主要问题
+
+# %%
+P.para("{text}", text=VF.problems_summary(fu.problems, unit_id))
+
+# %%
+P.table(VF.problems_table(fu.problems, unit_id), empty="无。")
 
 # %% [markdown]
 # ## 各评议内容
@@ -107,6 +120,33 @@ P.table(V.cases(res, unit_id), empty="无实例调查案例。")
 
 # %%
 P.table(V.bonuses(res, unit_id), empty="无加分。")
+
+# %% [markdown]
+# ## 整改台账
+
+# %%
+P.para("整改台账截至{day}。", day=fu.report_date.strftime("%Y-%m-%d"))
+
+# %%
+P.table(VF.ledger_table(fu.ledger, unit_id), empty="本单位无整改事项。")
+
+# %% [markdown]
+# ## 工作节点报送情况
+
+# %%
+P.table(VF.timeline_table(fu.timeline, unit_id), empty="本单位无需报送工作节点材料。")
+
+# %% [markdown]
+# ## 回头看：与上一年比较
+
+# %%
+P.table(VF.lookback_table(fu.compare, unit_id), empty=VF.NO_PREVIOUS)
+
+# %%
+P.table(VF.lookback_dimensions(fu.compare, unit_id, res), empty=VF.NO_PREVIOUS)
+
+# %%
+P.table(VF.closure_table(fu.closure, unit_id), empty="上一年无整改事项，或未提供上一年数据。")
 
 # %% [markdown]
 # ## 数据质量

@@ -107,3 +107,16 @@ def satisfaction_bar(units: pd.DataFrame, threshold: float, title: str) -> go.Fi
                   annotation_text=f"{threshold:g}%", annotation_position="top left")
     fig.update_yaxes(range=[min(60, float(u["satisfaction"].min()) - 5) if len(u) else 60, 100], title="群众满意度 %")
     return _layout(fig, title, height=400)
+
+
+def lookback_bar(cmp: pd.DataFrame, title: str) -> go.Figure:
+    """Change in composite per unit present in both rounds (lookback.compare)."""
+    x = cmp[cmp["composite_change"].notna()].sort_values("composite_change", ascending=False)
+    colours = ["#1a7f37" if v >= 0 else "#cf222e" for v in x["composite_change"]]
+    fig = go.Figure(go.Bar(x=x["name"], y=x["composite_change"], marker_color=colours,
+                           customdata=x[["composite_prev", "composite_now"]].to_numpy(),
+                           hovertemplate="%{x}: %{customdata[0]:.2f} → %{customdata[1]:.2f}"
+                                         "（%{y:+.2f}）<extra></extra>"))
+    fig.add_hline(y=0, line_color="#57606a")
+    fig.update_yaxes(title="分")
+    return _layout(fig, title, height=400)

@@ -182,7 +182,7 @@ def cmd_report(args) -> int:
     res, results = run_reports(args.dataset, args.out, units=args.units or None, jobs=args.jobs,
                                ruleset=args.ruleset, notebooks=args.notebooks, self_contained=args.self_contained,
                                progress=False if args.quiet else (True if args.progress else None),
-                               verbose=args.verbose)
+                               verbose=args.verbose, previous=args.previous, report_date=args.report_date)
     failed = [r for r in results if not r.ok]
     for r in failed:
         last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
@@ -193,6 +193,41 @@ def cmd_report(args) -> int:
         index = Path(args.out).resolve() / "index.html"
         print(f"{len(results) - len(failed)} of {len(results)} reports written; open {index}")
     return 1 if failed else 0
+
+
+def cmd_problems(args) -> int:
+    from . import load_dataset
+    from .problems import main_problems
+
+    ds = load_dataset(args.dataset, ruleset=args.ruleset)
+    mp = main_problems(ds)
+    names = dict(zip(ds.units["unit_id"], ds.units["name"]))
+    order = ["", *ds.units["unit_id"]]
+    if args.format == "json":
+        def themes(uid: str) -> list[dict]:
+            return [{"theme": r.theme, "dimension": r.dimension, "count": int(r.count),
+                     "share": round(float(r.share), 4), "quotes": list(r.quotes)}
+                    for r in mp[mp["unit_id"] == uid].itertuples(index=False)]
+
+        doc = {"units": [{"unit_id": uid, "name": names[uid], "themes": themes(uid)} for uid in order[1:]],
+               "city": {"themes": themes("")}}
+        json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    from rich.table import Table
+
+    con = _console()
+    for uid in order:
+        p = mp[mp["unit_id"] == uid]
+        if not len(p):
+            continue
+        t = Table(title=f"{names.get(uid, '全市')} 群众反映主要问题", title_justify="left")
+        for h in ("问题", "评议内容", "条数", "占比", "群众原话"):
+            t.add_column(h, justify="right" if h in ("条数", "占比") else "left", overflow="fold")
+        for r in p.itertuples(index=False):
+            t.add_row(r.theme, r.dimension_label, str(r.count), f"{r.share:.1%}", " / ".join(r.quotes))
+        con.print(t)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
         .set_defaults(func=cmd_score)
     dataset_cmd("validate", "check a dataset and list every rejected row (exit 1 if any)", ("table", "json")) \
         .set_defaults(func=cmd_validate)
+    dataset_cmd("problems", "main problems raised by the public, per unit and for the city",
+                ("table", "json")).set_defaults(func=cmd_problems)
     sp = dataset_cmd("report", "run the notebooks and write the HTML reports, index.html and 评议结果.xlsx", ("table",))
     sp.add_argument("--out", required=True, metavar="DIR",
                     help="folder for the reports (created; reruns replace files)")
@@ -223,6 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="folder with city.ipynb and unit.ipynb (default: the project's notebooks/)")
     sp.add_argument("--self-contained", action="store_true",
                     help="embed plotly.js in every page (pages travel alone; ~4.8 MB each)")
+    sp.add_argument("--previous", metavar="DATASET2", default=None,
+                    help="last year's dataset: adds the look-back (回头看) to every report")
+    sp.add_argument("--report-date", metavar="YYYY-MM-DD", default=None,
+                    help="the day the rectification ledger is read (default: today)")
     sp.add_argument("--quiet", action="store_true", help="print nothing but errors (for scheduled jobs)")
     sp.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
     sp.add_argument("--verbose", action="store_true", help="log each report to stderr as well as report.log")

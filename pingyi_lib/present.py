@@ -85,9 +85,13 @@ def bullets(lines) -> Html:
     return Html(f'<ul class="pingyi-list">{items}</ul>' if items else '<p class="pingyi-empty">无</p>')
 
 
+PERCENT_COLUMNS = frozenset({"占比", "满意率", "完成率"})  # shares 0-1 in the frame, shown as 12.3%
+
+
 def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_column: str | None = None,
           digits: int = 2, empty: str = "无") -> Html:
-    """An escaped HTML table; floats shown with ``digits`` decimals, missing as '—'.
+    """An escaped HTML table; floats shown with ``digits`` decimals (shares in the columns
+    named in PERCENT_COLUMNS as percentages), missing as '—'.
 
     ``links`` maps a value of ``link_column`` to a relative URL; those cells become links
     (URL and text both escaped).
@@ -99,7 +103,10 @@ def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_colu
     for row in df.itertuples(index=False):
         cells = []
         for col, v in zip(df.columns, row):
-            text = fmt(v, digits) if isinstance(v, float) else ("—" if _missing(v) else esc(v))
+            if isinstance(v, float) and col in PERCENT_COLUMNS:
+                text = fmt(v * 100, 1, "%")
+            else:
+                text = fmt(v, digits) if isinstance(v, float) else ("—" if _missing(v) else esc(v))
             if isinstance(v, bool):
                 text = "是" if v else "否"
             if links and col == link_column and v in links:

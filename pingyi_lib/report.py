@@ -165,7 +165,7 @@ def _failure_page(r: JobResult, backlink: str) -> str:
 
 
 def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, ruleset: str,
-              self_contained: bool) -> list[Job]:
+              self_contained: bool, previous: str = "", report_date: str = "") -> list[Job]:
     from .present import INLINE
 
     names = res.units.set_index("unit_id")["name"]
@@ -173,7 +173,8 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
     jobs = [Job("city", f"{title}：全市评议结果", str(notebooks / "city.ipynb"), str(out / "notebooks" / "city.ipynb"),
                 str(out / "city.html"), "city.html",
                 {"dataset": dataset, "ruleset": ruleset, "plotlyjs": INLINE if self_contained
-                 else "assets/plotly.min.js", "unit_links": "units/{slug}.html", "linked_units": list(units)},
+                 else "assets/plotly.min.js", "unit_links": "units/{slug}.html", "linked_units": list(units),
+                 "previous": previous, "report_date": report_date},
                 "index.html")]
     for uid in units:
         slug = unit_slug(uid)
@@ -181,7 +182,8 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
                         str(out / "notebooks" / "units" / f"{slug}.ipynb"), str(out / "units" / f"{slug}.html"),
                         f"units/{slug}.html",
                         {"dataset": dataset, "unit_id": uid, "ruleset": ruleset,
-                         "plotlyjs": INLINE if self_contained else "../assets/plotly.min.js"},
+                         "plotlyjs": INLINE if self_contained else "../assets/plotly.min.js",
+                         "previous": previous, "report_date": report_date},
                         "../index.html", uid))
     return jobs
 
@@ -229,13 +231,15 @@ def _setup_log(out: Path, verbose: bool) -> logging.Handler:
 
 def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None = None, jobs: int | None = None,
                 ruleset: str | Path | None = None, notebooks: str | Path | None = None,
-                self_contained: bool = False, progress: bool | None = None, verbose: bool = False):
+                self_contained: bool = False, progress: bool | None = None, verbose: bool = False,
+                previous: str | Path | None = None, report_date: str | None = None):
     """Write every report of a round into ``out``. Returns (Results, list[JobResult]).
 
     ``units``: unit ids to report on (default: all); ``jobs``: parallel processes
     (default: all cores); ``notebooks``: folder with city.ipynb and unit.ipynb (default:
     the project's); ``self_contained``: embed plotly.js in every page instead of one
-    shared ``assets/plotly.min.js``.
+    shared ``assets/plotly.min.js``; ``previous``: last year's dataset for the look-back;
+    ``report_date``: the day the rectification ledger is read (YYYY-MM-DD, default today).
     """
     from . import load_dataset, score
     from .workbook import write_results_workbook
@@ -248,6 +252,16 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
         if not (nb_dir / name).is_file():
             raise ReportError(f"notebook not found: {nb_dir / name}")
     res = score(load_dataset(dataset, ruleset=ruleset))
+    previous_abs = str(Path(previous).resolve()) if previous else ""
+    if previous:
+        load_dataset(previous)  # a bad previous round is one plain error now, not a failure per unit
+    if report_date:
+        from .followup import parse_day
+
+        try:
+            report_date = parse_day(report_date).strftime("%Y-%m-%d")
+        except ValueError:
+            raise ReportError(f"report date '{report_date}' is not a date like 2011-09-15") from None
     all_units = list(res.units["unit_id"])
     if units:
         unknown = [x for x in units if x not in all_units]
@@ -256,7 +270,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     chosen = units or all_units
     handler = _setup_log(out, verbose)
     try:
-        plan = plan_jobs(res, out, nb_dir, chosen, dataset_abs, ruleset_abs, self_contained)
+        plan = plan_jobs(res, out, nb_dir, chosen, dataset_abs, ruleset_abs, self_contained, previous_abs,
+                         report_date or "")
         check_parameters(nb_dir / "city.ipynb", plan[0].parameters)
         check_parameters(nb_dir / "unit.ipynb", plan[-1].parameters if len(plan) > 1 else {})
         if not self_contained:
@@ -274,7 +289,10 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
             else:
                 log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, r.error_value.splitlines()[-1:]
                           if r.error_value else "", r.cell)
-        write_results_workbook(res, out / WORKBOOK_NAME)
+        from .problems import main_problems, workbook_column
+
+        problems = workbook_column(main_problems(res.dataset), res.units["unit_id"], res.ruleset)
+        write_results_workbook(res, out / WORKBOOK_NAME, problems)
         write_index(res, out, results, str(dataset))
         log.info("wrote %s", out / "index.html")
         return res, results

@@ -11,6 +11,7 @@ A bad file raises :class:`RulesetError` naming the key and what is wrong with it
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -44,6 +45,23 @@ class Weights:
 class Flag:
     label: str
     consequence: str
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    dimension: str  # an item id
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProblemRules:
+    top: int
+    quotes: int
+    workbook_top: int
+    negation_before: tuple[str, ...]
+    negation_after: tuple[str, ...]
+    themes: tuple[Theme, ...]
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,9 @@ class Ruleset:
     no: tuple[str, ...]
     flags: dict[str, Flag]
     timeline: dict[str, str]
+    deadlines: dict[str, str]  # milestone step -> "MM-DD"
+    timeline_levels: tuple[str, ...]
+    problems: ProblemRules
     source: str = field(default="", compare=False)
 
     # ---- derived lookups -------------------------------------------------------------
@@ -210,6 +231,31 @@ def _levels(r: _Reader) -> tuple[Level, ...]:
     return tuple(out)
 
 
+def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
+    themes = []
+    raw = r.get("problems.themes", [])
+    if not isinstance(raw, list):
+        r.fail("problems.themes", "must be an array of [[problems.themes]] tables")
+    for i, t in enumerate(raw):
+        key = f"problems.themes[{i}]"
+        if not isinstance(t, dict):
+            r.fail(key, "must be a table")
+        sub = _Reader(t, r.source)
+        sub.fail = lambda k, p, key=key: r.fail(f"{key}.{k}", p)  # type: ignore[method-assign]
+        dim = sub.text("dimension")
+        if dim not in items:
+            r.fail(f"{key}.dimension", f"must be one of the items ({', '.join(items)}), not {dim!r}")
+        kws = sub.texts("keywords")
+        if not kws:
+            r.fail(f"{key}.keywords", "must name at least one keyword")
+        themes.append(Theme(sub.text("name"), dim, kws))
+    return ProblemRules(
+        top=r.integer("problems.top", lo=1, default=5), quotes=r.integer("problems.quotes", default=2),
+        workbook_top=r.integer("problems.workbook_top", lo=1, default=3),
+        negation_before=r.texts("problems.negation_before", []), negation_after=r.texts("problems.negation_after", []),
+        themes=tuple(themes))
+
+
 def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     """Validate a ruleset already parsed from TOML (see :func:`load_ruleset`)."""
     r = _Reader(raw, source)
@@ -250,7 +296,22 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     flags = {}
     for name in ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample"):
         flags[name] = Flag(r.text(f"flags.{name}.label"), r.text(f"flags.{name}.consequence"))
-    timeline = {str(k): str(v) for k, v in r.table("timeline", {}).items()}
+    tl = r.table("timeline", {})
+    timeline = {str(k): str(v) for k, v in tl.items() if isinstance(v, str)}
+    milestone_steps = r.texts("vocab.milestone_steps")
+    deadlines = {}
+    for step in milestone_steps:
+        v = r.text(f"timeline.{step}")
+        try:
+            dt.date(2000, int(v[:2]), int(v[3:5]))
+            assert len(v) == 5 and v[2] == "-"
+        except (ValueError, AssertionError):
+            r.fail(f"timeline.{step}", f"must be a month-day like \"07-10\", not {v!r}")
+        deadlines[step] = v
+    timeline_levels = r.texts("timeline.timeline_levels", ["district"])
+    for lvl in timeline_levels:
+        if lvl not in UNIT_LEVELS:
+            r.fail("timeline.timeline_levels", f"names '{lvl}', not a unit level")
 
     return Ruleset(
         name=r.text("name"),
@@ -281,10 +342,13 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         channels=channels,
         case_sources=r.texts("vocab.case_sources"),
         rectification_status=r.texts("vocab.rectification_status"),
-        milestone_steps=r.texts("vocab.milestone_steps"),
+        milestone_steps=milestone_steps,
         yes=tuple(s.lower() for s in r.texts("vocab.yes")),
         no=tuple(s.lower() for s in r.texts("vocab.no")),
         flags=flags,
         timeline=timeline,
+        deadlines=deadlines,
+        timeline_levels=timeline_levels,
+        problems=_problems(r, items),
         source=source,
     )

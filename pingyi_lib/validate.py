@@ -186,8 +186,15 @@ def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str
     return clean, rej.drop(columns="pos")
 
 
+_EMPTY_DTYPES = {S.ANSWER: np.int8, S.AMOUNT: float, S.REQUIRED_AMOUNT: float, S.BOOL: bool,
+                 S.DATE: "datetime64[ns]", S.OPTIONAL_DATE: "datetime64[ns]", S.DATETIME: "datetime64[ns]"}
+
+
 def empty_table(table: S.Table) -> pd.DataFrame:
-    return pd.DataFrame({ROW: pd.Series(dtype=np.int64), **{c.id: pd.Series(dtype=object) for c in table.columns}})
+    """A table with no rows but the columns and dtypes of a validated one (a missing
+    optional table means "none")."""
+    return pd.DataFrame({ROW: pd.Series(dtype=np.int64),
+                         **{c.id: pd.Series(dtype=_EMPTY_DTYPES.get(c.kind, object)) for c in table.columns}})
 
 
 def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):

@@ -60,3 +60,8 @@ def test_page_inline_embeds_plotlyjs_on_first_figure_only():
 def test_page_interactive_returns_the_figure():
     f = fig()
     assert P.Page("").figure(f) is f
+
+
+def test_share_columns_show_as_percentages():
+    html = str(P.table(pd.DataFrame({"占比": [0.4186], "指数": [0.4186]})))
+    assert "41.9%" in html and "0.42" in html

@@ -17,7 +17,7 @@ import pytest
 from pingyi_lib.cli import main
 from pingyi_lib.report import NOTEBOOK_DIR, WORKBOOK_NAME, unit_slug
 
-from .conftest import HOSTILE, SAMPLE_2011
+from .conftest import HOSTILE, SAMPLE_2011, SAMPLE_2012
 from .conftest import REPORT_UNITS as UNITS
 
 pytestmark = pytest.mark.slow
@@ -137,3 +137,29 @@ def test_executed_notebooks_record_parameters(sample_reports):
     nb = json.loads((out / "notebooks/units/wj.ipynb").read_text(encoding="utf-8"))
     assert nb["metadata"]["papermill"]["parameters"]["unit_id"] == "wj"
     assert Path(nb["metadata"]["papermill"]["parameters"]["dataset"]).is_absolute()
+
+
+@pytest.fixture(scope="module")
+def lookback_reports(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lookback") / "2012"
+    code = main(["report", str(SAMPLE_2012), "--out", str(out), "--previous", str(SAMPLE_2011),
+                 "--report-date", "2012-09-10", "--units", "wj-gxq-win", "qsy", "--jobs", "2", "--quiet"])
+    return out, code
+
+
+def test_lookback_report_shows_problems_ledger_timeline_and_changes(lookback_reports):
+    out, code = lookback_reports
+    assert code == 0
+    city = (out / "city.html").read_text(encoding="utf-8")
+    for heading in ("群众反映主要问题", "整改台账：逾期未完成事项", "工作节点报送情况", "回头看：与上一年比较"):
+        assert heading in city
+    assert "本年新增" in city and "本年未参评" in city and "整改台账截至2012-09-10" in city
+    assert "逾期7天" in city  # qsy's 整改 report came in on 09-22
+    unit = (out / "units/qsy.html").read_text(encoding="utf-8")
+    assert "回头看：与上一年比较" in unit and "逾期" in unit and "未提供上一年数据" not in unit
+    new_unit = (out / "units/wj-gxq-win.html").read_text(encoding="utf-8")
+    assert "本年新增" in new_unit
+    ws = openpyxl.load_workbook(out / WORKBOOK_NAME)["评议结果"]
+    header = [c.value for c in ws[1]]
+    problems = [r[header.index("群众反映主要问题")].value for r in ws.iter_rows(min_row=2)]
+    assert sum(bool(p) and "条）" in p for p in problems) >= 10

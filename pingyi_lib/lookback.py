@@ -1,0 +1,95 @@
+"""The look-back (回头看, seed §五(七)): this round against the previous one.
+
+Per unit: change in composite, satisfaction, rank and each dimension; units added or
+removed between the rounds are listed, not dropped. And whether last year's
+rectification items were closed: done then, or answered by a look-back item this year
+that names them (``回头看(R2011-007): …``) and is done now.
+
+Significance: a change is marked significant only where the uncertainty analysis gives
+intervals for both rounds. It has not landed yet, so ``significant`` is NA (unknown),
+never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .followup import DONE
+from .pipeline import Results
+
+PRESENCE = {"both": "两年均参评", "new": "本年新增", "gone": "本年未参评"}
+
+
+def compare(now: Results, prev: Results) -> pd.DataFrame:
+    """One row per unit of either round.
+
+    Columns: unit_id, name, presence (两年均参评 / 本年新增 / 本年未参评), then for composite,
+    satisfaction and each scored dimension's questionnaire index ``<x>_prev``, ``<x>_now``,
+    ``<x>_change``; ``rank_prev``, ``rank_now``, ``rank_change`` (positive = moved up);
+    ``significant`` (NA: no intervals yet).
+    """
+    rs = now.ruleset
+    cols = ["unit_id", "name", "rank_group", "composite", "satisfaction", "rank"]
+    a = prev.units[cols].set_index("unit_id")
+    b = now.units[cols].set_index("unit_id")
+    ids = list(b.index) + [u for u in a.index if u not in b.index]
+    out = pd.DataFrame(index=pd.Index(ids, name="unit_id"))
+    out["name"] = b["name"].reindex(ids).fillna(a["name"].reindex(ids))
+    in_a, in_b = out.index.isin(a.index), out.index.isin(b.index)
+    out["presence"] = np.where(in_a & in_b, PRESENCE["both"], np.where(in_b, PRESENCE["new"], PRESENCE["gone"]))
+    for x in ("composite", "satisfaction"):
+        out[f"{x}_prev"] = a[x].reindex(ids)
+        out[f"{x}_now"] = b[x].reindex(ids)
+        out[f"{x}_change"] = (out[f"{x}_now"] - out[f"{x}_prev"]).round(rs.decimals)
+    out["rank_prev"] = a["rank"].reindex(ids).astype("Int64")
+    out["rank_now"] = b["rank"].reindex(ids).astype("Int64")
+    same_group = a["rank_group"].reindex(ids) == b["rank_group"].reindex(ids)
+    out["rank_change"] = (out["rank_prev"] - out["rank_now"]).where(same_group)
+    for item in rs.scored_items:
+        p, n = _survey_item(prev, item).reindex(ids), _survey_item(now, item).reindex(ids)
+        out[f"{item}_prev"], out[f"{item}_now"] = p, n
+        out[f"{item}_change"] = (n - p).round(rs.decimals)
+    out["significant"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    return out.reset_index()
+
+
+def _survey_item(res: Results, item: str) -> pd.Series:
+    it = res.items[(res.items["component"] == "survey") & (res.items["item"] == item)]
+    return it.set_index("unit_id")["index"]
+
+
+_REF = re.compile(r"\(([^()\s]+)\)")
+
+
+def closure(now: Results, prev: Results) -> pd.DataFrame:
+    """Last round's rectification items and whether they were closed.
+
+    Columns: unit_id, item_id, problem, status_prev, followup_item, status_now, done_prev, closed.
+    ``closed``: done in the last round, or its look-back item this round is done.
+    """
+    rs = now.ruleset
+    done = rs.rectification_status[DONE]
+    old = prev.dataset.rectifications
+    new = now.dataset.rectifications
+    refs = {}
+    for item_id, problem, status in zip(new["item_id"], new["problem"], new["status"]):
+        for ref in _REF.findall(problem):
+            refs.setdefault(ref, (item_id, status))
+    out = pd.DataFrame({"unit_id": old["unit_id"], "item_id": old["item_id"], "problem": old["problem"],
+                        "status_prev": old["status"]})
+    out["followup_item"] = out["item_id"].map(lambda i: refs.get(i, ("", ""))[0])
+    out["status_now"] = out["item_id"].map(lambda i: refs.get(i, ("", ""))[1])
+    out["done_prev"] = out["status_prev"] == done
+    out["closed"] = out["done_prev"] | (out["status_now"] == done)
+    return out.reset_index(drop=True)
+
+
+def closure_summary(cl: pd.DataFrame) -> pd.DataFrame:
+    """Per unit: last round's items, done then, followed up by a look-back item, closed by now."""
+    g = cl.assign(followed_up=cl["followup_item"] != "").groupby("unit_id")
+    return pd.DataFrame({"items_prev": g.size(), "done_prev": g["done_prev"].sum(),
+                         "followed_up": g["followed_up"].sum(), "closed": g["closed"].sum()}) \
+        .astype(np.int64).reset_index()

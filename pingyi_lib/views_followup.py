@@ -1,0 +1,147 @@
+"""Report sections for what the public raised and what was fixed: main problems, the
+rectification ledger, the timeline and the look-back, as display frames with Chinese
+column labels (the counterpart of views.py for problems.py, followup.py, lookback.py).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import followup as F
+from . import lookback as L
+from . import problems as PR
+from .pipeline import Results
+
+NO_PREVIOUS = "未提供上一年数据，不作比较。"
+
+
+def problems_table(problems: pd.DataFrame, unit_id: str = "") -> pd.DataFrame:
+    """Top themes of one unit ('' = the city): 问题, 评议内容, 条数, 占比, 群众原话 (masked)."""
+    p = problems[problems["unit_id"] == unit_id]
+    return pd.DataFrame({"问题": p["theme"], "评议内容": p["dimension_label"], "条数": p["count"],
+                         "占比": p["share"], "群众原话": ["；".join(q) for q in p["quotes"]]}).reset_index(drop=True)
+
+
+def problems_summary(problems: pd.DataFrame, unit_id: str = "") -> str:
+    p = problems[problems["unit_id"] == unit_id]
+    if not len(p):
+        return "问卷意见和实例调查中未归纳出集中反映的问题。"
+    parts = [f"{t}（{c}条，{s:.1%}，属{d}）" for t, c, s, d in
+             zip(p["theme"], p["count"], p["share"], p["dimension_label"])]
+    return "群众反映的主要问题依次为：" + "；".join(parts) + "。"
+
+
+def ledger_table(led: pd.DataFrame, unit_id: str | None = None) -> pd.DataFrame:
+    """Rectification items (of one unit, or all): 编号, 问题, 整改措施, 责任处室, 期限, 状态,
+    完成日期, 逾期天数 (open and past the deadline), 对应问题."""
+    x = led if unit_id is None else led[led["unit_id"] == unit_id]
+    return pd.DataFrame({
+        "单位编码": x["unit_id"], "编号": x["item_id"], "问题": x["problem"], "整改措施": x["measure"],
+        "责任处室": x["owner"], "期限": x["deadline"].dt.strftime("%Y-%m-%d"), "状态": x["status"],
+        "完成日期": x["completed_on"].dt.strftime("%Y-%m-%d").fillna(""),
+        "逾期天数": x["days_overdue"].where(x["overdue"], None).astype(object),
+        "超期完成天数": x["days_late"].where(x["completed_late"], None).astype(object),
+        "对应问题": x["themes"],
+    }).drop(columns=[] if unit_id is None else ["单位编码"]).reset_index(drop=True)
+
+
+def overdue_overview(res: Results, led: pd.DataFrame) -> pd.DataFrame:
+    """Per unit with rectification items: items, completed, completion rate, overdue."""
+    s = F.ledger_summary(led)
+    names = res.units.set_index("unit_id")["name"]
+    return pd.DataFrame({"unit_id": s["unit_id"], "单位名称": s["unit_id"].map(names), "整改事项": s["items"],
+                         "已完成": s["completed"], "完成率": s["completion_rate"], "逾期未完成": s["overdue"],
+                         "超期完成": s["completed_late"]}).sort_values(["逾期未完成", "unit_id"],
+                                                                 ascending=[False, True], kind="stable") \
+        .reset_index(drop=True)
+
+
+def timeline_table(tl: pd.DataFrame, unit_id: str | None = None) -> pd.DataFrame:
+    """Units × steps as a table: for each step '按时', '逾期N天' or '未报送'."""
+    x = tl if unit_id is None else tl[tl["unit_id"] == unit_id]
+    if not len(x):
+        return pd.DataFrame()
+    state = x["state"].where(x["state"] != "逾期", "逾期" + x["days_late"].astype(str) + "天")
+    cell = state + x["submitted_on"].dt.strftime("（%m-%d）").fillna("")
+    wide = pd.DataFrame({"unit_id": x["unit_id"], "单位名称": x["name"], "step": x["step"], "cell": cell}) \
+        .pivot(index=["unit_id", "单位名称"], columns="step", values="cell")
+    steps = list(dict.fromkeys(x["step"]))
+    deadlines = dict(zip(x["step"], x["deadline"].dt.strftime("%m-%d")))
+    wide = wide[steps].rename(columns={s: f"{s}（{deadlines[s]}前）" for s in steps})
+    order = list(dict.fromkeys(x["unit_id"]))
+    return wide.reset_index().set_index("unit_id").loc[order].reset_index()
+
+
+def lookback_table(cmp: pd.DataFrame | None, unit_id: str | None = None) -> pd.DataFrame:
+    """Year-over-year: 去年/今年/变化 for composite, satisfaction, rank; 显著 (未评估 when
+    no intervals exist)."""
+    if cmp is None:  # no previous round
+        return pd.DataFrame()
+    x = cmp if unit_id is None else cmp[cmp["unit_id"] == unit_id]
+    sig = x["significant"].map({True: "是", False: "否"}).fillna("未评估").astype(str)
+    return pd.DataFrame({
+        "unit_id": x["unit_id"], "单位名称": x["name"], "参评情况": x["presence"],
+        "去年综合得分": x["composite_prev"], "今年综合得分": x["composite_now"], "综合得分变化": x["composite_change"],
+        "去年满意度": x["satisfaction_prev"], "今年满意度": x["satisfaction_now"],
+        "满意度变化": x["satisfaction_change"],
+        "去年排名": x["rank_prev"].astype(object), "今年排名": x["rank_now"].astype(object),
+        "排名变化": x["rank_change"].astype(object), "变化是否显著": sig,
+    }).reset_index(drop=True)
+
+
+def lookback_dimensions(cmp: pd.DataFrame | None, unit_id: str, res: Results) -> pd.DataFrame:
+    """One unit's questionnaire index per dimension, last year against this year."""
+    if cmp is None:  # no previous round
+        return pd.DataFrame()
+    rs = res.ruleset
+    row = cmp[cmp["unit_id"] == unit_id]
+    if not len(row):
+        return pd.DataFrame(columns=["评议内容", "去年", "今年", "变化"])
+    r = row.iloc[0]
+    return pd.DataFrame({"评议内容": [rs.item_labels[i] for i in rs.scored_items],
+                         "去年": [r[f"{i}_prev"] for i in rs.scored_items],
+                         "今年": [r[f"{i}_now"] for i in rs.scored_items],
+                         "变化": [r[f"{i}_change"] for i in rs.scored_items]})
+
+
+def closure_table(cl: pd.DataFrame | None, unit_id: str | None = None) -> pd.DataFrame:
+    if cl is None:  # no previous round
+        return pd.DataFrame()
+    x = cl if unit_id is None else cl[cl["unit_id"] == unit_id]
+    return pd.DataFrame({"单位编码": x["unit_id"], "去年编号": x["item_id"], "问题": x["problem"],
+                         "去年状态": x["status_prev"], "回头看事项": x["followup_item"],
+                         "今年状态": x["status_now"], "已整改到位": x["closed"]}).reset_index(drop=True)
+
+
+def closure_overview(res: Results, cl: pd.DataFrame | None) -> pd.DataFrame:
+    if cl is None:  # no previous round
+        return pd.DataFrame()
+    s = L.closure_summary(cl)
+    names = res.units.set_index("unit_id")["name"]
+    return pd.DataFrame({"unit_id": s["unit_id"], "单位名称": s["unit_id"].map(names).fillna(""),
+                         "去年整改事项": s["items_prev"], "去年已完成": s["done_prev"],
+                         "今年回头看": s["followed_up"], "已整改到位": s["closed"]})
+
+
+class FollowUp:
+    """Everything the follow-up sections need, computed once per notebook.
+
+    ``previous``: path of last year's dataset ('' = no look-back); ``report_date``: the day
+    the ledger is read ('' = today).
+    """
+
+    def __init__(self, res: Results, previous: str = "", report_date: str = ""):
+        ds = res.dataset
+        self.res = res
+        self.problems = PR.main_problems(ds)
+        self.ledger = F.ledger(ds, report_date or None)
+        self.report_date = F.parse_day(report_date or None)
+        self.timeline = F.timeline(ds)
+        self.previous = None
+        self.compare = self.closure = None
+        if previous:
+            from . import load_dataset, score
+
+            self.previous = score(load_dataset(previous))
+            self.compare = L.compare(res, self.previous)
+            self.closure = L.closure(res, self.previous)

@@ -1,0 +1,125 @@
+"""Rectification ledger dates, timeline compliance and the look-back between rounds."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import pingyi_lib as py
+from pingyi_lib import followup as F
+from pingyi_lib import lookback as L
+from pingyi_lib import views_followup as VF
+
+from .conftest import ITEMS, SAMPLE_2011, SAMPLE_2012, survey_rows, write_dataset
+
+UNITS = "unit_id,name,level\na,甲区安监局,district\nb,乙区安监局,district\nw,窗口,window\n"
+
+
+def ds_with(tmp_path, name="d", units=UNITS, **tables):
+    survey = "response_id,unit_id,channel," + ITEMS + "\n" + survey_rows("a", ["1,1,1,1,1"] * 3) \
+        + survey_rows("b", ["2,2,2,2,2"] * 3, start=10) + survey_rows("w", ["3,3,3,3,3"] * 3, start=20)
+    return py.load_dataset(write_dataset(tmp_path / name, units=units, survey=survey, **tables))
+
+
+LEDGER = """item_id,unit_id,problem,measure,owner,deadline,status,completed_on
+R1,a,窗口推诿扯皮,明确职责,局办公室,2011-09-01,整改中,
+R2,a,收费依据未公示,公示,局办公室,2011-09-10,未开始,
+R3,a,态度冷淡,培训,行政服务处,2011-08-20,已完成,2011-08-25
+R4,b,乱罚款,修订基准,政策法规处,2011-08-31,已完成,2011-08-31
+R5,b,检查走过场,规范,监察支队,2011-09-30,整改中,
+"""
+
+
+def test_ledger_overdue_due_today_and_completed_late(tmp_path):
+    led = F.ledger(ds_with(tmp_path, rectifications=LEDGER), "2011-09-10").set_index("item_id")
+    # R1: open, deadline 9-01 passed by 9 days on 9-10
+    assert led.loc["R1", "overdue"] and led.loc["R1", "days_overdue"] == 9
+    # R2: open, due on the report date itself: due today, not yet overdue
+    assert led.loc["R2", "due_today"] and not led.loc["R2", "overdue"]
+    # R3: done 5 days after its deadline
+    assert led.loc["R3", "completed_late"] and led.loc["R3", "days_late"] == 5 and not led.loc["R3", "overdue"]
+    # R4: done on the deadline day: on time
+    assert not led.loc["R4", "completed_late"]
+    # R5: open, deadline later: neither
+    assert not led.loc["R5", "overdue"] and not led.loc["R5", "due_today"]
+    assert led.loc["R1", "themes"] == "推诿扯皮" and led.loc["R2", "themes"] == "办事程序和结果不公开"
+
+
+def test_ledger_summary_completion_rate(tmp_path):
+    s = F.ledger_summary(F.ledger(ds_with(tmp_path, rectifications=LEDGER), "2011-09-10")).set_index("unit_id")
+    assert s.loc["a", "items"] == 3 and s.loc["a", "completed"] == 1
+    assert s.loc["a", "completion_rate"] == pytest.approx(1 / 3) and s.loc["a", "overdue"] == 1
+    assert s.loc["b", "completion_rate"] == 0.5 and s.loc["b", "overdue"] == 0
+
+
+def test_report_date_defaults_to_today(tmp_path):
+    assert F.parse_day("") == pd.Timestamp.today().normalize()
+    led = F.ledger(ds_with(tmp_path, rectifications=LEDGER))
+    assert led.set_index("item_id").loc["R5", "overdue"]  # 2011-09-30 is long past
+
+
+def test_timeline_on_time_late_missing(tmp_path):
+    ms = ("unit_id,step,submitted_on\n"
+          "a,动员部署,2011-07-10\n"    # on the deadline day: on time
+          "a,自查自纠,2011-07-28\n"    # 3 days late
+          "a,自查自纠,2011-07-30\n"    # a second submission: the first counts
+          "b,动员部署,2011-07-01\n"
+          "w,动员部署,2011-07-01\n")  # windows owe no reports: not listed
+    tl = F.timeline(ds_with(tmp_path, milestones=ms)).set_index(["unit_id", "step"])
+    assert tl.loc[("a", "动员部署"), "state"] == "按时"
+    assert tl.loc[("a", "自查自纠"), "state"] == "逾期" and tl.loc[("a", "自查自纠"), "days_late"] == 3
+    assert tl.loc[("a", "整改"), "state"] == "未报送"
+    assert tl.loc[("b", "自查自纠"), "state"] == "未报送"
+    assert "w" not in tl.index.get_level_values("unit_id")
+    assert tl.loc[("a", "整改"), "deadline"] == pd.Timestamp("2011-09-15")
+
+
+def test_timeline_year_follows_the_data_not_the_ruleset(tmp_path):
+    ds = ds_with(tmp_path, milestones="unit_id,step,submitted_on\na,动员部署,2012-07-11\n")
+    tl = F.timeline(ds).set_index(["unit_id", "step"])
+    assert F.round_year(ds) == 2012
+    assert tl.loc[("a", "动员部署"), "days_late"] == 1
+
+
+def test_timeline_table_shows_state_and_date(tmp_path):
+    ds = ds_with(tmp_path, milestones="unit_id,step,submitted_on\na,自查自纠,2011-07-28\n")
+    t = VF.timeline_table(F.timeline(ds)).set_index("unit_id")
+    assert t.loc["a", "自查自纠（07-25前）"] == "逾期3天（07-28）"
+    assert t.loc["b", "整改（09-15前）"] == "未报送"
+
+
+def test_lookback_with_units_added_and_removed(tmp_path):
+    prev = py.score(ds_with(tmp_path, "p", units=UNITS))
+    now = py.score(ds_with(tmp_path, "n", units="unit_id,name,level\na,甲区安监局,district\n"
+                                               "b,乙区安监局,district\nz,新窗口,window\n"))
+    c = L.compare(now, prev).set_index("unit_id")
+    assert c.loc["z", "presence"] == "本年新增" and pd.isna(c.loc["z", "composite_prev"])
+    assert c.loc["w", "presence"] == "本年未参评" and pd.isna(c.loc["w", "composite_now"])
+    assert c.loc["a", "presence"] == "两年均参评" and c.loc["a", "composite_change"] == 0
+    assert c["significant"].isna().all()  # no intervals yet: unknown, not guessed
+
+
+def test_lookback_changes_on_the_sample_rounds():
+    now, prev = py.score(py.load_dataset(SAMPLE_2012)), py.score(py.load_dataset(SAMPLE_2011))
+    c = L.compare(now, prev).set_index("unit_id")
+    u11, u12 = prev.units.set_index("unit_id"), now.units.set_index("unit_id")
+    assert c.loc["wj", "composite_change"] == round(u12.loc["wj", "composite"] - u11.loc["wj", "composite"], 2)
+    assert c.loc["wj", "rank_change"] == u11.loc["wj", "rank"] - u12.loc["wj", "rank"]
+    assert c.loc["jt-xuebu", "presence"] == "本年未参评" and c.loc["wj-gxq-win", "presence"] == "本年新增"
+    lawful = now.items[(now.items.component == "survey") & (now.items.item == "lawful")].set_index("unit_id")
+    assert c.loc["ly", "lawful_now"] == lawful.loc["ly", "index"]
+
+
+def test_closure_follows_lookback_items(tmp_path):
+    prev = py.score(ds_with(tmp_path, "p", rectifications=LEDGER))
+    now = py.score(ds_with(tmp_path, "n", rectifications=(
+        "item_id,unit_id,problem,measure,owner,deadline,status,completed_on\n"
+        "N1,a,回头看(R1): 窗口推诿扯皮,复查,局办公室,2012-08-01,已完成,2012-07-30\n"
+        "N2,b,回头看(R5): 检查走过场,复查,监察支队,2012-08-01,整改中,\n")))
+    cl = L.closure(now, prev).set_index("item_id")
+    assert cl.loc["R1", "followup_item"] == "N1" and cl.loc["R1", "closed"]  # closed by this year's look-back
+    assert cl.loc["R3", "closed"] and cl.loc["R3", "followup_item"] == ""  # done last year
+    assert not cl.loc["R5", "closed"] and cl.loc["R5", "status_now"] == "整改中"
+    assert not cl.loc["R2", "closed"]  # open last year, never followed up
+    s = L.closure_summary(L.closure(now, prev)).set_index("unit_id")
+    assert s.loc["a"].tolist() == [3, 1, 1, 2]  # items, done then, followed up, closed
