@@ -1,5 +1,6 @@
 # Two commands (see README):
-#   make reports   set up .venv and write the reports of the bundled 2011 sample round
+#   make reports   set up .venv and write the reports of the bundled sample rounds
+#                  (2011, and 2012 with its look-back against 2011)
 #   make test      set up .venv with the dev extras (and a browser for the HTML tests) and run the suite
 # A second run reinstalls nothing unless pyproject.toml changed.
 
@@ -8,11 +9,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 YEAR   ?= 2011
 OUT    ?= reports/$(YEAR)
+# the sample rounds are read as of the end of their rectification step
+REPORT_ARGS = --report-date $(1)-09-20 $(if $(filter 2012,$(1)),--previous data/sample/2011,)
 
-.PHONY: reports score test lint browser sample clean
+.PHONY: reports report score test lint browser sample clean
 
 reports: $(VENV)/.installed
-	$(BIN)/pingyi report data/sample/$(YEAR) --out $(OUT)
+	$(BIN)/pingyi report data/sample/2011 --out reports/2011 $(call REPORT_ARGS,2011)
+	$(BIN)/pingyi report data/sample/2012 --out reports/2012 $(call REPORT_ARGS,2012)
+
+report: $(VENV)/.installed
+	$(BIN)/pingyi report data/sample/$(YEAR) --out $(OUT) $(call REPORT_ARGS,$(YEAR))
 
 score: $(VENV)/.installed
 	$(BIN)/pingyi score data/sample/$(YEAR)

@@ -9,36 +9,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Sequence
 
 from .errors import PingyiError
+from .values import plain
 
 SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
                  "bonus_points", "composite", "rank", "group_mean", "satisfaction", "satisfied_share",
                  "in_bottom", "no_excellence", "talk", "worst", "panel_noncompliant", "low_sample"]
 
 
-def _json_value(v):
-    if v is None:
-        return None
-    try:
-        import pandas as pd
-
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(v, "item"):  # numpy scalars
-        v = v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    return v
-
-
 def _csv_value(v) -> str:
-    v = _json_value(v)
+    v = plain(v)
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -58,7 +41,7 @@ def _console(stream=None):
 
 def _print_rows(rows: list[dict], columns: list[str], fmt: str, key: str = "units") -> None:
     if fmt == "json":
-        json.dump({key: [{c: _json_value(r[c]) for c in columns} for r in rows]}, sys.stdout,
+        json.dump({key: [{c: plain(r[c]) for c in columns} for r in rows]}, sys.stdout,
                   ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
@@ -71,7 +54,7 @@ def _print_rows(rows: list[dict], columns: list[str], fmt: str, key: str = "unit
 
 
 def _num(v) -> str:
-    v = _json_value(v)
+    v = plain(v)
     return "" if v is None else f"{v:.2f}"
 
 

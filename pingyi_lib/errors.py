@@ -33,3 +33,9 @@ class RulesetError(PingyiError):
 
 class ReportError(PingyiError):
     """A report could not be produced for reasons outside the data (options, notebooks)."""
+
+
+class UsageError(PingyiError):
+    """An option names something that does not exist (a unit, a date): exit code 2."""
+
+    exit_code = 2

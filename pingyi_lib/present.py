@@ -15,10 +15,11 @@ Everything that reaches a page goes through here, so two promises hold in one pl
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Mapping
 
 import pandas as pd
+
+from .values import is_missing
 
 INLINE = "inline"  # embed plotly.js in the page (self-contained, ~4.8 MB per page)
 
@@ -28,25 +29,13 @@ FONT_STACK = ('"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi 
 
 def esc(value) -> str:
     """HTML-escape any value (quotes too); None/NaN become ''."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return html.escape(str(value), quote=True)
+    return "" if is_missing(value) else html.escape(str(value), quote=True)
 
 
 def fmt(value, digits: int = 2, suffix: str = "") -> str:
     """A number as published (fixed decimals), '—' when missing."""
-    if value is None:
+    if is_missing(value):
         return "—"
-    try:
-        if pd.isna(value):
-            return "—"
-    except (TypeError, ValueError):
-        pass
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, int) or (hasattr(value, "is_integer") and digits == 0):
@@ -106,7 +95,7 @@ def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_colu
             if isinstance(v, float) and col in PERCENT_COLUMNS:
                 text = fmt(v * 100, 1, "%")
             else:
-                text = fmt(v, digits) if isinstance(v, float) else ("—" if _missing(v) else esc(v))
+                text = fmt(v, digits) if isinstance(v, float) else ("—" if is_missing(v) else esc(v))
             if isinstance(v, bool):
                 text = "是" if v else "否"
             if links and col == link_column and v in links:
@@ -116,13 +105,6 @@ def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_colu
         body.append("<tr>" + "".join(cells) + "</tr>")
     return Html(f'<table class="pingyi-table"><thead><tr>{head}</tr></thead>'
                 f'<tbody>{"".join(body)}</tbody></table>')
-
-
-def _missing(v) -> bool:
-    try:
-        return v is None or bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
 
 
 def card(items: Mapping[str, str]) -> Html:
@@ -171,7 +153,7 @@ body, .jp-Notebook, .jp-RenderedHTMLCommon {{ font-family: {FONT_STACK}; }}
 table.pingyi-table {{ border-collapse: collapse; margin: 6px 0 14px; font-size: .92em; }}
 table.pingyi-table th, table.pingyi-table td {{ border: 1px solid #d0d7de; padding: 3px 8px; }}
 table.pingyi-table th {{ background: #f6f8fa; }}
-table.pingyi-table th, table.pingyi-table td.txt {{ text-align: left; }}
+table.pingyi-table th, .jp-RenderedHTMLCommon table.pingyi-table th, table.pingyi-table td.txt {{ text-align: left; }}
 table.pingyi-table td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .pingyi-flag {{ color: #b42318; font-weight: 600; }}
 .pingyi-empty {{ color: #57606a; }}

@@ -25,12 +25,12 @@ import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
 from .atomic import atomic_path, write_text
-from .errors import ReportError
+from .errors import ReportError, UsageError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
@@ -129,14 +129,12 @@ def run_job(job: Job) -> JobResult:
     error: BaseException | None = None
     for attempt in (1, 2):  # kernels started at the same moment can race for ports: retry once
         error = None
-        with atomic_path(executed) as tmp:
+        with atomic_path(executed) as tmp:  # the partial notebook of a failed run is kept too
             try:
                 pm.execute_notebook(job.notebook, str(tmp), parameters=job.parameters, kernel_name=KERNEL,
                                     progress_bar=False, log_output=False, cwd=str(Path(job.notebook).parent))
             except Exception as exc:  # noqa: BLE001 - any failure is reported for this job only
                 error = exc
-            if error is not None and attempt == 1 and _is_kernel_start_failure(error) and tmp.stat().st_size == 0:
-                continue  # nothing ran: leave the old notebook in place and try again
         if error is None or attempt == 2 or not _is_kernel_start_failure(error):
             break
     result = JobResult(job.kind, job.title, job.unit_id, job.html_rel, error is None, 0.0)
@@ -261,12 +259,12 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
         try:
             report_date = parse_day(report_date).strftime("%Y-%m-%d")
         except ValueError:
-            raise ReportError(f"report date '{report_date}' is not a date like 2011-09-15") from None
+            raise UsageError(f"report date '{report_date}' is not a date like 2011-09-15") from None
     all_units = list(res.units["unit_id"])
     if units:
         unknown = [x for x in units if x not in all_units]
         if unknown:
-            raise ReportError(f"unknown unit {', '.join(unknown)}; units of this round: {', '.join(all_units)}")
+            raise UsageError(f"unknown unit {', '.join(unknown)}; units of this round: {', '.join(all_units)}")
     chosen = units or all_units
     handler = _setup_log(out, verbose)
     try:
@@ -287,8 +285,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
             if r.ok:
                 log.info("ok     %-40s %6.1fs", r.title, r.seconds)
             else:
-                log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, r.error_value.splitlines()[-1:]
-                          if r.error_value else "", r.cell)
+                last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
+                log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, last, r.cell)
         from .problems import main_problems, workbook_column
 
         problems = workbook_column(main_problems(res.dataset), res.units["unit_id"], res.ruleset)
@@ -323,6 +321,7 @@ def _execute(plan: list[Job], workers: int, progress: bool | None) -> list[JobRe
         task = bar.add_task("", total=len(plan))
     try:
         kernel_log = str(Path(plan[0].executed).parent / "kernels.log")
+        Path(kernel_log).write_text("", encoding="utf-8")  # this run's kernel messages only
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                  initializer=_quiet_worker, initargs=(kernel_log,)) as pool:
             futures = {pool.submit(run_job, job): job for job in plan}
@@ -341,7 +340,3 @@ def _execute(plan: list[Job], workers: int, progress: bool | None) -> list[JobRe
             bar.stop()
     order = {j.html_rel: i for i, j in enumerate(plan)}
     return sorted(results, key=lambda r: order[r.html])
-
-
-def summary(results: list[JobResult]) -> dict:
-    return {"ok": sum(r.ok for r in results), "failed": [asdict(r) for r in results if not r.ok]}

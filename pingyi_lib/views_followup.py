@@ -39,8 +39,8 @@ def ledger_table(led: pd.DataFrame, unit_id: str | None = None) -> pd.DataFrame:
         "单位编码": x["unit_id"], "编号": x["item_id"], "问题": x["problem"], "整改措施": x["measure"],
         "责任处室": x["owner"], "期限": x["deadline"].dt.strftime("%Y-%m-%d"), "状态": x["status"],
         "完成日期": x["completed_on"].dt.strftime("%Y-%m-%d").fillna(""),
-        "逾期天数": x["days_overdue"].where(x["overdue"], None).astype(object),
-        "超期完成天数": x["days_late"].where(x["completed_late"], None).astype(object),
+        "逾期天数": x["days_overdue"].astype(object).where(x["overdue"], None),
+        "超期完成天数": x["days_late"].astype(object).where(x["completed_late"], None),
         "对应问题": x["themes"],
     }).drop(columns=[] if unit_id is None else ["单位编码"]).reset_index(drop=True)
 

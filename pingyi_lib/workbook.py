@@ -15,6 +15,7 @@ import pandas as pd
 from . import views as V
 from .atomic import atomic_path
 from .pipeline import Results
+from .values import plain
 
 RESULT_COLUMNS = ["排名组", "排名", "单位编码", "单位名称", "层级", "现场评议", "问卷调查", "实例调查", "加分",
                   "综合得分", "群众满意度", "满意率", "排名靠后", "结果运用", "群众反映主要问题"]
@@ -35,19 +36,6 @@ def results_frame(res: Results, main_problems: pd.Series | None = None) -> pd.Da
     return out[RESULT_COLUMNS]
 
 
-def _cell(v):
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(v, "item") and not isinstance(v, str):
-        return v.item()
-    return v
-
-
 def _write_sheet(wb, title: str, df: pd.DataFrame, widths: dict[str, int] | None = None) -> None:
     from openpyxl.styles import Font
 
@@ -56,7 +44,7 @@ def _write_sheet(wb, title: str, df: pd.DataFrame, widths: dict[str, int] | None
     for c in ws[1]:
         c.font = Font(bold=True)
     for row in df.itertuples(index=False):
-        ws.append([_cell(v) for v in row])
+        ws.append([plain(v) for v in row])
     # every string cell is data, not a formula, whatever it starts with
     for row in ws.iter_rows(min_row=2):
         for c in row:

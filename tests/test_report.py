@@ -110,7 +110,12 @@ def test_hostile_text_from_the_data_is_escaped_in_every_page(broken_reports):
 
 def test_unknown_unit_is_a_plain_error(tmp_path, capsys):
     code = main(["report", str(SAMPLE_2011), "--out", str(tmp_path / "o"), "--units", "nope"])
-    assert code == 1 and "unknown unit nope" in capsys.readouterr().err
+    assert code == 2 and "unknown unit nope" in capsys.readouterr().err
+
+
+def test_bad_report_date_is_a_usage_error(tmp_path, capsys):
+    code = main(["report", str(SAMPLE_2011), "--out", str(tmp_path / "o"), "--report-date", "明天"])
+    assert code == 2 and "not a date" in capsys.readouterr().err
 
 
 def test_unknown_notebook_parameter_is_refused(tmp_path, capsys):
