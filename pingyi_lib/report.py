@@ -287,10 +287,7 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
             else:
                 last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
                 log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, last, r.cell)
-        from .problems import main_problems, workbook_column
-
-        problems = workbook_column(main_problems(res.dataset), res.units["unit_id"], res.ruleset)
-        write_results_workbook(res, out / WORKBOOK_NAME, problems)
+        write_results_workbook(res, out / WORKBOOK_NAME)
         write_index(res, out, results, str(dataset))
         log.info("wrote %s", out / "index.html")
         return res, results

@@ -13,6 +13,7 @@ import pandas as pd
 from . import counts as K
 from . import scoring as S
 from .pipeline import Results
+from .problems import mask_personal_data
 
 
 def _unit(res: Results, unit_id: str) -> pd.Series:
@@ -129,7 +130,9 @@ def panel(res: Results, unit_id: str) -> pd.DataFrame:
 def cases(res: Results, unit_id: str) -> pd.DataFrame:
     c = res.dataset.cases
     c = c[c["unit_id"] == unit_id]
-    return pd.DataFrame({"案例编号": c["case_id"], "来源": c["source"], "情况摘要": c["summary"],
+    # summaries are published: personal data in them is masked like the quotes of problems
+    return pd.DataFrame({"案例编号": c["case_id"], "来源": c["source"],
+                         "情况摘要": c["summary"].map(mask_personal_data),
                          "是否属实": c["substantiated"].astype(bool), "扣分": c["deduction"].astype(float)}) \
         .reset_index(drop=True)
 
@@ -200,15 +203,6 @@ def consequence_summary(res: Results) -> pd.DataFrame:
         hit = c[c["flag"] == flag]
         rows.append({"结果": f.label, "单位数": len(hit), "单位": "、".join(hit["name"]), "结果运用": f.consequence})
     return pd.DataFrame(rows)
-
-
-def main_problems(res: Results, limit: int = 3) -> pd.Series:
-    """Main problems raised per unit, from the summaries of substantiated cases (until the
-    problems analysis lands): up to ``limit`` summaries joined by ；."""
-    c = res.dataset.cases
-    c = c[c["substantiated"].astype(bool) & (c["summary"] != "")]
-    s = c.groupby("unit_id")["summary"].agg(lambda x: "；".join(list(x)[:limit]))
-    return res.units["unit_id"].map(s).fillna("")
 
 
 def unit_summary(res: Results, unit_id: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import views as V
+from . import problems as PR
 from .atomic import atomic_path
 from .pipeline import Results
 from .values import plain
@@ -22,16 +22,20 @@ RESULT_COLUMNS = ["排名组", "排名", "单位编码", "单位名称", "层级
 
 
 def results_frame(res: Results, main_problems: pd.Series | None = None) -> pd.DataFrame:
-    """One row per unit in league order, with the columns of the submission."""
+    """One row per unit in league order, with the columns of the submission.
+
+    ``main_problems``: the 群众反映主要问题 text per unit, aligned with ``res.units``
+    (default: the top themes of problems.py)."""
     u = res.units
-    problems = main_problems if main_problems is not None else V.main_problems(res)
+    if main_problems is None:
+        main_problems = PR.workbook_column(PR.main_problems(res.dataset), u["unit_id"], res.ruleset)
     out = pd.DataFrame({
         "排名组": u["rank_group_label"].fillna("不参加排名"), "排名": u["rank"].astype(object),
         "单位编码": u["unit_id"], "单位名称": u["name"], "层级": u["level_label"],
         "现场评议": u["onsite_index"], "问卷调查": u["survey_index"], "实例调查": u["case_points"],
         "加分": u["bonus_points"], "综合得分": u["composite"], "群众满意度": u["satisfaction"],
         "满意率": (u["satisfied_share"] * 100).round(2), "排名靠后": u["in_bottom"].map({True: "是", False: "否"}),
-        "结果运用": u["flags"], "群众反映主要问题": problems.to_numpy(),
+        "结果运用": u["flags"], "群众反映主要问题": main_problems.to_numpy(),
     })
     return out[RESULT_COLUMNS]
 

@@ -73,9 +73,13 @@ def test_summaries_speak_chinese_with_numbers(res):
     assert "未计算综合得分" in V.unit_summary(res, "w")
 
 
-def test_main_problems_from_substantiated_case_summaries(res):
-    mp = dict(zip(res.units["unit_id"], V.main_problems(res)))
-    assert mp["a"] == "超时办结" and mp["b"] == ""  # b's case was not substantiated
+def test_case_summaries_are_published_with_personal_data_masked(tmp_path):
+    ds = write_dataset(tmp_path / "d", units="unit_id,name,level\na,甲,district\n",
+                       survey="response_id,unit_id,channel," + ITEMS + "\n1,a,online,1,1,1,1,1\n",
+                       cases="case_id,unit_id,source,summary,substantiated,deduction\n"
+                             "k,a,投诉,投诉人王某（13912345678）反映推诿,是,1\n")
+    c = V.cases(py.score(py.load_dataset(ds)), "a")
+    assert c.loc[0, "情况摘要"] == "投诉人王某（139****5678）反映推诿"
 
 
 def test_workbook_writes_formula_like_text_as_text(tmp_path):
@@ -85,14 +89,15 @@ def test_workbook_writes_formula_like_text_as_text(tmp_path):
     quoted = hostile.replace('"', '""')
     ds = write_dataset(tmp_path / "d", units=f'unit_id,name,level\na,"{quoted}",district\n',
                        survey="response_id,unit_id,channel," + ITEMS + "\n1,a,online,1,1,1,1,1\n",
-                       cases="case_id,unit_id,source,summary,substantiated,deduction\nk,a,投诉,+cmd|calc,是,1\n")
+                       cases="case_id,unit_id,source,summary,substantiated,deduction\nk,a,投诉,+cmd|推诿扯皮,是,1\n")
     res = py.score(py.load_dataset(ds))
     path = W.write_results_workbook(res, tmp_path / "out.xlsx")
     ws = openpyxl.load_workbook(path)["评议结果"]
     header = [c.value for c in ws[1]]
     row = {h: c for h, c in zip(header, ws[2])}
     assert row["单位名称"].value == hostile and row["单位名称"].data_type == "s"
-    assert row["群众反映主要问题"].value == "+cmd|calc" and row["群众反映主要问题"].data_type == "s"
+    assert row["群众反映主要问题"].value == "推诿扯皮（1条）" and row["群众反映主要问题"].data_type == "s"
+    assert ws.parent["结果运用"] is not None
     assert not list(tmp_path.glob(".tmp-*"))
 
 
