@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -20,14 +21,14 @@ SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "surv
                  "in_bottom", "no_excellence", "talk", "worst", "panel_noncompliant", "low_sample"]
 
 
-def _csv_value(v) -> str:
+def _csv_value(v, decimals: int = 2) -> str:
     v = plain(v)
     if v is None:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
-        return f"{v:.2f}"
+        return f"{v:.{decimals}f}"
     return str(v)
 
 
@@ -39,7 +40,7 @@ def _console(stream=None):
                    soft_wrap=False, emoji=False, markup=False)
 
 
-def _print_rows(rows: list[dict], columns: list[str], fmt: str, key: str = "units") -> None:
+def _print_rows(rows: list[dict], columns: list[str], fmt: str, decimals: int = 2, key: str = "units") -> None:
     if fmt == "json":
         json.dump({key: [{c: plain(r[c]) for c in columns} for r in rows]}, sys.stdout,
                   ensure_ascii=False, indent=2)
@@ -50,12 +51,13 @@ def _print_rows(rows: list[dict], columns: list[str], fmt: str, key: str = "unit
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(columns)
         for r in rows:
-            w.writerow([_csv_value(r[c]) for c in columns])
+            # shares (0-1) keep two more places than the published scores
+            w.writerow([_csv_value(r[c], decimals + 2 if c.endswith("_share") else decimals) for c in columns])
 
 
-def _num(v) -> str:
+def _fmt_num(v, decimals: int = 2) -> str:
     v = plain(v)
-    return "" if v is None else f"{v:.2f}"
+    return "" if v is None else f"{v:.{decimals}f}"
 
 
 def _score_tables(res) -> None:
@@ -64,6 +66,10 @@ def _score_tables(res) -> None:
     con = _console()
     rs = res.ruleset
     u = res.units
+
+    def _num(v) -> str:  # published figures, with the ruleset's decimals
+        return _fmt_num(v, rs.decimals)
+
     groups = [g for g in rs.rank_group_labels if (u["rank_group"] == g).any()]
     headers = ["排名", "单位编码", "单位名称", "现场评议", "问卷调查", "实例调查", "加分", "综合得分",
                "满意度%", "标记"]
@@ -105,7 +111,7 @@ def cmd_score(args) -> int:
     if args.format == "table":
         _score_tables(res)
     else:
-        _print_rows(res.units.to_dict("records"), SCORE_COLUMNS, args.format)
+        _print_rows(res.units.to_dict("records"), SCORE_COLUMNS, args.format, res.ruleset.decimals)
     if ds.rejected:
         print(f"note: {ds.rejected} rows were rejected and left out; "
               f"`pingyi validate {args.dataset}` lists them", file=sys.stderr)
@@ -262,6 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:  # `pingyi score … | head`: the reader left, nothing to say
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python's exit flush quiet
+        return 0
     except PingyiError as exc:
         if args.debug:
             raise

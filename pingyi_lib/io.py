@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DatasetError
+from .errors import DatasetError, UsageError
 from .ruleset import Ruleset
 from .schema import Table, table_for_name, tables
 
@@ -33,7 +33,7 @@ class RawTable:
     name: str
     path: str  # file (and sheet) it came from
     frame: pd.DataFrame  # canonical column ids + ROW, all text
-    bad_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, reason)
+    bad_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row, reason, unit id as written)
     ignored_columns: list[str] = field(default_factory=list)
 
 
@@ -101,21 +101,36 @@ def _frame(records: list[list[str]], rows: list[int], ids: list[str | None], tab
     return _assemble(columns, len(records), rows, table)
 
 
-def _split_records(records, width: int) -> tuple[list, list[int], list[tuple[int, str]]]:
-    """Keep records with the header's number of fields; blank records are skipped."""
+def _split_records(records, header: list[str], ids: list[str | None], first_row: int = 2,
+                   preset_bad: dict[int, str] | None = None) -> tuple[list, list[int], list[tuple[int, str, str]]]:
+    """Keep records with the header's number of fields (blank records are skipped).
+
+    A record may lack trailing fields whose header cell is blank, or carry extra empty
+    fields; anything else is a wrong number of fields. ``preset_bad`` maps row numbers to
+    a reason found earlier (an xlsx formula without a saved result).
+    """
+    width = len(header)
+    needed = max((i + 1 for i, h in enumerate(header) if str(h).strip()), default=0)
+    unit_col = ids.index("unit_id") if "unit_id" in ids else None
     good, rows, bad = [], [], []
-    for i, rec in enumerate(records, start=2):
+    for i, rec in enumerate(records, start=first_row):
         n = len(rec)
         if n == 0 or not any(s.strip() for s in rec):
             continue  # an empty line or row holds no data
-        if n == width:
+        unit = rec[unit_col].strip() if unit_col is not None and unit_col < n else ""
+        if preset_bad and i in preset_bad:
+            bad.append((i, preset_bad[i], unit))
+        elif n == width:
             good.append(rec)
+            rows.append(i)
+        elif needed <= n < width:
+            good.append(list(rec) + [""] * (width - n))
             rows.append(i)
         elif n > width and not any(s.strip() for s in rec[width:]):
             good.append(rec[:width])
             rows.append(i)
         else:
-            bad.append((i, f"wrong number of fields: {n}, the header has {width}"))
+            bad.append((i, f"wrong number of fields: {n}, the header has {needed}", unit))
     return good, rows, bad
 
 
@@ -161,20 +176,25 @@ def _read_csv_fast(text: str, header: list[str], ids: list[str | None], table: T
 def read_csv_table(path: Path, table: Table) -> RawTable:
     text = decode_bytes(path.read_bytes(), str(path))
     try:
-        first = next(csv.reader(_io.StringIO(text, newline="")), None)
+        reader = csv.reader(_io.StringIO(text, newline=""))
+        lead = 0  # blank lines before the header
+        first = next(reader, None)
+        while first is not None and not any(h.strip() for h in first):
+            lead += 1
+            first = next(reader, None)
     except csv.Error as exc:
         raise DatasetError(f"{path}: not a readable CSV file ({exc})", path=str(path)) from None
-    if not first or not any(h.strip() for h in first):
+    if first is None:
         raise DatasetError(f"{path}: the file is empty (no header row)", path=str(path), table=table.name)
     ids, ignored = _header_map(first, table, str(path))
-    fast = _read_csv_fast(text, first, ids, table)
+    fast = _read_csv_fast(text, first, ids, table) if lead == 0 else None
     if fast is not None:
         return RawTable(table.name, str(path), fast, [], ignored)
     try:
         records = list(csv.reader(_io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise DatasetError(f"{path}: not a readable CSV file ({exc})", path=str(path)) from None
-    good, rows, bad = _split_records(records[1:], len(first))
+    good, rows, bad = _split_records(records[lead + 1:], first, ids, first_row=lead + 2)
     return RawTable(table.name, str(path), _frame(good, rows, ids, table), bad, ignored)
 
 
@@ -196,17 +216,32 @@ def cell_text(v) -> str:
     return str(v)
 
 
-def read_sheet(ws, table: Table, path: str) -> RawTable:
+def read_sheet(ws, table: Table, path: str, ws_formulas=None) -> RawTable:
+    """A worksheet read for its values. ``ws_formulas`` (the same sheet read without
+    cached values) lets a formula with no saved result be reported instead of read as
+    blank (workbooks written by scripts store formulas without results)."""
     it = ws.iter_rows(values_only=True)
+    fit = ws_formulas.iter_rows(values_only=True) if ws_formulas is not None else None
     header = next(it, None)
+    if fit is not None:
+        next(fit, None)
     if header is None:
         raise DatasetError(f"{path}: the sheet is empty (no header row)", path=path, table=table.name)
     header = [cell_text(h) for h in header]
     while header and not header[-1].strip():
         header.pop()
     ids, ignored = _header_map(header, table, path)
-    records = ([cell_text(v) for v in r] for r in it)
-    good, rows, bad = _split_records(records, len(header))
+    records, unsaved = [], {}
+    for row_no, values in enumerate(it, start=2):
+        formulas = next(fit, ()) if fit is not None else ()
+        records.append([cell_text(v) for v in values])
+        for col, (v, f) in enumerate(zip(values, formulas)):
+            if v is None and isinstance(f, str) and f.startswith("="):
+                name = header[col] if col < len(header) else f"column {col + 1}"
+                unsaved[row_no] = (f"'{name}' holds a formula with no saved result ({f}); open and save the "
+                                   "workbook in Excel, or paste values")
+                break
+    good, rows, bad = _split_records(records, header, ids, preset_bad=unsaved)
     return RawTable(table.name, path, _frame(good, rows, ids, table), bad, ignored)
 
 
@@ -238,7 +273,7 @@ def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
     """Find and read every table of a dataset folder."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise DatasetError(f"dataset folder not found: {folder}", path=str(folder))
+        raise UsageError(f"dataset folder not found: {folder}")
     schema = tables(ruleset)
     found: dict[str, RawTable] = {}
 
@@ -262,15 +297,17 @@ def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
 
             try:
                 wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+                wbf = openpyxl.load_workbook(p, read_only=True, data_only=False)
             except Exception as exc:
                 raise DatasetError(f"{p}: not a readable .xlsx workbook ({exc})", path=str(p)) from None
             try:
-                for ws in wb.worksheets:
+                for ws, wsf in zip(wb.worksheets, wbf.worksheets):
                     sname = table_for_name(ws.title, ruleset)
                     if sname:
-                        add(read_sheet(ws, schema[sname], f"{p}[{ws.title}]"))
+                        add(read_sheet(ws, schema[sname], f"{p}[{ws.title}]", wsf))
             finally:
                 wb.close()
+                wbf.close()
     for t in schema.values():
         if t.required and t.name not in found:
             raise DatasetError(

@@ -21,8 +21,21 @@ from .ruleset import Ruleset
 QUARANTINE_COLUMNS = ["table", "file", "row", "unit_id", "column", "value", "reason_code", "reason"]
 
 
+_FULLWIDTH = str.maketrans("（）：，　", "():, ")
+
+
+def normalise(text: str) -> str:
+    """The form an enumerated value is matched in: full-width brackets and spaces as
+    ASCII, Latin letters lower-case (乡镇（街道）干部代表 = 乡镇(街道)干部代表, District = district)."""
+    return text.translate(_FULLWIDTH).strip().lower()
+
+
 def _lookup(ruleset: Ruleset, kind: str) -> dict[str, object]:
-    """text → canonical value for the enumerated kinds."""
+    """normalised text → canonical value for the enumerated kinds."""
+    return {normalise(k): v for k, v in _raw_lookup(ruleset, kind).items()}
+
+
+def _raw_lookup(ruleset: Ruleset, kind: str) -> dict[str, object]:
     if kind == S.ANSWER:
         m: dict[str, object] = {lv.label: lv.code for lv in ruleset.levels}
         for lv in ruleset.levels:
@@ -54,14 +67,20 @@ def _allowed(ruleset: Ruleset, kind: str) -> list[str]:
         return [f"{k} {v}" for k, v in ruleset.channels.items()]
     if kind == S.BOOL:
         return ["/".join(ruleset.yes[:1] + ruleset.no[:1])]
-    return [str(v) for v in _lookup(ruleset, kind)]
+    return [str(v) for v in _raw_lookup(ruleset, kind)]
 
 
 _CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
 
 
+_YEAR_FIRST = re.compile(r"^\s*\d{4}\s*[-/年.]")
+
+
 def parse_datetimes(s: pd.Series) -> pd.Series:
-    """Text → datetime64; accepts ISO, 2011/8/3 and 2011年8月3日. Unparseable → NaT."""
+    """Text → datetime64; accepts ISO, 2011/8/3 and 2011年8月3日 (year first, as written in
+    China). Anything else ('now', 3/8/2011 with its month-day ambiguity) → NaT."""
+    year_first = s.str.match(_YEAR_FIRST).fillna(False).astype(bool)
+    s = s.where(year_first, "")
     out = pd.to_datetime(s, errors="coerce", format="ISO8601")
     rest = out.isna() & (s != "")
     if rest.any():
@@ -70,11 +89,11 @@ def parse_datetimes(s: pd.Series) -> pd.Series:
     return out
 
 
-def map_values(s: pd.Series, lut: dict) -> pd.Series:
-    """``s.map(lut)`` for columns with few distinct values: look each distinct value up
-    once (factorize), then spread the results back. Unmapped values become NaN."""
+def map_values(s: pd.Series, lut: dict, key=lambda x: x) -> pd.Series:
+    """``s.map(lambda x: lut[key(x)])`` for columns with few distinct values: look each
+    distinct value up once (factorize), then spread the results back. Unmapped → NaN."""
     codes, uniques = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)
-    looked = np.array([lut.get(u, np.nan) for u in uniques] + [np.nan], dtype=object)
+    looked = np.array([lut.get(key(u), np.nan) for u in uniques] + [np.nan], dtype=object)
     return pd.Series(looked[codes], index=s.index)
 
 
@@ -109,6 +128,26 @@ class _Problems:
         return single.sort_values("pos", kind="stable").reset_index(drop=True)
 
 
+def _duplicates(df: pd.DataFrame, column: str, pb: _Problems) -> None:
+    """A row repeating the id of an earlier row is rejected and the earlier row kept.
+    Only rows that pass every other check count: a corrected re-entry after a rejected
+    row is kept, not lost with it."""
+    bad = np.zeros(len(df), dtype=bool)
+    for part in pb.parts:
+        bad[part["pos"].to_numpy(dtype=np.int64)] = True
+    s = df[column]
+    ok = ~bad & (s != "").to_numpy()
+    dup = np.zeros(len(df), dtype=bool)
+    dup[ok] = s[ok].duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return
+    first_row = dict(zip(s[ok][~dup[ok]], df[ROW].to_numpy()[ok][~dup[ok]]))
+    vals = s[dup]
+    pb.parts.append(pd.DataFrame({
+        "pos": np.flatnonzero(dup), "column": column, "value": vals.to_numpy(), "reason_code": "duplicate_id",
+        "reason": [f"duplicate {column} '{v}' (first on row {first_row[v]})" for v in vals]}))
+
+
 def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str],
                  rejected_units: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     df = raw.frame
@@ -121,16 +160,6 @@ def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str
         k = col.kind
         if k == S.ID:
             pb.add(blank, col.id, "missing_id", f"{label} is blank")
-            dup = s.duplicated(keep="first") & ~blank
-            if dup.any():
-                first = pd.Series(np.arange(len(s)), index=s.index).groupby(s.to_numpy()).transform("min")
-                first_row = pd.Series(df[ROW].to_numpy()[first.to_numpy()], index=s.index)
-                rows = first_row[dup]
-                vals = s[dup]
-                pb.parts.append(pd.DataFrame({
-                    "pos": np.flatnonzero(dup.to_numpy()), "column": col.id, "value": vals.to_numpy(),
-                    "reason_code": "duplicate_id",
-                    "reason": [f"duplicate {col.id} '{v}' (first on row {r})" for v, r in zip(vals, rows)]}))
             out[col.id] = s
         elif k in (S.UNIT, S.PARENT):
             unknown = ~s.isin(units) & ~blank
@@ -146,7 +175,7 @@ def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str
             out[col.id] = s
         elif k in _WHAT:
             lut = _lookup(ruleset, k)
-            v = map_values(s.str.lower() if k == S.BOOL else s, lut)
+            v = map_values(s, lut, normalise)
             bad = v.isna() & ~blank
             if k == S.ANSWER:
                 pb.add(bad, col.id, "unknown_answer",
@@ -161,12 +190,14 @@ def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str
                 out[col.id] = v
         elif k in (S.DATE, S.OPTIONAL_DATE, S.DATETIME):
             d = parse_datetimes(s)
-            pb.add(d.isna() & ~blank, col.id, "bad_date", lambda x, label=label: f"'{x}' in {label} is not a date")
+            pb.add(d.isna() & ~blank, col.id, "bad_date",
+                   lambda x, label=label: f"'{x}' in {label} is not a date (write it as 2011-08-03)")
             if k == S.DATE:
                 pb.add(blank, col.id, "missing_value", f"{label} is blank")
             out[col.id] = d if k == S.DATETIME else d.dt.normalize()
         elif k in (S.AMOUNT, S.REQUIRED_AMOUNT):
             x = pd.to_numeric(s.where(~blank, None), errors="coerce")
+            x = x.where(np.isfinite(x.astype(float)))  # inf, 1e309: not a number of points
             pb.add(x.isna() & ~blank, col.id, "not_a_number",
                    lambda v, label=label: f"{label} '{v}' is not a number")
             pb.add(x < 0, col.id, "negative", lambda v, label=label: f"{label} '{v}' is negative")
@@ -175,6 +206,8 @@ def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str
             out[col.id] = x.fillna(0.0).astype(float)
         else:  # pragma: no cover - a schema bug
             raise AssertionError(f"unknown column kind {k}")
+    if table.id_column:
+        _duplicates(df, table.id_column, pb)
     rej = pb.rejected()
     keep = np.ones(len(df), dtype=bool)
     keep[rej["pos"].to_numpy(dtype=np.int64)] = False
@@ -218,22 +251,26 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
             units = set(raw.frame["unit_id"][raw.frame["unit_id"] != ""])
         c, rej = _check_table(raw, table, ruleset, units, rejected_units)
         if name == "units":
+            written = set(raw.frame["unit_id"]) | {u for _, _, u in raw.bad_rows if u}
             units = set(c["unit_id"])
-            rejected_units = set(raw.frame["unit_id"]) - units
-            if rejected_units and c["parent_id"].isin(rejected_units).any():
-                # a unit whose parent was rejected has nothing to hang on
+            while True:  # a unit whose parent was rejected has nothing to hang on, at any depth
+                rejected_units = written - units
                 orphan = c["parent_id"].isin(rejected_units)
-                extra = pd.DataFrame({"column": "parent_id", "value": c.loc[orphan, "parent_id"],
-                                      "reason_code": "unknown_unit",
-                                      "reason": [f"parent unit '{p}' was rejected" for p in c.loc[orphan, "parent_id"]],
-                                      "row": c.loc[orphan, ROW], "unit_id": c.loc[orphan, "unit_id"]})
-                rej = pd.concat([rej, extra], ignore_index=True)
+                if not orphan.any():
+                    break
+                parents = c.loc[orphan, "parent_id"]
+                rej = pd.concat([rej, pd.DataFrame({
+                    "column": "parent_id", "value": parents, "reason_code": "unknown_unit",
+                    "reason": [f"parent unit '{p}' was rejected" for p in parents],
+                    "row": c.loc[orphan, ROW], "unit_id": c.loc[orphan, "unit_id"]})], ignore_index=True)
                 c = c[~orphan].reset_index(drop=True)
                 units = set(c["unit_id"])
-                rejected_units = set(raw.frame["unit_id"]) - units
             c["rank_group"] = c["level"].map(ruleset.rank_groups)
-        bad = pd.DataFrame({"row": [r for r, _ in raw.bad_rows], "unit_id": "", "column": "", "value": "",
-                            "reason_code": "wrong_field_count", "reason": [m for _, m in raw.bad_rows]})
+        bad = pd.DataFrame({"row": [r for r, _, _ in raw.bad_rows], "unit_id": [u for _, _, u in raw.bad_rows],
+                            "column": "", "value": "",
+                            "reason_code": ["unsaved_formula" if "formula" in m else "wrong_field_count"
+                                            for _, m, _ in raw.bad_rows],
+                            "reason": [m for _, m, _ in raw.bad_rows]})
         rej = pd.concat([x for x in (rej, bad) if len(x)], ignore_index=True) if len(bad) else rej
         rej.insert(0, "file", raw.path)
         rej.insert(0, "table", name)

@@ -94,3 +94,8 @@ def test_console_script_scores_the_bundled_sample():
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "溧阳市" in p.stdout and "戚墅堰区" in p.stdout and "政务服务窗口和基层站所" in p.stdout
+
+
+def test_missing_dataset_folder_is_a_usage_error(capsys, tmp_path):
+    code, _, err = run(capsys, "score", str(tmp_path / "nope"))
+    assert code == 2 and "dataset folder not found" in err

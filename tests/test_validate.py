@@ -179,3 +179,91 @@ def test_fast_and_exact_csv_paths_agree(tmp_path):
     exact = py.load_dataset(write_dataset(tmp_path / "exact", units=UNITS, survey=header + body + "\n"))
     pd.testing.assert_frame_equal(fast.survey, exact.survey)
     assert fast.survey.loc[0, "comment"] == "意见0"  # stripped
+
+
+# --- regressions from the SPEC review ------------------------------------------------------
+
+def test_xlsx_formula_without_saved_result_is_quarantined_not_blank(tmp_path):
+    import openpyxl
+
+    d = tmp_path / "x"
+    d.mkdir()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "units"
+    ws.append(["unit_id", "name", "level"])
+    ws.append(["a", "甲", "district"])
+    ws = wb.create_sheet("survey")
+    ws.append(["response_id", "unit_id", "channel", *ITEMS.split(",")])
+    ws.append(["r1", "a", "online", 1, 1, 1, 1, "=1+0"])  # scripts store no result for a formula
+    ws.append(["r2", "a", "online", 1, 1, 1, 1, 1])
+    wb.save(d / "round.xlsx")
+    ds = py.load_dataset(d)
+    q = ds.quarantine.set_index("row")
+    assert q.loc[2, "reason_code"] == "unsaved_formula" and "'integrity'" in q.loc[2, "reason"]
+    assert list(ds.survey["response_id"]) == ["r2"]
+
+
+def test_infinite_amounts_are_not_numbers(tmp_path):
+    ds = py.load_dataset(write_dataset(tmp_path / "d", units=UNITS, survey=SURVEY,
+                                       cases="case_id,unit_id,source,summary,substantiated,deduction\n"
+                                             "k1,a,投诉,x,是,inf\nk2,a,投诉,x,是,1e309\nk3,a,投诉,x,是,2\n",
+                                       bonuses="unit_id,reason,points\na,x,Infinity\n"))
+    assert ds.quarantine.groupby("table")["reason_code"].apply(list).to_dict() == {
+        "cases": ["not_a_number", "not_a_number"], "bonuses": ["not_a_number"]}
+
+
+def test_unit_rejected_for_its_field_count_is_named_in_dependent_rows(tmp_path):
+    ds = py.load_dataset(write_dataset(
+        tmp_path / "d", units="unit_id,name,level\na,甲区安监局,district\nb,乙,district,extra,fields\n",
+        survey="response_id,unit_id,channel," + ITEMS + "\nr1,b,online,1,1,1,1,1\n"))
+    survey = ds.quarantine[ds.quarantine.table == "survey"]
+    assert survey.iloc[0]["reason"] == "unit 'b' was rejected in the units table"
+    assert ds.quarantine[ds.quarantine.table == "units"].iloc[0]["unit_id"] == "b"
+
+
+def test_descendants_of_a_rejected_unit_are_rejected_at_every_depth(tmp_path):
+    ds = py.load_dataset(write_dataset(
+        tmp_path / "d", units="unit_id,name,level,parent_id\nd,丁,province,\nw,窗口,window,d\ns,站,station,w\n"
+                              "a,甲,district,\n",
+        survey="response_id,unit_id,channel," + ITEMS + "\nr1,a,online,1,1,1,1,1\n"))
+    assert list(ds.units["unit_id"]) == ["a"]
+    reasons = ds.quarantine.set_index("unit_id")["reason"]
+    assert reasons["s"] == "parent unit 'w' was rejected"
+
+
+def test_a_corrected_reentry_after_a_rejected_row_is_kept(tmp_path):
+    ds = py.load_dataset(write_dataset(tmp_path / "d", units=UNITS, survey=(
+        "response_id,unit_id,channel," + ITEMS + "\n"
+        "r1,a,online,1,1,1,1,9\n"      # row 2: bad code → rejected
+        "r1,a,online,1,1,1,1,1\n"      # row 3: the same id, corrected → kept
+        "r1,b,online,1,1,1,1,1\n")))   # row 4: a real duplicate of row 3
+    assert list(ds.survey["row"]) == [3]
+    q = ds.quarantine.set_index("row")
+    assert q.loc[2, "reason_code"] == "unknown_answer"
+    assert q.loc[4, "reason"] == "duplicate response_id 'r1' (first on row 3)"
+
+
+def test_csv_header_with_trailing_blank_cell_and_leading_blank_line(tmp_path):
+    d = write_dataset(tmp_path / "d", survey=SURVEY)
+    (d / "units.csv").write_text("\nunit_id,name,level,\na,甲,district\nb,乙,district,\n", encoding="utf-8")
+    ds = py.load_dataset(d)
+    assert list(ds.units["unit_id"]) == ["a", "b"] and list(ds.units["row"]) == [3, 4]
+    assert ds.quarantine.empty
+
+
+@pytest.mark.parametrize("value", ["now", "today", "3/8/2011"])
+def test_dates_must_be_written_year_first(tmp_path, value):
+    ds = py.load_dataset(write_dataset(tmp_path / "d", units=UNITS, survey=SURVEY,
+                                       milestones=f"unit_id,step,submitted_on\na,动员部署,{value}\n"))
+    assert ds.quarantine.iloc[0]["reason_code"] == "bad_date" and "2011-08-03" in ds.quarantine.iloc[0]["reason"]
+
+
+def test_enumerated_values_ignore_full_width_brackets_and_case(tmp_path):
+    ds = py.load_dataset(write_dataset(
+        tmp_path / "d", units="unit_id,name,level\na,甲,District\n",
+        survey="response_id,unit_id,channel," + ITEMS + "\nr1,a,ONLINE,1,1,1,1,1\n",
+        onsite="ballot_id,unit_id,member_category," + ITEMS + "\no1,a,乡镇（街道）干部代表,1,1,1,1,1\n"))
+    assert ds.quarantine.empty
+    assert ds.units.loc[0, "level"] == "district" and ds.survey.loc[0, "channel"] == "online"
+    assert ds.onsite.loc[0, "member_category"] == "乡镇(街道)干部代表"
