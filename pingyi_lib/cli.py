@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .errors import PingyiError
+from .errors import PingyiError, UsageError
 from .values import plain
 
 SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
@@ -158,9 +158,13 @@ def cmd_validate(args) -> int:
 
 
 def cmd_sample(args) -> int:
+    from .ruleset import load_ruleset
     from .sample import write_sample
 
-    paths = write_sample(args.year, args.out)
+    try:
+        paths = write_sample(args.year, args.out, load_ruleset(args.ruleset))
+    except ValueError as exc:  # the ruleset lacks what the sample needs
+        raise UsageError(str(exc)) from None
     print(f"wrote {len(paths)} tables of the {args.year} sample round to {args.out}", file=sys.stderr)
     return 0
 
@@ -260,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("sample", help="write a synthetic sample round (seeded: same bytes every run)")
     sp.add_argument("--year", type=int, required=True, choices=(2011, 2012))
     sp.add_argument("--out", required=True, metavar="DIR")
+    sp.add_argument("--ruleset", metavar="FILE", default=None,
+                    help="ruleset TOML whose labels the sample uses (default: changzhou-2011)")
     sp.set_defaults(func=cmd_sample)
     return p
 
