@@ -99,3 +99,11 @@ def test_console_script_scores_the_bundled_sample():
 def test_missing_dataset_folder_is_a_usage_error(capsys, tmp_path):
     code, _, err = run(capsys, "score", str(tmp_path / "nope"))
     assert code == 2 and "dataset folder not found" in err
+
+
+def test_sample_command_writes_the_committed_round(capsys, tmp_path):
+    code, _, err = run(capsys, "sample", "--year", "2012", "--out", str(tmp_path / "s"))
+    assert code == 0 and "wrote 8 tables" in err
+    committed = SAMPLE_2011.parent / "2012"
+    for f in committed.glob("*.csv"):
+        assert (tmp_path / "s" / f.name).read_bytes() == f.read_bytes(), f.name
