@@ -78,8 +78,3 @@ def panel_counts(onsite: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
     out = pd.DataFrame({"ballots": g.size(), "public": g.sum().astype(np.int64)}).rename_axis("unit_id")
     out["share"] = out["public"] / out["ballots"]
     return out
-
-
-def category_counts(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Rows per unit × value of ``column`` (e.g. panel member category, channel)."""
-    return frame.groupby(["unit_id", column]).size().rename("n").reset_index()

@@ -23,7 +23,6 @@ from .errors import RulesetError
 
 DEFAULT_RULESET = "changzhou-2011"
 UNIT_LEVELS = ("city", "district", "window", "station")
-INDEX_COMPONENTS = ("onsite", "survey")
 
 
 @dataclass(frozen=True)
