@@ -132,7 +132,7 @@ P.table(VF.timeline_table(fu.timeline), links=links, link_column="unit_id", empt
 P.table(VF.lookback_table(fu.compare), links=links, link_column="unit_id", empty=VF.NO_PREVIOUS)
 
 # %%
-page.figure(charts.lookback_bar(fu.compare, "综合得分变化（今年 − 去年）")) if fu.compare is not None else None
+page.chart(fu.compare, lambda d: charts.lookback_bar(d, "综合得分变化（今年 − 去年）"), VF.NO_PREVIOUS)
 
 # %%
 P.table(VF.closure_overview(res, fu.closure), links=links, link_column="unit_id",

@@ -84,9 +84,8 @@ page.figure(charts.distribution_bar(V.answer_distribution(res, unit_id, "survey"
 P.table(V.answer_distribution(res, unit_id, "survey").drop(columns="item"), empty="无问卷。")
 
 # %%
-onsite_dist = V.answer_distribution(res, unit_id, "onsite")
-page.figure(charts.distribution_bar(onsite_dist, rs, "现场评议：各评议内容答案分布")) if len(onsite_dist) \
-    else P.para("本单位没有现场评议。")
+page.chart(V.answer_distribution(res, unit_id, "onsite"),
+           lambda d: charts.distribution_bar(d, rs, "现场评议：各评议内容答案分布"), "本单位没有现场评议。")
 
 # %% [markdown]
 # ## 按调查对象类别和渠道
@@ -107,7 +106,7 @@ P.table(by_channel)
 
 # %%
 panel = V.panel(res, unit_id)
-page.figure(charts.panel_bar(panel, rs.panel_min_share)) if len(panel) else P.para("本单位没有现场评议。")
+page.chart(panel, lambda d: charts.panel_bar(d, rs.panel_min_share), "本单位没有现场评议。")
 
 # %%
 P.table(panel)

@@ -139,6 +139,13 @@ class Page:
                              div_id=f"pingyi-chart-{self._n}", config={"displaylogo": False, "responsive": True})
         return Html(f'<div class="pingyi-chart">{markup}</div>')
 
+    def chart(self, frame, build, empty: str):
+        """``build(frame)`` shown as a figure, or the sentence ``empty`` when there is no
+        data (``frame`` None or without rows): a section never shows a blank chart."""
+        if frame is None or not len(frame):
+            return para("{text}", text=empty)
+        return self.figure(build(frame))
+
     def style(self) -> Html:
         """The page's CSS (font stack that finds Chinese fonts users have, tables, tiles)."""
         return Html(f"<style>{PAGE_CSS}</style>")

@@ -115,11 +115,11 @@ def tag_themes(tx: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
     return long.reset_index(drop=True)
 
 
-def _quote_order(group: pd.DataFrame) -> pd.DataFrame:
-    """Representative quotes: texts of a moderate length first (10-80 characters),
+def _quote_order(group: pd.DataFrame, chars: tuple[int, int]) -> pd.DataFrame:
+    """Representative quotes: texts of a moderate length first (``problems.quote_chars``),
     then the shorter, then by id: deterministic and readable."""
     n = group["text"].str.len()
-    return group.assign(_fit=~n.between(10, 80), _len=n).sort_values(["_fit", "_len", "ref"], kind="stable")
+    return group.assign(_fit=~n.between(*chars), _len=n).sort_values(["_fit", "_len", "ref"], kind="stable")
 
 
 def _distinct(candidates, n: int) -> list[str]:
@@ -160,7 +160,7 @@ def main_problems(ds: Dataset, ruleset: Ruleset | None = None) -> pd.DataFrame:
     for (uid, theme), g in both.groupby(["unit_id", "theme"]):
         if (counts["unit_id"].eq(uid) & counts["theme"].eq(theme)).any():
             quotes[(uid, theme)] = [mask_personal_data(t) for t in _distinct(
-                _quote_order(g.drop_duplicates("text"))["text"], rules.quotes)]
+                _quote_order(g.drop_duplicates("text"), rules.quote_chars)["text"], rules.quotes)]
     counts["quotes"] = [quotes[(u, t)] for u, t in zip(counts["unit_id"], counts["theme"])]
     counts["dimension"] = counts["theme"].map({t.name: t.dimension for t in rules.themes})
     counts["dimension_label"] = counts["dimension"].map(rs.item_labels)

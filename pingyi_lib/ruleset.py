@@ -57,6 +57,7 @@ class Theme:
 class ProblemRules:
     top: int
     quotes: int
+    quote_chars: tuple[int, int]
     workbook_top: int
     negation_before: tuple[str, ...]
     negation_after: tuple[str, ...]
@@ -230,6 +231,14 @@ def _levels(r: _Reader) -> tuple[Level, ...]:
     return tuple(out)
 
 
+def _pair(r: _Reader, key: str, default: tuple[int, int]) -> tuple[int, int]:
+    v = r.get(key, list(default))
+    if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+            and 0 <= v[0] <= v[1]):
+        r.fail(key, f"must be [low, high] whole numbers with low <= high, not {v!r}")
+    return (v[0], v[1])
+
+
 def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
     themes = []
     raw = r.get("problems.themes", [])
@@ -250,6 +259,7 @@ def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
         themes.append(Theme(sub.text("name"), dim, kws))
     return ProblemRules(
         top=r.integer("problems.top", lo=1, default=5), quotes=r.integer("problems.quotes", default=2),
+        quote_chars=_pair(r, "problems.quote_chars", (10, 80)),
         workbook_top=r.integer("problems.workbook_top", lo=1, default=3),
         negation_before=r.texts("problems.negation_before", []), negation_after=r.texts("problems.negation_after", []),
         themes=tuple(themes))

@@ -16,15 +16,11 @@ from .pipeline import Results
 from .problems import mask_personal_data
 
 
-def _unit(res: Results, unit_id: str) -> pd.Series:
-    return res.unit(unit_id)
-
-
 def score_card(res: Results, unit_id: str) -> dict[str, str]:
     """The key figures of one unit, formatted as published: {label: text}."""
     from .present import fmt
 
-    u = _unit(res, unit_id)
+    u = res.unit(unit_id)
     rank = f"{u['rank']}/{u['group_n']}" if pd.notna(u["rank"]) else "不参加排名"
     return {
         "综合得分": fmt(u["composite"]),
@@ -52,7 +48,7 @@ def dimensions(res: Results, unit_id: str) -> pd.DataFrame:
     Columns: item, 评议内容, 问卷调查, 现场评议, 问卷调查组平均, 现场评议组平均.
     """
     rs = res.ruleset
-    u = _unit(res, unit_id)
+    u = res.unit(unit_id)
     it = res.items[res.items["item"].isin(rs.scored_items)]
     peers = res.units.loc[(res.units["rank_group"] == u["rank_group"]) & res.units["rank"].notna(), "unit_id"] \
         if pd.notna(u["rank_group"]) else pd.Series([unit_id])
@@ -210,7 +206,7 @@ def unit_summary(res: Results, unit_id: str) -> str:
     from .present import fmt
 
     rs = res.ruleset
-    u = _unit(res, unit_id)
+    u = res.unit(unit_id)
     if pd.isna(u["composite"]):
         return f"{u['name']}本轮没有有效的现场评议和问卷调查答卷，未计算综合得分，不参加排名。"
     text = f"{u['name']}综合得分{fmt(u['composite'])}分"

@@ -65,3 +65,11 @@ def test_page_interactive_returns_the_figure():
 def test_share_columns_show_as_percentages():
     html = str(P.table(pd.DataFrame({"占比": [0.4186], "指数": [0.4186]})))
     assert "41.9%" in html and "0.42" in html
+
+
+def test_chart_shows_a_sentence_instead_of_an_empty_chart():
+    page = P.Page("assets/plotly.min.js")
+    assert str(page.chart(pd.DataFrame(), lambda d: fig(), "本单位没有现场评议。")) == \
+        '<p class="pingyi-prose">本单位没有现场评议。</p>'
+    assert str(page.chart(None, lambda d: fig(), "无")).endswith("无</p>")
+    assert 'class="pingyi-chart"' in str(page.chart(pd.DataFrame({"x": [1]}), lambda d: fig(), "无"))
