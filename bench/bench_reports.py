@@ -13,7 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
-from pingyi_lib.report import run_reports
+from pingyi_lib.output.runner import run_reports
 
 OUT = Path(__file__).resolve().parent / "out"
 

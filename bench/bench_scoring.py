@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 import pingyi_lib as py
-from pingyi_lib import counts as K
+from pingyi_lib.scoring import counts
 
 
 def make_round(folder: Path, rows: int, fmt: str, seed: int = 1) -> None:
@@ -55,7 +55,7 @@ def main() -> None:
         t0 = time.perf_counter()
         ds = py.load_dataset(folder)
         t1 = time.perf_counter()
-        K.answer_counts(ds.survey, ds.ruleset)
+        counts.answer_counts(ds.survey, ds.ruleset)
         t2 = time.perf_counter()
         res = py.score(ds)
         t3 = time.perf_counter()

@@ -28,69 +28,70 @@ report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty:
 
 # %%
 import pingyi_lib as py
-from pingyi_lib import charts
-from pingyi_lib import present as P
-from pingyi_lib import problems as PR
-from pingyi_lib import views as V
-from pingyi_lib import views_followup as VF
+from pingyi_lib.output import page
+from pingyi_lib.sections import charts
+from pingyi_lib.sections import followup
+from pingyi_lib.sections import scores
+from pingyi_lib.text import keywords
 
 res = py.score(py.load_dataset(dataset, ruleset=ruleset or None))
 rs = res.ruleset
-links = V.unit_links(linked_units, unit_links)
-fu = VF.FollowUp(res, previous, report_date)
-page = P.Page(plotlyjs)
-page.style()
+links = scores.unit_links(linked_units, unit_links)
+last_year = py.score(py.load_dataset(previous)) if previous else None
+fu = followup.FollowUp(res, last_year, report_date)
+report = page.Page(plotlyjs)
+report.style()
 
 # %%
-P.heading(f"{rs.title}：全市评议结果", 1)
+page.heading(f"{rs.title}：全市评议结果", 1)
 
 # %%
-P.para("{text}", text=V.city_summary(res))
+page.para("{text}", text=scores.city_summary(res))
 
 # %% [markdown]
 # ## 排名
 
 # %%
-P.heading(rs.rank_group_labels["district"], 3)
+page.heading(rs.rank_group_labels["district"], 3)
 
 # %%
-P.table(V.league(res, "district"), links=links, link_column="unit_id")
+page.table(scores.league(res, "district"), links=links, link_column="unit_id")
 
 # %%
-P.heading(rs.rank_group_labels["service"], 3)
+page.heading(rs.rank_group_labels["service"], 3)
 
 # %%
-P.table(V.league(res, "service"), links=links, link_column="unit_id")
+page.table(scores.league(res, "service"), links=links, link_column="unit_id")
 
 # %% [markdown]
 # ## 综合得分构成
 
 # %%
-page.figure(charts.components_stacked(res.league("district"), rs.rank_group_labels["district"] + "：综合得分构成"))
+report.figure(charts.components_stacked(res.league("district"), rs.rank_group_labels["district"] + "：综合得分构成"))
 
 # %%
-page.figure(charts.components_stacked(res.league("service"), rs.rank_group_labels["service"] + "：综合得分构成"))
+report.figure(charts.components_stacked(res.league("service"), rs.rank_group_labels["service"] + "：综合得分构成"))
 
 # %% [markdown]
 # ## 各评议内容（问卷调查指数）
 
 # %%
-page.figure(charts.heatmap(V.heatmap_frame(res, "survey"), "各单位各评议内容问卷调查指数"))
+report.figure(charts.heatmap(scores.heatmap_frame(res, "survey"), "各单位各评议内容问卷调查指数"))
 
 # %% [markdown]
 # ## 群众满意度
 
 # %%
-page.figure(charts.satisfaction_bar(res.units, rs.talk_threshold, f"群众满意度（{rs.talk_threshold:g}% 为约谈线）"))
+report.figure(charts.satisfaction_bar(res.units, rs.talk_threshold, f"群众满意度（{rs.talk_threshold:g}% 为约谈线）"))
 
 # %% [markdown]
 # ## 评议结果运用
 
 # %%
-P.table(V.consequence_summary(res))
+page.table(scores.consequence_summary(res))
 
 # %%
-P.table(res.consequences.drop(columns=["flag"]).rename(
+page.table(res.consequences.drop(columns=["flag"]).rename(
     columns={"unit_id": "单位编码", "name": "单位名称", "label": "结果", "reason": "原因", "consequence": "结果运用"}),
     links=links, link_column="单位编码", empty="没有单位触发评议结果运用条款。")
 
@@ -98,55 +99,55 @@ P.table(res.consequences.drop(columns=["flag"]).rename(
 # ## 群众反映主要问题
 
 # %%
-P.para("{text}", text=VF.problems_summary(fu.problems, ""))
+page.para("{text}", text=followup.problems_summary(fu.problems, ""))
 
 # %%
-P.table(VF.problems_table(fu.problems, ""), empty="无。")
+page.table(followup.problems_table(fu.problems, ""), empty="无。")
 
 # %%
-P.table(PR.keywords(res.dataset, None).rename(columns={"keyword": "高频词", "count": "出现条数"}))
+page.table(keywords.keywords(res.dataset, None).rename(columns={"keyword": "高频词", "count": "出现条数"}))
 
 # %% [markdown]
 # ## 整改台账：逾期未完成事项
 
 # %%
-P.para("整改台账截至{day}。", day=fu.report_date.strftime("%Y-%m-%d"))
+page.para("整改台账截至{day}。", day=fu.report_date.strftime("%Y-%m-%d"))
 
 # %%
-P.table(VF.overdue_overview(res, fu.ledger), links=links, link_column="unit_id", empty="无整改事项。")
+page.table(followup.overdue_overview(res, fu.ledger), links=links, link_column="unit_id", empty="无整改事项。")
 
 # %%
-P.table(VF.ledger_table(fu.ledger[fu.ledger["overdue"]]), links=links, link_column="单位编码",
+page.table(followup.ledger_table(fu.ledger[fu.ledger["overdue"]]), links=links, link_column="单位编码",
         empty="没有逾期未完成的整改事项。")
 
 # %% [markdown]
 # ## 工作节点报送情况
 
 # %%
-P.table(VF.timeline_table(fu.timeline), links=links, link_column="unit_id", empty="无工作节点报送记录。")
+page.table(followup.timeline_table(fu.timeline), links=links, link_column="unit_id", empty="无工作节点报送记录。")
 
 # %% [markdown]
 # ## 回头看：与上一年比较
 
 # %%
-P.table(VF.lookback_table(fu.compare), links=links, link_column="unit_id", empty=VF.NO_PREVIOUS)
+page.table(followup.lookback_table(fu.compare), links=links, link_column="unit_id", empty=followup.NO_PREVIOUS)
 
 # %%
-page.chart(fu.compare, lambda d: charts.lookback_bar(d, "综合得分变化（今年 − 去年）"), VF.NO_PREVIOUS)
+report.chart(fu.compare, lambda d: charts.lookback_bar(d, "综合得分变化（今年 − 去年）"), followup.NO_PREVIOUS)
 
 # %%
-P.table(VF.closure_overview(res, fu.closure), links=links, link_column="unit_id",
+page.table(followup.closure_overview(res, fu.closure), links=links, link_column="unit_id",
         empty="上一年无整改事项，或未提供上一年数据。")
 
 # %% [markdown]
 # ## 市局自身评议结果
 
 # %%
-city_ids = V.city_unit_ids(res)
-P.bullets([V.unit_summary(res, u) for u in city_ids])
+city_ids = scores.city_unit_ids(res)
+page.bullets([scores.unit_summary(res, u) for u in city_ids])
 
 # %%
-P.table(res.units[res.units["unit_id"].isin(city_ids)][
+page.table(res.units[res.units["unit_id"].isin(city_ids)][
     ["unit_id", "name", "survey_index", "case_points", "bonus_points", "composite", "satisfaction"]],
     links=links, link_column="unit_id")
 
@@ -154,11 +155,11 @@ P.table(res.units[res.units["unit_id"].isin(city_ids)][
 # ## 数据质量
 
 # %%
-P.table(res.dataset.table_counts.drop(columns="file").rename(
+page.table(res.dataset.table_counts.drop(columns="file").rename(
     columns={"table": "表", "accepted": "接受行数", "rejected": "拒绝行数"}))
 
 # %%
-P.table(V.data_quality(res), links=links, link_column="unit_id")
+page.table(scores.data_quality(res), links=links, link_column="unit_id")
 
 # %%
-P.bullets(res.warnings["message"])
+page.bullets(res.warnings["message"])

@@ -27,8 +27,8 @@ unit_id = "wj"
 import pandas as pd
 
 import pingyi_lib as py
-from pingyi_lib import charts
-from pingyi_lib import views as V
+from pingyi_lib.sections import charts
+from pingyi_lib.sections import scores
 
 pd.set_option("display.max_columns", 40)
 ds = py.load_dataset(dataset, ruleset=ruleset or None)
@@ -54,7 +54,7 @@ ds.quarantine.head(20)  # every rejected row, with the reason
 res.items[res.items["unit_id"] == unit_id]
 
 # %%
-V.breakdown(res, unit_id, "respondent_category")
+scores.breakdown(res, unit_id, "respondent_category")
 
 # %%
-charts.heatmap(V.heatmap_frame(res), "各单位各评议内容问卷调查指数")
+charts.heatmap(scores.heatmap_frame(res), "各单位各评议内容问卷调查指数")

@@ -1,3 +1,3 @@
-from .cli import entry
+from pingyi_lib.cli import entry
 
 entry()

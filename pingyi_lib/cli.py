@@ -13,8 +13,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .errors import PingyiError, UsageError
-from .values import plain
+from pingyi_lib.common.errors import DatasetNotFound, OptionError, PingyiError, RulesetError
+from pingyi_lib.common.values import plain
 
 SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
                  "bonus_points", "composite", "rank", "group_mean", "satisfaction", "satisfied_share",
@@ -104,7 +104,8 @@ def _score_tables(res) -> None:
 
 
 def cmd_score(args) -> int:
-    from . import load_dataset, score
+    from pingyi_lib.dataset.load import load_dataset
+    from pingyi_lib.scoring.results import score
 
     ds = load_dataset(args.dataset, ruleset=args.ruleset)
     res = score(ds)
@@ -121,7 +122,7 @@ def cmd_score(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from . import load_dataset
+    from pingyi_lib.dataset.load import load_dataset
 
     ds = load_dataset(args.dataset, ruleset=args.ruleset)
     q = ds.quarantine
@@ -158,19 +159,19 @@ def cmd_validate(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from .ruleset import load_ruleset
-    from .sample import write_sample
+    from pingyi_lib.dataset.sample import write_sample
+    from pingyi_lib.scheme.ruleset import load_ruleset
 
     try:
         paths = write_sample(args.year, args.out, load_ruleset(args.ruleset))
     except ValueError as exc:  # the ruleset lacks what the sample needs
-        raise UsageError(str(exc)) from None
+        raise OptionError(str(exc)) from None
     print(f"wrote {len(paths)} tables of the {args.year} sample round to {args.out}", file=sys.stderr)
     return 0
 
 
 def cmd_report(args) -> int:
-    from .report import run_reports
+    from pingyi_lib.output.runner import run_reports
 
     res, results = run_reports(args.dataset, args.out, units=args.units or None, jobs=args.jobs,
                                ruleset=args.ruleset, notebooks=args.notebooks, self_contained=args.self_contained,
@@ -189,8 +190,8 @@ def cmd_report(args) -> int:
 
 
 def cmd_problems(args) -> int:
-    from . import load_dataset
-    from .problems import main_problems
+    from pingyi_lib.dataset.load import load_dataset
+    from pingyi_lib.text.themes import main_problems
 
     ds = load_dataset(args.dataset, ruleset=args.ruleset)
     mp = main_problems(ds)
@@ -270,6 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+USAGE_ERRORS = (RulesetError, OptionError, DatasetNotFound)  # exit 2: the command was asked wrongly
+
+
+def exit_code(exc: PingyiError) -> int:
+    """The one place errors become exit codes: 2 for a usage error, 1 for data problems."""
+    return 2 if isinstance(exc, USAGE_ERRORS) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -281,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from pingyi_lib.cli import main
-from pingyi_lib.report import NOTEBOOK_DIR
+from pingyi_lib.output.runner import NOTEBOOK_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_2011 = ROOT / "data" / "sample" / "2011"

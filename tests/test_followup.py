@@ -6,9 +6,8 @@ import pandas as pd
 import pytest
 
 import pingyi_lib as py
-from pingyi_lib import followup as F
-from pingyi_lib import lookback as L
-from pingyi_lib import views_followup as VF
+from pingyi_lib.followup import ledger, lookback
+from pingyi_lib.sections import followup
 
 from .conftest import ITEMS, SAMPLE_2011, SAMPLE_2012, survey_rows, write_dataset
 
@@ -31,7 +30,7 @@ R5,b,检查走过场,规范,监察支队,2011-09-30,整改中,
 
 
 def test_ledger_overdue_due_today_and_completed_late(tmp_path):
-    led = F.ledger(ds_with(tmp_path, rectifications=LEDGER), "2011-09-10").set_index("item_id")
+    led = ledger.ledger(ds_with(tmp_path, rectifications=LEDGER), "2011-09-10").set_index("item_id")
     # R1: open, deadline 9-01 passed by 9 days on 9-10
     assert led.loc["R1", "overdue"] and led.loc["R1", "days_overdue"] == 9
     # R2: open, due on the report date itself: due today, not yet overdue
@@ -46,15 +45,16 @@ def test_ledger_overdue_due_today_and_completed_late(tmp_path):
 
 
 def test_ledger_summary_completion_rate(tmp_path):
-    s = F.ledger_summary(F.ledger(ds_with(tmp_path, rectifications=LEDGER), "2011-09-10")).set_index("unit_id")
+    led = ledger.ledger(ds_with(tmp_path, rectifications=LEDGER), "2011-09-10")
+    s = ledger.ledger_summary(led).set_index("unit_id")
     assert s.loc["a", "items"] == 3 and s.loc["a", "completed"] == 1
     assert s.loc["a", "completion_rate"] == pytest.approx(1 / 3) and s.loc["a", "overdue"] == 1
     assert s.loc["b", "completion_rate"] == 0.5 and s.loc["b", "overdue"] == 0
 
 
 def test_report_date_defaults_to_today(tmp_path):
-    assert F.parse_day("") == pd.Timestamp.today().normalize()
-    led = F.ledger(ds_with(tmp_path, rectifications=LEDGER))
+    assert ledger.parse_day("") == pd.Timestamp.today().normalize()
+    led = ledger.ledger(ds_with(tmp_path, rectifications=LEDGER))
     assert led.set_index("item_id").loc["R5", "overdue"]  # 2011-09-30 is long past
 
 
@@ -65,7 +65,7 @@ def test_timeline_on_time_late_missing(tmp_path):
           "a,自查自纠,2011-07-30\n"    # a second submission: the first counts
           "b,动员部署,2011-07-01\n"
           "w,动员部署,2011-07-01\n")  # windows owe no reports: not listed
-    tl = F.timeline(ds_with(tmp_path, milestones=ms)).set_index(["unit_id", "step"])
+    tl = ledger.timeline(ds_with(tmp_path, milestones=ms)).set_index(["unit_id", "step"])
     assert tl.loc[("a", "动员部署"), "state"] == "按时"
     assert tl.loc[("a", "自查自纠"), "state"] == "逾期" and tl.loc[("a", "自查自纠"), "days_late"] == 3
     assert tl.loc[("a", "整改"), "state"] == "未报送"
@@ -76,14 +76,14 @@ def test_timeline_on_time_late_missing(tmp_path):
 
 def test_timeline_year_follows_the_data_not_the_ruleset(tmp_path):
     ds = ds_with(tmp_path, milestones="unit_id,step,submitted_on\na,动员部署,2012-07-11\n")
-    tl = F.timeline(ds).set_index(["unit_id", "step"])
-    assert F.round_year(ds) == 2012
+    tl = ledger.timeline(ds).set_index(["unit_id", "step"])
+    assert ledger.round_year(ds) == 2012
     assert tl.loc[("a", "动员部署"), "days_late"] == 1
 
 
 def test_timeline_table_shows_state_and_date(tmp_path):
     ds = ds_with(tmp_path, milestones="unit_id,step,submitted_on\na,自查自纠,2011-07-28\n")
-    t = VF.timeline_table(F.timeline(ds)).set_index("unit_id")
+    t = followup.timeline_table(ledger.timeline(ds)).set_index("unit_id")
     assert t.loc["a", "自查自纠（07-25前）"] == "逾期3天（07-28）"
     assert t.loc["b", "整改（09-15前）"] == "未报送"
 
@@ -92,7 +92,7 @@ def test_lookback_with_units_added_and_removed(tmp_path):
     prev = py.score(ds_with(tmp_path, "p", units=UNITS))
     now = py.score(ds_with(tmp_path, "n", units="unit_id,name,level\na,甲区安监局,district\n"
                                                "b,乙区安监局,district\nz,新窗口,window\n"))
-    c = L.compare(now, prev).set_index("unit_id")
+    c = lookback.compare(now, prev).set_index("unit_id")
     assert c.loc["z", "presence"] == "本年新增" and pd.isna(c.loc["z", "composite_prev"])
     assert c.loc["w", "presence"] == "本年未参评" and pd.isna(c.loc["w", "composite_now"])
     assert c.loc["a", "presence"] == "两年均参评" and c.loc["a", "composite_change"] == 0
@@ -101,7 +101,7 @@ def test_lookback_with_units_added_and_removed(tmp_path):
 
 def test_lookback_changes_on_the_sample_rounds():
     now, prev = py.score(py.load_dataset(SAMPLE_2012)), py.score(py.load_dataset(SAMPLE_2011))
-    c = L.compare(now, prev).set_index("unit_id")
+    c = lookback.compare(now, prev).set_index("unit_id")
     u11, u12 = prev.units.set_index("unit_id"), now.units.set_index("unit_id")
     assert c.loc["wj", "composite_change"] == round(u12.loc["wj", "composite"] - u11.loc["wj", "composite"], 2)
     assert c.loc["wj", "rank_change"] == u11.loc["wj", "rank"] - u12.loc["wj", "rank"]
@@ -116,10 +116,10 @@ def test_closure_follows_lookback_items(tmp_path):
         "item_id,unit_id,problem,measure,owner,deadline,status,completed_on\n"
         "N1,a,回头看(R1): 窗口推诿扯皮,复查,局办公室,2012-08-01,已完成,2012-07-30\n"
         "N2,b,回头看(R5): 检查走过场,复查,监察支队,2012-08-01,整改中,\n")))
-    cl = L.closure(now, prev).set_index("item_id")
+    cl = lookback.closure(now, prev).set_index("item_id")
     assert cl.loc["R1", "followup_item"] == "N1" and cl.loc["R1", "closed"]  # closed by this year's look-back
     assert cl.loc["R3", "closed"] and cl.loc["R3", "followup_item"] == ""  # done last year
     assert not cl.loc["R5", "closed"] and cl.loc["R5", "status_now"] == "整改中"
     assert not cl.loc["R2", "closed"]  # open last year, never followed up
-    s = L.closure_summary(L.closure(now, prev)).set_index("unit_id")
+    s = lookback.closure_summary(lookback.closure(now, prev)).set_index("unit_id")
     assert s.loc["a"].tolist() == [3, 1, 1, 2]  # items, done then, followed up, closed

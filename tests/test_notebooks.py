@@ -8,7 +8,7 @@ import sys
 import nbformat
 import pytest
 
-from pingyi_lib.report import KERNEL, NOTEBOOK_DIR
+from pingyi_lib.output.runner import KERNEL, NOTEBOOK_DIR
 
 NOTEBOOKS = ["unit", "city", "explore"]
 

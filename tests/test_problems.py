@@ -8,8 +8,8 @@ import json
 import pytest
 
 import pingyi_lib as py
-from pingyi_lib import problems as PR
 from pingyi_lib.cli import main
+from pingyi_lib.text import keywords, masking, themes
 
 from .conftest import ITEMS, write_dataset
 
@@ -26,13 +26,13 @@ RS = py.load_ruleset()
     ("来检查的人不亮证，也说不清依据", "执法不亮证、无证执法", "lawful"),
 ])
 def test_theme_and_dimension_of_comments(text, theme, dimension):
-    assert theme in PR.themes_of(text, RS)
+    assert theme in themes.themes_of(text, RS)
     assert {t.name: t.dimension for t in RS.problems.themes}[theme] == dimension
 
 
 @pytest.mark.parametrize("text", ["今年没有推诿扯皮的现象了", "乱罚款少了，下企业指导多了", "服务热情，办事高效"])
 def test_negated_or_praising_comments_raise_no_theme(text):
-    assert PR.themes_of(text, RS) == []
+    assert themes.themes_of(text, RS) == []
 
 
 @pytest.mark.parametrize("text, kind, secret, shown", [
@@ -46,15 +46,15 @@ def test_negated_or_praising_comments_raise_no_theme(text):
     ("新能源车苏DF12345", "plate", "苏DF12345", "苏D****45"),
 ])
 def test_personal_data_is_masked(text, kind, secret, shown):
-    assert kind in PR.find_personal_data(text)
-    masked = PR.mask_personal_data(text)
+    assert kind in masking.find_personal_data(text)
+    masked = masking.mask_personal_data(text)
     assert secret not in masked and shown in masked
-    assert PR.find_personal_data(masked) == [] or kind not in PR.find_personal_data(masked)
+    assert masking.find_personal_data(masked) == [] or kind not in masking.find_personal_data(masked)
 
 
 def test_masking_leaves_ordinary_numbers():
     text = "等了5个工作日，罚款20000元，2011年8月"
-    assert PR.mask_personal_data(text) == text
+    assert masking.mask_personal_data(text) == text
 
 
 def dataset(tmp_path):
@@ -68,7 +68,7 @@ def dataset(tmp_path):
 
 
 def test_main_problems_counts_shares_and_masked_quotes(tmp_path):
-    mp = PR.main_problems(py.load_dataset(dataset(tmp_path)))
+    mp = themes.main_problems(py.load_dataset(dataset(tmp_path)))
     a = mp[mp["unit_id"] == "a"].set_index("theme")
     # unit a has 5 comments + 1 case summary = 6 texts; 4 of them raise 推诿扯皮
     assert a.loc["推诿扯皮", "count"] == 4 and a.loc["推诿扯皮", "share"] == pytest.approx(4 / 6)
@@ -82,15 +82,15 @@ def test_main_problems_counts_shares_and_masked_quotes(tmp_path):
 
 def test_workbook_column_lists_top_themes(tmp_path):
     ds = py.load_dataset(dataset(tmp_path))
-    col = PR.workbook_column(PR.main_problems(ds), ["a", "b", "zz"], ds.ruleset)
+    col = themes.workbook_column(themes.main_problems(ds), ["a", "b", "zz"], ds.ruleset)
     assert col[0].startswith("推诿扯皮（4条）") and col[1] == "执法不亮证、无证执法（1条）" and col[2] == ""
 
 
 def test_keywords_use_jieba_and_drop_stop_words(tmp_path):
-    kw = PR.keywords(py.load_dataset(dataset(tmp_path)), "a")
+    kw = keywords.keywords(py.load_dataset(dataset(tmp_path)), "a")
     words = list(kw["keyword"])
     assert "态度冷淡" in words  # theme keywords stay whole (jieba alone splits them)
-    assert not set(words) & PR.stopwords()
+    assert not set(words) & keywords.stopwords()
     assert kw["count"].is_monotonic_decreasing
 
 

@@ -8,8 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pingyi_lib as py
-from pingyi_lib import counts as K
-from pingyi_lib import scoring as S
+from pingyi_lib.scoring import counts, indices
 
 RS = py.load_ruleset()
 ITEMS = list(RS.scored_items)
@@ -26,12 +25,12 @@ def frame(rows) -> pd.DataFrame:
 
 
 def q_index(df: pd.DataFrame) -> pd.Series:
-    return S.component_index(S.item_indices(K.answer_counts(df, RS), RS), RS)["index"]
+    return indices.component_index(indices.item_indices(counts.answer_counts(df, RS), RS), RS)["index"]
 
 
 @given(answer_rows)
 def test_indices_stay_between_0_and_100(rows):
-    it = S.item_indices(K.answer_counts(frame(rows), RS), RS)["index"].dropna()
+    it = indices.item_indices(counts.answer_counts(frame(rows), RS), RS)["index"].dropna()
     q = q_index(frame(rows)).dropna()
     assert ((it >= 0) & (it <= 100 + 1e-9)).all()
     assert ((q >= 0) & (q <= 100 + 1e-9)).all()
@@ -44,8 +43,8 @@ def test_composite_never_exceeds_100_plus_bonus_cap(o, q, deductions, bonus, dro
     cases = pd.DataFrame({"unit_id": UNITS, "substantiated": True, "deduction": deductions})
     bon = pd.DataFrame({"unit_id": UNITS, "points": bonus})
     o = pd.Series(o, index=UNITS).mask(pd.Series(drop_o, index=UNITS))
-    c = S.composite(o, pd.Series(q, index=UNITS), S.case_points(cases, UNITS, RS)["case_points"],
-                    S.bonus_points(bon, UNITS, RS)["bonus_points"], RS)
+    c = indices.composite(o, pd.Series(q, index=UNITS), indices.case_points(cases, UNITS, RS)["case_points"],
+                    indices.bonus_points(bon, UNITS, RS)["bonus_points"], RS)
     assert (c <= 100 + RS.bonus_cap + 1e-9).all() and (c >= 0).all()
 
 
@@ -54,8 +53,8 @@ def test_one_more_very_satisfied_answer_never_lowers_an_index(rows, unit, item):
     df = frame(rows)
     extra = {it: 0 for it in ITEMS} | {item: 1, "unit_id": unit}
     more = pd.concat([df, frame([tuple(extra[c] for c in ["unit_id", *ITEMS])])], ignore_index=True)
-    before = S.item_indices(K.answer_counts(df, RS), RS)["index"]
-    after = S.item_indices(K.answer_counts(more, RS), RS)["index"]
+    before = indices.item_indices(counts.answer_counts(df, RS), RS)["index"]
+    after = indices.item_indices(counts.answer_counts(more, RS), RS)["index"]
     key = (unit, item)
     assert after[key] >= before.get(key, -1) - 1e-9 or np.isnan(before.get(key, np.nan))
     qb, qa = q_index(df), q_index(more)

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from pingyi_lib.cli import main
-from pingyi_lib.report import NOTEBOOK_DIR, WORKBOOK_NAME, unit_slug
+from pingyi_lib.output.runner import NOTEBOOK_DIR, WORKBOOK_NAME, unit_slug
 
 from .conftest import HOSTILE, SAMPLE_2011, SAMPLE_2012
 from .conftest import REPORT_UNITS as UNITS

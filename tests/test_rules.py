@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import pingyi_lib as py
-from pingyi_lib import rules as R
+from pingyi_lib.scoring import consequences
 
 from .conftest import ITEMS, survey_rows, write_dataset
 
@@ -24,38 +24,38 @@ def units(**cols) -> pd.DataFrame:
 
 
 def test_no_excellence_needs_bottom_and_below_mean():
-    assert R.flags(units(), RS)["no_excellence"].item()
-    assert not R.flags(units(in_bottom=False), RS)["no_excellence"].item()
-    assert not R.flags(units(composite=75.0), RS)["no_excellence"].item()  # equal to the mean is not below
+    assert consequences.flags(units(), RS)["no_excellence"].item()
+    assert not consequences.flags(units(in_bottom=False), RS)["no_excellence"].item()
+    assert not consequences.flags(units(composite=75.0), RS)["no_excellence"].item()  # equal to the mean is not below
 
 
 def test_talk_needs_bottom_and_satisfaction_below_80():
-    assert R.flags(units(), RS)["talk"].item()
-    assert not R.flags(units(satisfaction=80.0), RS)["talk"].item()
-    assert not R.flags(units(in_bottom=False, satisfaction=50.0), RS)["talk"].item()
+    assert consequences.flags(units(), RS)["talk"].item()
+    assert not consequences.flags(units(satisfaction=80.0), RS)["talk"].item()
+    assert not consequences.flags(units(in_bottom=False, satisfaction=50.0), RS)["talk"].item()
 
 
 def test_worst_fires_on_confirmed_violation_only():
-    assert R.flags(units(violation=True), RS)["worst"].item()
-    assert not R.flags(units(), RS)["worst"].item()
+    assert consequences.flags(units(violation=True), RS)["worst"].item()
+    assert not consequences.flags(units(), RS)["worst"].item()
 
 
 def test_panel_share_below_half_is_noncompliant():
-    assert R.flags(units(panel_share=0.49), RS)["panel_noncompliant"].item()
-    assert not R.flags(units(panel_share=0.5), RS)["panel_noncompliant"].item()
-    assert not R.flags(units(panel_share=np.nan), RS)["panel_noncompliant"].item()  # no panel: nothing to judge
+    assert consequences.flags(units(panel_share=0.49), RS)["panel_noncompliant"].item()
+    assert not consequences.flags(units(panel_share=0.5), RS)["panel_noncompliant"].item()
+    assert not consequences.flags(units(panel_share=np.nan), RS)["panel_noncompliant"].item()  # no panel
 
 
 def test_low_sample_below_minimum_of_either_component():
-    assert R.flags(units(survey_valid=29), RS)["low_sample"].item()
-    assert R.flags(units(onsite_valid=9), RS)["low_sample"].item()
-    assert not R.flags(units(survey_valid=30, onsite_valid=10), RS)["low_sample"].item()
-    assert not R.flags(units(onsite_valid=0), RS)["low_sample"].item()  # no panel is not a small panel
+    assert consequences.flags(units(survey_valid=29), RS)["low_sample"].item()
+    assert consequences.flags(units(onsite_valid=9), RS)["low_sample"].item()
+    assert not consequences.flags(units(survey_valid=30, onsite_valid=10), RS)["low_sample"].item()
+    assert not consequences.flags(units(onsite_valid=0), RS)["low_sample"].item()  # no panel is not a small panel
 
 
 def test_consequences_say_why_in_chinese_with_the_numbers():
-    u = pd.concat([units(), R.flags(units(), RS)], axis=1)
-    c = R.consequences(u, RS).set_index("flag")
+    u = pd.concat([units(), consequences.flags(units(), RS)], axis=1)
+    c = consequences.consequences(u, RS).set_index("flag")
     assert "79.99%低于80%" in c.loc["talk", "reason"]
     assert "第7名/共7名" in c.loc["no_excellence", "reason"]
     assert c.loc["talk", "consequence"] == RS.flags["talk"].consequence

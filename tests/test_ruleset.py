@@ -7,7 +7,7 @@ import tomllib
 import pytest
 
 import pingyi_lib as py
-from pingyi_lib.ruleset import default_ruleset_path, parse_ruleset
+from pingyi_lib.scheme.ruleset import default_ruleset_path, parse_ruleset
 
 
 def raw():

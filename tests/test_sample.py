@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pingyi_lib.ruleset import load_ruleset
-from pingyi_lib.sample import SAMPLE_YEARS, write_sample
+from pingyi_lib.dataset.sample import SAMPLE_YEARS, write_sample
+from pingyi_lib.scheme.ruleset import load_ruleset
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ("bonuses", "cases", "milestones", "onsite", "rectifications", "survey", "units", "violations")

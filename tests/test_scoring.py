@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import pingyi_lib as py
-from pingyi_lib import counts as K
-from pingyi_lib import scoring as S
+from pingyi_lib.scheme.ruleset import default_ruleset_path, parse_ruleset
+from pingyi_lib.scoring import counts, indices
 
 RS = py.load_ruleset()
 
@@ -22,15 +22,15 @@ def answers(rows: list[list[int]], unit: str = "u") -> pd.DataFrame:
     return df
 
 
-def indices(rows, unit="u"):
-    return S.item_indices(K.answer_counts(answers(rows, unit), RS), RS)
+def item_table(rows, unit="u"):
+    return indices.item_indices(counts.answer_counts(answers(rows, unit), RS), RS)
 
 
 def test_item_index_is_mean_score_times_100_excluding_abstain_and_blank():
     # lawful answers: 很满意 1, 比较满意 0.8, 基本满意 0.6, 不满意 0, 不了解 (abstain), blank
     # index = 100 × (1 + 0.8 + 0.6 + 0) / 4 = 60.0 ; abstain 1, blank 1
     rows = [[c, 1, 1, 1, 1] for c in (1, 2, 3, 4, 5, 0)]
-    it = indices(rows).loc[("u", "lawful")]
+    it = item_table(rows).loc[("u", "lawful")]
     assert it["n"] == 4
     assert it["abstain"] == 1
     assert it["blank"] == 1
@@ -42,9 +42,9 @@ def test_item_index_is_mean_score_times_100_excluding_abstain_and_blank():
 def test_item_with_only_abstentions_has_no_index_and_drops_out_of_the_mean():
     # open: 不了解 twice → n = 0 → NaN; the others: 很满意 and 不满意 → 50 each
     rows = [[1, 1, 5, 1, 1], [4, 4, 5, 4, 4]]
-    it = indices(rows)
+    it = item_table(rows)
     assert math.isnan(it.loc[("u", "open"), "index"])
-    comp = S.component_index(it, RS)
+    comp = indices.component_index(it, RS)
     # mean over the 4 items that have answers = (50 × 4) / 4 = 50
     assert comp.loc["u", "index"] == pytest.approx(50.0)
 
@@ -52,18 +52,18 @@ def test_item_with_only_abstentions_has_no_index_and_drops_out_of_the_mean():
 def test_component_index_is_weighted_mean_of_items():
     # items: lawful 100, fair 80, open 60, service 0, integrity 100
     rows = [[1, 2, 3, 4, 1]]
-    it = indices(rows)
-    rs = py.ruleset.parse_ruleset(_with(weights={"lawful": 2.0}), "t")
+    it = item_table(rows)
+    rs = parse_ruleset(_with(weights={"lawful": 2.0}), "t")
     # weights 2,1,1,1,1: (2×100 + 80 + 60 + 0 + 100) / 6 = 440 / 6 = 73.333…
-    assert S.component_index(it, rs).loc["u", "index"] == pytest.approx(440 / 6)
+    assert indices.component_index(it, rs).loc["u", "index"] == pytest.approx(440 / 6)
     # equal weights: 340 / 5 = 68
-    assert S.component_index(it, RS).loc["u", "index"] == pytest.approx(68.0)
+    assert indices.component_index(it, RS).loc["u", "index"] == pytest.approx(68.0)
 
 
 def _with(weights=None, **top):
     import tomllib
 
-    raw = tomllib.loads(py.ruleset.default_ruleset_path().read_text(encoding="utf-8"))
+    raw = tomllib.loads(default_ruleset_path().read_text(encoding="utf-8"))
     if weights:
         raw["items"]["weights"].update(weights)
     for k, v in top.items():
@@ -73,14 +73,14 @@ def _with(weights=None, **top):
 
 
 def test_component_with_no_scored_answers_is_missing():
-    it = indices([[5, 5, 5, 5, 5], [0, 0, 0, 0, 0]])
-    assert S.component_index(it, RS).reindex(["u"])["index"].isna().all()
+    it = item_table([[5, 5, 5, 5, 5], [0, 0, 0, 0, 0]])
+    assert indices.component_index(it, RS).reindex(["u"])["index"].isna().all()
 
 
 def test_case_points_subtract_substantiated_deductions_and_floor_at_zero():
     cases = pd.DataFrame({"unit_id": ["a", "a", "b", "b", "c"], "substantiated": [True, True, True, False, True],
                           "deduction": [5.0, 2.5, 3.0, 4.0, 25.0]})
-    cp = S.case_points(cases, ["a", "b", "c", "d"], RS)
+    cp = indices.case_points(cases, ["a", "b", "c", "d"], RS)
     # a: 20 − (5 + 2.5) = 12.5 ; b: 20 − 3 (the 4 on an unsubstantiated case counts 0) = 17
     # c: max(0, 20 − 25) = 0 ; d: no case → 20
     assert cp["case_points"].tolist() == [12.5, 17.0, 0.0, 20.0]
@@ -89,7 +89,7 @@ def test_case_points_subtract_substantiated_deductions_and_floor_at_zero():
 
 def test_bonus_is_capped():
     b = pd.DataFrame({"unit_id": ["a", "a", "b"], "points": [2.0, 2.0, 1.5]})
-    bp = S.bonus_points(b, ["a", "b", "c"], RS)
+    bp = indices.bonus_points(b, ["a", "b", "c"], RS)
     # a: min(3, 4) = 3 ; b: 1.5 ; c: 0
     assert bp["bonus_points"].tolist() == [3.0, 1.5, 0.0]
     assert bp.loc["a", "bonus_claimed"] == 4.0
@@ -100,7 +100,7 @@ def test_composite_weights_and_missing_component_rule():
     q = pd.Series([82.0, 75.0, np.nan])
     c = pd.Series([15.0, 20.0, 20.0])
     b = pd.Series([1.0, 0.0, 0.0])
-    comp = S.composite(o, q, c, b, RS)
+    comp = indices.composite(o, q, c, b, RS)
     # 0.30 × 90 + 0.50 × 82 + 15 + 1 = 27 + 41 + 16 = 84
     assert comp[0] == pytest.approx(84.0)
     # no on-site: its 0.30 spread onto Q: 0.80 × 75 + 20 = 80
@@ -110,10 +110,10 @@ def test_composite_weights_and_missing_component_rule():
 
 
 def test_publish_rounds_half_up_not_to_even():
-    assert S.publish(2.675, 2) == 2.68  # float 2.67499999… in binary
-    assert S.publish(0.125, 2) == 0.13  # banker's rounding would give 0.12
-    assert S.publish(79.994999, 2) == 79.99
-    assert S.publish(pd.Series([1.005, 2.5]), 2).tolist() == [1.01, 2.5]
+    assert indices.publish(2.675, 2) == 2.68  # float 2.67499999… in binary
+    assert indices.publish(0.125, 2) == 0.13  # banker's rounding would give 0.12
+    assert indices.publish(79.994999, 2) == 79.99
+    assert indices.publish(pd.Series([1.005, 2.5]), 2).tolist() == [1.01, 2.5]
 
 
 def frame(composites, violations=None):
@@ -122,19 +122,19 @@ def frame(composites, violations=None):
 
 
 def test_competition_ranking_with_ties():
-    r = S.rank_group(frame([90.0, 85.0, 85.0, 70.0]), RS)
+    r = indices.rank_group(frame([90.0, 85.0, 85.0, 70.0]), RS)
     assert r["rank"].tolist() == [1, 2, 2, 4]
 
 
 def test_violator_ranks_after_every_clean_unit():
     # clean: 80 (1), 60 (2); violators 95 and 50: m = 2, so 2 + 1 = 3 and 2 + 2 = 4
-    r = S.rank_group(frame([95.0, 80.0, 60.0, 50.0], [True, False, False, True]), RS)
+    r = indices.rank_group(frame([95.0, 80.0, 60.0, 50.0], [True, False, False, True]), RS)
     assert r["rank"].tolist() == [3, 1, 2, 4]
     assert r["in_bottom"].tolist() == [True, False, False, True]  # n = 4, k = 2: ranks 3, 4
 
 
 def test_unit_without_composite_is_listed_not_ranked_nor_counted():
-    r = S.rank_group(frame([80.0, np.nan, 70.0]), RS)
+    r = indices.rank_group(frame([80.0, np.nan, 70.0]), RS)
     assert r["rank"].isna().tolist() == [False, True, False]
     assert r["group_n"].iloc[0] == 2
     assert r["group_mean"].iloc[0] == 75.0  # (80 + 70) / 2
@@ -147,19 +147,19 @@ def test_unit_without_composite_is_listed_not_ranked_nor_counted():
     (7, [5, 6, 7]),        # k = min(3, 3) = 3: rank > 4
 ])
 def test_bottom_group_is_last_three_but_never_more_than_half(n, expected_bottom):
-    r = S.rank_group(frame([100.0 - i for i in range(n)]), RS)
+    r = indices.rank_group(frame([100.0 - i for i in range(n)]), RS)
     assert r.loc[r["in_bottom"], "rank"].tolist() == expected_bottom
 
 
 def test_group_mean_is_rounded_mean_of_ranked_composites():
-    r = S.rank_group(frame([80.0, 70.0, 70.01]), RS)
+    r = indices.rank_group(frame([80.0, 70.0, 70.01]), RS)
     # (80 + 70 + 70.01) / 3 = 73.3366… → 73.34
     assert r["group_mean"].iloc[0] == 73.34
 
 
 def test_answer_counts_are_one_bincount_over_units_items_levels():
     df = pd.concat([answers([[1, 2, 3, 4, 5], [1, 0, 0, 0, 0]], "a"), answers([[4, 4, 4, 4, 4]], "b")])
-    c = K.answer_counts(df, RS)
+    c = counts.answer_counts(df, RS)
     assert c.loc[("a", "lawful")].tolist() == [0, 2, 0, 0, 0, 0]
     assert c.loc[("a", "integrity")].tolist() == [1, 0, 0, 0, 0, 1]
     assert c.loc[("b", "service")].tolist() == [0, 0, 0, 0, 1, 0]
@@ -168,7 +168,7 @@ def test_answer_counts_are_one_bincount_over_units_items_levels():
 
 def test_valid_counts_need_one_scored_answer():
     df = answers([[5, 5, 5, 5, 5], [0, 0, 0, 0, 0], [5, 0, 0, 0, 4]])
-    assert K.valid_counts(df, RS).loc["u"] == 1
+    assert counts.valid_counts(df, RS).loc["u"] == 1
 
 
 def test_score_end_to_end_on_tiny_dataset(tiny):

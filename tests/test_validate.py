@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import pingyi_lib as py
+from pingyi_lib.scheme.ruleset import default_ruleset_path
 
 from .conftest import ITEMS, write_dataset
 
@@ -152,7 +153,7 @@ def test_dates_in_several_spellings(tmp_path):
 
 def test_dataset_folder_may_carry_its_own_ruleset(tmp_path):
     d = write_dataset(tmp_path / "d", units=UNITS, survey=SURVEY)
-    text = py.ruleset.default_ruleset_path().read_text(encoding="utf-8").replace("cap = 3.0", "cap = 1.0")
+    text = default_ruleset_path().read_text(encoding="utf-8").replace("cap = 3.0", "cap = 1.0")
     (d / "ruleset.toml").write_text(text, encoding="utf-8")
     assert py.load_dataset(d).ruleset.bonus_cap == 1.0
 

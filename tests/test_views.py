@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 import pingyi_lib as py
-from pingyi_lib import views as V
-from pingyi_lib import workbook as W
+from pingyi_lib.output import workbook
+from pingyi_lib.sections import scores
 
 from .conftest import ITEMS, write_dataset
 
@@ -18,13 +18,13 @@ def res(tiny):
 
 
 def test_score_card_formats_published_values(res):
-    card = V.score_card(res, "a")
+    card = scores.score_card(res, "a")
     assert card["综合得分"] == "83.00" and card["排名"] == "1/2" and card["群众满意度"] == "82.00%"
-    assert V.score_card(res, "c")["排名"] == "不参加排名"
+    assert scores.score_card(res, "c")["排名"] == "不参加排名"
 
 
 def test_dimensions_against_group_mean(res):
-    d = V.dimensions(res, "a").set_index("item")
+    d = scores.dimensions(res, "a").set_index("item")
     # survey integrity: a = 50 (0 and 1), b = 0 → group mean 25
     assert d.loc["integrity", "问卷调查"] == 50.0
     assert d.loc["integrity", "问卷调查组平均"] == 25.0
@@ -33,13 +33,13 @@ def test_dimensions_against_group_mean(res):
 
 
 def test_answer_distribution_counts_levels_and_blanks(res):
-    d = V.answer_distribution(res, "a").set_index("item")
+    d = scores.answer_distribution(res, "a").set_index("item")
     assert d.loc["open", "比较满意"] == 1 and d.loc["open", "未作答"] == 1
     assert d.loc["lawful", "不了解"] == 1
 
 
 def test_breakdown_by_channel_recomputes_index_per_channel(res):
-    b = V.breakdown(res, "a", "channel").set_index("渠道")
+    b = scores.breakdown(res, "a", "channel").set_index("渠道")
     # both questionnaires of a came in online (网上): same as its Q of 82
     assert b.loc["网上", "问卷数"] == 2 and b.loc["网上", "问卷调查指数"] == 82.0
 
@@ -48,13 +48,13 @@ def test_breakdown_splits_categories(tmp_path):
     ds = write_dataset(tmp_path / "d", units="unit_id,name,level\na,甲,district\n",
                        survey="response_id,unit_id,channel,respondent_category," + ITEMS + "\n"
                        "1,a,online,企业代表,1,1,1,1,1\n2,a,paper,群众,4,4,4,4,4\n3,a,paper,群众,3,3,3,3,3\n")
-    b = V.breakdown(py.score(py.load_dataset(ds)), "a", "respondent_category").set_index("调查对象类别")
+    b = scores.breakdown(py.score(py.load_dataset(ds)), "a", "respondent_category").set_index("调查对象类别")
     assert b.loc["企业代表", "问卷调查指数"] == 100.0
     assert b.loc["群众", "问卷调查指数"] == 30.0  # (0 + 0.6) / 2
 
 
 def test_panel_share_and_public_marking(res):
-    p = V.panel(res, "a").set_index("代表类别")
+    p = scores.panel(res, "a").set_index("代表类别")
     assert p.loc["群众代表", "占比"] == 0.5 and p.loc["群众代表", "群众或企业代表"]
     assert not p.loc["人大代表", "群众或企业代表"]
 
@@ -62,15 +62,15 @@ def test_panel_share_and_public_marking(res):
 def test_data_quality_counts_rejected_rows_per_unit(tmp_path):
     ds = write_dataset(tmp_path / "d", units="unit_id,name,level\na,甲,district\n",
                        survey="response_id,unit_id,channel," + ITEMS + "\n1,a,online,1,1,1,1,1\n2,a,online,9,1,1,1,1\n")
-    q = V.data_quality(py.score(py.load_dataset(ds))).set_index("unit_id")
+    q = scores.data_quality(py.score(py.load_dataset(ds))).set_index("unit_id")
     assert q.loc["a", "问卷"] == 1 and q.loc["a", "被拒绝行"] == 1
 
 
 def test_summaries_speak_chinese_with_numbers(res):
-    s = V.unit_summary(res, "b")
+    s = scores.unit_summary(res, "b")
     assert "38.00" in s and "第2名" in s and "约谈" in s
-    assert "第一名甲区安监局" in V.city_summary(res)
-    assert "未计算综合得分" in V.unit_summary(res, "w")
+    assert "第一名甲区安监局" in scores.city_summary(res)
+    assert "未计算综合得分" in scores.unit_summary(res, "w")
 
 
 def test_case_summaries_are_published_with_personal_data_masked(tmp_path):
@@ -78,7 +78,7 @@ def test_case_summaries_are_published_with_personal_data_masked(tmp_path):
                        survey="response_id,unit_id,channel," + ITEMS + "\n1,a,online,1,1,1,1,1\n",
                        cases="case_id,unit_id,source,summary,substantiated,deduction\n"
                              "k,a,投诉,投诉人王某（13912345678）反映推诿,是,1\n")
-    c = V.cases(py.score(py.load_dataset(ds)), "a")
+    c = scores.cases(py.score(py.load_dataset(ds)), "a")
     assert c.loc[0, "情况摘要"] == "投诉人王某（139****5678）反映推诿"
 
 
@@ -91,7 +91,7 @@ def test_workbook_writes_formula_like_text_as_text(tmp_path):
                        survey="response_id,unit_id,channel," + ITEMS + "\n1,a,online,1,1,1,1,1\n",
                        cases="case_id,unit_id,source,summary,substantiated,deduction\nk,a,投诉,+cmd|推诿扯皮,是,1\n")
     res = py.score(py.load_dataset(ds))
-    path = W.write_results_workbook(res, tmp_path / "out.xlsx")
+    path = workbook.write_results_workbook(res, tmp_path / "out.xlsx")
     ws = openpyxl.load_workbook(path)["评议结果"]
     header = [c.value for c in ws[1]]
     row = {h: c for h, c in zip(header, ws[2])}
@@ -102,6 +102,6 @@ def test_workbook_writes_formula_like_text_as_text(tmp_path):
 
 
 def test_results_frame_matches_score(res):
-    f = W.results_frame(res)
+    f = workbook.results_frame(res)
     assert list(f["单位编码"]) == list(res.units["unit_id"])
     pd.testing.assert_series_equal(f["综合得分"], res.units["composite"], check_names=False)

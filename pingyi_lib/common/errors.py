@@ -1,12 +1,11 @@
-"""The exceptions a user can cause. The CLI prints them as one plain sentence."""
+"""The exceptions a user can cause, one per layer. Each carries the data to point at the
+fault (file, row, key); the command line (and only it) maps them to exit codes."""
 
 from __future__ import annotations
 
 
 class PingyiError(Exception):
     """Base of every error caused by input the user controls (data, ruleset, options)."""
-
-    exit_code = 1
 
 
 class DatasetError(PingyiError):
@@ -20,10 +19,12 @@ class DatasetError(PingyiError):
         self.column = column
 
 
+class DatasetNotFound(DatasetError):
+    """The dataset folder named does not exist (a wrong argument rather than bad data)."""
+
+
 class RulesetError(PingyiError):
     """A ruleset file is missing, not TOML, or has a key with a bad value."""
-
-    exit_code = 2
 
     def __init__(self, message: str, *, path: str | None = None, key: str | None = None):
         super().__init__(message)
@@ -32,10 +33,9 @@ class RulesetError(PingyiError):
 
 
 class ReportError(PingyiError):
-    """A report could not be produced for reasons outside the data (options, notebooks)."""
+    """A report could not be produced for reasons outside the data (notebooks, output folder)."""
 
 
-class UsageError(PingyiError):
-    """An option names something that does not exist (a unit, a date): exit code 2."""
-
-    exit_code = 2
+class OptionError(PingyiError):
+    """A value passed to a library entry point names something that does not exist
+    (a unit, a date, a notebook folder)."""

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .ruleset import Ruleset
+from pingyi_lib.scheme.ruleset import Ruleset
 
 BLANK = 0  # level code of an unanswered item
 

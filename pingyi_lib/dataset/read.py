@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DatasetError, UsageError
-from .ruleset import Ruleset
-from .schema import Table, table_for_name, tables
+from pingyi_lib.common.errors import DatasetError, DatasetNotFound
+from pingyi_lib.dataset.schema import Table, table_for_name, tables
+from pingyi_lib.scheme.ruleset import Ruleset
 
 ROW = "row"  # the spreadsheet row number of each record (header = 1)
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -273,7 +273,7 @@ def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
     """Find and read every table of a dataset folder."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise UsageError(f"dataset folder not found: {folder}")
+        raise DatasetNotFound(f"dataset folder not found: {folder}", path=str(folder))
     schema = tables(ruleset)
     found: dict[str, RawTable] = {}
 

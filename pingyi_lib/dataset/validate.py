@@ -14,9 +14,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from . import schema as S
-from .io import ROW, RawTable
-from .ruleset import Ruleset
+from pingyi_lib.dataset import schema
+from pingyi_lib.dataset.read import ROW, RawTable
+from pingyi_lib.scheme.ruleset import Ruleset
 
 QUARANTINE_COLUMNS = ["table", "file", "row", "unit_id", "column", "value", "reason_code", "reason"]
 
@@ -36,36 +36,37 @@ def _lookup(ruleset: Ruleset, kind: str) -> dict[str, object]:
 
 
 def _raw_lookup(ruleset: Ruleset, kind: str) -> dict[str, object]:
-    if kind == S.ANSWER:
+    if kind == schema.ANSWER:
         m: dict[str, object] = {lv.label: lv.code for lv in ruleset.levels}
         for lv in ruleset.levels:
             m[str(lv.code)] = lv.code
             m[f"{lv.code}.0"] = lv.code
         return m
-    if kind == S.UNIT_LEVEL:
+    if kind == schema.UNIT_LEVEL:
         return {**{k: k for k in ruleset.unit_level_labels},
                 **{v: k for k, v in ruleset.unit_level_labels.items()}}
-    if kind == S.CHANNEL:
+    if kind == schema.CHANNEL:
         return {**{k: k for k in ruleset.channels}, **{v: k for k, v in ruleset.channels.items()}}
-    if kind == S.BOOL:
+    if kind == schema.BOOL:
         return {**{y: True for y in ruleset.yes}, **{n: False for n in ruleset.no}}
-    vocab = {S.PANEL_CATEGORY: ruleset.panel_categories, S.CASE_SOURCE: ruleset.case_sources,
-             S.VIOLATION_KIND: ruleset.violation_kinds, S.STATUS: ruleset.rectification_status,
-             S.STEP: ruleset.milestone_steps}[kind]
+    vocab = {schema.PANEL_CATEGORY: ruleset.panel_categories, schema.CASE_SOURCE: ruleset.case_sources,
+             schema.VIOLATION_KIND: ruleset.violation_kinds, schema.STATUS: ruleset.rectification_status,
+             schema.STEP: ruleset.milestone_steps}[kind]
     return {v: v for v in vocab}
 
 
-_WHAT = {S.ANSWER: "answer", S.UNIT_LEVEL: "unit level", S.CHANNEL: "channel", S.BOOL: "yes/no value",
-         S.PANEL_CATEGORY: "panel member category", S.CASE_SOURCE: "case source",
-         S.VIOLATION_KIND: "violation kind", S.STATUS: "status", S.STEP: "step"}
+_WHAT = {schema.ANSWER: "answer", schema.UNIT_LEVEL: "unit level", schema.CHANNEL: "channel",
+         schema.BOOL: "yes/no value",
+         schema.PANEL_CATEGORY: "panel member category", schema.CASE_SOURCE: "case source",
+         schema.VIOLATION_KIND: "violation kind", schema.STATUS: "status", schema.STEP: "step"}
 
 def _allowed(ruleset: Ruleset, kind: str) -> list[str]:
     """The values a person should be told are allowed (English id = Chinese label)."""
-    if kind == S.UNIT_LEVEL:
+    if kind == schema.UNIT_LEVEL:
         return [f"{k} {v}" for k, v in ruleset.unit_level_labels.items()]
-    if kind == S.CHANNEL:
+    if kind == schema.CHANNEL:
         return [f"{k} {v}" for k, v in ruleset.channels.items()]
-    if kind == S.BOOL:
+    if kind == schema.BOOL:
         return ["/".join(ruleset.yes[:1] + ruleset.no[:1])]
     return [str(v) for v in _raw_lookup(ruleset, kind)]
 
@@ -148,7 +149,7 @@ def _duplicates(df: pd.DataFrame, column: str, pb: _Problems) -> None:
         "reason": [f"duplicate {column} '{v}' (first on row {first_row[v]})" for v in vals]}))
 
 
-def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str],
+def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: set[str],
                  rejected_units: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     df = raw.frame
     out = pd.DataFrame({ROW: df[ROW].to_numpy()}, index=df.index)
@@ -158,26 +159,26 @@ def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str
         blank = s == ""
         label = col.id if col.zh == col.id else f"{col.zh} ({col.id})"
         k = col.kind
-        if k == S.ID:
+        if k == schema.ID:
             pb.add(blank, col.id, "missing_id", f"{label} is blank")
             out[col.id] = s
-        elif k in (S.UNIT, S.PARENT):
+        elif k in (schema.UNIT, schema.PARENT):
             unknown = ~s.isin(units) & ~blank
             pb.add(unknown, col.id, "unknown_unit",
                    lambda v: f"unit '{v}' was rejected in the units table" if v in rejected_units
                    else f"unknown unit '{v}' (not in the units table)")
-            if k == S.UNIT:
+            if k == schema.UNIT:
                 pb.add(blank, col.id, "missing_unit", f"{label} is blank")
-            out[col.id] = s.where(~blank, None) if k == S.PARENT else s
-        elif k in (S.TEXT, S.REQUIRED_TEXT):
-            if k == S.REQUIRED_TEXT:
+            out[col.id] = s.where(~blank, None) if k == schema.PARENT else s
+        elif k in (schema.TEXT, schema.REQUIRED_TEXT):
+            if k == schema.REQUIRED_TEXT:
                 pb.add(blank, col.id, "missing_value", f"{label} is blank")
             out[col.id] = s
         elif k in _WHAT:
             lut = _lookup(ruleset, k)
             v = map_values(s, lut, normalise)
             bad = v.isna() & ~blank
-            if k == S.ANSWER:
+            if k == schema.ANSWER:
                 pb.add(bad, col.id, "unknown_answer",
                        lambda x, label=label: f"unknown answer '{x}' in {label}; use "
                        + "/".join(lv.label for lv in ruleset.levels) + " or codes 1-" + str(len(ruleset.levels)))
@@ -188,20 +189,20 @@ def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str
                        f"unknown {_WHAT[k]} '{x}' in {label}; allowed: {allowed}")
                 pb.add(blank, col.id, "missing_value", f"{label} is blank")
                 out[col.id] = v
-        elif k in (S.DATE, S.OPTIONAL_DATE, S.DATETIME):
+        elif k in (schema.DATE, schema.OPTIONAL_DATE, schema.DATETIME):
             d = parse_datetimes(s)
             pb.add(d.isna() & ~blank, col.id, "bad_date",
                    lambda x, label=label: f"'{x}' in {label} is not a date (write it as 2011-08-03)")
-            if k == S.DATE:
+            if k == schema.DATE:
                 pb.add(blank, col.id, "missing_value", f"{label} is blank")
-            out[col.id] = d if k == S.DATETIME else d.dt.normalize()
-        elif k in (S.AMOUNT, S.REQUIRED_AMOUNT):
+            out[col.id] = d if k == schema.DATETIME else d.dt.normalize()
+        elif k in (schema.AMOUNT, schema.REQUIRED_AMOUNT):
             x = pd.to_numeric(s.where(~blank, None), errors="coerce")
             x = x.where(np.isfinite(x.astype(float)))  # inf, 1e309: not a number of points
             pb.add(x.isna() & ~blank, col.id, "not_a_number",
                    lambda v, label=label: f"{label} '{v}' is not a number")
             pb.add(x < 0, col.id, "negative", lambda v, label=label: f"{label} '{v}' is negative")
-            if k == S.REQUIRED_AMOUNT:
+            if k == schema.REQUIRED_AMOUNT:
                 pb.add(blank, col.id, "missing_value", f"{label} is blank")
             out[col.id] = x.fillna(0.0).astype(float)
         else:  # pragma: no cover - a schema bug
@@ -219,11 +220,12 @@ def _check_table(raw: RawTable, table: S.Table, ruleset: Ruleset, units: set[str
     return clean, rej.drop(columns="pos")
 
 
-_EMPTY_DTYPES = {S.ANSWER: np.int8, S.AMOUNT: float, S.REQUIRED_AMOUNT: float, S.BOOL: bool,
-                 S.DATE: "datetime64[ns]", S.OPTIONAL_DATE: "datetime64[ns]", S.DATETIME: "datetime64[ns]"}
+_EMPTY_DTYPES = {schema.ANSWER: np.int8, schema.AMOUNT: float, schema.REQUIRED_AMOUNT: float, schema.BOOL: bool,
+                 schema.DATE: "datetime64[ns]", schema.OPTIONAL_DATE: "datetime64[ns]",
+                 schema.DATETIME: "datetime64[ns]"}
 
 
-def empty_table(table: S.Table) -> pd.DataFrame:
+def empty_table(table: schema.Table) -> pd.DataFrame:
     """A table with no rows but the columns and dtypes of a validated one (a missing
     optional table means "none")."""
     return pd.DataFrame({ROW: pd.Series(dtype=np.int64),
@@ -232,14 +234,14 @@ def empty_table(table: S.Table) -> pd.DataFrame:
 
 def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
     """Return (clean tables, quarantine frame, counts frame, notes)."""
-    schema = S.tables(ruleset)
+    specs = schema.tables(ruleset)
     clean: dict[str, pd.DataFrame] = {}
     quarantine: list[pd.DataFrame] = []
     counts = []
     notes: list[str] = []
     units: set[str] = set()
     rejected_units: set[str] = set()
-    for name, table in schema.items():  # units first: the others refer to it
+    for name, table in specs.items():  # units first: the others refer to it
         raw = raws.get(name)
         if raw is None:
             clean[name] = empty_table(table)
@@ -279,7 +281,7 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
         counts.append({"table": name, "file": raw.path, "accepted": len(c), "rejected": len(rej)})
     q = pd.concat([x for x in quarantine if len(x)], ignore_index=True) if any(len(x) for x in quarantine) \
         else pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    order = {name: i for i, name in enumerate(schema)}
+    order = {name: i for i, name in enumerate(specs)}
     q = q[QUARANTINE_COLUMNS].sort_values(["table", "row"], key=lambda c: c.map(order) if c.name == "table" else c,
                                           kind="stable").reset_index(drop=True)
     q["row"] = q["row"].astype(np.int64)

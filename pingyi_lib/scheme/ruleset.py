@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import RulesetError
+from pingyi_lib.common.errors import RulesetError
 
 DEFAULT_RULESET = "changzhou-2011"
 UNIT_LEVELS = ("city", "district", "window", "station")
@@ -132,7 +132,7 @@ class Ruleset:
 
 
 def default_ruleset_path() -> Path:
-    return Path(str(resources.files("pingyi_lib") / "rulesets" / f"{DEFAULT_RULESET}.toml"))
+    return Path(str(resources.files("pingyi_lib.scheme") / "rulesets" / f"{DEFAULT_RULESET}.toml"))
 
 
 def load_ruleset(path: str | Path | None = None) -> Ruleset:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .present import FONT_STACK
-from .ruleset import Ruleset
+from pingyi_lib.output.page import FONT_STACK
+from pingyi_lib.scheme.ruleset import Ruleset
 
 LEVEL_COLOURS = ["#1a7f37", "#4ac26b", "#aceebb", "#cf222e", "#afb8c1", "#eaeef2"]
 COMPONENT_COLOURS = {"现场评议": "#0969da", "问卷调查": "#54aeff", "实例调查": "#bf8700", "加分": "#8250df"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .ruleset import Ruleset
+from pingyi_lib.scheme.ruleset import Ruleset
 
 
 def publish(x, decimals: int):

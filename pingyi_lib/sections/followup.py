@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import followup as F
-from . import lookback as L
-from . import problems as PR
-from .pipeline import Results
+from pingyi_lib.followup import ledger, lookback
+from pingyi_lib.scoring.results import Results
+from pingyi_lib.text import themes
 
 NO_PREVIOUS = "未提供上一年数据，不作比较。"
 
@@ -47,7 +46,7 @@ def ledger_table(led: pd.DataFrame, unit_id: str | None = None) -> pd.DataFrame:
 
 def overdue_overview(res: Results, led: pd.DataFrame) -> pd.DataFrame:
     """Per unit with rectification items: items, completed, completion rate, overdue."""
-    s = F.ledger_summary(led)
+    s = ledger.ledger_summary(led)
     names = res.units.set_index("unit_id")["name"]
     return pd.DataFrame({"unit_id": s["unit_id"], "单位名称": s["unit_id"].map(names), "整改事项": s["items"],
                          "已完成": s["completed"], "完成率": s["completion_rate"], "逾期未完成": s["overdue"],
@@ -116,7 +115,7 @@ def closure_table(cl: pd.DataFrame | None, unit_id: str | None = None) -> pd.Dat
 def closure_overview(res: Results, cl: pd.DataFrame | None) -> pd.DataFrame:
     if cl is None:  # no previous round
         return pd.DataFrame()
-    s = L.closure_summary(cl)
+    s = lookback.closure_summary(cl)
     names = res.units.set_index("unit_id")["name"]
     return pd.DataFrame({"unit_id": s["unit_id"], "单位名称": s["unit_id"].map(names).fillna(""),
                          "去年整改事项": s["items_prev"], "去年已完成": s["done_prev"],
@@ -126,22 +125,17 @@ def closure_overview(res: Results, cl: pd.DataFrame | None) -> pd.DataFrame:
 class FollowUp:
     """Everything the follow-up sections need, computed once per notebook.
 
-    ``previous``: path of last year's dataset ('' = no look-back); ``report_date``: the day
+    ``previous``: last year's scored round (None = no look-back); ``report_date``: the day
     the ledger is read ('' = today).
     """
 
-    def __init__(self, res: Results, previous: str = "", report_date: str = ""):
+    def __init__(self, res: Results, previous: Results | None = None, report_date: str = ""):
         ds = res.dataset
         self.res = res
-        self.problems = PR.main_problems(ds)
-        self.ledger = F.ledger(ds, report_date or None)
-        self.report_date = F.parse_day(report_date or None)
-        self.timeline = F.timeline(ds)
-        self.previous = None
-        self.compare = self.closure = None
-        if previous:
-            from . import load_dataset, score
-
-            self.previous = score(load_dataset(previous))
-            self.compare = L.compare(res, self.previous)
-            self.closure = L.closure(res, self.previous)
+        self.problems = themes.main_problems(ds)
+        self.ledger = ledger.ledger(ds, report_date or None)
+        self.report_date = ledger.parse_day(report_date or None)
+        self.timeline = ledger.timeline(ds)
+        self.previous = previous
+        self.compare = lookback.compare(res, previous) if previous is not None else None
+        self.closure = lookback.closure(res, previous) if previous is not None else None

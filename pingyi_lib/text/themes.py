@@ -14,45 +14,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import Counter
-from importlib import resources
 
-import numpy as np
 import pandas as pd
 
-from .pipeline import Dataset
-from .ruleset import Ruleset, Theme
-
-# --- personal data ---------------------------------------------------------------------
-_PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_PII = [  # order matters: an ID number contains what looks like a phone number
-    ("id_card", re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?![0-9A-Za-z])"),
-     lambda m: m.group()[:4] + "*" * 10 + m.group()[-4:]),
-    ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
-     lambda m: m.group()[0] + "***@" + m.group().split("@", 1)[1]),
-    ("mobile", re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)"),
-     lambda m: re.sub(r"\d{4}(?=\D*\d{4}\D*$)", "****", m.group())),
-    ("landline", re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)"),
-     lambda m: re.sub(r"\d{4}$", "****", m.group())),
-    ("plate", re.compile(rf"[{_PLATE_PROVINCES}][A-Z][·\s]?[A-Z0-9]{{5,6}}(?![A-Z0-9])"),
-     lambda m: m.group()[:2] + "*" * (len(m.group()) - 4) + m.group()[-2:]),
-]
-
-
-def mask_personal_data(text: str) -> str:
-    """Mask mobile and landline numbers, ID-card numbers, e-mail addresses and plates.
-
-    >>> mask_personal_data("电话13912345678，车牌苏D12345")
-    '电话139****5678，车牌苏D***45'
-    """
-    for _, pattern, repl in _PII:
-        text = pattern.sub(repl, text)
-    return text
-
-
-def find_personal_data(text: str) -> list[str]:
-    """The kinds of personal data in ``text`` (for tests and data-quality notes)."""
-    return [kind for kind, pattern, _ in _PII if pattern.search(text)]
+from pingyi_lib.dataset.load import Dataset
+from pingyi_lib.scheme.ruleset import Ruleset, Theme
+from pingyi_lib.text.masking import mask_personal_data
 
 
 # --- themes ------------------------------------------------------------------------------
@@ -175,43 +142,3 @@ def workbook_column(problems: pd.DataFrame, unit_ids, ruleset: Ruleset) -> pd.Se
     for uid, theme, count in zip(top["unit_id"], top["theme"], top["count"]):
         text.setdefault(uid, []).append(f"{theme}（{count}条）")
     return pd.Series(["；".join(text.get(u, [])) for u in unit_ids], dtype=object)
-
-
-# --- keywords with jieba -------------------------------------------------------------------
-@functools.lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
-    text = (resources.files("pingyi_lib") / "stopwords-zh.txt").read_text(encoding="utf-8")
-    return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
-
-
-@functools.lru_cache(maxsize=4)
-def _tokenizer(keywords: tuple[str, ...]):
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tk = jieba.Tokenizer()  # its own dictionary: the one that ships inside the jieba package
-    for k in keywords:
-        tk.add_word(k, freq=2000)  # theme keywords stay whole
-    return tk
-
-
-def keywords(ds: Dataset, unit_id: str | None = None, top: int = 15, ruleset: Ruleset | None = None) -> pd.DataFrame:
-    """The most frequent words in the public's texts (jieba, stop words removed).
-
-    Columns: keyword, count (texts containing it). ``unit_id=None``: the whole city.
-    """
-    rs = ruleset or ds.ruleset
-    tx = texts(ds)
-    if unit_id is not None:
-        tx = tx[tx["unit_id"] == unit_id]
-    tk = _tokenizer(tuple(sorted({k for t in rs.problems.themes for k in t.keywords})))
-    stop = stopwords()
-    counter: Counter[str] = Counter()
-    for text, n in tx["text"].value_counts().items():  # each distinct text segmented once
-        words = {w for w in tk.lcut(str(text)) if len(w) >= 2 and w not in stop and not re.fullmatch(r"[\d\W_]+", w)}
-        for w in words:
-            counter[w] += int(n)
-    items = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-    return pd.DataFrame(items, columns=["keyword", "count"]).astype({"count": np.int64})

@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-from .atomic import atomic_path, write_text
-from .errors import ReportError, UsageError
+from pingyi_lib.common.errors import OptionError, ReportError
+from pingyi_lib.output.atomic import atomic_path, write_text
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
-NOTEBOOK_DIR = PACKAGE_DIR.parent / "notebooks"
+NOTEBOOK_DIR = PACKAGE_DIR.parents[1] / "notebooks"
 HIDDEN_TAGS = {"parameters", "injected-parameters", "analyst-note"}  # analyst-note: notes for JupyterLab only
 KERNEL = "python3"
 WORKBOOK_NAME = "评议结果.xlsx"
@@ -164,7 +164,7 @@ def _failure_page(r: JobResult, backlink: str) -> str:
 
 def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, ruleset: str,
               self_contained: bool, previous: str = "", report_date: str = "") -> list[Job]:
-    from .present import INLINE
+    from pingyi_lib.output.page import INLINE
 
     names = res.units.set_index("unit_id")["name"]
     title = res.ruleset.title
@@ -189,7 +189,7 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
 def write_index(res, out: Path, results: list[JobResult], dataset: str) -> Path:
     import jinja2
 
-    from .present import fmt
+    from pingyi_lib.output.page import fmt
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
                              autoescape=True, keep_trailing_newline=True)
@@ -239,8 +239,9 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     shared ``assets/plotly.min.js``; ``previous``: last year's dataset for the look-back;
     ``report_date``: the day the rectification ledger is read (YYYY-MM-DD, default today).
     """
-    from . import load_dataset, score
-    from .workbook import write_results_workbook
+    from pingyi_lib.dataset.load import load_dataset
+    from pingyi_lib.output.workbook import write_results_workbook
+    from pingyi_lib.scoring.results import score
 
     out = Path(out).resolve()
     dataset_abs = str(Path(dataset).resolve())
@@ -254,17 +255,17 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     if previous:
         load_dataset(previous)  # a bad previous round is one plain error now, not a failure per unit
     if report_date:
-        from .followup import parse_day
+        from pingyi_lib.followup.ledger import parse_day
 
         try:
             report_date = parse_day(report_date).strftime("%Y-%m-%d")
         except ValueError:
-            raise UsageError(f"report date '{report_date}' is not a date like 2011-09-15") from None
+            raise OptionError(f"report date '{report_date}' is not a date like 2011-09-15") from None
     all_units = list(res.units["unit_id"])
     if units:
         unknown = [x for x in units if x not in all_units]
         if unknown:
-            raise UsageError(f"unknown unit {', '.join(unknown)}; units of this round: {', '.join(all_units)}")
+            raise OptionError(f"unknown unit {', '.join(unknown)}; units of this round: {', '.join(all_units)}")
     chosen = units or all_units
     handler = _setup_log(out, verbose)
     try:

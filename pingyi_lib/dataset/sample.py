@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .ruleset import Ruleset, load_ruleset
+from pingyi_lib.scheme.ruleset import Ruleset, load_ruleset
 
 SAMPLE_YEARS = (2011, 2012)
 

@@ -13,75 +13,17 @@ and component), ``consequences`` (flags that fire, in words), ``warnings`` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+import html
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from . import counts as K
-from . import rules as R
-from . import scoring as S
-from .io import read_folder
-from .ruleset import Ruleset, load_ruleset
-from .validate import validate_tables
+from pingyi_lib.dataset.load import Dataset
+from pingyi_lib.scheme.ruleset import Ruleset
+from pingyi_lib.scoring import consequences, counts, indices
 
 COMPONENTS = ("onsite", "survey")
-
-
-@dataclass
-class Dataset:
-    """A validated evaluation round: clean tables, quarantine and accepted/rejected counts."""
-
-    path: str
-    ruleset: Ruleset
-    tables: dict[str, pd.DataFrame]
-    quarantine: pd.DataFrame
-    table_counts: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
-
-    def __getattr__(self, name: str) -> pd.DataFrame:
-        tables = self.__dict__.get("tables", {})
-        if name in tables:
-            return tables[name]
-        raise AttributeError(name)
-
-    @property
-    def rejected(self) -> int:
-        return int(self.table_counts["rejected"].sum()) if len(self.table_counts) else 0
-
-    def __repr__(self) -> str:
-        lines = [f"Dataset {self.path} (ruleset {self.ruleset.name})"]
-        for r in self.table_counts.itertuples(index=False):
-            lines.append(f"  {r.table:<15} {r.accepted:>8} accepted {r.rejected:>6} rejected")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        return (f"<p>Dataset <code>{_esc(self.path)}</code> (ruleset {_esc(self.ruleset.name)})</p>"
-                + self.table_counts.to_html(index=False, escape=True))
-
-
-def _esc(s: str) -> str:
-    import html
-
-    return html.escape(str(s))
-
-
-def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None) -> Dataset:
-    """Read and validate a dataset folder.
-
-    ``ruleset``: a :class:`Ruleset`, a path to a TOML file, or ``None`` for the folder's own
-    ``ruleset.toml`` if it has one, else the bundled default.
-    """
-    path = Path(path)
-    if ruleset is None:
-        own = path / "ruleset.toml"
-        ruleset = load_ruleset(own if own.is_file() else None)
-    elif not isinstance(ruleset, Ruleset):
-        ruleset = load_ruleset(ruleset)
-    raws = read_folder(path, ruleset)
-    clean, quarantine, table_counts, notes = validate_tables(raws, ruleset)
-    return Dataset(str(path), ruleset, clean, quarantine, table_counts, notes)
 
 
 @dataclass
@@ -119,17 +61,17 @@ class Results:
 
     def _repr_html_(self) -> str:
         cols = ["unit_id", "name", "level", "composite", "rank", "satisfaction", "flags"]
-        return (f"<p>Results of <code>{_esc(self.dataset.path)}</code>: {len(self.units)} units, "
+        return (f"<p>Results of <code>{html.escape(str(self.dataset.path))}</code>: {len(self.units)} units, "
                 f"{len(self.consequences)} consequences, {len(self.quarantine)} rejected rows</p>"
                 + self.units[cols].to_html(index=False, escape=True, na_rep=""))
 
 
 def _component(frame: pd.DataFrame, rs: Ruleset, unit_ids: pd.Index):
-    counts = K.answer_counts(frame, rs)
-    items = S.item_indices(counts, rs)
-    comp = S.component_index(items, rs).reindex(unit_ids)
-    valid = K.valid_counts(frame, rs).reindex(unit_ids, fill_value=0)
-    return counts, items, comp, valid
+    tally = counts.answer_counts(frame, rs)
+    items = indices.item_indices(tally, rs)
+    comp = indices.component_index(items, rs).reindex(unit_ids)
+    valid = counts.valid_counts(frame, rs).reindex(unit_ids, fill_value=0)
+    return tally, items, comp, valid
 
 
 def score(ds: Dataset, ruleset: Ruleset | None = None) -> Results:
@@ -144,22 +86,23 @@ def score(ds: Dataset, ruleset: Ruleset | None = None) -> Results:
 
     all_counts, item_frames = {}, []
     for comp in COMPONENTS:
-        counts, items, ci, valid = _component(ds.tables[comp], rs, ids)
-        all_counts[comp] = counts
+        tally, items, ci, valid = _component(ds.tables[comp], rs, ids)
+        all_counts[comp] = tally
         item_frames.append(items.assign(component=comp))
         u[f"{comp}_index_raw"] = ci["index"]
-        u[f"{comp}_index"] = S.publish(ci["index"], d)
+        u[f"{comp}_index"] = indices.publish(ci["index"], d)
         u[f"{comp}_valid"] = valid
         if comp == "survey":
-            u["satisfied_share"] = S.publish(ci["satisfied_share"], d + 2)  # a share: 0.8571 = 85.71%
-    cp = S.case_points(ds.cases, ids, rs)
-    bp = S.bonus_points(ds.bonuses, ids, rs)
+            u["satisfied_share"] = indices.publish(ci["satisfied_share"], d + 2)  # a share: 0.8571 = 85.71%
+    cp = indices.case_points(ds.cases, ids, rs)
+    bp = indices.bonus_points(ds.bonuses, ids, rs)
     u = u.join(cp).join(bp)
-    u["case_points"] = S.publish(u["case_points"], d)
-    u["bonus_points"] = S.publish(u["bonus_points"], d)
-    u["composite"] = S.publish(S.composite(u["onsite_index_raw"], u["survey_index_raw"],
+    u["case_points"] = indices.publish(u["case_points"], d)
+    u["bonus_points"] = indices.publish(u["bonus_points"], d)
+    u["composite"] = indices.publish(indices.composite(u["onsite_index_raw"], u["survey_index_raw"],
                                            cp["case_points"], bp["bonus_points"], rs), d)
-    u = u.join(S.composite_parts(u["onsite_index_raw"], u["survey_index_raw"], rs).apply(S.publish, decimals=d))
+    parts = indices.composite_parts(u["onsite_index_raw"], u["survey_index_raw"], rs)
+    u = u.join(parts.apply(indices.publish, decimals=d))
     u["satisfaction"] = u["survey_index"]
 
     viol = ds.violations[ds.violations["confirmed"].astype(bool)]
@@ -167,29 +110,29 @@ def score(ds: Dataset, ruleset: Ruleset | None = None) -> Results:
     u["violation_kinds"] = viol.groupby("unit_id")["kind"].agg(lambda s: "、".join(dict.fromkeys(s))) \
         .reindex(u.index).fillna("")
 
-    panel = K.panel_counts(ds.onsite, rs).reindex(ids)
+    panel = counts.panel_counts(ds.onsite, rs).reindex(ids)
     u["panel_ballots"] = panel["ballots"].fillna(0).astype(np.int64)
     u["panel_public"] = panel["public"].fillna(0).astype(np.int64)
     u["panel_share"] = panel["share"]
 
-    ranks = [S.rank_group(g, rs) for _, g in u[u["rank_group"].notna()].groupby("rank_group")]
+    ranks = [indices.rank_group(g, rs) for _, g in u[u["rank_group"].notna()].groupby("rank_group")]
     rk = pd.concat(ranks) if ranks else pd.DataFrame(columns=["rank", "group_n", "group_mean", "in_bottom"])
     u = u.join(rk)
     u["rank"] = u["rank"].astype("Int64")
     u["group_n"] = u["group_n"].astype("Int64")
     u["in_bottom"] = u["in_bottom"].astype("boolean").fillna(False).astype(bool)
     u = u.reset_index()
-    u = pd.concat([u, R.flags(u, rs)], axis=1)
-    u["flags"] = R.flag_words(u, rs)
+    u = pd.concat([u, consequences.flags(u, rs)], axis=1)
+    u["flags"] = consequences.flag_words(u, rs)
 
     level_order = {lvl: i for i, lvl in enumerate(rs.unit_level_labels)}
     u = u.sort_values(["level", "rank", "unit_id"], key=lambda c: c.map(level_order) if c.name == "level" else c,
                       na_position="last", kind="stable").reset_index(drop=True)
     items = pd.concat(item_frames).reset_index()
-    items["index"] = S.publish(items["index"], d)
+    items["index"] = indices.publish(items["index"], d)
     items["label"] = items["item"].map(rs.item_labels)
     items = items[["component", "unit_id", "item", "label", "n", "abstain", "blank", "index", "satisfied_share"]]
-    return Results(ds, rs, u, items, R.consequences(u, rs), _warnings(ds, u), all_counts)
+    return Results(ds, rs, u, items, consequences.consequences(u, rs), _warnings(ds, u), all_counts)
 
 
 def _warnings(ds: Dataset, units: pd.DataFrame) -> pd.DataFrame:

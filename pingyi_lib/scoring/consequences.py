@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .ruleset import Ruleset
+from pingyi_lib.scheme.ruleset import Ruleset
 
 FLAGS = ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample")
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from .values import is_missing
+from pingyi_lib.common.values import is_missing
 
 INLINE = "inline"  # embed plotly.js in the page (self-contained, ~4.8 MB per page)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .ruleset import Ruleset
+from pingyi_lib.scheme.ruleset import Ruleset
 
 # value kinds understood by validate.py
 ID = "id"                  # non-empty, unique within the table

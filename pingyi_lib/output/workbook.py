@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import problems as PR
-from .atomic import atomic_path
-from .pipeline import Results
-from .values import plain
+from pingyi_lib.common.values import plain
+from pingyi_lib.output.atomic import atomic_path
+from pingyi_lib.scoring.results import Results
+from pingyi_lib.text import themes
 
 RESULT_COLUMNS = ["排名组", "排名", "单位编码", "单位名称", "层级", "现场评议", "问卷调查", "实例调查", "加分",
                   "综合得分", "群众满意度", "满意率", "排名靠后", "结果运用", "群众反映主要问题"]
@@ -28,7 +28,7 @@ def results_frame(res: Results, main_problems: pd.Series | None = None) -> pd.Da
     (default: the top themes of problems.py)."""
     u = res.units
     if main_problems is None:
-        main_problems = PR.workbook_column(PR.main_problems(res.dataset), u["unit_id"], res.ruleset)
+        main_problems = themes.workbook_column(themes.main_problems(res.dataset), u["unit_id"], res.ruleset)
     out = pd.DataFrame({
         "排名组": u["rank_group_label"].fillna("不参加排名"), "排名": u["rank"].astype(object),
         "单位编码": u["unit_id"], "单位名称": u["name"], "层级": u["level_label"],

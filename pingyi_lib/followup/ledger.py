@@ -12,9 +12,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .pipeline import Dataset
-from .problems import themes_of
-from .ruleset import Ruleset
+from pingyi_lib.dataset.load import Dataset
+from pingyi_lib.scheme.ruleset import Ruleset
+from pingyi_lib.text.themes import themes_of
 
 DONE = 2  # index of 已完成 in ruleset.rectification_status (未开始, 整改中, 已完成)
 

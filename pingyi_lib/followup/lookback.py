@@ -17,8 +17,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from .followup import DONE
-from .pipeline import Results
+from pingyi_lib.followup.ledger import DONE
+from pingyi_lib.scoring.results import Results
 
 PRESENCE = {"both": "两年均参评", "new": "本年新增", "gone": "本年未参评"}
 

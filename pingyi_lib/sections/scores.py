@@ -10,15 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import counts as K
-from . import scoring as S
-from .pipeline import Results
-from .problems import mask_personal_data
+from pingyi_lib.scoring import counts, indices
+from pingyi_lib.scoring.results import Results
+from pingyi_lib.text.masking import mask_personal_data
 
 
 def score_card(res: Results, unit_id: str) -> dict[str, str]:
     """The key figures of one unit, formatted as published: {label: text}."""
-    from .present import fmt
+    from pingyi_lib.output.page import fmt
 
     u = res.unit(unit_id)
     rank = f"{u['rank']}/{u['group_n']}" if pd.notna(u["rank"]) else "不参加排名"
@@ -59,7 +58,7 @@ def dimensions(res: Results, unit_id: str) -> pd.DataFrame:
         mine = c[c["unit_id"] == unit_id].set_index("item")["index"]
         group = c[c["unit_id"].isin(peers)].groupby("item")["index"].mean()
         out[label] = out["item"].map(mine).astype(float)
-        out[f"{label}组平均"] = S.publish(out["item"].map(group).astype(float), rs.decimals)
+        out[f"{label}组平均"] = indices.publish(out["item"].map(group).astype(float), rs.decimals)
     return out
 
 
@@ -78,7 +77,7 @@ def answer_distribution(res: Results, unit_id: str, component: str = "survey") -
     out = pd.DataFrame({"item": sub.index, "评议内容": [rs.item_labels[i] for i in sub.index]})
     for lv in rs.levels:
         out[lv.label] = sub[lv.code].to_numpy()
-    out["未作答"] = sub[K.BLANK].to_numpy()
+    out["未作答"] = sub[counts.BLANK].to_numpy()
     return out[cols].reset_index(drop=True)
 
 
@@ -96,11 +95,12 @@ def breakdown(res: Results, unit_id: str, column: str) -> pd.DataFrame:
         return pd.DataFrame(columns=[label, "问卷数", "问卷调查指数", "满意率"])
     key = sv[column].replace("", "未填写")
     sv = sv.assign(**{column: key})
-    counts = K.answer_counts(sv, rs, by=["unit_id", column])
-    comp = S.component_index(S.item_indices(counts, rs), rs, by=["unit_id", column]).xs(unit_id, level="unit_id")
+    tally = counts.answer_counts(sv, rs, by=["unit_id", column])
+    comp = indices.component_index(indices.item_indices(tally, rs), rs, by=["unit_id", column]) \
+        .xs(unit_id, level="unit_id")
     n = sv.groupby(column).size()
     out = pd.DataFrame({label: n.index, "问卷数": n.to_numpy()})
-    out["问卷调查指数"] = S.publish(out[label].map(comp["index"]).astype(float), rs.decimals)
+    out["问卷调查指数"] = indices.publish(out[label].map(comp["index"]).astype(float), rs.decimals)
     out["满意率"] = out[label].map(comp["satisfied_share"]).astype(float)
     if column == "channel":
         out[label] = out[label].map(lambda c: rs.channels.get(c, c))
@@ -203,7 +203,7 @@ def consequence_summary(res: Results) -> pd.DataFrame:
 
 def unit_summary(res: Results, unit_id: str) -> str:
     """One paragraph in Chinese: score, rank, satisfaction and what the rules decided."""
-    from .present import fmt
+    from pingyi_lib.output.page import fmt
 
     rs = res.ruleset
     u = res.unit(unit_id)
@@ -226,7 +226,7 @@ def unit_summary(res: Results, unit_id: str) -> str:
 
 def city_summary(res: Results) -> str:
     """One paragraph in Chinese about the round as a whole."""
-    from .present import fmt
+    from pingyi_lib.output.page import fmt
 
     rs = res.ruleset
     u = res.units
@@ -256,6 +256,6 @@ def unit_links(unit_ids, pattern: str) -> dict[str, str]:
     """unit id → relative link to its report, for the units that have one."""
     if not pattern:
         return {}
-    from .report import unit_slug
+    from pingyi_lib.output.runner import unit_slug
 
     return {u: pattern.format(slug=unit_slug(u)) for u in unit_ids}
