@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import pingyi_lib as py
+from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.scheme.ruleset import default_ruleset_path, parse_ruleset
 from pingyi_lib.scoring import counts, indices
 
@@ -110,10 +111,10 @@ def test_composite_weights_and_missing_component_rule():
 
 
 def test_publish_rounds_half_up_not_to_even():
-    assert indices.publish(2.675, 2) == 2.68  # float 2.67499999… in binary
-    assert indices.publish(0.125, 2) == 0.13  # banker's rounding would give 0.12
-    assert indices.publish(79.994999, 2) == 79.99
-    assert indices.publish(pd.Series([1.005, 2.5]), 2).tolist() == [1.01, 2.5]
+    assert round_half_up(2.675, 2) == 2.68  # float 2.67499999… in binary
+    assert round_half_up(0.125, 2) == 0.13  # banker's rounding would give 0.12
+    assert round_half_up(79.994999, 2) == 79.99
+    assert round_half_up(pd.Series([1.005, 2.5]), 2).tolist() == [1.01, 2.5]
 
 
 def frame(composites, violations=None):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.dataset.load import Dataset
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import consequences, counts, indices
@@ -90,19 +91,19 @@ def score(ds: Dataset, ruleset: Ruleset | None = None) -> Results:
         all_counts[comp] = tally
         item_frames.append(items.assign(component=comp))
         u[f"{comp}_index_raw"] = ci["index"]
-        u[f"{comp}_index"] = indices.publish(ci["index"], d)
+        u[f"{comp}_index"] = round_half_up(ci["index"], d)
         u[f"{comp}_valid"] = valid
         if comp == "survey":
-            u["satisfied_share"] = indices.publish(ci["satisfied_share"], d + 2)  # a share: 0.8571 = 85.71%
+            u["satisfied_share"] = round_half_up(ci["satisfied_share"], d + 2)  # a share: 0.8571 = 85.71%
     cp = indices.case_points(ds.cases, ids, rs)
     bp = indices.bonus_points(ds.bonuses, ids, rs)
     u = u.join(cp).join(bp)
-    u["case_points"] = indices.publish(u["case_points"], d)
-    u["bonus_points"] = indices.publish(u["bonus_points"], d)
-    u["composite"] = indices.publish(indices.composite(u["onsite_index_raw"], u["survey_index_raw"],
+    u["case_points"] = round_half_up(u["case_points"], d)
+    u["bonus_points"] = round_half_up(u["bonus_points"], d)
+    u["composite"] = round_half_up(indices.composite(u["onsite_index_raw"], u["survey_index_raw"],
                                            cp["case_points"], bp["bonus_points"], rs), d)
     parts = indices.composite_parts(u["onsite_index_raw"], u["survey_index_raw"], rs)
-    u = u.join(parts.apply(indices.publish, decimals=d))
+    u = u.join(parts.apply(round_half_up, decimals=d))
     u["satisfaction"] = u["survey_index"]
 
     viol = ds.violations[ds.violations["confirmed"].astype(bool)]
@@ -129,7 +130,7 @@ def score(ds: Dataset, ruleset: Ruleset | None = None) -> Results:
     u = u.sort_values(["level", "rank", "unit_id"], key=lambda c: c.map(level_order) if c.name == "level" else c,
                       na_position="last", kind="stable").reset_index(drop=True)
     items = pd.concat(item_frames).reset_index()
-    items["index"] = indices.publish(items["index"], d)
+    items["index"] = round_half_up(items["index"], d)
     items["label"] = items["item"].map(rs.item_labels)
     items = items[["component", "unit_id", "item", "label", "n", "abstain", "blank", "index", "satisfied_share"]]
     return Results(ds, rs, u, items, consequences.consequences(u, rs), _warnings(ds, u), all_counts)
