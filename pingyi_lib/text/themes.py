@@ -2,9 +2,8 @@
 
 Questionnaire comments and case summaries are matched against the theme dictionary of
 the ruleset (each theme belongs to one of the five dimensions); a keyword that is
-negated nearby ("没有推诿", "乱罚款少了") does not count. jieba segments the same texts
-for a keyword list with a stop-word list. Quotes are published, so personal data in
-them is masked first (:func:`mask_personal_data`).
+negated nearby ("没有推诿", "乱罚款少了") does not count. Quotes are published, so
+personal data in them is masked first (``text/masking.py``).
 
 Every text is looked at once: identical comments are matched once and counted by
 their multiplicity.
