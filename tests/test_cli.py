@@ -107,3 +107,9 @@ def test_sample_command_writes_the_committed_round(capsys, tmp_path):
     committed = SAMPLE_2011.parent / "2012"
     for f in committed.glob("*.csv"):
         assert (tmp_path / "s" / f.name).read_bytes() == f.read_bytes(), f.name
+
+
+def test_report_with_a_notebooks_folder_that_does_not_exist_is_a_usage_error(capsys, tiny, tmp_path):
+    code, _, err = run(capsys, "report", str(tiny), "--out", str(tmp_path / "out"), "--notebooks",
+                       str(tmp_path / "nonexistent"))
+    assert code == 2 and "nonexistent" in err and "Traceback" not in err

@@ -192,3 +192,39 @@ def test_score_end_to_end_on_tiny_dataset(tiny):
     assert u.loc["a", "rank"] == 1 and u.loc["b", "rank"] == 2
     assert u.loc["a", "group_mean"] == 60.5  # (83 + 38) / 2
     assert res.warnings["message"].str.contains("c2").any()
+
+
+# --- warnings that were wrong (issue 13) ---------------------------------------------------
+
+def _with_ruleset(folder, old: str, new: str):
+    text = default_ruleset_path().read_text(encoding="utf-8")
+    assert old in text
+    (folder / "ruleset.toml").write_text(text.replace(old, new), encoding="utf-8")
+    return folder
+
+
+def test_unsubstantiated_case_warning_only_when_the_ruleset_ignores_such_cases(tiny):
+    # c2 (unit b) is not substantiated and carries 3 points
+    assert py.score(py.load_dataset(tiny)).warnings["message"].str.contains("未认定属实").any()
+    _with_ruleset(tiny, "substantiated_only = true", "substantiated_only = false")
+    res = py.score(py.load_dataset(tiny))
+    assert not res.warnings["message"].str.contains("未认定属实").any()
+    # and the 3 points are counted: C(b) = 20 − 3 = 17
+    assert res.units.set_index("unit_id").loc["b", "case_points"] == 17.0
+
+
+def test_bonus_warning_compares_the_published_claim_with_the_cap(tiny):
+    (tiny / "bonuses.csv").write_text("unit_id,reason,points\na,x,0.004\nb,y,3.004\nc,z,3.006\n", encoding="utf-8")
+    res = py.score(py.load_dataset(tiny))
+    msgs = res.warnings.loc[res.warnings["table"] == "bonuses"]
+    # a: 0.004 → published 0.00, under the cap 3; b: 3.004 → 3.00, not over; c: 3.006 → 3.01 > 3
+    assert msgs["unit_id"].tolist() == ["c"]
+    assert msgs["message"].iloc[0] == "加分合计 3.01 超过上限 3.00，按 3.00 计"
+
+
+def test_league_of_an_unknown_group_names_the_valid_groups(tiny):
+    res = py.score(py.load_dataset(tiny))
+    with pytest.raises(py.OptionError, match="district.*service") as exc:
+        res.league("window")
+    assert "window" in str(exc.value)
+    assert len(res.league("service")) == 1  # a valid group is a table, even with nobody ranked

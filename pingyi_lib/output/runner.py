@@ -238,7 +238,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     nb_dir = Path(notebooks).resolve() if notebooks else NOTEBOOK_DIR
     for name in ("city.ipynb", "unit.ipynb"):
         if not (nb_dir / name).is_file():
-            raise ReportError(f"notebook not found: {nb_dir / name}")
+            raise OptionError(f"找不到报告笔记本 {nb_dir / name}"
+                              "（--notebooks 应指向含 city.ipynb 和 unit.ipynb 的目录）")
     res = score(load_dataset(dataset, ruleset=ruleset))
     previous_abs = str(Path(previous).resolve()) if previous else ""
     if previous:

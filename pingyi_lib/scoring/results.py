@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pingyi_lib.common.numbers import round_half_up
+from pingyi_lib.common.errors import OptionError
+from pingyi_lib.common.numbers import format_number, round_half_up
 from pingyi_lib.dataset.load import Dataset
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import consequences, counts, indices
@@ -44,7 +45,15 @@ class Results:
         return self.dataset.quarantine
 
     def league(self, group: str) -> pd.DataFrame:
-        """The ranked table of one rank group, best first, unranked units last."""
+        """The ranked table of one rank group, best first, unranked units last.
+
+        ``group`` is a rank group of the ruleset (``district``, ``service``), not a unit
+        level: an unknown name raises :class:`OptionError` naming the valid groups.
+        """
+        groups = self.ruleset.rank_group_labels
+        if group not in groups:
+            valid = "、".join(f"{g}（{label}）" for g, label in groups.items())
+            raise OptionError(f"没有排名组“{group}”；排名组有：{valid}")
         u = self.units[self.units["rank_group"] == group]
         return u.sort_values(["rank", "unit_id"], na_position="last", kind="stable")
 
@@ -156,16 +165,23 @@ def _ranks(u: pd.DataFrame, rs: Ruleset) -> pd.DataFrame:
 
 def _warnings(ds: Dataset, units: pd.DataFrame) -> pd.DataFrame:
     """Things to tell the analyst that are not rejected rows."""
+    rs = ds.ruleset
+    d = rs.decimals
     rows = []
     c = ds.cases
-    for r in c[~c["substantiated"].astype(bool) & (c["deduction"] > 0)].itertuples(index=False):
-        rows.append({"unit_id": r.unit_id, "table": "cases", "row": r.row,
-                     "message": f"案例 {r.case_id} 未认定属实，其扣分 {r.deduction:g} 不计入"})
-    for r in units[units["bonus_claimed"] > units["bonus_points"]].itertuples(index=False):
+    if rs.substantiated_only:  # otherwise every case counts and there is nothing to warn about
+        for r in c[~c["substantiated"].astype(bool) & (c["deduction"] > 0)].itertuples(index=False):
+            rows.append({"unit_id": r.unit_id, "table": "cases", "row": r.row,
+                         "message": f"案例 {r.case_id} 未认定属实，其扣分 {format_number(r.deduction, d)} 不计入"})
+    # the published claim against the cap: a claim that rounds to the cap is not over it
+    over = round_half_up(units["bonus_claimed"], d) > rs.bonus_cap
+    for r in units[over].itertuples(index=False):
         rows.append({"unit_id": r.unit_id, "table": "bonuses", "row": None,
-                     "message": f"加分合计 {r.bonus_claimed:g} 超过上限，按 {r.bonus_points:g} 计"})
-    for r in units[units["deductions"] > ds.ruleset.case_cap].itertuples(index=False):
+                     "message": f"加分合计 {format_number(r.bonus_claimed, d)} 超过上限 "
+                                f"{format_number(rs.bonus_cap, d)}，按 {format_number(r.bonus_points, d)} 计"})
+    for r in units[round_half_up(units["deductions"], d) > rs.case_cap].itertuples(index=False):
         rows.append({"unit_id": r.unit_id, "table": "cases", "row": None,
-                     "message": f"扣分合计 {r.deductions:g} 超过上限 {ds.ruleset.case_cap:g}，实例调查得 0 分"})
+                     "message": f"扣分合计 {format_number(r.deductions, d)} 超过上限 {format_number(rs.case_cap, d)}，"
+                                "实例调查得 0 分"})
     rows += [{"unit_id": None, "table": None, "row": None, "message": n} for n in ds.notes]
     return pd.DataFrame(rows, columns=["unit_id", "table", "row", "message"])
