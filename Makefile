@@ -9,8 +9,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 YEAR   ?= 2011
 OUT    ?= reports/$(YEAR)
-# the sample rounds are read as of the end of their rectification step
-REPORT_ARGS = --report-date $(1)-09-20 $(if $(filter 2012,$(1)),--previous data/sample/2011,)
+# each sample round's round.toml names its report date (the end of its rectification step)
+REPORT_ARGS = $(if $(filter 2012,$(1)),--previous data/sample/2011,)
 
 .PHONY: reports report score test lint browser sample clean
 

@@ -24,7 +24,7 @@ plotlyjs = ""  # empty: interactive; inline, or a relative path to plotly.min.js
 unit_links = ""  # link pattern to unit reports such as units/{slug}.html; empty: no links
 linked_units = []  # unit ids that have a report to link to
 previous = ""  # last year's dataset folder for the look-back; empty: none
-report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty: today
+report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty: the round's (round.toml, else the data's last date)
 
 # %%
 import pingyi_lib as py
@@ -43,7 +43,7 @@ report = page.Page(plotlyjs)
 report.style()
 
 # %%
-page.heading(f"{rs.title}：全市评议结果", 1)
+page.heading(f"{res.dataset.round.title}：全市评议结果", 1)
 
 # %%
 page.para("{text}", text=scores.city_summary(res))
@@ -111,7 +111,7 @@ page.table(keywords.keywords(res.dataset, None).rename(columns={"keyword": "高�
 # ## 整改台账：逾期未完成事项
 
 # %%
-page.para("整改台账截至{day}。", day=fu.report_date.strftime("%Y-%m-%d"))
+page.para("{text}", text=followup.ledger_date_text(fu))
 
 # %%
 page.table(followup.overdue_overview(res, fu.ledger), links=links, link_column="unit_id", empty="无整改事项。")

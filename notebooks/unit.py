@@ -24,7 +24,7 @@ unit_id = "wj"  # the unit to report on
 ruleset = ""  # a ruleset TOML file; empty: the dataset folder ruleset.toml or the default
 plotlyjs = ""  # empty: interactive; inline, or a relative path to plotly.min.js in a report
 previous = ""  # last year's dataset folder for the look-back; empty: none
-report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty: today
+report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty: the round's (round.toml, else the data's last date)
 
 # %%
 import pingyi_lib as py
@@ -42,7 +42,7 @@ report = page.Page(plotlyjs)
 report.style()
 
 # %%
-page.heading(f"{unit['name']}　{rs.title}评议结果", 1)
+page.heading(f"{unit['name']}　{res.dataset.round.title}评议结果", 1)
 
 # %%
 page.para("{text}", text=scores.unit_summary(res, unit_id))
@@ -125,7 +125,7 @@ page.table(scores.bonuses(res, unit_id), empty="无加分。")
 # ## 整改台账
 
 # %%
-page.para("整改台账截至{day}。", day=fu.report_date.strftime("%Y-%m-%d"))
+page.para("{text}", text=followup.ledger_date_text(fu))
 
 # %%
 page.table(followup.ledger_table(fu.ledger, unit_id), empty="本单位无整改事项。")

@@ -163,7 +163,8 @@ def cmd_sample(args) -> int:
         paths = write_sample(args.year, args.out, load_ruleset(args.ruleset))
     except ValueError as exc:  # the ruleset lacks what the sample needs
         raise OptionError(str(exc)) from None
-    print(f"wrote {len(paths)} tables of the {args.year} sample round to {args.out}", file=sys.stderr)
+    tables = [p for p in paths if p.suffix == ".csv"]
+    print(f"已写入 {args.year} 年样例数据：{len(tables)} 张表和 round.toml，目录 {args.out}", file=sys.stderr)
     return 0
 
 
@@ -173,7 +174,8 @@ def cmd_report(args) -> int:
     res, results = run_reports(args.dataset, args.out, units=args.units or None, jobs=args.jobs,
                                ruleset=args.ruleset, notebooks=args.notebooks, self_contained=args.self_contained,
                                progress=False if args.quiet else (True if args.progress else None),
-                               verbose=args.verbose, previous=args.previous, report_date=args.report_date)
+                               verbose=args.verbose, previous=args.previous, report_date=args.report_date,
+                               notify=None if args.quiet else lambda m: print(f"注意：{m}", file=sys.stderr))
     failed = [r for r in results if not r.ok]
     for r in failed:
         last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
@@ -182,7 +184,7 @@ def cmd_report(args) -> int:
         from pathlib import Path
 
         index = Path(args.out).resolve() / "index.html"
-        print(f"{len(results) - len(failed)} of {len(results)} reports written; open {index}")
+        print(f"{res.dataset.round.title}：{len(results)} 份报告写成 {len(results) - len(failed)} 份；打开 {index}")
     return 1 if failed else 0
 
 
@@ -254,7 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--previous", metavar="DATASET2", default=None,
                     help="last year's dataset: adds the look-back (回头看) to every report")
     sp.add_argument("--report-date", metavar="YYYY-MM-DD", default=None,
-                    help="the day the rectification ledger is read (default: today)")
+                    help="the day the rectification ledger is read (default: report_date of DATASET/round.toml, "
+                         "else the last date in the data)")
     sp.add_argument("--quiet", action="store_true", help="print nothing but errors (for scheduled jobs)")
     sp.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
     sp.add_argument("--verbose", action="store_true", help="log each report to stderr as well as report.log")

@@ -103,9 +103,9 @@ def test_missing_dataset_folder_is_a_usage_error(capsys, tmp_path):
 
 def test_sample_command_writes_the_committed_round(capsys, tmp_path):
     code, _, err = run(capsys, "sample", "--year", "2012", "--out", str(tmp_path / "s"))
-    assert code == 0 and "wrote 8 tables" in err
+    assert code == 0 and "8 张表和 round.toml" in err
     committed = SAMPLE_2011.parent / "2012"
-    for f in committed.glob("*.csv"):
+    for f in [*committed.glob("*.csv"), committed / "round.toml"]:
         assert (tmp_path / "s" / f.name).read_bytes() == f.read_bytes(), f.name
 
 

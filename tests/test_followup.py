@@ -52,10 +52,13 @@ def test_ledger_summary_completion_rate(tmp_path):
     assert s.loc["b", "completion_rate"] == 0.5 and s.loc["b", "overdue"] == 0
 
 
-def test_report_date_defaults_to_today(tmp_path):
-    assert ledger.parse_day("") == pd.Timestamp.today().normalize()
-    led = ledger.ledger(ds_with(tmp_path, rectifications=LEDGER))
-    assert led.set_index("item_id").loc["R5", "overdue"]  # 2011-09-30 is long past
+def test_report_date_defaults_to_the_last_date_in_the_data_not_today(tmp_path):
+    ds = ds_with(tmp_path, rectifications=LEDGER)
+    # the last date in the data is R5's deadline, 2011-09-30: nothing is read as of today
+    assert ledger.report_day(ds).day.isoformat() == "2011-09-30"
+    led = ledger.ledger(ds).set_index("item_id")
+    assert not led.loc["R5", "overdue"] and led.loc["R5", "due_today"]
+    assert led.loc["R1", "days_overdue"] == 29  # 9-01 → 9-30
 
 
 def test_timeline_on_time_late_missing(tmp_path):

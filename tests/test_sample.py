@@ -17,7 +17,8 @@ TABLES = ("bonuses", "cases", "milestones", "onsite", "rectifications", "survey"
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.csv"))}
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted([*folder.glob("*.csv"), *folder.glob("*.toml")])}
 
 
 def read(folder: Path, table: str) -> pd.DataFrame:
@@ -42,7 +43,8 @@ def rs():
 def test_rerun_is_byte_identical(tmp_path, year):
     first = write_sample(year, tmp_path / "a")
     second = write_sample(year, tmp_path / "b")
-    assert [p.name for p in first] == sorted(f"{t}.csv" for t in TABLES) == [p.name for p in second]
+    assert [p.name for p in first] == sorted([*(f"{t}.csv" for t in TABLES), "round.toml"]) \
+        == [p.name for p in second]
     assert first == sorted(first)
     assert digests(tmp_path / "a") == digests(tmp_path / "b")
 
@@ -210,3 +212,12 @@ def test_unknown_year_is_refused(tmp_path):
     with pytest.raises(ValueError, match="2011"):
         write_sample(1999, tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("year", SAMPLE_YEARS)
+def test_round_file_names_city_year_title_and_report_date(rounds, year):
+    import pingyi_lib as py
+
+    r = py.load_dataset(rounds[year]).round
+    assert (r.city, r.year, r.title) == ("常州市", year, f"常州市安监系统{year}年民主评议政风行风")
+    assert r.report_day().day.isoformat() == f"{year}-09-20"

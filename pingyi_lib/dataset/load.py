@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from pingyi_lib.dataset.read import read_folder
+from pingyi_lib.dataset.round import RoundInfo, round_info
 from pingyi_lib.dataset.validate import validate_tables
 from pingyi_lib.scheme.ruleset import Ruleset, load_ruleset
 
@@ -29,6 +30,7 @@ class Dataset:
     quarantine: pd.DataFrame
     table_counts: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    round: RoundInfo | None = None  # city, year, title (round.toml or the data); set by load_dataset
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -41,7 +43,7 @@ class Dataset:
         return int(self.table_counts["rejected"].sum()) if len(self.table_counts) else 0
 
     def __repr__(self) -> str:
-        lines = [f"Dataset {self.path} (ruleset {self.ruleset.name})"]
+        lines = [f"Dataset {self.path}: {self.round.title if self.round else ''} (ruleset {self.ruleset.name})"]
         for r in self.table_counts.itertuples(index=False):
             lines.append(f"  {r.table:<15} {r.accepted:>8} accepted {r.rejected:>6} rejected")
         return "\n".join(lines)
@@ -69,4 +71,4 @@ def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None) 
         ruleset = load_ruleset(ruleset)
     raws = read_folder(path, ruleset)
     clean, quarantine, table_counts, notes = validate_tables(raws, ruleset)
-    return Dataset(str(path), ruleset, clean, quarantine, table_counts, notes)
+    return Dataset(str(path), ruleset, clean, quarantine, table_counts, notes, round_info(path, clean, ruleset))

@@ -19,9 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from pingyi_lib.dataset.round import ROUND_FILE, round_toml
 from pingyi_lib.scheme.ruleset import Ruleset, load_ruleset
 
 SAMPLE_YEARS = (2011, 2012)
+SAMPLE_CITY = "常州市"
+SAMPLE_TITLE = "常州市安监系统{year}年民主评议政风行风"
+SAMPLE_REPORT_DATE = "09-20"  # the sample rounds are read as of the end of their rectification step
 
 # ---- units (seed §二) ------------------------------------------------------------------
 CITY = ("czsaj", "常州市安全生产监督管理局")
@@ -428,7 +432,8 @@ def _write(path: Path, columns: list[str], rows: list[dict]) -> Path:
 
 
 def write_sample(year: int, out: str | Path, ruleset: Ruleset | None = None) -> list[Path]:
-    """Write the synthetic round of `year` (one of SAMPLE_YEARS) as CSV files into `out`."""
+    """Write the synthetic round of `year` (one of SAMPLE_YEARS) as CSV files and its
+    round.toml (city, year, title, report date) into `out`."""
     if year not in SCENARIOS:
         raise ValueError(f"no sample scenario for {year}; choose one of {SAMPLE_YEARS}")
     rs = ruleset if ruleset is not None else load_ruleset()
@@ -454,4 +459,7 @@ def write_sample(year: int, out: str | Path, ruleset: Ruleset | None = None) -> 
                             "status", "completed_on"], _rectifications(year, rs, units)),
         "milestones": (["unit_id", "step", "submitted_on"], _milestones(year, rs, units, sc)),
     }
-    return sorted(_write(out / f"{name}.csv", cols, rows) for name, (cols, rows) in tables.items())
+    paths = [_write(out / f"{name}.csv", cols, rows) for name, (cols, rows) in tables.items()]
+    (out / ROUND_FILE).write_text(round_toml(SAMPLE_CITY, year, _day(year, SAMPLE_REPORT_DATE),
+                                             SAMPLE_TITLE.format(year=year)), encoding="utf-8", newline="\n")
+    return sorted([*paths, out / ROUND_FILE])

@@ -2,7 +2,9 @@
 the reports each unit owes (seed §五(一), (二), (七)).
 
 Dates are compared as calendar days. ``report_date`` is the day the ledger is read
-("overdue on the report date"); a notebook or the CLI passes it, default today.
+("overdue on the report date"); a notebook or the CLI passes it; by default it is the
+round's (``Dataset.round.report_day``: round.toml's report_date, else the last date in the
+data), never the machine's clock for a past round.
 """
 
 from __future__ import annotations
@@ -13,23 +15,28 @@ import numpy as np
 import pandas as pd
 
 from pingyi_lib.dataset.load import Dataset
+from pingyi_lib.dataset.round import ReportDay, parse_date, round_info
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.text.themes import themes_of
 
 
+def report_day(ds: Dataset, value=None) -> ReportDay:
+    """The day the ledger of ``ds`` is read: ``value`` when given ('YYYY-MM-DD' or a date),
+    else the round's default (see :mod:`pingyi_lib.dataset.round`), with a warning when it
+    lies more than a year after the round."""
+    info = ds.round or round_info(ds.path, ds.tables, ds.ruleset)
+    return info.report_day(value)
+
+
 def parse_day(value) -> pd.Timestamp:
-    """'' or None → today; '2011-09-15' or a date → that day (midnight)."""
-    if value in (None, ""):
-        return pd.Timestamp(dt.date.today())
-    return pd.Timestamp(value).normalize()
+    """'2011-09-15' or a date → that day (midnight); a bad value raises OptionError."""
+    return pd.Timestamp(parse_date(value))
 
 
 def round_year(ds: Dataset) -> int:
-    """The calendar year of a round: the most common year of its milestone, survey and
-    rectification dates, else the ruleset's year."""
-    dates = [ds.milestones["submitted_on"], ds.survey["submitted_at"], ds.rectifications["deadline"]]
-    years = pd.concat([pd.to_datetime(d, errors="coerce").dt.year for d in dates]).dropna()
-    return int(years.mode().min()) if len(years) else ds.ruleset.year
+    """The calendar year of a round (round.toml, else its data's dates, else this year)."""
+    info = ds.round or round_info(ds.path, ds.tables, ds.ruleset)
+    return info.year or dt.date.today().year
 
 
 def ledger(ds: Dataset, report_date=None, ruleset: Ruleset | None = None) -> pd.DataFrame:
@@ -40,7 +47,7 @@ def ledger(ds: Dataset, report_date=None, ruleset: Ruleset | None = None) -> pd.
     completed_late, days_late, themes (problem themes the item answers, '、'-joined).
     """
     rs = ruleset or ds.ruleset
-    day = parse_day(report_date)
+    day = pd.Timestamp(report_day(ds, report_date).day)
     r = ds.rectifications
     done_label = rs.rectification_done
     done = (r["status"] == done_label).to_numpy()

@@ -158,7 +158,7 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
     from pingyi_lib.output.page import INLINE
 
     names = res.units.set_index("unit_id")["name"]
-    title = res.ruleset.title
+    title = res.dataset.round.title
     jobs = [Job("city", f"{title}：全市评议结果", str(notebooks / "city.ipynb"), str(out / "notebooks" / "city.ipynb"),
                 str(out / "city.html"), "city.html",
                 {"dataset": dataset, "ruleset": ruleset, "plotlyjs": INLINE if self_contained
@@ -197,7 +197,7 @@ def write_index(res, out: Path, results: list[JobResult], dataset: str) -> Path:
              "composite": format_number(r.composite), "satisfaction": format_number(r.satisfaction), "flags": r.flags,
              "job": by_unit.get(r.unit_id)} for r in rows.itertuples(index=False)]})
     html = env.get_template("index.html.j2").render(
-        title=f"{res.ruleset.title}评议结果", dataset=dataset, ruleset=res.ruleset.name, units=list(u["unit_id"]),
+        title=f"{res.dataset.round.title}评议结果", dataset=dataset, ruleset=res.ruleset.name, units=list(u["unit_id"]),
         groups=groups, city=city, failed=[r for r in results if not r.ok], workbook=WORKBOOK_NAME,
         tables=res.dataset.table_counts.to_dict("records"), rejected=res.dataset.rejected)
     return write_text(out / "index.html", html)
@@ -219,14 +219,18 @@ def _setup_log(out: Path, verbose: bool) -> logging.Handler:
 def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None = None, jobs: int | None = None,
                 ruleset: str | Path | None = None, notebooks: str | Path | None = None,
                 self_contained: bool = False, progress: bool | None = None, verbose: bool = False,
-                previous: str | Path | None = None, report_date: str | None = None):
+                previous: str | Path | None = None, report_date: str | None = None,
+                notify=None):
     """Write every report of a round into ``out``. Returns (Results, list[JobResult]).
 
     ``units``: unit ids to report on (default: all); ``jobs``: parallel processes
     (default: all cores); ``notebooks``: folder with city.ipynb and unit.ipynb (default:
     the project's); ``self_contained``: embed plotly.js in every page instead of one
     shared ``assets/plotly.min.js``; ``previous``: last year's dataset for the look-back;
-    ``report_date``: the day the rectification ledger is read (YYYY-MM-DD, default today).
+    ``report_date``: the day the rectification ledger is read (YYYY-MM-DD; default the
+    round's: round.toml's report_date, else the last date in the data); ``notify``: called
+    with each notice for the user (rejected rows, a report date long after the round),
+    which also goes to report.log.
     """
     from pingyi_lib.dataset.load import load_dataset
     from pingyi_lib.output.workbook import write_results_workbook
@@ -244,13 +248,10 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     previous_abs = str(Path(previous).resolve()) if previous else ""
     if previous:
         load_dataset(previous)  # a bad previous round is one plain error now, not a failure per unit
-    if report_date:
-        from pingyi_lib.followup.ledger import parse_day
+    from pingyi_lib.followup.ledger import report_day
 
-        try:
-            report_date = parse_day(report_date).strftime("%Y-%m-%d")
-        except ValueError:
-            raise OptionError(f"report date '{report_date}' is not a date like 2011-09-15") from None
+    day = report_day(res.dataset, report_date)  # one day for every page; a bad date is an OptionError
+    notices = report_notices(res, day)
     all_units = list(res.units["unit_id"])
     if units:
         unknown = [x for x in units if x not in all_units]
@@ -259,8 +260,12 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     chosen = units or all_units
     handler = _setup_log(out, verbose)
     try:
+        for n in notices:
+            log.warning("%s", n)
+            if notify:
+                notify(n)
         plan = plan_jobs(res, out, nb_dir, chosen, dataset_abs, ruleset_abs, self_contained, previous_abs,
-                         report_date or "")
+                         day.day.isoformat())
         check_parameters(nb_dir / "city.ipynb", plan[0].parameters)
         check_parameters(nb_dir / "unit.ipynb", plan[-1].parameters if len(plan) > 1 else {})
         if not self_contained:
@@ -270,8 +275,9 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
         for sub in ("notebooks/units", "units"):
             (out / sub).mkdir(parents=True, exist_ok=True)
         workers = max(1, min(jobs or os.cpu_count() or 1, len(plan)))
-        log.info("dataset %s: %d units, %d reports, %d processes", dataset_abs, len(all_units), len(plan), workers)
-        results = _execute(plan, workers, progress)
+        log.info("%s：数据集 %s，%d 个单位，%d 份报告，%d 个进程；整改台账截至 %s（%s）", res.dataset.round.title,
+                 dataset_abs, len(all_units), len(plan), workers, day.day.isoformat(), day.source)
+        results = _execute(plan, workers, progress, res.dataset.round.title)
         for r in results:
             if r.ok:
                 log.info("ok     %-40s %6.1fs", r.title, r.seconds)
@@ -296,14 +302,27 @@ def _quiet_worker(kernel_log: str) -> None:
     os.close(fd)
 
 
-def _execute(plan: list[Job], workers: int, progress: bool | None) -> list[JobResult]:
+def report_notices(res, day) -> list[str]:
+    """What a user must be told before the reports are read: rejected rows and a report
+    date long after the round (each a sentence in Chinese)."""
+    out = []
+    n = res.dataset.rejected
+    if n:
+        out.append(f"共有 {n} 行数据被拒绝，未计入评议结果；逐行原因见 pingyi validate {res.dataset.path}"
+                   "，或汇总表的“数据质量”工作表")
+    if day.warning:
+        out.append(day.warning)
+    return out
+
+
+def _execute(plan: list[Job], workers: int, progress: bool | None, title: str = "报告") -> list[JobResult]:
     show = sys.stderr.isatty() if progress is None else progress
     results: list[JobResult] = []
     bar = None
     if show:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        bar = Progress(TextColumn("报告"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        bar = Progress(TextColumn(title), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                        TextColumn("{task.description}"), transient=False)
         bar.start()
         task = bar.add_task("", total=len(plan))

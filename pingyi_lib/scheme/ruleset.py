@@ -108,6 +108,8 @@ class Ruleset:
     timeline_levels: tuple[str, ...]
     problems: ProblemRules
     component_labels: dict[str, str]
+    activity: str  # the name of the activity a round's title ends with (民主评议政风行风)
+    respondent_categories: tuple[str, ...]  # suggested in the template; other values are accepted
     column_labels: dict[str, str]  # unit-table column -> the Chinese header a reader sees
     source: str = field(default="", compare=False)
 
@@ -378,6 +380,8 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         timeline_levels=timeline_levels,
         problems=_problems(r, items),
         component_labels=component_labels,
+        activity=r.text("labels.activity", "民主评议政风行风"),
+        respondent_categories=r.texts("vocab.respondent_categories", []),
         column_labels=column_labels,
         source=source,
     )

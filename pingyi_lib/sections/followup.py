@@ -15,6 +15,12 @@ from pingyi_lib.text import themes
 NO_PREVIOUS = "未提供上一年数据，不作比较。"
 
 
+def ledger_date_text(fu: FollowUp) -> str:
+    """整改台账截至 <day>（<where the day comes from>）, and the warning when there is one."""
+    text = f"整改台账截至{fu.report_day.day.isoformat()}（{fu.report_day.source}）。"
+    return text + (f"注意：{fu.report_day.warning}。" if fu.report_day.warning else "")
+
+
 def problems_table(problems: pd.DataFrame, unit_id: str = "") -> pd.DataFrame:
     """Top themes of one unit ('' = the city): 问题, 评议内容, 条数, 占比, 群众原话 (masked)."""
     p = problems[problems["unit_id"] == unit_id]
@@ -136,15 +142,17 @@ class FollowUp:
     """Everything the follow-up sections need, computed once per notebook.
 
     ``previous``: last year's scored round (None = no look-back); ``report_date``: the day
-    the ledger is read ('' = today).
+    the ledger is read ('' = the round's: round.toml, else the last date in the data).
+    ``report_day`` says which day, from where, and warns about a day long after the round.
     """
 
     def __init__(self, res: Results, previous: Results | None = None, report_date: str = ""):
         ds = res.dataset
         self.res = res
         self.problems = themes.main_problems(ds)
-        self.ledger = ledger.ledger(ds, report_date or None)
-        self.report_date = ledger.parse_day(report_date or None)
+        self.report_day = ledger.report_day(ds, report_date or None)
+        self.report_date = pd.Timestamp(self.report_day.day)
+        self.ledger = ledger.ledger(ds, self.report_day.day)
         self.timeline = ledger.timeline(ds)
         self.previous = previous
         self.compare = lookback.compare(res, previous) if previous is not None else None

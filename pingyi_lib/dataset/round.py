@@ -1,0 +1,237 @@
+"""Which round a dataset is: city, year, title and the day its ledger is read.
+
+A dataset folder may hold a ``round.toml``::
+
+    city = "临江市"
+    year = 2013
+    title = "临江市安监系统2013年民主评议政风行风"   # optional: made from city and year
+    report_date = 2013-09-20                      # optional: the day the ledger is read
+    survey_start = 2013-07-25                     # optional: the survey window of this round
+    survey_end = 2013-08-31
+    [population]                                  # optional: people each unit serves (unit id = number)
+    lj = 120000
+
+The round's identity comes from here, never from the ruleset (a ruleset holds the rules of a
+scheme and serves many rounds). Without the file, the year is read from the dates in the
+data, and the title names only a city the data names (the city bureau's name, such as
+常州市安全生产监督管理局 → 常州市).
+
+The day the rectification ledger is read (:meth:`RoundInfo.report_day`): the one asked for
+(``--report-date``), else ``report_date`` of round.toml, else the last date in the data —
+never the machine's clock for a past round. A day more than a year after the round is
+reported with a warning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pingyi_lib.common.errors import DatasetError, OptionError
+from pingyi_lib.scheme.ruleset import Ruleset
+
+ROUND_FILE = "round.toml"
+# key → (type, what it is): the one list of the keys round.toml may hold (docs/data-contract.md)
+ROUND_KEYS: dict[str, tuple[str, str]] = {
+    "city": ("文本", "城市名称，如 临江市"),
+    "year": ("整数", "评议年度，如 2013"),
+    "title": ("文本", "报告标题；省略时由城市和年度生成，如 临江市2013年民主评议政风行风"),
+    "report_date": ("日期", "整改台账的读取日（逾期按此日计算）；省略时取数据中最后的日期"),
+    "survey_start": ("日期", "本轮问卷调查开始日（供数据核查使用）"),
+    "survey_end": ("日期", "本轮问卷调查截止日（供数据核查使用）"),
+    "population": ("表", "各单位服务对象人数，单位编码 = 人数（供统计分析使用）"),
+}
+_CITY = re.compile(r"^\s*(\S{1,12}?市)")
+
+
+@dataclass(frozen=True)
+class ReportDay:
+    """The day a ledger is read, where it came from (in words) and a warning ('' if none)."""
+
+    day: dt.date
+    source: str
+    warning: str = ""
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    """The identity of one evaluation round.
+
+    ``city`` is '' when neither round.toml nor the data names one; ``year`` is None when
+    the data has no date at all and round.toml gives none. ``last_date`` is the last date in
+    the data (None without dates); ``source`` the round.toml read ('' without one).
+    """
+
+    title: str
+    city: str = ""
+    year: int | None = None
+    report_date: dt.date | None = None
+    survey_start: dt.date | None = None
+    survey_end: dt.date | None = None
+    population: Mapping[str, int] = field(default_factory=dict, compare=False)
+    last_date: dt.date | None = None
+    source: str = ""
+
+    @property
+    def end(self) -> dt.date | None:
+        """The last day of the round as far as it is known: the last date in the data, else
+        the end of its year."""
+        if self.last_date is not None:
+            return self.last_date
+        return dt.date(self.year, 12, 31) if self.year else None
+
+    def report_day(self, value=None, today: dt.date | None = None) -> ReportDay:
+        """The day the ledger is read: ``value`` (a date or 'YYYY-MM-DD') when given, else
+        round.toml's ``report_date``, else the last date in the data, else (no date at all)
+        the end of the round's year or today, whichever is earlier."""
+        today = today or dt.date.today()
+        if value not in (None, ""):
+            day, source = parse_date(value), "命令行指定（--report-date）"
+        elif self.report_date is not None:
+            day, source = self.report_date, f"{ROUND_FILE} 的 report_date"
+        elif self.last_date is not None:
+            day, source = self.last_date, "数据中最后的日期"
+        elif self.year is not None and dt.date(self.year, 12, 31) < today:
+            day, source = dt.date(self.year, 12, 31), f"{self.year}年末（数据中没有日期）"
+        else:
+            day, source = today, "今天（数据中没有日期）"
+        warning = ""
+        end = self.end
+        if end is not None and day > _one_year_after(end):
+            warning = (f"整改台账读取日 {day.isoformat()} 比本轮评议（最后日期 {end.isoformat()}）晚一年以上，"
+                       "逾期天数会很大；如需按当时的情况读取，请用 --report-date 或 round.toml 的 report_date 指定")
+        return ReportDay(day, source, warning)
+
+
+def _one_year_after(day: dt.date) -> dt.date:
+    """The same calendar day a year later (29 February → 28 February)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
+def parse_date(value) -> dt.date:
+    """A date, a datetime or 'YYYY-MM-DD' text as a date; anything else raises OptionError."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise OptionError(f"日期“{value}”无法识别，请写成 2011-09-15 的形式") from None
+
+
+def data_dates(tables: Mapping[str, pd.DataFrame]) -> pd.Series:
+    """Every date in the clean tables (date and date-time columns), as days."""
+    parts = [df[c].dropna().dt.normalize() for df in tables.values() for c in df.columns
+             if pd.api.types.is_datetime64_any_dtype(df[c])]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype="datetime64[ns]")
+
+
+def year_of(tables: Mapping[str, pd.DataFrame]) -> int | None:
+    """The calendar year of a round from its data: the most common year of its milestone,
+    questionnaire and rectification dates (the earliest such year on a tie), else of any
+    date in the data; None without dates."""
+    keys = (("milestones", "submitted_on"), ("survey", "submitted_at"), ("rectifications", "deadline"))
+    years = pd.concat([pd.Series([], dtype=float)] + [tables[t][c].dt.year for t, c in keys
+                                                      if t in tables and c in tables[t]]).dropna()
+    if not len(years):
+        years = data_dates(tables).dt.year
+    return int(years.mode().min()) if len(years) else None
+
+
+def city_of(units: pd.DataFrame) -> str:
+    """The city the data names: the place in the name of the city-level unit (常州市安全生产
+    监督管理局 → 常州市); '' when there is none."""
+    names = units.loc[units["level"] == "city", "name"] if "level" in units else []
+    for name in names:
+        m = _CITY.match(str(name))
+        if m:
+            return m.group(1)
+    return ""
+
+
+def make_title(city: str, year: int | None, ruleset: Ruleset) -> str:
+    """``{city}{year}年{activity}``, leaving out what is unknown."""
+    return f"{city}{f'{year}年' if year else ''}{ruleset.activity}"
+
+
+def read_round_file(path: Path) -> dict:
+    """round.toml as a checked dict (unknown keys and wrong types are refused in Chinese)."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DatasetError(f"{path}：不是有效的 TOML 文件（{exc}）", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise DatasetError(f"{path}：请以 UTF-8 编码保存", path=str(path)) from None
+
+    def fail(key: str, problem: str):
+        raise DatasetError(f"{path}：{key} {problem}", path=str(path), column=key)
+
+    unknown = sorted(set(raw) - set(ROUND_KEYS))
+    if unknown:
+        fail("、".join(unknown), f"不是认识的项目；可用的项目：{'、'.join(ROUND_KEYS)}")
+    out: dict = {}
+    for key in ("city", "title"):
+        if key in raw:
+            if not isinstance(raw[key], str) or not raw[key].strip():
+                fail(key, "应为非空文本")
+            out[key] = raw[key].strip()
+    if "year" in raw:
+        if isinstance(raw["year"], bool) or not isinstance(raw["year"], int) or not 1900 <= raw["year"] <= 2999:
+            fail("year", f"应为年份数字，如 2013，而不是 {raw['year']!r}")
+        out["year"] = raw["year"]
+    for key in ("report_date", "survey_start", "survey_end"):
+        if key in raw:
+            v = raw[key]
+            if isinstance(v, dt.datetime):
+                v = v.date()
+            elif isinstance(v, str):
+                try:
+                    v = dt.date.fromisoformat(v.strip())
+                except ValueError:
+                    fail(key, f"应为日期，如 2013-09-20，而不是 {raw[key]!r}")
+            elif not isinstance(v, dt.date):
+                fail(key, f"应为日期，如 2013-09-20，而不是 {raw[key]!r}")
+            out[key] = v
+    if "population" in raw:
+        pop = raw["population"]
+        if not isinstance(pop, dict) or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0
+                                                for n in pop.values()):
+            fail("population", "应为一个表，每行 单位编码 = 正整数")
+        out["population"] = {str(k): int(v) for k, v in pop.items()}
+    return out
+
+
+def round_info(folder: str | Path, tables: Mapping[str, pd.DataFrame], ruleset: Ruleset) -> RoundInfo:
+    """The round of a dataset folder: round.toml where it says, the data for the rest."""
+    path = Path(folder) / ROUND_FILE
+    given = read_round_file(path) if path.is_file() else {}
+    dates = data_dates(tables)
+    city = given.get("city") or city_of(tables["units"])
+    year = given.get("year") or year_of(tables)
+    title = given.get("title") or make_title(city, year, ruleset)
+    return RoundInfo(title=title, city=city, year=year, report_date=given.get("report_date"),
+                     survey_start=given.get("survey_start"), survey_end=given.get("survey_end"),
+                     population=given.get("population", {}),
+                     last_date=dates.max().date() if len(dates) else None,
+                     source=str(path) if given or path.is_file() else "")
+
+
+def round_toml(city: str, year: int, report_date: dt.date | None = None, title: str = "") -> str:
+    """The text of a round.toml for a new round (``pingyi init``, the sample generator)."""
+    lines = ["# 本轮评议的基本信息（pingyi 读取；见 docs/data-contract.md）",
+             f'city = "{city}"', f"year = {year}"]
+    lines.append(f'title = "{title}"' if title else f'# title = "{city}{year}年民主评议政风行风"  # 省略时自动生成')
+    lines.append(f"report_date = {report_date.isoformat()}" if report_date
+                 else f"# report_date = {year}-09-20  # 整改台账读取日；省略时取数据中最后的日期")
+    return "\n".join(lines) + "\n"
