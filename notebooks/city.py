@@ -46,6 +46,9 @@ report.style()
 page.heading(f"{res.dataset.round.title}：全市评议结果", 1)
 
 # %%
+page.banner(res.incomplete)
+
+# %%
 page.para("{text}", text=scores.city_summary(res))
 
 # %% [markdown]
@@ -155,11 +158,10 @@ page.table(res.units[res.units["unit_id"].isin(city_ids)][
 # ## 数据质量
 
 # %%
-page.table(res.dataset.table_counts.drop(columns="file").rename(
-    columns={"table": "表", "accepted": "接受行数", "rejected": "拒绝行数"}))
+page.table(scores.table_counts(res))
 
 # %%
 page.table(scores.data_quality(res), links=links, link_column="unit_id")
 
 # %%
-page.bullets(res.warnings["message"])
+page.bullets(res.warnings["message"], empty="没有其他数据提示。")

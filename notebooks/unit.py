@@ -45,6 +45,9 @@ report.style()
 page.heading(f"{unit['name']}　{res.dataset.round.title}评议结果", 1)
 
 # %%
+page.banner(res.incomplete)
+
+# %%
 page.para("{text}", text=scores.unit_summary(res, unit_id))
 
 # %%
@@ -156,4 +159,7 @@ quality = scores.data_quality(res)
 page.table(quality[quality["unit_id"] == unit_id].drop(columns="unit_id"))
 
 # %%
-page.bullets(scores.unit_warnings(res, unit_id))
+page.table(scores.rejected_rows(res, unit_id).drop(columns="单位编码"), empty="本单位没有被拒绝的行。")
+
+# %%
+page.bullets(scores.unit_warnings(res, unit_id), empty="本单位没有其他数据提示。")

@@ -106,52 +106,79 @@ def cmd_score(args) -> int:
 
     ds = load_dataset(args.dataset, ruleset=args.ruleset)
     res = score(ds)
+    _check_league(res, args.allow_incomplete)
     if args.format == "table":
         _score_tables(res)
     else:
         _print_rows(res.units.to_dict("records"), SCORE_COLUMNS, args.format, res.ruleset.decimals)
     if ds.rejected:
-        print(f"note: {ds.rejected} rows were rejected and left out; "
-              f"`pingyi validate {args.dataset}` lists them", file=sys.stderr)
+        print(f"注意：共有 {ds.rejected} 行数据被拒绝，未计入评议结果；逐行原因见 pingyi validate {args.dataset}",
+              file=sys.stderr)
     for m in res.warnings["message"]:
-        print(f"warning: {m}", file=sys.stderr)
+        print(f"提示：{m}", file=sys.stderr)
     return 0
+
+
+def _check_league(res, allow_incomplete: bool) -> None:
+    """Stop (exit 1) when a league would change silently; with --allow-incomplete, say so."""
+    from pingyi_lib.scoring.completeness import require_complete
+
+    if not allow_incomplete:
+        require_complete(res.gaps)
+    elif res.incomplete:
+        print(f"注意：{res.incomplete}", file=sys.stderr)
+
+
+def _print_league_gaps(ds, con) -> None:
+    from pingyi_lib.scoring.results import score
+
+    gaps = score(ds).gaps
+    if len(gaps):
+        con.print(f"排名不完整：{len(gaps)} 个单位不能参加排名"
+                  "（pingyi score / report 将停止，除非加 --allow-incomplete）")
+        for m in gaps["message"]:
+            con.print(f"  - {m}", soft_wrap=True)
 
 
 def cmd_validate(args) -> int:
     from pingyi_lib.dataset.load import load_dataset
+    from pingyi_lib.dataset.schema import tables
+    from pingyi_lib.dataset.validate import where
 
     ds = load_dataset(args.dataset, ruleset=args.ruleset)
     q = ds.quarantine
     if args.format == "json":
         out = {"tables": {r.table: {"accepted": int(r.accepted), "rejected": int(r.rejected)}
                           for r in ds.table_counts.itertuples(index=False)},
-               "rejected": [{"table": r.table, "file": r.file, "row": int(r.row), "column": r.column,
-                             "value": r.value, "reason_code": r.reason_code, "reason": r.reason}
+               "rejected": [{"table": r.table, "file": r.file, "row": int(r.row), "unit_id": r.unit_id,
+                             "column": r.column, "header": r.header, "value": r.value,
+                             "reason_code": r.reason_code, "reason": r.reason}
                             for r in q.itertuples(index=False)]}
         json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
         from rich.table import Table
 
+        zh = {name: t.zh for name, t in tables(ds.ruleset).items()}
         con = _console()
-        t = Table(title=f"{ds.path}", title_justify="left")
-        for h in ("table", "file", "accepted", "rejected"):
-            t.add_column(h, justify="right" if h in ("accepted", "rejected") else "left")
+        t = Table(title=f"{ds.round.title}（{ds.path}）", title_justify="left")
+        for h in ("表", "文件", "接受行数", "拒绝行数"):
+            t.add_column(h, justify="right" if h.endswith("行数") else "left")
         for r in ds.table_counts.itertuples(index=False):
-            t.add_row(r.table, r.file, str(r.accepted), str(r.rejected))
+            t.add_row(zh.get(r.table, r.table), r.file, str(r.accepted), str(r.rejected))
         con.print(t)
         if len(q):
-            t = Table(title=f"{len(q)} rejected rows", title_justify="left")
-            for h in ("table", "row", "column", "value", "reason"):
+            t = Table(title=f"被拒绝的行：共 {len(q)} 行", title_justify="left")
+            for h in ("表", "位置", "列", "值", "原因"):
                 t.add_column(h, overflow="fold")
             for r in q.itertuples(index=False):
-                t.add_row(r.table, str(r.row), r.column, str(r.value)[:40], r.reason)
+                t.add_row(zh.get(r.table, r.table), where(r.file, r.row), r.header, str(r.value)[:40], r.reason)
             con.print(t)
         else:
-            con.print("no rejected rows")
+            con.print("没有被拒绝的行")
         for n in ds.notes:
-            con.print(f"note: {n}")
+            con.print(f"注意：{n}")
+        _print_league_gaps(ds, con)
     return 1 if len(q) else 0
 
 
@@ -175,11 +202,12 @@ def cmd_report(args) -> int:
                                ruleset=args.ruleset, notebooks=args.notebooks, self_contained=args.self_contained,
                                progress=False if args.quiet else (True if args.progress else None),
                                verbose=args.verbose, previous=args.previous, report_date=args.report_date,
-                               notify=None if args.quiet else lambda m: print(f"注意：{m}", file=sys.stderr))
+                               notify=None if args.quiet else lambda m: print(f"注意：{m}", file=sys.stderr),
+                               allow_incomplete=args.allow_incomplete)
     failed = [r for r in results if not r.ok]
     for r in failed:
         last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
-        print(f"failed: {r.title}: {r.error_name}: {last}", file=sys.stderr)
+        print(f"失败：{r.title}：{r.error_name}: {last}", file=sys.stderr)
     if not args.quiet:
         from pathlib import Path
 
@@ -237,8 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--format", choices=formats, default="table")
         return sp
 
-    dataset_cmd("score", "score every unit and print the league tables", ("table", "csv", "json")) \
-        .set_defaults(func=cmd_score)
+    allow = "rank even when a unit is missing from a league (a rejected units row, a ranked unit with no valid " \
+            "questionnaire); every page and the workbook then say 本次排名不完整"
+    sp = dataset_cmd("score", "score every unit and print the league tables", ("table", "csv", "json"))
+    sp.add_argument("--allow-incomplete", action="store_true", help=allow)
+    sp.set_defaults(func=cmd_score)
     dataset_cmd("validate", "check a dataset and list every rejected row (exit 1 if any)", ("table", "json")) \
         .set_defaults(func=cmd_validate)
     dataset_cmd("problems", "main problems raised by the public, per unit and for the city",
@@ -258,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--report-date", metavar="YYYY-MM-DD", default=None,
                     help="the day the rectification ledger is read (default: report_date of DATASET/round.toml, "
                          "else the last date in the data)")
+    sp.add_argument("--allow-incomplete", action="store_true", help=allow)
     sp.add_argument("--quiet", action="store_true", help="print nothing but errors (for scheduled jobs)")
     sp.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
     sp.add_argument("--verbose", action="store_true", help="log each report to stderr as well as report.log")
@@ -289,10 +321,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PingyiError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"错误：{exc}", file=sys.stderr)
         return exit_code(exc)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("已中断", file=sys.stderr)
         return 130
 
 

@@ -23,7 +23,7 @@ def run(capsys, *argv):
 
 
 def test_score_csv_has_spec_columns_and_true_false(capsys, tiny):
-    code, out, _ = run(capsys, "score", str(tiny), "--format", "csv")
+    code, out, _ = run(capsys, "score", str(tiny), "--format", "csv", "--allow-incomplete")  # w: no questionnaire
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == SCORE_COLUMNS
@@ -34,14 +34,14 @@ def test_score_csv_has_spec_columns_and_true_false(capsys, tiny):
 
 
 def test_score_json_uses_null_for_missing(capsys, tiny):
-    code, out, _ = run(capsys, "score", str(tiny), "--format", "json")
+    code, out, _ = run(capsys, "score", str(tiny), "--format", "json", "--allow-incomplete")
     by = {u["unit_id"]: u for u in json.loads(out)["units"]}
     assert by["w"]["composite"] is None and by["c"]["rank"] is None
     assert by["b"]["talk"] is True and by["a"]["composite"] == 83.0
 
 
 def test_score_table_prints_chinese_league_tables_per_group(capsys, tiny):
-    code, out, err = run(capsys, "score", str(tiny))
+    code, out, err = run(capsys, "score", str(tiny), "--allow-incomplete")
     assert code == 0
     assert "辖市(区)安监局" in out and "甲区安监局" in out and "约谈" in out
     assert "不参加排名" in out and "未认定属实" in err
@@ -60,7 +60,8 @@ def test_validate_exits_1_and_lists_every_rejected_row(capsys, tmp_path):
 
 def test_validate_table_format(capsys, tmp_path):
     code, out, _ = run(capsys, "validate", str(bad_dataset(tmp_path)))
-    assert code == 1 and "rejected rows" in out and "duplicate response_id" in out
+    assert code == 1 and "被拒绝的行：共 11 行" in out and "“response_id”重复" in out
+    assert "survey.csv 第 4 行" in out and "问卷调查" in out
 
 
 def test_validate_clean_dataset_exits_0(capsys, tiny):
@@ -98,7 +99,7 @@ def test_console_script_scores_the_bundled_sample():
 
 def test_missing_dataset_folder_is_a_usage_error(capsys, tmp_path):
     code, _, err = run(capsys, "score", str(tmp_path / "nope"))
-    assert code == 2 and "dataset folder not found" in err
+    assert code == 2 and "找不到数据目录" in err
 
 
 def test_sample_command_writes_the_committed_round(capsys, tmp_path):

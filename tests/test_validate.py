@@ -99,12 +99,12 @@ def test_every_bad_row_is_quarantined_with_row_number_and_reason(tmp_path):
     survey = q[q.table == "survey"].set_index("row")
     assert sorted(survey.index) == [3, 4, 5, 6, 7, 8]
     assert survey.loc[3, "reason_code"] == "unknown_unit"
-    assert survey.loc[4, "reason"] == "duplicate response_id 'r1' (first on row 2)"
+    assert survey.loc[4, "reason"] == "“response_id”重复：“r1”在第 2 行已有（保留第 2 行）"
     assert "非常好" in survey.loc[5, "reason"]
     assert survey.loc[6, "reason_code"] == "wrong_field_count"
-    assert "fields: 10" in survey.loc[7, "reason"] and "header has 8" in survey.loc[7, "reason"]
+    assert survey.loc[7, "reason"] == "本行有 10 个字段，而表头有 8 个（多了或少了逗号？）"
     # a row with two problems is rejected once, with both reasons
-    assert "carrier pigeon" in survey.loc[8, "reason"] and "'6'" in survey.loc[8, "reason"]
+    assert "carrier pigeon" in survey.loc[8, "reason"] and "“6”" in survey.loc[8, "reason"]
     assert list(ds.survey["response_id"]) == ["r1", "r8"]  # the earlier r1 is kept
     units = q[q.table == "units"].set_index("row")
     assert units.loc[4, "reason_code"] == "unknown_unit_level"
@@ -119,26 +119,26 @@ def test_rows_that_refer_to_a_rejected_unit_say_so(tmp_path):
     ds = py.load_dataset(write_dataset(
         tmp_path / "d", units=UNITS + "c,丙,nowhere,\n",
         survey="response_id,unit_id,channel," + ITEMS + "\nr1,c,online,1,1,1,1,1\n"))
-    assert "was rejected in the units table" in ds.quarantine.iloc[-1]["reason"]
+    assert ds.quarantine.iloc[-1]["reason"] == "“unit_id”中的单位“c”在评议单位表中被拒绝，本行随之不计"
 
 
 def test_missing_required_table_names_it(tmp_path):
     d = write_dataset(tmp_path / "d", units=UNITS)
-    with pytest.raises(py.DatasetError, match="'survey'"):
+    with pytest.raises(py.DatasetError, match="缺少必需的问卷调查表（'survey'）"):
         py.load_dataset(d)
 
 
 def test_missing_required_column_names_it(tmp_path):
     d = write_dataset(tmp_path / "d", units=UNITS,
                       survey="response_id,unit_id," + ITEMS + "\nr1,a,1,1,1,1,1\n")
-    with pytest.raises(py.DatasetError, match=r"no column 'channel' \(渠道\)"):
+    with pytest.raises(py.DatasetError, match=r"缺少“渠道”列（channel）"):
         py.load_dataset(d)
 
 
 def test_unreadable_encoding_is_a_plain_error(tmp_path):
     d = write_dataset(tmp_path / "d", units=UNITS)
     (d / "survey.csv").write_bytes(b"response_id,unit_id\n\xff\xfe\xfa\x00\x81\n")
-    with pytest.raises(py.DatasetError, match="UTF-8 or GB18030"):
+    with pytest.raises(py.DatasetError, match="UTF-8 或 GB18030"):
         py.load_dataset(d)
 
 
@@ -201,7 +201,8 @@ def test_xlsx_formula_without_saved_result_is_quarantined_not_blank(tmp_path):
     wb.save(d / "round.xlsx")
     ds = py.load_dataset(d)
     q = ds.quarantine.set_index("row")
-    assert q.loc[2, "reason_code"] == "unsaved_formula" and "'integrity'" in q.loc[2, "reason"]
+    assert q.loc[2, "reason_code"] == "unsaved_formula"
+    assert "“integrity”是没有保存结果的公式（=1+0）" in q.loc[2, "reason"]
     assert list(ds.survey["response_id"]) == ["r2"]
 
 
@@ -219,7 +220,7 @@ def test_unit_rejected_for_its_field_count_is_named_in_dependent_rows(tmp_path):
         tmp_path / "d", units="unit_id,name,level\na,甲区安监局,district\nb,乙,district,extra,fields\n",
         survey="response_id,unit_id,channel," + ITEMS + "\nr1,b,online,1,1,1,1,1\n"))
     survey = ds.quarantine[ds.quarantine.table == "survey"]
-    assert survey.iloc[0]["reason"] == "unit 'b' was rejected in the units table"
+    assert survey.iloc[0]["reason"] == "“unit_id”中的单位“b”在评议单位表中被拒绝，本行随之不计"
     assert ds.quarantine[ds.quarantine.table == "units"].iloc[0]["unit_id"] == "b"
 
 
@@ -230,7 +231,7 @@ def test_descendants_of_a_rejected_unit_are_rejected_at_every_depth(tmp_path):
         survey="response_id,unit_id,channel," + ITEMS + "\nr1,a,online,1,1,1,1,1\n"))
     assert list(ds.units["unit_id"]) == ["a"]
     reasons = ds.quarantine.set_index("unit_id")["reason"]
-    assert reasons["s"] == "parent unit 'w' was rejected"
+    assert reasons["s"] == "“parent_id”中的上级单位“w”在评议单位表中被拒绝，本单位随之不计"
 
 
 def test_a_corrected_reentry_after_a_rejected_row_is_kept(tmp_path):
@@ -242,7 +243,7 @@ def test_a_corrected_reentry_after_a_rejected_row_is_kept(tmp_path):
     assert list(ds.survey["row"]) == [3]
     q = ds.quarantine.set_index("row")
     assert q.loc[2, "reason_code"] == "unknown_answer"
-    assert q.loc[4, "reason"] == "duplicate response_id 'r1' (first on row 3)"
+    assert q.loc[4, "reason"] == "“response_id”重复：“r1”在第 3 行已有（保留第 3 行）"
 
 
 def test_csv_header_with_trailing_blank_cell_and_leading_blank_line(tmp_path):
@@ -268,3 +269,28 @@ def test_enumerated_values_ignore_full_width_brackets_and_case(tmp_path):
     assert ds.quarantine.empty
     assert ds.units.loc[0, "level"] == "district" and ds.survey.loc[0, "channel"] == "online"
     assert ds.onsite.loc[0, "member_category"] == "乡镇(街道)干部代表"
+
+
+def test_reasons_are_chinese_and_name_the_column_as_the_file_writes_it(tmp_path):
+    # a clerk's file with Chinese headers and a typo in 层级 (辖区市局 for 辖市区局)
+    units = "单位编码,单位名称,层级\na,甲区安监局,辖市区局\nb,乙区安监局,辖区市局\n"
+    survey = ("问卷编号,单位编码,渠道,依法履职,公正执法,政务公开,政务服务,清正廉洁\n"
+              "r1,a,网上,很满意,1,1,1,1\nr2,b,网上,1,1,1,1,1\nr3,a,网上,1,1,1,1,好\n")
+    ds = py.load_dataset(write_dataset(tmp_path / "zh", encoding="gb18030", units=units, survey=survey))
+    q = ds.quarantine.set_index(["table", "row"])
+    assert q.loc[("units", 3), "reason"] == ("“层级”的“辖区市局”不是允许的层级；允许的值：市局、辖市区局、服务窗口、"
+                                            "基层站所（或 city, district, window, station）")
+    assert q.loc[("units", 3), "reason_code"] == "unknown_unit_level"  # the stable key for programs
+    assert (q.loc[("units", 3), "column"], q.loc[("units", 3), "header"]) == ("level", "层级")
+    assert q.loc[("survey", 3), "reason"] == "“单位编码”中的单位“b”在评议单位表中被拒绝，本行随之不计"
+    assert q.loc[("survey", 4), "reason"].startswith("“清正廉洁”的答案“好”无法识别")
+    assert q.loc[("survey", 4), "file"].endswith("survey.csv")
+
+
+def test_the_reason_builder_is_one_function_of_code_and_details():
+    from pingyi_lib.dataset.validate import REASONS, reason
+
+    assert reason("negative", "扣分", "-2") == "“扣分”的“-2”是负数"
+    assert reason("unknown_channel", "渠道", "飞鸽", what="渠道", allowed="纸质、网上") \
+        == "“渠道”的“飞鸽”不是允许的渠道；允许的值：纸质、网上"
+    assert all("{header}" in t or "{fields}" in t for t in REASONS.values())

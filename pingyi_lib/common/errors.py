@@ -39,3 +39,12 @@ class ReportError(PingyiError):
 class OptionError(PingyiError):
     """A value passed to a library entry point names something that does not exist
     (a unit, a date, a notebook folder)."""
+
+
+class LeagueIncomplete(DatasetError):
+    """A league table would change silently: a units row was rejected, or a ranked unit has
+    no valid questionnaire. ``gaps`` is the frame of :func:`scoring.completeness.league_gaps`."""
+
+    def __init__(self, message: str, gaps=None):
+        super().__init__(message)
+        self.gaps = gaps

@@ -31,6 +31,7 @@ class Dataset:
     table_counts: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     round: RoundInfo | None = None  # city, year, title (round.toml or the data); set by load_dataset
+    written_unit_names: dict[str, str] = field(default_factory=dict)  # unit id -> name, as written (rejected too)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -71,4 +72,7 @@ def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None) 
         ruleset = load_ruleset(ruleset)
     raws = read_folder(path, ruleset)
     clean, quarantine, table_counts, notes = validate_tables(raws, ruleset)
-    return Dataset(str(path), ruleset, clean, quarantine, table_counts, notes, round_info(path, clean, ruleset))
+    units = raws["units"].frame
+    written = dict(zip(units["unit_id"], units["name"]))
+    return Dataset(str(path), ruleset, clean, quarantine, table_counts, notes, round_info(path, clean, ruleset),
+                   written)

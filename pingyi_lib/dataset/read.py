@@ -33,8 +33,11 @@ class RawTable:
     name: str
     path: str  # file (and sheet) it came from
     frame: pd.DataFrame  # canonical column ids + ROW, all text
-    bad_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row, reason, unit id as written)
+    # rows no column can be trusted in: (row, reason_code, unit id as written, details for the reason text)
+    bad_rows: list[tuple[int, str, str, dict]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # column id -> the header as written in the file
+
 
 
 def decode_bytes(data: bytes, path: str) -> str:
@@ -44,12 +47,12 @@ def decode_bytes(data: bytes, path: str) -> str:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise DatasetError(f"{path}: cannot read the file as UTF-8 or GB18030 text; "
-                       "save it as CSV UTF-8 from Excel", path=path)
+    raise DatasetError(f"{path}：无法按 UTF-8 或 GB18030 编码读取；请在 Excel 中“另存为”CSV UTF-8（逗号分隔）",
+                       path=path)
 
 
 def _header_map(header: list[str], table: Table, path: str) -> tuple[list[str | None], list[str]]:
-    """Map header cells to column ids; unknown headers map to None."""
+    """Map header cells to column ids; unknown headers map to None (see :func:`headers_of`)."""
     lookup = {}
     for c in table.columns:
         lookup[c.id.lower()] = c.id
@@ -60,7 +63,7 @@ def _header_map(header: list[str], table: Table, path: str) -> tuple[list[str | 
         key = str(h).strip().lstrip("\ufeff")
         cid = lookup.get(key.lower(), lookup.get(key))
         if cid is not None and cid in ids:
-            raise DatasetError(f"{path}: column '{key}' appears twice in the header",
+            raise DatasetError(f"{path}：表头中“{key}”这一列出现了两次（{table.zh}的每一列只能有一个）",
                                path=path, table=table.name, column=cid)
         if cid is None and key:
             ignored.append(key)
@@ -68,10 +71,15 @@ def _header_map(header: list[str], table: Table, path: str) -> tuple[list[str | 
     for c in table.columns:
         if c.required and c.id not in ids:
             raise DatasetError(
-                f"{path}: table '{table.name}' has no column '{c.id}' ({c.zh}); "
-                f"its header is: {', '.join(str(h) for h in header)}",
+                f"{path}：{table.zh}（{table.name}）缺少“{c.zh}”列（{c.id}）；"
+                f"文件的表头是：{'，'.join(str(h) for h in header)}",
                 path=path, table=table.name, column=c.id)
     return ids, ignored
+
+
+def headers_of(header: list[str], ids: list[str | None]) -> dict[str, str]:
+    """column id -> the header cell as the file writes it (stripped)."""
+    return {cid: str(h).strip().lstrip("\ufeff") for h, cid in zip(header, ids) if cid is not None}
 
 
 def _strip(values) -> np.ndarray:
@@ -119,7 +127,7 @@ def _split_records(records, header: list[str], ids: list[str | None], first_row:
             continue  # an empty line or row holds no data
         unit = rec[unit_col].strip() if unit_col is not None and unit_col < n else ""
         if preset_bad and i in preset_bad:
-            bad.append((i, preset_bad[i], unit))
+            bad.append((i, "unsaved_formula", unit, preset_bad[i]))
         elif n == width:
             good.append(rec)
             rows.append(i)
@@ -130,7 +138,7 @@ def _split_records(records, header: list[str], ids: list[str | None], first_row:
             good.append(rec[:width])
             rows.append(i)
         else:
-            bad.append((i, f"wrong number of fields: {n}, the header has {needed}", unit))
+            bad.append((i, "wrong_field_count", unit, {"fields": n, "expected": needed}))
     return good, rows, bad
 
 
@@ -183,19 +191,20 @@ def read_csv_table(path: Path, table: Table) -> RawTable:
             lead += 1
             first = next(reader, None)
     except csv.Error as exc:
-        raise DatasetError(f"{path}: not a readable CSV file ({exc})", path=str(path)) from None
+        raise DatasetError(f"{path}：不是可读的 CSV 文件（{exc}）", path=str(path)) from None
     if first is None:
-        raise DatasetError(f"{path}: the file is empty (no header row)", path=str(path), table=table.name)
+        raise DatasetError(f"{path}：文件是空的（没有表头行）", path=str(path), table=table.name)
     ids, ignored = _header_map(first, table, str(path))
+    headers = headers_of(first, ids)
     fast = _read_csv_fast(text, first, ids, table) if lead == 0 else None
     if fast is not None:
-        return RawTable(table.name, str(path), fast, [], ignored)
+        return RawTable(table.name, str(path), fast, [], ignored, headers)
     try:
         records = list(csv.reader(_io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise DatasetError(f"{path}: not a readable CSV file ({exc})", path=str(path)) from None
+        raise DatasetError(f"{path}：不是可读的 CSV 文件（{exc}）", path=str(path)) from None
     good, rows, bad = _split_records(records[lead + 1:], first, ids, first_row=lead + 2)
-    return RawTable(table.name, str(path), _frame(good, rows, ids, table), bad, ignored)
+    return RawTable(table.name, str(path), _frame(good, rows, ids, table), bad, ignored, headers)
 
 
 def cell_text(v) -> str:
@@ -226,7 +235,7 @@ def read_sheet(ws, table: Table, path: str, ws_formulas=None) -> RawTable:
     if fit is not None:
         next(fit, None)
     if header is None:
-        raise DatasetError(f"{path}: the sheet is empty (no header row)", path=path, table=table.name)
+        raise DatasetError(f"{path}：工作表是空的（没有表头行）", path=path, table=table.name)
     header = [cell_text(h) for h in header]
     while header and not header[-1].strip():
         header.pop()
@@ -237,12 +246,11 @@ def read_sheet(ws, table: Table, path: str, ws_formulas=None) -> RawTable:
         records.append([cell_text(v) for v in values])
         for col, (v, f) in enumerate(zip(values, formulas)):
             if v is None and isinstance(f, str) and f.startswith("="):
-                name = header[col] if col < len(header) else f"column {col + 1}"
-                unsaved[row_no] = (f"'{name}' holds a formula with no saved result ({f}); open and save the "
-                                   "workbook in Excel, or paste values")
+                name = header[col] if col < len(header) else f"第 {col + 1} 列"
+                unsaved[row_no] = {"header": name, "formula": f}
                 break
     good, rows, bad = _split_records(records, header, ids, preset_bad=unsaved)
-    return RawTable(table.name, path, _frame(good, rows, ids, table), bad, ignored)
+    return RawTable(table.name, path, _frame(good, rows, ids, table), bad, ignored, headers_of(header, ids))
 
 
 def read_parquet_table(path: Path, table: Table) -> RawTable:
@@ -252,7 +260,7 @@ def read_parquet_table(path: Path, table: Table) -> RawTable:
     try:
         tb = pq.read_table(path)
     except Exception as exc:  # pyarrow raises many kinds
-        raise DatasetError(f"{path}: not a readable Parquet file ({exc})", path=str(path)) from None
+        raise DatasetError(f"{path}：不是可读的 Parquet 文件（{exc}）", path=str(path)) from None
     ids, ignored = _header_map([str(c) for c in tb.column_names], table, str(path))
     columns = {}
     for i, cid in enumerate(ids):
@@ -266,20 +274,22 @@ def read_parquet_table(path: Path, table: Table) -> RawTable:
         else:  # floats, dates, booleans: as a person would type them
             columns[cid] = col.to_pandas().astype(object).map(cell_text).to_numpy()
     rows = np.arange(2, tb.num_rows + 2, dtype=np.int64)
-    return RawTable(table.name, str(path), _assemble(columns, tb.num_rows, rows, table), [], ignored)
+    return RawTable(table.name, str(path), _assemble(columns, tb.num_rows, rows, table), [], ignored,
+                    headers_of([str(c) for c in tb.column_names], ids))
 
 
 def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
     """Find and read every table of a dataset folder."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise DatasetNotFound(f"dataset folder not found: {folder}", path=str(folder))
+        raise DatasetNotFound(f"找不到数据目录：{folder}", path=str(folder))
     schema = tables(ruleset)
     found: dict[str, RawTable] = {}
 
     def add(raw: RawTable):
         if raw.name in found:
-            raise DatasetError(f"table '{raw.name}' is given twice: {found[raw.name].path} and {raw.path}",
+            zh = schema[raw.name].zh
+            raise DatasetError(f"{zh}（{raw.name}）给了两次：{found[raw.name].path} 和 {raw.path}；请只保留一份",
                                path=raw.path, table=raw.name)
         found[raw.name] = raw
 
@@ -299,7 +309,7 @@ def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
                 wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
                 wbf = openpyxl.load_workbook(p, read_only=True, data_only=False)
             except Exception as exc:
-                raise DatasetError(f"{p}: not a readable .xlsx workbook ({exc})", path=str(p)) from None
+                raise DatasetError(f"{p}：不是可读的 .xlsx 工作簿（{exc}）", path=str(p)) from None
             try:
                 for ws, wsf in zip(wb.worksheets, wbf.worksheets):
                     sname = table_for_name(ws.title, ruleset)
@@ -311,7 +321,7 @@ def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
     for t in schema.values():
         if t.required and t.name not in found:
             raise DatasetError(
-                f"{folder}: the required table '{t.name}' ({t.zh}) is missing; expected "
-                f"{t.name}.csv, {t.zh}.csv, {t.name}.parquet or a sheet '{t.name}' in an .xlsx workbook",
+                f"{folder}：缺少必需的{t.zh}表（'{t.name}'）；应有 {t.zh}.csv 或 {t.name}.csv、"
+                f"{t.name}.parquet，或 .xlsx 工作簿中名为“{t.zh}”或“{t.name}”的工作表",
                 path=str(folder), table=t.name)
     return found

@@ -125,3 +125,4 @@ def table_for_name(name: str, ruleset: Ruleset) -> str | None:
         if name.lower() == t.name or name == t.zh:
             return t.name
     return None
+

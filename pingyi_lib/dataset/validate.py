@@ -3,8 +3,12 @@
 Rules (SPEC §2): a row with any invalid value is rejected whole; a row whose id repeats
 an earlier row's id is rejected and the earlier row kept; a rejected row is never
 dropped silently: it lands in the quarantine with its file, spreadsheet row number and
-a reason in plain words. All checks are vectorised per column; Python only formats the
-reasons of the rows that fail.
+a reason in plain Chinese words for the clerk who fixes the file, naming the column by
+its header as written in that file, beside a stable English ``reason_code`` for programs.
+All checks are vectorised per column; Python only formats the reasons of the rows that fail.
+
+Every reason text is made by :func:`reason` from a code and its details: any other reader
+(a fast engine for large files) calls it too, so the words are the same whatever read the file.
 """
 
 from __future__ import annotations
@@ -18,7 +22,39 @@ from pingyi_lib.dataset import schema
 from pingyi_lib.dataset.read import ROW, RawTable
 from pingyi_lib.scheme.ruleset import Ruleset
 
-QUARANTINE_COLUMNS = ["table", "file", "row", "unit_id", "column", "value", "reason_code", "reason"]
+QUARANTINE_COLUMNS = ["table", "file", "row", "unit_id", "column", "header", "value", "reason_code", "reason"]
+
+# reason_code -> the words (format fields: header = the column's header as written in the file,
+# value = the cell; the others are named where the code is raised). One home for every reason.
+REASONS: dict[str, str] = {
+    "missing_id": "“{header}”为空（每行都要有编号）",
+    "missing_unit": "“{header}”为空（应填评议单位表中的单位编码）",
+    "missing_value": "“{header}”为空",
+    "unknown_unit": "“{header}”中的“{value}”不是评议单位表中的单位编码",
+    "rejected_unit": "“{header}”中的单位“{value}”在评议单位表中被拒绝，本行随之不计",
+    "rejected_parent": "“{header}”中的上级单位“{value}”在评议单位表中被拒绝，本单位随之不计",
+    "unknown_answer": "“{header}”的答案“{value}”无法识别；应填 {allowed}",
+    "unknown_value": "“{header}”的“{value}”不是允许的{what}；允许的值：{allowed}",
+    "bad_date": "“{header}”的“{value}”不是日期（请写成 2011-08-03）",
+    "not_a_number": "“{header}”的“{value}”不是数字",
+    "negative": "“{header}”的“{value}”是负数",
+    "duplicate_id": "“{header}”重复：“{value}”在第 {first_row} 行已有（保留第 {first_row} 行）",
+    "wrong_field_count": "本行有 {fields} 个字段，而表头有 {expected} 个（多了或少了逗号？）",
+    "unsaved_formula": "“{header}”是没有保存结果的公式（{formula}）；请在 Excel 中打开并保存，或粘贴为数值",
+}
+
+
+def reason(code: str, header: str = "", value: object = "", **details) -> str:
+    """The Chinese words for a rejected row: ``reason("negative", "扣分", "-2")`` →
+    ‘“扣分”的“-2”是负数’. ``code`` is a reason_code (``unknown_<kind>`` codes share one
+    text, given ``what`` and ``allowed``); ``details`` fill the other fields of the text."""
+    key = "unknown_value" if code.startswith("unknown_") and code not in REASONS else code
+    return REASONS[key].format(header=header, value=value, **details)
+
+
+def where(file: str, row: int) -> str:
+    """‘units.csv 第 4 行’: the place of a rejected row, as a clerk finds it."""
+    return f"{file} 第 {int(row)} 行"
 
 
 _FULLWIDTH = str.maketrans("（）：，　", "():, ")
@@ -55,20 +91,23 @@ def _raw_lookup(ruleset: Ruleset, kind: str) -> dict[str, object]:
     return {v: v for v in vocab}
 
 
-_WHAT = {schema.ANSWER: "answer", schema.UNIT_LEVEL: "unit level", schema.CHANNEL: "channel",
-         schema.BOOL: "yes/no value",
-         schema.PANEL_CATEGORY: "panel member category", schema.CASE_SOURCE: "case source",
-         schema.VIOLATION_KIND: "violation kind", schema.STATUS: "status", schema.STEP: "step"}
+_WHAT = {schema.ANSWER: "答案", schema.UNIT_LEVEL: "层级", schema.CHANNEL: "渠道",
+         schema.BOOL: "值",
+         schema.PANEL_CATEGORY: "代表类别", schema.CASE_SOURCE: "案例来源",
+         schema.VIOLATION_KIND: "违纪类别", schema.STATUS: "整改状态", schema.STEP: "工作环节"}
 
-def _allowed(ruleset: Ruleset, kind: str) -> list[str]:
-    """The values a person should be told are allowed (English id = Chinese label)."""
+
+def allowed_values(ruleset: Ruleset, kind: str) -> str:
+    """The values a person should be told are allowed, Chinese first (English ids beside)."""
+    if kind == schema.ANSWER:
+        return "/".join(lv.label for lv in ruleset.levels) + f" 或代码 1-{len(ruleset.levels)}"
     if kind == schema.UNIT_LEVEL:
-        return [f"{k} {v}" for k, v in ruleset.unit_level_labels.items()]
+        return "、".join(ruleset.unit_level_labels.values()) + f"（或 {', '.join(ruleset.unit_level_labels)}）"
     if kind == schema.CHANNEL:
-        return [f"{k} {v}" for k, v in ruleset.channels.items()]
+        return "、".join(ruleset.channels.values()) + f"（或 {', '.join(ruleset.channels)}）"
     if kind == schema.BOOL:
-        return ["/".join(ruleset.yes[:1] + ruleset.no[:1])]
-    return [str(v) for v in _raw_lookup(ruleset, kind)]
+        return "/".join(ruleset.yes[:1] + ruleset.no[:1])
+    return "、".join(str(v) for v in _raw_lookup(ruleset, kind))
 
 
 _CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
@@ -101,18 +140,25 @@ def map_values(s: pd.Series, lut: dict, key=lambda x: x) -> pd.Series:
 class _Problems:
     """Collects (row position, column, value, code, reason) for failing cells."""
 
-    def __init__(self, frame: pd.DataFrame):
+    def __init__(self, frame: pd.DataFrame, headers: dict[str, str]):
         self.frame = frame
+        self.headers = headers
         self.parts: list[pd.DataFrame] = []
 
-    def add(self, mask: pd.Series, column: str, code: str, reason) -> None:
-        """`reason` is a string or a function value -> string, called on failing cells only."""
+    def add(self, mask: pd.Series, column: str, code: str, words=None, **details) -> None:
+        """Reject the rows of ``mask`` for ``code``; the reason is :func:`reason` of the code
+        (``words(value) -> (code, details)`` may refine it per failing value)."""
         if not mask.any():
             return
         vals = self.frame.loc[mask, column] if column in self.frame else pd.Series("", index=mask[mask].index)
-        reasons = [reason(v) if callable(reason) else reason for v in vals]
+        header = self.headers[column]
+        codes, reasons = [], []
+        for v in vals:
+            c, extra = words(v) if words else (code, {})
+            codes.append(code)
+            reasons.append(reason(c, header, v, **details, **extra))
         self.parts.append(pd.DataFrame({"pos": np.flatnonzero(mask.to_numpy()), "column": column,
-                                        "value": vals.to_numpy(), "reason_code": code, "reason": reasons}))
+                                        "value": vals.to_numpy(), "reason_code": codes, "reason": reasons}))
 
     def rejected(self) -> pd.DataFrame:
         if not self.parts:
@@ -124,7 +170,7 @@ class _Problems:
         if many.any():
             joined = p[many].groupby("pos", sort=True).agg(
                 column=("column", "first"), value=("value", "first"),
-                reason_code=("reason_code", "first"), reason=("reason", "; ".join)).reset_index()
+                reason_code=("reason_code", "first"), reason=("reason", "；".join)).reset_index()
             single = pd.concat([single, joined], ignore_index=True)
         return single.sort_values("pos", kind="stable").reset_index(drop=True)
 
@@ -146,64 +192,59 @@ def _duplicates(df: pd.DataFrame, column: str, pb: _Problems) -> None:
     vals = s[dup]
     pb.parts.append(pd.DataFrame({
         "pos": np.flatnonzero(dup), "column": column, "value": vals.to_numpy(), "reason_code": "duplicate_id",
-        "reason": [f"duplicate {column} '{v}' (first on row {first_row[v]})" for v in vals]}))
+        "reason": [reason("duplicate_id", pb.headers[column], v, first_row=first_row[v]) for v in vals]}))
 
 
 def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: set[str],
                  rejected_units: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     df = raw.frame
     out = pd.DataFrame({ROW: df[ROW].to_numpy()}, index=df.index)
-    pb = _Problems(df)
+    headers = {c.id: raw.headers.get(c.id, c.zh) for c in table.columns}
+    pb = _Problems(df, headers)
     for col in table.columns:
         s = df[col.id]
         blank = s == ""
-        label = col.id if col.zh == col.id else f"{col.zh} ({col.id})"
         k = col.kind
         if k == schema.ID:
-            pb.add(blank, col.id, "missing_id", f"{label} is blank")
+            pb.add(blank, col.id, "missing_id")
             out[col.id] = s
         elif k in (schema.UNIT, schema.PARENT):
             unknown = ~s.isin(units) & ~blank
+            rejected = "rejected_unit" if k == schema.UNIT else "rejected_parent"
             pb.add(unknown, col.id, "unknown_unit",
-                   lambda v: f"unit '{v}' was rejected in the units table" if v in rejected_units
-                   else f"unknown unit '{v}' (not in the units table)")
+                   lambda v, rejected=rejected: (rejected if v in rejected_units else "unknown_unit", {}))
             if k == schema.UNIT:
-                pb.add(blank, col.id, "missing_unit", f"{label} is blank")
+                pb.add(blank, col.id, "missing_unit")
             out[col.id] = s.where(~blank, None) if k == schema.PARENT else s
         elif k in (schema.TEXT, schema.REQUIRED_TEXT):
             if k == schema.REQUIRED_TEXT:
-                pb.add(blank, col.id, "missing_value", f"{label} is blank")
+                pb.add(blank, col.id, "missing_value")
             out[col.id] = s
         elif k in _WHAT:
             lut = _lookup(ruleset, k)
             v = map_values(s, lut, normalise)
             bad = v.isna() & ~blank
+            allowed = allowed_values(ruleset, k)
             if k == schema.ANSWER:
-                pb.add(bad, col.id, "unknown_answer",
-                       lambda x, label=label: f"unknown answer '{x}' in {label}; use "
-                       + "/".join(lv.label for lv in ruleset.levels) + " or codes 1-" + str(len(ruleset.levels)))
+                pb.add(bad, col.id, "unknown_answer", allowed=allowed)
                 out[col.id] = v.fillna(0).astype(np.int8)
             else:
-                allowed = ", ".join(_allowed(ruleset, k))
-                pb.add(bad, col.id, f"unknown_{k}", lambda x, k=k, label=label, allowed=allowed:
-                       f"unknown {_WHAT[k]} '{x}' in {label}; allowed: {allowed}")
-                pb.add(blank, col.id, "missing_value", f"{label} is blank")
+                pb.add(bad, col.id, f"unknown_{k}", what=_WHAT[k], allowed=allowed)
+                pb.add(blank, col.id, "missing_value")
                 out[col.id] = v
         elif k in (schema.DATE, schema.OPTIONAL_DATE, schema.DATETIME):
             d = parse_datetimes(s)
-            pb.add(d.isna() & ~blank, col.id, "bad_date",
-                   lambda x, label=label: f"'{x}' in {label} is not a date (write it as 2011-08-03)")
+            pb.add(d.isna() & ~blank, col.id, "bad_date")
             if k == schema.DATE:
-                pb.add(blank, col.id, "missing_value", f"{label} is blank")
+                pb.add(blank, col.id, "missing_value")
             out[col.id] = d if k == schema.DATETIME else d.dt.normalize()
         elif k in (schema.AMOUNT, schema.REQUIRED_AMOUNT):
             x = pd.to_numeric(s.where(~blank, None), errors="coerce")
             x = x.where(np.isfinite(x.astype(float)))  # inf, 1e309: not a number of points
-            pb.add(x.isna() & ~blank, col.id, "not_a_number",
-                   lambda v, label=label: f"{label} '{v}' is not a number")
-            pb.add(x < 0, col.id, "negative", lambda v, label=label: f"{label} '{v}' is negative")
+            pb.add(x.isna() & ~blank, col.id, "not_a_number")
+            pb.add(x < 0, col.id, "negative")
             if k == schema.REQUIRED_AMOUNT:
-                pb.add(blank, col.id, "missing_value", f"{label} is blank")
+                pb.add(blank, col.id, "missing_value")
             out[col.id] = x.fillna(0.0).astype(float)
         else:  # pragma: no cover - a schema bug
             raise AssertionError(f"unknown column kind {k}")
@@ -215,6 +256,7 @@ def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: se
     clean = out[keep].reset_index(drop=True)
     pos = rej["pos"].to_numpy(dtype=np.int64)
     rej["row"] = df[ROW].to_numpy()[pos]
+    rej["header"] = rej["column"].map(headers)
     # the unit the rejected row was about, as written (for data quality per unit)
     rej["unit_id"] = df["unit_id"].to_numpy()[pos] if "unit_id" in df else ""
     return clean, rej.drop(columns="pos")
@@ -247,13 +289,13 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
             clean[name] = empty_table(table)
             continue
         if raw.ignored_columns:
-            notes.append(f"{raw.path}: ignored unknown columns {', '.join(raw.ignored_columns)}")
+            notes.append(f"{raw.path}：以下列不是{table.zh}的列，已忽略：{'、'.join(raw.ignored_columns)}")
         if name == "units":
             # parents may come later in the file: check them against every unit id
             units = set(raw.frame["unit_id"][raw.frame["unit_id"] != ""])
         c, rej = _check_table(raw, table, ruleset, units, rejected_units)
         if name == "units":
-            written = set(raw.frame["unit_id"]) | {u for _, _, u in raw.bad_rows if u}
+            written = set(raw.frame["unit_id"]) | {u for _, _, u, _ in raw.bad_rows if u}
             units = set(c["unit_id"])
             while True:  # a unit whose parent was rejected has nothing to hang on, at any depth
                 rejected_units = written - units
@@ -261,18 +303,18 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
                 if not orphan.any():
                     break
                 parents = c.loc[orphan, "parent_id"]
+                header = raw.headers.get("parent_id", "上级单位编码")
                 rej = pd.concat([rej, pd.DataFrame({
-                    "column": "parent_id", "value": parents, "reason_code": "unknown_unit",
-                    "reason": [f"parent unit '{p}' was rejected" for p in parents],
+                    "column": "parent_id", "header": header, "value": parents, "reason_code": "unknown_unit",
+                    "reason": [reason("rejected_parent", header, p) for p in parents],
                     "row": c.loc[orphan, ROW], "unit_id": c.loc[orphan, "unit_id"]})], ignore_index=True)
                 c = c[~orphan].reset_index(drop=True)
                 units = set(c["unit_id"])
             c["rank_group"] = c["level"].map(ruleset.rank_groups)
-        bad = pd.DataFrame({"row": [r for r, _, _ in raw.bad_rows], "unit_id": [u for _, _, u in raw.bad_rows],
-                            "column": "", "value": "",
-                            "reason_code": ["unsaved_formula" if "formula" in m else "wrong_field_count"
-                                            for _, m, _ in raw.bad_rows],
-                            "reason": [m for _, m, _ in raw.bad_rows]})
+        bad = pd.DataFrame({"row": [r for r, _, _, _ in raw.bad_rows], "unit_id": [u for _, _, u, _ in raw.bad_rows],
+                            "column": "", "header": [d.get("header", "") for _, _, _, d in raw.bad_rows], "value": "",
+                            "reason_code": [c for _, c, _, _ in raw.bad_rows],
+                            "reason": [reason(c, **d) for _, c, _, d in raw.bad_rows]})
         rej = pd.concat([x for x in (rej, bad) if len(x)], ignore_index=True) if len(bad) else rej
         rej.insert(0, "file", raw.path)
         rej.insert(0, "table", name)

@@ -56,9 +56,15 @@ def heading(text: str, level: int = 3) -> Html:
     return Html(f"<h{level}>{esc(text)}</h{level}>")
 
 
-def bullets(lines) -> Html:
+def bullets(lines, empty: str = "无") -> Html:
     items = "".join(f"<li>{esc(x)}</li>" for x in lines)
-    return Html(f'<ul class="pingyi-list">{items}</ul>' if items else '<p class="pingyi-empty">无</p>')
+    return Html(f'<ul class="pingyi-list">{items}</ul>' if items else f'<p class="pingyi-empty">{esc(empty)}</p>')
+
+
+def banner(text: str) -> Html:
+    """A warning every reader must see at the top of a page (本次排名不完整：…); nothing when
+    ``text`` is empty."""
+    return Html(f'<p class="pingyi-banner">{esc(text)}</p>' if text else "")
 
 
 PERCENT_COLUMNS = frozenset({"占比", "满意率", "完成率"})  # shares 0-1 in the frame, shown as 12.3%
@@ -151,4 +157,6 @@ table.pingyi-table th, .jp-RenderedHTMLCommon table.pingyi-table th, table.pingy
 table.pingyi-table td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .pingyi-flag {{ color: #b42318; font-weight: 600; }}
 .pingyi-empty {{ color: #57606a; }}
+.pingyi-banner {{ background: #fff1f0; border: 2px solid #b42318; color: #b42318; font-weight: 600;
+                  padding: 8px 12px; }}
 """

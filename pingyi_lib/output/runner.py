@@ -177,8 +177,10 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
     return jobs
 
 
-def write_index(res, out: Path, results: list[JobResult], dataset: str) -> Path:
+def write_index(res, out: Path, results: list[JobResult], dataset: str, report_day=None) -> Path:
     import jinja2
+
+    from pingyi_lib.sections.scores import table_counts
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
                              autoescape=True, keep_trailing_newline=True)
@@ -199,7 +201,8 @@ def write_index(res, out: Path, results: list[JobResult], dataset: str) -> Path:
     html = env.get_template("index.html.j2").render(
         title=f"{res.dataset.round.title}评议结果", dataset=dataset, ruleset=res.ruleset.name, units=list(u["unit_id"]),
         groups=groups, city=city, failed=[r for r in results if not r.ok], workbook=WORKBOOK_NAME,
-        tables=res.dataset.table_counts.to_dict("records"), rejected=res.dataset.rejected)
+        tables=table_counts(res).to_dict("records"), rejected=res.dataset.rejected, incomplete=res.incomplete,
+        report_day=report_day)
     return write_text(out / "index.html", html)
 
 
@@ -220,7 +223,7 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
                 ruleset: str | Path | None = None, notebooks: str | Path | None = None,
                 self_contained: bool = False, progress: bool | None = None, verbose: bool = False,
                 previous: str | Path | None = None, report_date: str | None = None,
-                notify=None):
+                notify=None, allow_incomplete: bool = False):
     """Write every report of a round into ``out``. Returns (Results, list[JobResult]).
 
     ``units``: unit ids to report on (default: all); ``jobs``: parallel processes
@@ -230,10 +233,13 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     ``report_date``: the day the rectification ledger is read (YYYY-MM-DD; default the
     round's: round.toml's report_date, else the last date in the data); ``notify``: called
     with each notice for the user (rejected rows, a report date long after the round),
-    which also goes to report.log.
+    which also goes to report.log; ``allow_incomplete``: write the reports even when a unit is
+    missing from a league (else :class:`LeagueIncomplete` is raised before anything is written;
+    with it every page says 本次排名不完整).
     """
     from pingyi_lib.dataset.load import load_dataset
     from pingyi_lib.output.workbook import write_results_workbook
+    from pingyi_lib.scoring.completeness import require_complete
     from pingyi_lib.scoring.results import score
 
     out = Path(out).resolve()
@@ -245,6 +251,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
             raise OptionError(f"找不到报告笔记本 {nb_dir / name}"
                               "（--notebooks 应指向含 city.ipynb 和 unit.ipynb 的目录）")
     res = score(load_dataset(dataset, ruleset=ruleset))
+    if not allow_incomplete:
+        require_complete(res.gaps)
     previous_abs = str(Path(previous).resolve()) if previous else ""
     if previous:
         load_dataset(previous)  # a bad previous round is one plain error now, not a failure per unit
@@ -284,8 +292,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
             else:
                 last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
                 log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, last, r.cell)
-        write_results_workbook(res, out / WORKBOOK_NAME)
-        write_index(res, out, results, str(dataset))
+        write_results_workbook(res, out / WORKBOOK_NAME, report_day=day)
+        write_index(res, out, results, str(dataset), day)
         log.info("wrote %s", out / "index.html")
         return res, results
     finally:
@@ -305,7 +313,7 @@ def _quiet_worker(kernel_log: str) -> None:
 def report_notices(res, day) -> list[str]:
     """What a user must be told before the reports are read: rejected rows and a report
     date long after the round (each a sentence in Chinese)."""
-    out = []
+    out = [res.incomplete] if res.incomplete else []
     n = res.dataset.rejected
     if n:
         out.append(f"共有 {n} 行数据被拒绝，未计入评议结果；逐行原因见 pingyi validate {res.dataset.path}"

@@ -17,7 +17,7 @@ from pingyi_lib.common.values import plain
 from pingyi_lib.output.atomic import atomic_path
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.sections.followup import main_problems_text
-from pingyi_lib.sections.scores import unit_table
+from pingyi_lib.sections.scores import rejected_rows, unit_table
 from pingyi_lib.text import themes
 
 RESULT_COLUMNS = ["rank_group_label", "rank", "unit_id", "name", "level_label", "onsite_index", "survey_index",
@@ -63,21 +63,48 @@ def _write_sheet(wb, title: str, df: pd.DataFrame, widths: dict[str, int] | None
     ws.freeze_panes = "A2"
 
 
-def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Series | None = None) -> Path:
-    """Write the workbook atomically (a temp file renamed into place) and return its path."""
+def _write_about(wb, res: Results, report_day=None) -> None:
+    """The first sheet: the round's title, the data and, when a league is incomplete, the
+    banner that says so."""
+    from openpyxl.styles import Font
+
+    ws = wb.create_sheet("说明")
+    ws.append([f"{res.dataset.round.title}评议结果"])
+    ws["A1"].font = Font(bold=True, size=14)
+    if res.incomplete:
+        ws.append([res.incomplete])
+        ws["A2"].font = Font(bold=True, color="B42318")
+    rows = [("数据目录", res.dataset.path), ("评议规则", res.ruleset.name),
+            ("评议单位", f"{len(res.units)} 个"), ("被拒绝的行", f"{res.dataset.rejected} 行（见“数据质量”工作表）")]
+    if report_day is not None:
+        rows.append(("整改台账截至", f"{report_day.day.isoformat()}（{report_day.source}）"))
+    for k, v in rows:
+        ws.append([k, v])
+    for row in ws.iter_rows():
+        for c in row:
+            if isinstance(c.value, str):
+                c.data_type = "s"
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 60
+
+
+def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Series | None = None,
+                           report_day=None) -> Path:
+    """Write the workbook atomically (a temp file renamed into place) and return its path.
+    ``report_day`` (a :class:`ReportDay`) is noted on the first sheet."""
     from openpyxl import Workbook
 
     path = Path(path)
     wb = Workbook()
     wb.remove(wb.active)
+    wb.properties.title = f"{res.dataset.round.title}评议结果"
+    _write_about(wb, res, report_day)
     _write_sheet(wb, "评议结果", results_frame(res, main_problems),
                  {"单位名称": 30, "排名组": 22, "结果运用": 24, "群众反映主要问题": 60})
     c = res.consequences.rename(columns={"unit_id": "单位编码", "name": "单位名称", "label": "结果",
                                          "reason": "原因", "consequence": "结果运用"}).drop(columns="flag")
     _write_sheet(wb, "结果运用", c, {"单位名称": 30, "原因": 50, "结果运用": 50})
-    q = res.quarantine.rename(columns={"table": "表", "file": "文件", "row": "行号", "unit_id": "单位编码",
-                                       "column": "列", "value": "值", "reason_code": "原因代码", "reason": "原因"})
-    _write_sheet(wb, "数据质量", q, {"文件": 40, "原因": 60})
+    _write_sheet(wb, "数据质量", rejected_rows(res), {"文件": 30, "原因": 70, "原因代码": 20})
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path

@@ -23,7 +23,7 @@ from pingyi_lib.common.errors import OptionError
 from pingyi_lib.common.numbers import format_number, round_half_up
 from pingyi_lib.dataset.load import Dataset
 from pingyi_lib.scheme.ruleset import Ruleset
-from pingyi_lib.scoring import consequences, counts, indices
+from pingyi_lib.scoring import completeness, consequences, counts, indices
 
 COMPONENTS = ("onsite", "survey")
 
@@ -39,6 +39,13 @@ class Results:
     consequences: pd.DataFrame
     warnings: pd.DataFrame
     counts: dict[str, pd.DataFrame]
+    gaps: pd.DataFrame  # units missing from a league and why (scoring.completeness.league_gaps)
+
+    @property
+    def incomplete(self) -> str:
+        """The banner every page carries when a league is incomplete ('' when it is not):
+        本次排名不完整：缺少 X（原因）."""
+        return completeness.banner(self.gaps)
 
     @property
     def quarantine(self) -> pd.DataFrame:
@@ -99,7 +106,8 @@ def score(ds: Dataset, ruleset: Ruleset | None = None) -> Results:
     level_order = {lvl: i for i, lvl in enumerate(rs.unit_level_labels)}
     u = u.sort_values(["level", "rank", "unit_id"], key=lambda c: c.map(level_order) if c.name == "level" else c,
                       na_position="last", kind="stable").reset_index(drop=True)
-    return Results(ds, rs, u, items, consequences.consequences(u, rs), _warnings(ds, u), all_counts)
+    return Results(ds, rs, u, items, consequences.consequences(u, rs), _warnings(ds, u), all_counts,
+                   completeness.league_gaps(ds, u))
 
 
 def _indices(ds: Dataset, u: pd.DataFrame, rs: Ruleset):

@@ -7,11 +7,14 @@ the result; tests call them and check the numbers.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from pingyi_lib.common.names import unit_slug
 from pingyi_lib.common.numbers import format_number, format_rank, format_share, round_half_up
+from pingyi_lib.dataset import schema
 from pingyi_lib.scheme.ruleset import FLAGS, Ruleset
 from pingyi_lib.scoring import counts, indices
 from pingyi_lib.scoring.results import Results
@@ -172,6 +175,28 @@ def data_quality(res: Results) -> pd.DataFrame:
         "样本不足": u["low_sample"].astype(bool),
     })
     return out.reset_index(drop=True)
+
+
+def table_counts(res: Results) -> pd.DataFrame:
+    """Accepted and rejected rows per table: 表 (Chinese name), 文件, 接受行数, 拒绝行数."""
+    zh = {name: t.zh for name, t in schema.tables(res.ruleset).items()}
+    c = res.dataset.table_counts
+    return pd.DataFrame({"表": c["table"].map(lambda t: zh.get(t, t)), "文件": c["file"].map(_file_name),
+                         "接受行数": c["accepted"], "拒绝行数": c["rejected"]}).reset_index(drop=True)
+
+
+def rejected_rows(res: Results, unit_id: str | None = None) -> pd.DataFrame:
+    """The quarantine as a clerk reads it (of one unit, or all): 表 (Chinese name), 文件, 行号,
+    单位编码, 列 (the header as written in the file), 值, 原因, 原因代码."""
+    zh = {name: t.zh for name, t in schema.tables(res.ruleset).items()}
+    q = res.quarantine if unit_id is None else res.quarantine[res.quarantine["unit_id"] == unit_id]
+    return pd.DataFrame({"表": q["table"].map(lambda t: zh.get(t, t)), "文件": q["file"].map(_file_name),
+                         "行号": q["row"].astype(object), "单位编码": q["unit_id"], "列": q["header"],
+                         "值": q["value"], "原因": q["reason"], "原因代码": q["reason_code"]}).reset_index(drop=True)
+
+
+def _file_name(path: str) -> str:
+    return Path(path).name if path else ""
 
 
 def unit_warnings(res: Results, unit_id: str) -> list[str]:
