@@ -251,6 +251,30 @@ def cmd_problems(args) -> int:
     return 0
 
 
+def write_docs(folder) -> list:
+    """docs/data-contract.md and docs/ruleset.md, generated from the schema and the default ruleset."""
+    from pathlib import Path
+
+    from pingyi_lib.dataset.contract import data_contract_markdown
+    from pingyi_lib.scheme.docs import ruleset_markdown
+    from pingyi_lib.scheme.ruleset import load_ruleset
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    texts = (("data-contract.md", data_contract_markdown(load_ruleset())), ("ruleset.md", ruleset_markdown()))
+    for name, text in texts:
+        (folder / name).write_text(text, encoding="utf-8", newline="\n")
+        out.append(folder / name)
+    return out
+
+
+def cmd_docs(args) -> int:
+    for p in write_docs(args.out):
+        print(f"已写入 {p}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pingyi",
                                 description="民主评议政风行风: score, validate and report an evaluation round.")
@@ -300,6 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--ruleset", metavar="FILE", default=None,
                     help="ruleset TOML whose labels the sample uses (default: changzhou-2011)")
     sp.set_defaults(func=cmd_sample)
+    sp = sub.add_parser("docs", help="write docs/data-contract.md and docs/ruleset.md from the schema and the ruleset")
+    sp.add_argument("--out", metavar="DIR", default="docs", help="folder to write into (default: docs)")
+    sp.set_defaults(func=cmd_docs)
     return p
 
 

@@ -110,12 +110,12 @@ def test_hostile_text_from_the_data_is_escaped_in_every_page(broken_reports):
 
 def test_unknown_unit_is_a_plain_error(tmp_path, capsys):
     code = main(["report", str(SAMPLE_2011), "--out", str(tmp_path / "o"), "--units", "nope"])
-    assert code == 2 and "unknown unit nope" in capsys.readouterr().err
+    assert code == 2 and "本轮没有单位 nope" in capsys.readouterr().err
 
 
 def test_bad_report_date_is_a_usage_error(tmp_path, capsys):
     code = main(["report", str(SAMPLE_2011), "--out", str(tmp_path / "o"), "--report-date", "明天"])
-    assert code == 2 and "not a date" in capsys.readouterr().err
+    assert code == 2 and "无法识别" in capsys.readouterr().err
 
 
 def test_unknown_notebook_parameter_is_refused(tmp_path, capsys):
@@ -127,7 +127,7 @@ def test_unknown_notebook_parameter_is_refused(tmp_path, capsys):
     nbformat.write(nb, nbs / "city.ipynb")
     code = main(["report", str(SAMPLE_2011), "--out", str(tmp_path / "o"), "--notebooks", str(nbs),
                  "--units", "wj"])
-    assert code == 1 and "has no parameter unit_links" in capsys.readouterr().err
+    assert code == 1 and "没有参数 unit_links" in capsys.readouterr().err
 
 
 def test_unit_slug_is_safe_stable_and_distinct():
@@ -168,3 +168,54 @@ def test_lookback_report_shows_problems_ledger_timeline_and_changes(lookback_rep
     header = [c.value for c in ws[1]]
     problems = [r[header.index("群众反映主要问题")].value for r in ws.iter_rows(min_row=2)]
     assert sum(bool(p) and "条）" in p for p in problems) >= 10
+
+
+@pytest.fixture(scope="module")
+def incomplete_reports(tmp_path_factory):
+    """tiny (window w has no questionnaire) plus one rejected questionnaire of unit a, reported
+    with --allow-incomplete."""
+    from .conftest import ITEMS, write_dataset
+
+    base = tmp_path_factory.mktemp("incomplete")
+    ds = write_dataset(base / "ds", units="unit_id,name,level,parent_id\na,甲区安监局,district,\n"
+                                         "b,乙区安监局,district,\nw,甲区服务窗口,window,a\n",
+                       survey="response_id,unit_id,channel," + ITEMS + "\n"
+                       + "".join(f"a{i},a,online,1,2,1,2,1\n" for i in range(5))
+                       + "a9,a,online,1,2,1,2,好\n" + "".join(f"b{i},b,paper,2,2,3,2,2\n" for i in range(5)))
+    out = base / "out"
+    import contextlib
+    import io as _io
+
+    err = _io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["report", str(ds), "--out", str(out), "--units", "a", "--jobs", "2", "--allow-incomplete"])
+    return out, code, err.getvalue()
+
+
+def test_incomplete_league_is_announced_on_every_page_and_in_the_workbook(incomplete_reports):
+    out, code, err = incomplete_reports
+    assert code == 0
+    banner = "本次排名不完整：缺少 甲区服务窗口（w）（问卷调查表中没有本单位的问卷）"
+    for page in ("index.html", "city.html", "units/a.html"):
+        assert banner in (out / page).read_text(encoding="utf-8"), page
+    ws = openpyxl.load_workbook(out / WORKBOOK_NAME)["说明"]
+    assert banner in [c.value for c in ws["A"]]
+    assert banner in err
+
+
+def test_report_states_the_rejected_count_on_stderr_in_the_log_and_on_the_index(incomplete_reports):
+    out, _, err = incomplete_reports
+    assert "共有 1 行数据被拒绝" in err
+    assert "共有 1 行数据被拒绝" in (out / "report.log").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "共有 1 行数据被拒绝" in index and "<td>问卷调查</td>" in index
+
+
+def test_a_unit_page_lists_its_rejected_rows_instead_of_a_bare_none(incomplete_reports):
+    out, _, _ = incomplete_reports
+    html = (out / "units/a.html").read_text(encoding="utf-8")
+    assert "“integrity”的答案“好”无法识别" in html and "survey.csv" in html
+    assert "本单位没有其他数据提示。" in html
+    assert '<p class="pingyi-empty">无</p>' not in html
+    ws = openpyxl.load_workbook(out / WORKBOOK_NAME)["数据质量"]
+    assert [c.value for c in ws[1]][:3] == ["表", "文件", "行号"] and ws["A2"].value == "问卷调查"

@@ -76,8 +76,8 @@ def check_parameters(notebook: Path, passed: dict) -> None:
     declared = set(pm.inspect_notebook(str(notebook)))
     unknown = set(passed) - declared
     if unknown:
-        raise ReportError(f"{notebook.name} has no parameter {', '.join(sorted(unknown))}; "
-                          f"it declares {', '.join(sorted(declared))}")
+        raise ReportError(f"笔记本 {notebook.name} 没有参数 {', '.join(sorted(unknown))}；"
+                          f"它的参数是：{', '.join(sorted(declared))}")
 
 
 def export_html(nb_path: Path, html_path: Path, title: str, backlink: str = "") -> None:
@@ -135,7 +135,7 @@ def run_job(job: Job) -> JobResult:
         if executed.exists() and executed.stat().st_size > 0:
             export_html(executed, Path(job.html), job.title, job.backlink)
         else:
-            raise ReportError(f"{job.title}: the notebook did not run")
+            raise ReportError(f"{job.title}：笔记本没有运行")
     except Exception as exc:  # noqa: BLE001
         if result.ok:
             result.ok = False
@@ -264,7 +264,7 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     if units:
         unknown = [x for x in units if x not in all_units]
         if unknown:
-            raise OptionError(f"unknown unit {', '.join(unknown)}; units of this round: {', '.join(all_units)}")
+            raise OptionError(f"本轮没有单位 {', '.join(unknown)}；本轮的单位编码：{', '.join(all_units)}")
     chosen = units or all_units
     handler = _setup_log(out, verbose)
     try:

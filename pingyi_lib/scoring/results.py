@@ -67,7 +67,7 @@ class Results:
     def unit(self, unit_id: str) -> pd.Series:
         u = self.units.set_index("unit_id")
         if unit_id not in u.index:
-            raise KeyError(f"no unit '{unit_id}' in this round; units are: {', '.join(u.index)}")
+            raise KeyError(f"本轮没有单位“{unit_id}”；本轮的单位编码：{', '.join(u.index)}")
         return u.loc[unit_id]
 
     def __repr__(self) -> str:

@@ -1,0 +1,130 @@
+"""docs/ruleset.md, generated: every key of the ruleset, its default, its meaning and the
+seed clause it comes from (``pingyi docs`` writes it; a test fails when it drifts).
+
+``KEY_DOCS`` is the one description of the keys: a pattern (``*`` stands for one part of
+a dotted key, ``[]`` for each table of an array) → (meaning in Chinese, source). Every key
+of the default ruleset matches one pattern, and every pattern matches a key.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+from pingyi_lib.scheme.ruleset import DEFAULT_RULESET, default_ruleset_path
+
+LOCAL = "本地默认（方案未规定）"
+KEY_DOCS: dict[str, tuple[str, str]] = {
+    "name": ("规则集名称（英文编号）", "—"),
+    "title": ("本规则集所依据的方案名称（不是某一轮评议的标题：轮次的标题来自数据目录的 round.toml）", "方案标题"),
+    "year": ("方案发布年度（轮次的年度来自 round.toml 或数据中的日期）", "方案标题"),
+    "decimals": ("公布的得分保留的小数位数（四舍五入），排名和规则用公布值", LOCAL),
+    "levels[].code": ("答案代码，按等次顺序为 1、2、3…", "方案 五(四)"),
+    "levels[].label": ("答案等次的文字", "方案 五(四)"),
+    "levels[].score": ("该等次的分值；省略表示弃权（不了解）", "方案 五(四)"),
+    "levels[].satisfied": ("该等次是否计入满意率", "方案 五(四)"),
+    "items.scored": ("计分的评议内容（条目编号）", "方案 三"),
+    "items.all": ("问卷和现场评议表上的全部条目（含只报告、不计分的总体评价）", "方案 三"),
+    "items.weights.*": ("该计分条目在指数中的权重", f"方案 三；等权为{LOCAL}"),
+    "items.labels.*": ("该条目的中文名称（也是数据文件中的中文表头）", "方案 三"),
+    "weights.onsite": ("现场评议指数在综合得分中的权重", "方案 五(六)"),
+    "weights.survey": ("问卷调查指数在综合得分中的权重", "方案 五(六)"),
+    "weights.cases": ("实例调查在综合得分中的权重（= 扣分上限 / 100）", "方案 五(六)"),
+    "cases.cap": ("实例调查满分，即扣分上限：得分 = 上限 − 扣分合计，不低于 0", "方案 五(六)"),
+    "cases.substantiated_only": ("true：只有认定属实的案例扣分；false：所有案例都扣分", "方案 五(六)"),
+    "bonus.cap": ("酌情加分的上限", f"方案 五(六)；上限为{LOCAL}"),
+    "rules.talk_threshold": ("排名靠后且群众满意度低于此值的单位被约谈", "方案 六(二)"),
+    "rules.bottom_max": ("“排名靠后”指排名组的最后几名", LOCAL),
+    "rules.bottom_max_share": ("“排名靠后”的单位不超过排名组的这一比例", LOCAL),
+    "rules.violation_kinds": ("违反评议纪律的类别（认定后直接列为最差单位）", "方案 六(三)"),
+    "panel.public_categories": ("现场评议中计入“群众代表和企业代表”比例的代表类别", "方案 五(三)"),
+    "panel.min_share": ("群众代表和企业代表占现场评议票数的最低比例", "方案 五(三)"),
+    "panel.categories": ("现场评议代表类别（数据中“代表类别”允许的值）", "方案 五(三)"),
+    "minimum.survey": ("有效问卷少于此数时，问卷调查指数照算但标注“样本不足”", LOCAL),
+    "minimum.onsite": ("有效现场评议票少于此数时，现场评议指数照算但标注“样本不足”", LOCAL),
+    "levels_of_units.*": ("单位层级的中文名称（数据中“层级”可写编号或此名称）", "方案 二"),
+    "rank_groups.*": ("该层级的单位在哪个排名组排名；未列出的层级（市局）只计分、不排名", "方案 五、六"),
+    "rank_groups.labels.*": ("排名组的中文名称", "方案 五、六"),
+    "vocab.channel.*": ("问卷渠道的中文名称（数据中“渠道”可写编号或此名称）", "方案 五(四)"),
+    "vocab.case_sources": ("实例调查案例来源（数据中“来源”允许的值）", "方案 五(五)"),
+    "vocab.rectification_status": ("整改事项状态（数据中“状态”允许的值）", "方案 五(七)"),
+    "vocab.rectification_done": ("表示整改完成的状态（须是上一项之一）", "方案 五(七)"),
+    "vocab.milestone_steps": ("各辖市(区)须报送材料的工作环节（数据中“环节”允许的值）", "方案 五(一)(二)(七)"),
+    "vocab.respondent_categories": ("问卷调查对象类别：模板中的下拉选项（其他值也接受）", "方案 五(四)"),
+    "vocab.yes": ("表示“是”的写法（不区分大小写）", "—"),
+    "vocab.no": ("表示“否”的写法（不区分大小写）", "—"),
+    "flags.*.label": ("评议结果运用的名称", "方案 六"),
+    "flags.*.consequence": ("评议结果运用的具体后果（报告中照录）", "方案 六"),
+    "labels.activity": ("round.toml 未给标题时，标题 = 城市 + 年度 + 此名称", LOCAL),
+    "labels.components.*": ("综合得分各组成部分的中文名称（表头、图例）", "方案 五(六)"),
+    "labels.columns.*": ("单位表各列的中文表头（页面、汇总表、命令行共用）", "—"),
+    "timeline.*": ("该工作环节的报送截止日（月-日；年度取本轮的年度）", "方案 五"),
+    "timeline.survey_start": ("问卷调查开始日（月-日；样例数据使用）", "方案 五(四)"),
+    "timeline.survey_end": ("问卷调查截止日（月-日；样例数据使用）", "方案 五(四)"),
+    "timeline.timeline_levels": ("须按时报送工作环节材料的单位层级", "方案 五"),
+    "problems.top": ("每个单位列出的群众反映主要问题数", LOCAL),
+    "problems.quotes": ("每个问题引用的群众原话条数", LOCAL),
+    "problems.quote_chars": ("优先引用的原话长度范围 [最短, 最长]（字）", LOCAL),
+    "problems.workbook_top": ("汇总表“群众反映主要问题”一栏写入的问题数", "方案 五(六)"),
+    "problems.negation_before": ("关键词前出现这些词时不算反映该问题（如“没有推诿”）", LOCAL),
+    "problems.negation_after": ("关键词后出现这些词时不算反映该问题（如“乱罚款少了”）", LOCAL),
+    "problems.themes[].name": ("问题主题的名称", f"方案 三、五(六)；主题词典为{LOCAL}"),
+    "problems.themes[].dimension": ("主题所属的评议内容（条目编号）", "方案 三"),
+    "problems.themes[].keywords": ("意见或案例摘要中出现即归入该主题的关键词", LOCAL),
+}
+
+
+def flat_keys(raw: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
+    """Dotted keys of a parsed TOML with their values; each table of an array of tables is
+    ``key[]`` (its values are not listed)."""
+    for k, v in raw.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            yield from flat_keys(v, key + ".")
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            seen: list[str] = []
+            for x in v:
+                seen += [kk for kk in x if kk not in seen]
+            for kk in seen:
+                yield f"{key}[].{kk}", None
+        else:
+            yield key, v
+
+
+def pattern_of(key: str) -> str | None:
+    """The KEY_DOCS pattern describing ``key`` (the most specific one), or None."""
+    hits = [p for p in KEY_DOCS if p == key or (p.count(".") == key.count(".") and fnmatch.fnmatchcase(key, p))]
+    return min(hits, key=lambda p: p.count("*")) if hits else None
+
+
+def _value(v: object) -> str:
+    if v is None:
+        return "（每项一个，见规则文件）"
+    text = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else f'"{v}"'
+    return text.replace("|", "\\|")
+
+
+def ruleset_markdown(path: str | Path | None = None) -> str:
+    """docs/ruleset.md for the ruleset at ``path`` (default: the bundled one)."""
+    p = Path(path) if path else default_ruleset_path()
+    raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    lines = [
+        "# 评议规则（ruleset）", "",
+        "<!-- generated by `pingyi docs`; do not edit by hand (tests/test_docs.py) -->", "",
+        f"评议规则是一个 TOML 文件，默认为 `pingyi_lib/scheme/rulesets/{DEFAULT_RULESET}.toml`：方案中的每个分值、"
+        "权重、阈值、名称都在其中，代码不写死任何数字。换一个城市或年度的方案，复制该文件、改动不同之处，"
+        "用 `--ruleset FILE` 指定，或放在数据目录中命名为 `ruleset.toml`。",
+        "", "A ruleset is a TOML file holding every number and label of the scheme. Copy the default, change what "
+        "differs, and pass `--ruleset FILE` or drop it into the dataset folder as `ruleset.toml`.", "",
+        "“来源”一栏指 常安监党〔2011〕11号 的条款；“本地默认”是方案未规定、由本规则集确定、评议办可以修改的取值。"
+        "一轮评议的城市、年度和标题不在规则里，而在数据目录的 `round.toml` 中（见 [数据约定](data-contract.md)）。", "",
+        "| 键 key | 默认值 default | 含义 | 来源 from |", "|---|---|---|---|",
+    ]
+    for key, v in flat_keys(raw):
+        pat = pattern_of(key)
+        meaning, source = KEY_DOCS[pat] if pat else ("（未说明）", "")
+        lines.append(f"| `{key}` | {_value(v)} | {meaning} | {source} |")
+    return "\n".join(lines) + "\n"
