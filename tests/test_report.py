@@ -216,6 +216,7 @@ def test_a_unit_page_lists_its_rejected_rows_instead_of_a_bare_none(incomplete_r
     html = (out / "units/a.html").read_text(encoding="utf-8")
     assert "“integrity”的答案“好”无法识别" in html and "survey.csv" in html
     assert "本单位没有其他数据提示。" in html
-    assert '<p class="pingyi-empty">无</p>' not in html
+    quality = html[html.rindex("数据质量"):]  # the section that said 被拒绝行 1 and then a bare 无
+    assert "被拒绝行" in quality and '<p class="pingyi-empty">无</p>' not in quality
     ws = openpyxl.load_workbook(out / WORKBOOK_NAME)["数据质量"]
     assert [c.value for c in ws[1]][:3] == ["表", "文件", "行号"] and ws["A2"].value == "问卷调查"
