@@ -18,7 +18,7 @@
 # The whole round: league tables, components, dimensions, satisfaction, consequences.
 
 # %% tags=["parameters"]
-dataset = "../data/sample/2011"  # a dataset folder
+dataset = ""  # a dataset folder; empty: the bundled 2011 sample round
 ruleset = ""  # a ruleset TOML file; empty: the dataset folder ruleset.toml or the default
 plotlyjs = ""  # empty: interactive; inline, or a relative path to plotly.min.js in a report
 unit_links = ""  # link pattern to unit reports such as units/{slug}.html; empty: no links
@@ -28,13 +28,14 @@ report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty:
 
 # %%
 import pingyi_lib as py
+from pingyi_lib.dataset.sample import bundled_round
 from pingyi_lib.output import page
 from pingyi_lib.sections import charts
 from pingyi_lib.sections import followup
 from pingyi_lib.sections import scores
 from pingyi_lib.text import keywords
 
-res = py.score(py.load_dataset(dataset, ruleset=ruleset or None))
+res = py.score(py.load_dataset(dataset or bundled_round(2011), ruleset=ruleset or None))
 rs = res.ruleset
 links = scores.unit_links(linked_units, unit_links)
 last_year = py.score(py.load_dataset(previous)) if previous else None

@@ -15,24 +15,33 @@
 
 # %% [markdown]
 # # Exploring a round
-# A starting point for an analyst: load a round, look at the scores, the rejected rows,
-# one unit's answers. Everything here is a library call; copy a cell and change it.
+# Pick a round folder, a unit and a dimension: the tables and charts below the pickers
+# update. Further down, the same library calls one by one; copy a cell and change it.
+# Start here: run all cells (Run → Run All Cells).
 
 # %% tags=["parameters"]
-dataset = "../data/sample/2011"
-ruleset = ""
-unit_id = "wj"
+dataset = ""  # a dataset folder; empty: the bundled 2011 sample round
+ruleset = ""  # a ruleset TOML file; empty: the dataset folder ruleset.toml or the default
+unit_id = "wj"  # the unit of the cells below the explorer
 
 # %%
 import pandas as pd
 
 import pingyi_lib as py
+from pingyi_lib.dataset.sample import bundled_round
+from pingyi_lib.output.explore import Explorer
 from pingyi_lib.sections import charts
 from pingyi_lib.sections import scores
 
 pd.set_option("display.max_columns", 40)
-ds = py.load_dataset(dataset, ruleset=ruleset or None)
+Explorer(dataset or None, ruleset or None)  # round folder, unit and dimension pickers
+
+# %%
+ds = py.load_dataset(dataset or bundled_round(2011), ruleset=ruleset or None)
 ds  # accepted and rejected rows per table
+
+# %%
+ds.round  # city, year, title (round.toml or the data)
 
 # %%
 print(ds.ruleset.describe())
@@ -48,7 +57,7 @@ res.league("district")
 res.consequences
 
 # %%
-ds.quarantine.head(20)  # every rejected row, with the reason
+scores.rejected_rows(res).head(20)  # every rejected row, with the reason
 
 # %%
 res.items[res.items["unit_id"] == unit_id]

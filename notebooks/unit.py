@@ -19,7 +19,7 @@
 # JupyterLab with the defaults below, or with papermill via `pingyi report`.
 
 # %% tags=["parameters"]
-dataset = "../data/sample/2011"  # a dataset folder
+dataset = ""  # a dataset folder; empty: the bundled 2011 sample round
 unit_id = "wj"  # the unit to report on
 ruleset = ""  # a ruleset TOML file; empty: the dataset folder ruleset.toml or the default
 plotlyjs = ""  # empty: interactive; inline, or a relative path to plotly.min.js in a report
@@ -28,12 +28,13 @@ report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty:
 
 # %%
 import pingyi_lib as py
+from pingyi_lib.dataset.sample import bundled_round
 from pingyi_lib.output import page
 from pingyi_lib.sections import charts
 from pingyi_lib.sections import followup
 from pingyi_lib.sections import scores
 
-res = py.score(py.load_dataset(dataset, ruleset=ruleset or None))
+res = py.score(py.load_dataset(dataset or bundled_round(2011), ruleset=ruleset or None))
 rs = res.ruleset
 unit = res.unit(unit_id)
 last_year = py.score(py.load_dataset(previous)) if previous else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import zlib
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -429,6 +430,52 @@ def _write(path: Path, columns: list[str], rows: list[dict]) -> Path:
         w.writerow(columns)
         w.writerows([r[c] for c in columns] for r in rows)
     return path
+
+
+def _repo_round(year: int) -> Path:
+    """Where the committed sample round sits in a checkout of the project."""
+    return Path(__file__).resolve().parents[2] / "data" / "sample" / str(year)
+
+
+def cache_dir() -> Path:
+    """Where generated sample rounds are kept when the package runs outside the project:
+    $PINGYI_CACHE, else $XDG_CACHE_HOME/pingyi, else ~/.cache/pingyi."""
+    env = os.environ.get("PINGYI_CACHE")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pingyi"
+
+
+def bundled_round(year: int = 2011) -> Path:
+    """The folder of a sample round, found through the package, not a relative path: the
+    project's ``data/sample/<year>`` when the package runs from a checkout, else a copy
+    generated once into :func:`cache_dir` (the generator is seeded: the same bytes)."""
+    repo = _repo_round(year)
+    if (repo / "units.csv").is_file() and (repo / ROUND_FILE).is_file():
+        return repo
+    return cached_round(year, cache_dir())
+
+
+def cached_round(year: int, cache: Path) -> Path:
+    """The sample round of ``year`` under ``cache``, generated there (atomically) if missing."""
+    import shutil
+    import tempfile
+
+    target = Path(cache) / "sample" / str(year)
+    if (target / ROUND_FILE).is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{year}-", dir=target.parent))
+    try:
+        write_sample(year, tmp)
+        try:
+            tmp.rename(target)
+        except OSError:  # another process got there first
+            if not (target / ROUND_FILE).is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
 
 
 def write_sample(year: int, out: str | Path, ruleset: Ruleset | None = None) -> list[Path]:

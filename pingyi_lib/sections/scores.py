@@ -77,6 +77,18 @@ def dimensions(res: Results, unit_id: str) -> pd.DataFrame:
     return out
 
 
+def dimension_across_units(res: Results, item: str, group: str | None = None) -> pd.DataFrame:
+    """One dimension (item) for every unit of a rank group (every unit when ``group`` is None):
+    单位编码, 单位名称, 问卷数 (valid questionnaires), 问卷调查指数, 现场评议指数, in league order."""
+    u = res.units if group is None else res.units[res.units["rank_group"] == group]
+    it = res.items[res.items["item"] == item].set_index(["component", "unit_id"])["index"]
+    return pd.DataFrame({
+        "单位编码": u["unit_id"], "单位名称": u["name"], "问卷数": u["survey_valid"].astype(np.int64),
+        "问卷调查指数": [it.get(("survey", x), np.nan) for x in u["unit_id"]],
+        "现场评议指数": [it.get(("onsite", x), np.nan) for x in u["unit_id"]],
+    }).astype({"问卷调查指数": float, "现场评议指数": float}).reset_index(drop=True)
+
+
 def answer_distribution(res: Results, unit_id: str, component: str = "survey") -> pd.DataFrame:
     """Answers per item and level for one unit (counts), with 未作答 for blanks.
 
