@@ -482,12 +482,12 @@ def write_sample(year: int, out: str | Path, ruleset: Ruleset | None = None) -> 
     """Write the synthetic round of `year` (one of SAMPLE_YEARS) as CSV files and its
     round.toml (city, year, title, report date) into `out`."""
     if year not in SCENARIOS:
-        raise ValueError(f"no sample scenario for {year}; choose one of {SAMPLE_YEARS}")
+        raise ValueError(f"没有 {year} 年的样例数据；可选：{'、'.join(map(str, SAMPLE_YEARS))}")
     rs = ruleset if ruleset is not None else load_ruleset()
     sc = {**SCENARIOS[year], "burst": dict(SCENARIOS[year]["burst"] or {}) or None}
     unknown = {c for mix in CHANNEL_MIX.values() for c in mix} - set(rs.channels)
     if unknown:
-        raise ValueError(f"the ruleset has no channel {', '.join(sorted(unknown))}")
+        raise ValueError(f"评议规则中没有样例数据用到的渠道 {', '.join(sorted(unknown))}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     units = _units(year)
