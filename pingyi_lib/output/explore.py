@@ -113,14 +113,17 @@ class Explorer:
         ]
 
     def refresh(self) -> None:
+        """Replace what the output area shows. The outputs are set as a widget value (no
+        output capture), which also works when a notebook runs headless under papermill."""
         if self._loading:
             return
-        from IPython.display import display
+        from IPython import get_ipython
 
-        self.out.clear_output(wait=True)
-        with self.out:
-            for part in self.view():
-                display(part)
+        if get_ipython() is None:  # plain Python (tests): nothing to draw into
+            return
+        self.out.outputs = ()
+        for part in self.view():
+            self.out.append_display_data(part)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
