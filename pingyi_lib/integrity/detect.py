@@ -341,11 +341,12 @@ def _comment_codes(survey: pd.DataFrame) -> np.ndarray:
 
 
 def _pack(answers: np.ndarray) -> np.ndarray:
-    """Each questionnaire's answers as one integer (a pattern id before factorising)."""
-    if answers.shape[1] <= 21:  # 3 bits per level code (0-7)
-        weights = np.int64(8) ** np.arange(answers.shape[1], dtype=np.int64)
+    """Each questionnaire's answers as one integer: the same integer for the same answers."""
+    base = int(answers.max(initial=0)) + 1
+    if base ** answers.shape[1] < 2 ** 62:
+        weights = np.int64(base) ** np.arange(answers.shape[1], dtype=np.int64)
         return answers.astype(np.int64) @ weights
-    return np.array([hash(r.tobytes()) for r in answers], dtype=np.int64)  # pragma: no cover - >21 items
+    return np.unique(answers, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
 
 
 def _episodes(survey: pd.DataFrame, episode: np.ndarray, lam: np.ndarray, straight: np.ndarray,

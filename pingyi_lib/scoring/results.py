@@ -62,16 +62,18 @@ class Results:
             raise KeyError(f"no unit '{unit_id}' in this round; units are: {', '.join(u.index)}")
         return u.loc[unit_id]
 
+    def _counts(self) -> str:
+        excluded = self.integrity.excluded if self.integrity is not None else 0
+        return (f"{len(self.units)} units, {len(self.consequences)} consequences, "
+                f"{len(self.quarantine) - excluded} rejected rows, {excluded} questionnaires excluded (integrity)")
+
     def __repr__(self) -> str:
         cols = ["unit_id", "name", "composite", "rank", "satisfaction", "flags"]
-        return (f"Results of {self.dataset.path}: {len(self.units)} units, "
-                f"{len(self.consequences)} consequences, {len(self.quarantine)} rejected rows\n"
-                + self.units[cols].to_string(index=False))
+        return f"Results of {self.dataset.path}: {self._counts()}\n" + self.units[cols].to_string(index=False)
 
     def _repr_html_(self) -> str:
         cols = ["unit_id", "name", "level", "composite", "rank", "satisfaction", "flags"]
-        return (f"<p>Results of <code>{html.escape(str(self.dataset.path))}</code>: {len(self.units)} units, "
-                f"{len(self.consequences)} consequences, {len(self.quarantine)} rejected rows</p>"
+        return (f"<p>Results of <code>{html.escape(str(self.dataset.path))}</code>: {html.escape(self._counts())}</p>"
                 + self.units[cols].to_html(index=False, escape=True, na_rep=""))
 
 
