@@ -111,6 +111,8 @@ class Matcher:
                             if rules.negation_before else None)
         self._neg_after = (re.compile(f"^{fill}(?:{_alternation(rules.negation_after)})")
                            if rules.negation_after else None)
+        self._any_keyword = re.compile("|".join(f"(?:{c.pattern})" for _, _, c in self._keywords)) \
+            if self._keywords else None
         self._neg_word = re.compile(_alternation(rules.negation_before)) if rules.negation_before else None
         self._suggestion = re.compile(_alternation(rules.suggestion_cues)) if rules.suggestion_cues else None
         self._contrast = re.compile(_alternation(rules.contrast_cues)) if rules.contrast_cues else None
@@ -119,10 +121,10 @@ class Matcher:
         self._examples: list[tuple[Theme | None, str]] = [(t, e) for t in rules.themes for e in t.examples]
         self._examples += [(None, e) for e in rules.praise.examples]
         self._domain = re.compile(_alternation(rules.domain_words)) if rules.domain_words else None
-        self._space = NgramSpace([self._plain(e) for _, e in self._examples])
-        self._example_vectors = self._space.vectors([self._plain(e) for _, e in self._examples])
+        self._space = NgramSpace([self.plain(e) for _, e in self._examples])
+        self._example_vectors = self._space.vectors([self.plain(e) for _, e in self._examples])
 
-    def _plain(self, text: str) -> str:
+    def plain(self, text: str) -> str:
         """The text without the words every comment uses (安监, 检查), for similarity."""
         return self._domain.sub("，", text) if self._domain is not None else text
 
@@ -131,6 +133,24 @@ class Matcher:
         """The regular expression of a keyword: synonyms as alternatives, ``*`` as a gap."""
         gap = f"[^{re.escape(_CLAUSE_END)}]{{0,{self.rules.gap}}}?"
         return gap.join(self._words(part) for part in keyword.split("*"))
+
+    def keyword_forms(self, limit: int = 24) -> list[str]:
+        """The plain words the keywords stand for (each "*" part, with its synonyms), at most
+        ``limit`` forms per part: for a word segmenter's dictionary."""
+        forms: dict[str, None] = {}
+        for t in self.rules.themes:
+            for k in t.keywords:
+                for part in k.split("*"):
+                    variants = [""]
+                    i = 0
+                    by_len = sorted(self._synonyms, key=len, reverse=True)
+                    while i < len(part):
+                        w = next((w for w in by_len if part.startswith(w, i)), None)
+                        alts = self._synonyms[w] if w else (part[i],)
+                        variants = [v + a for v in variants for a in alts][:limit]
+                        i += len(w) if w else 1
+                    forms.update(dict.fromkeys(v for v in variants if len(v) >= 2))
+        return list(forms)
 
     def _words(self, part: str) -> str:
         out, i = [], 0
@@ -156,6 +176,8 @@ class Matcher:
         before = text[clause_start:start]
         says_no = self._neg_word is not None and self._neg_word.search(text, start, end)
         if self._neg_before is not None and not says_no:
+            if self._any_keyword is not None:  # 没有推诿扯皮: the negation reaches over other problems named
+                before = self._any_keyword.sub("", before)
             m = self._neg_before.search(before)
             if m and not (self._suggestion is not None and self._suggestion.search(before, 0, m.start())):
                 return True
@@ -226,7 +248,7 @@ class Matcher:
                 out.append(None)
                 pending.append(i)
         if pending and self._examples:
-            sims = self._space.vectors([self._plain(str(texts[i]).strip()) for i in pending]) @ self._example_vectors.T
+            sims = self._space.similarity([self.plain(str(texts[i]).strip()) for i in pending], self._example_vectors)
             best = sims.argmax(axis=1)
             for i, j, s in zip(pending, best, sims[np.arange(len(pending)), best]):
                 theme, example = self._examples[j]

@@ -55,14 +55,39 @@ class NgramSpace:
         n = len(docs)
         self.idf = np.array([math.log((1 + n) / (1 + df[g])) + 1 for g in sorted(df)], dtype=np.float64)
 
+    def rows(self, texts: Sequence[str], *, keep: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each text as a sparse L2-normalised row: (column indices, weights).
+
+        ``keep``: a boolean mask of the columns to return (the norm still counts every
+        n-gram, so dot products between the returned rows are exact cosines when the
+        dropped columns are used by one text only).
+        """
+        out = []
+        for t in texts:
+            counts = grams(t, self.sizes)
+            idx = np.fromiter((self.vocabulary.get(g, -1) for g in counts), dtype=np.int64, count=len(counts))
+            tf = np.fromiter((1 + math.log(c) for c in counts.values()), dtype=np.float64, count=len(counts))
+            found = idx >= 0
+            idx, w = idx[found], tf[found] * self.idf[idx[found]]
+            norm = math.sqrt(float(w @ w))
+            if norm > 0:
+                w = w / norm
+            if keep is not None:
+                k = keep[idx]
+                idx, w = idx[k], w[k]
+            out.append((idx, w))
+        return out
+
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Dense rows (for a few texts, such as example sentences)."""
         out = np.zeros((len(texts), len(self.vocabulary)), dtype=np.float64)
-        for row, t in enumerate(texts):
-            for g, c in grams(t, self.sizes).items():
-                j = self.vocabulary.get(g)
-                if j is not None:
-                    out[row, j] = 1 + math.log(c)
-        out *= self.idf
-        norm = np.linalg.norm(out, axis=1, keepdims=True)
-        np.divide(out, norm, out=out, where=norm > 0)
+        for row, (idx, w) in enumerate(self.rows(texts)):
+            out[row, idx] = w
+        return out
+
+    def similarity(self, texts: Sequence[str], dense: np.ndarray) -> np.ndarray:
+        """Cosine similarity of each text to each row of ``dense`` (from :meth:`vectors`)."""
+        out = np.zeros((len(texts), dense.shape[0]), dtype=np.float64)
+        for row, (idx, w) in enumerate(self.rows(texts)):
+            out[row] = dense[:, idx] @ w
         return out
