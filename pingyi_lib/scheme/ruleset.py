@@ -88,6 +88,7 @@ class ProblemRules:
     min_chars: int = 2  # fewer characters (punctuation aside): not substantive
     non_substantive: tuple[str, ...] = ()  # whole comments that say nothing (无, 没有意见)
     similarity: float = 1.0  # a text without a keyword takes its closest example's theme from this cosine on
+    shared_pairs: int = 2  # ... and when they share this many pairs of neighbouring characters
     praise: Praise = Praise((), ())
     unmatched: UnmatchedRules = UnmatchedRules(0.5, 10, 3)
     domain_words: tuple[str, ...] = ()  # words every comment uses (安监, 检查): left out of the word lists
@@ -274,7 +275,7 @@ def _pair(r: _Reader, key: str, default: tuple[int, int]) -> tuple[int, int]:
 
 _PROBLEM_KEYS = {"top", "quotes", "quote_chars", "workbook_top", "negation_before", "negation_after",
                  "negation_fillers", "suggestion_cues", "contrast_cues", "synonyms", "gap", "min_chars",
-                 "non_substantive", "similarity", "praise", "unmatched", "domain_words", "themes"}
+                 "non_substantive", "similarity", "shared_pairs", "praise", "unmatched", "domain_words", "themes"}
 _THEME_KEYS = {"name", "dimension", "keywords", "examples"}
 
 
@@ -338,6 +339,7 @@ def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
         min_chars=r.integer("problems.min_chars", lo=0, default=2),
         non_substantive=r.texts("problems.non_substantive", []),
         similarity=r.number("problems.similarity", lo=0, hi=1, default=1.0),
+        shared_pairs=r.integer("problems.shared_pairs", lo=0, default=2),
         praise=Praise(r.texts("problems.praise.cues", []), r.texts("problems.praise.examples", [])),
         unmatched=UnmatchedRules(r.number("problems.unmatched.similarity", lo=0, hi=1, default=0.5),
                                  r.integer("problems.unmatched.top", lo=1, default=10),

@@ -13,9 +13,10 @@ The figures (:func:`evaluate`):
 
 - per dimension, precision, recall and F1 of "the comment raises this dimension";
   macro F1 is their mean over the dimensions;
-- coverage: the share of substantive comments (labelled with a dimension, or ``other``)
-  that got a theme, as the reports compute it for a unit; ``complaints themed`` is the
-  same share over the comments labelled with a dimension only;
+- coverage: the share of the comments labelled with a dimension (the complaints and
+  suggestions the themes are for) that got a theme; ``coverage_with_other`` counts the
+  ``other`` comments in the denominator too, as a unit report does (there they are
+  unthemed, rightly, so this share is lower);
 - theme precision and recall over (comment, theme) pairs;
 - how praise and empty comments were read (false alarm: given a theme).
 """
@@ -60,7 +61,7 @@ def evaluate(labelled: pd.DataFrame, ruleset: Ruleset) -> tuple[pd.DataFrame, di
     """Per-dimension precision/recall/F1 and the summary figures of the module docstring.
 
     Returns (table with columns dimension, label, support, precision, recall, f1; summary
-    dict with macro_f1, coverage, complaints_themed, theme_precision, theme_recall,
+    dict with macro_f1, coverage, coverage_with_other, theme_precision, theme_recall,
     praise_as_praise, empty_as_empty, false_alarm, n).
     """
     p = predict(labelled, ruleset)
@@ -95,8 +96,8 @@ def evaluate(labelled: pd.DataFrame, ruleset: Ruleset) -> tuple[pd.DataFrame, di
     summary = {
         "n": int(len(p)),
         "macro_f1": float(table["f1"].mean()),
-        "coverage": share(themed, substantive),
-        "complaints_themed": share(themed, complaint),
+        "coverage": share(themed, complaint),
+        "coverage_with_other": share(themed, substantive),
         "theme_precision": pairs_hit / pairs_pred if pairs_pred else 0.0,
         "theme_recall": pairs_hit / pairs_true if pairs_true else 0.0,
         "praise_as_praise": share(p["kind"].eq(PRAISE), praise),

@@ -16,7 +16,6 @@ from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.text.matching import matcher
 from pingyi_lib.text.themes import texts
 
-
 _CJK = re.compile(r"[\u4e00-\u9fff]")  # a word worth counting has a Chinese character (not 13912345678, com)
 
 

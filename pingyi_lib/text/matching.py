@@ -21,7 +21,8 @@ A comment is read in this order, and the first step that decides wins:
    contrast word (总体不错，但是…: only what follows 但是 is read for praise).
 5. **Similar example.** The example sentence (of a theme, or of praise) whose character
    n-grams are closest to the comment (:mod:`pingyi_lib.text.ngrams`), if its cosine
-   similarity reaches ``problems.similarity``.
+   similarity reaches ``problems.similarity`` and they share at least
+   ``problems.shared_pairs`` pairs of neighbouring characters.
 6. Otherwise the comment is substantive but fits no theme: **unthemed**
    (:mod:`pingyi_lib.text.unmatched` groups these for the analyst).
 
@@ -43,7 +44,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pingyi_lib.scheme.ruleset import ProblemRules, Theme
-from pingyi_lib.text.ngrams import NgramSpace, letters
+from pingyi_lib.text.ngrams import NgramSpace, grams, letters
 
 PROBLEM, PRAISE, BLANK, UNTHEMED = "problem", "praise", "blank", "unthemed"
 KIND_LABELS = {PROBLEM: "反映问题", PRAISE: "表扬肯定", BLANK: "无实质内容", UNTHEMED: "未归类"}
@@ -183,7 +184,10 @@ class Matcher:
                 return True
         if self._neg_after is not None:
             ends = [i for i in (text.find(c, end) for c in _CLAUSE_END) if i >= 0]
-            return bool(self._neg_after.search(text[end:min(ends, default=len(text))]))
+            after = text[end:min(ends, default=len(text))]
+            if self._any_keyword is not None:  # 推诿扯皮的少多了: over the other problems named
+                after = self._any_keyword.sub("", after)
+            return bool(self._neg_after.search(after))
         return False
 
     def keyword_matches(self, text: str) -> tuple[list[Match], list[Match]]:
@@ -225,6 +229,11 @@ class Matcher:
                 return m.group()
         return ""
 
+    def _shared_pairs(self, text: str, example: str) -> int:
+        """How many pairs of neighbouring characters a text and an example share (a short
+        comment must not take a theme on one shared word)."""
+        return len(grams(self.plain(str(text)), (2,)).keys() & grams(self.plain(example), (2,)).keys())
+
     # ---- reading ---------------------------------------------------------------------
     def read(self, text: str) -> Reading:
         return self.read_all([text])[0]
@@ -252,7 +261,8 @@ class Matcher:
             best = sims.argmax(axis=1)
             for i, j, s in zip(pending, best, sims[np.arange(len(pending)), best]):
                 theme, example = self._examples[j]
-                if s < self.rules.similarity or s <= 0:
+                if s < self.rules.similarity or s <= 0 \
+                        or self._shared_pairs(texts[i], example) < self.rules.shared_pairs:
                     continue
                 if theme is None:
                     out[i] = Reading(PRAISE, (Match("", "", EXAMPLE, example, "", float(s)),))
