@@ -50,6 +50,7 @@ PROBLEM, PRAISE, BLANK, UNTHEMED = "problem", "praise", "blank", "unthemed"
 KIND_LABELS = {PROBLEM: "反映问题", PRAISE: "表扬肯定", BLANK: "无实质内容", UNTHEMED: "未归类"}
 KEYWORD, EXAMPLE = "keyword", "example"
 
+_MEMO_MAX = 500_000  # distinct texts remembered per ruleset
 _CLAUSE_END = "，。；！？,.;!?\n\r\t "  # a negation or a "*" never reaches across these
 
 
@@ -102,7 +103,9 @@ class Matcher:
 
     def __init__(self, rules: ProblemRules):
         self.rules = rules
+        self._memo: dict[str, Reading] = {}
         self._synonyms = {w: g for g in rules.synonyms for w in g}
+        self._by_length = sorted(self._synonyms, key=lambda w: (-len(w), w))
         self._keywords: list[tuple[Theme, list[tuple[str, re.Pattern]], re.Pattern]] = []
         for t in rules.themes:
             pats = [(k, re.compile(self.keyword_pattern(k))) for k in t.keywords]
@@ -143,28 +146,24 @@ class Matcher:
             for k in t.keywords:
                 for part in k.split("*"):
                     variants = [""]
-                    i = 0
-                    by_len = sorted(self._synonyms, key=len, reverse=True)
-                    while i < len(part):
-                        w = next((w for w in by_len if part.startswith(w, i)), None)
-                        alts = self._synonyms[w] if w else (part[i],)
+                    for alts in self._tokens(part):
                         variants = [v + a for v in variants for a in alts][:limit]
-                        i += len(w) if w else 1
                     forms.update(dict.fromkeys(v for v in variants if len(v) >= 2))
         return list(forms)
 
     def _words(self, part: str) -> str:
+        return "".join(re.escape(alts[0]) if len(alts) == 1 else f"(?:{_alternation(alts)})"
+                       for alts in self._tokens(part))
+
+    def _tokens(self, part: str) -> list[tuple[str, ...]]:
+        """A keyword part as its alternatives, longest synonym first: 未公示 -> [(没有, 没, 未, 不, 无),
+        (公示, 公开, …)]; a character of no group stands alone."""
         out, i = [], 0
-        by_len = sorted(self._synonyms, key=len, reverse=True)
         while i < len(part):
-            w = next((w for w in by_len if part.startswith(w, i)), None)
-            if w is None:
-                out.append(re.escape(part[i]))
-                i += 1
-            else:
-                out.append(f"(?:{_alternation(self._synonyms[w])})")
-                i += len(w)
-        return "".join(out)
+            w = next((w for w in self._by_length if part.startswith(w, i)), None)
+            out.append(self._synonyms[w] if w else (part[i],))
+            i += len(w) if w else 1
+        return out
 
     def _negated(self, text: str, start: int, end: int) -> bool:
         """Negated before (没有推诿, not after a suggestion cue) or after (乱罚款少了).
@@ -239,7 +238,16 @@ class Matcher:
         return self.read_all([text])[0]
 
     def read_all(self, texts: Sequence[str]) -> list[Reading]:
-        """Read many texts; the similarity step runs once for all that reach it."""
+        """Read many texts; the similarity step runs once for all that reach it. Readings
+        are remembered (a report reads the same comments for its themes, its coverage and
+        its unthemed groups)."""
+        todo = list(dict.fromkeys(str(t) for t in texts if str(t) not in self._memo))
+        if len(self._memo) + len(todo) > _MEMO_MAX:
+            self._memo.clear()
+        self._memo.update(zip(todo, self._read_all(todo)))
+        return [self._memo[str(t)] for t in texts]
+
+    def _read_all(self, texts: Sequence[str]) -> list[Reading]:
         out: list[Reading | None] = []
         pending: list[int] = []
         for i, raw in enumerate(texts):
