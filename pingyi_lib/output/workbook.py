@@ -16,6 +16,7 @@ from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.common.values import plain
 from pingyi_lib.output.atomic import atomic_path
 from pingyi_lib.scoring.results import Results
+from pingyi_lib.sections.followup import main_problems_text
 from pingyi_lib.sections.scores import unit_table
 from pingyi_lib.text import themes
 
@@ -31,7 +32,7 @@ def results_frame(res: Results, main_problems: pd.Series | None = None) -> pd.Da
     (default: the top themes of problems.py)."""
     u = res.units
     if main_problems is None:
-        main_problems = themes.workbook_column(themes.main_problems(res.dataset), u["unit_id"], res.ruleset)
+        main_problems = main_problems_text(themes.main_problems(res.dataset), u["unit_id"], res.ruleset)
     shown = u.assign(rank_group_label=u["rank_group_label"].fillna("不参加排名"),
                      satisfied_share=round_half_up(u["satisfied_share"] * 100, res.ruleset.decimals),
                      in_bottom=u["in_bottom"].map({True: "是", False: "否"}))

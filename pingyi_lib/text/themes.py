@@ -5,7 +5,7 @@ against the themes of the ruleset (each theme belongs to one of the five dimensi
 seed §三): keywords with synonyms and gaps, negation, praise kept apart, similarity to
 example sentences. Every theme found keeps the keyword or example that found it, so a
 report can say why. Quotes are published, so personal data in them is masked first
-(:func:`mask_personal_data`).
+(``text/masking.py``).
 
 Every text is looked at once: identical comments are read once and counted by their
 multiplicity.
@@ -162,12 +162,3 @@ def main_problems(ds: Dataset, ruleset: Ruleset | None = None) -> pd.DataFrame:
     counts["dimension_label"] = counts["dimension"].map(rs.item_labels)
     counts["share"] = counts["count"] / counts["unit_id"].map(totals).astype(float)
     return counts[cols].reset_index(drop=True)
-
-
-def workbook_column(problems: pd.DataFrame, unit_ids, ruleset: Ruleset) -> pd.Series:
-    """The workbook's 群众反映主要问题 text per unit: 'theme（n条）；…' for the top themes."""
-    top = problems[(problems["unit_id"] != "") & (problems["rank"] <= ruleset.problems.workbook_top)]
-    text: dict[str, list[str]] = {}
-    for uid, theme, count in zip(top["unit_id"], top["theme"], top["count"]):
-        text.setdefault(uid, []).append(f"{theme}（{count}条）")
-    return pd.Series(["；".join(text.get(u, [])) for u in unit_ids], dtype=object)
