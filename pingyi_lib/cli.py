@@ -249,36 +249,85 @@ def cmd_report(args) -> int:
 
 def cmd_problems(args) -> int:
     from pingyi_lib.dataset.load import load_dataset
-    from pingyi_lib.text.themes import main_problems
+    from pingyi_lib.text.themes import coverage, main_problems
 
     ds = load_dataset(args.dataset, ruleset=args.ruleset)
-    mp = main_problems(ds)
     names = dict(zip(ds.units["unit_id"], ds.units["name"]))
-    order = ["", *ds.units["unit_id"]]
+    if args.unit is not None and args.unit not in names:
+        raise OptionError(f"没有编码为 {args.unit!r} 的单位（--unit）")
+    cov = {r["unit_id"]: r for r in coverage(ds).to_dict("records")}
+    if args.unmatched:
+        return _print_unmatched(ds, args, names, cov)
+    mp = main_problems(ds)
+    order = ["", *ds.units["unit_id"]] if args.unit is None else [args.unit]
+
+    def cover(uid: str) -> dict:
+        r = cov[uid]
+        return {"texts": r["texts"], "substantive": r["substantive"], "themed": r["themed"], "praise": r["praise"],
+                "coverage": None if r["substantive"] == 0 else round(float(r["coverage"]), 4)}
+
     if args.format == "json":
         def themes(uid: str) -> list[dict]:
             return [{"theme": r.theme, "dimension": r.dimension, "count": int(r.count),
-                     "share": round(float(r.share), 4), "quotes": list(r.quotes)}
+                     "share": round(float(r.share), 4), "quotes": list(r.quotes), "basis": r.basis}
                     for r in mp[mp["unit_id"] == uid].itertuples(index=False)]
 
-        doc = {"units": [{"unit_id": uid, "name": names[uid], "themes": themes(uid)} for uid in order[1:]],
-               "city": {"themes": themes("")}}
+        doc = {"units": [{"unit_id": uid, "name": names[uid], "themes": themes(uid), "coverage": cover(uid)}
+                         for uid in order if uid]}
+        if args.unit is None:
+            doc["city"] = {"themes": themes(""), "coverage": cover("")}
+        json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    from rich.table import Table
+
+    from pingyi_lib.common.numbers import format_share
+
+    con = _console()
+    for uid in order:
+        p = mp[mp["unit_id"] == uid]
+        r = cov[uid]
+        line = (f"有实质内容的意见{r['substantive']}条，归入主题{r['themed']}条"
+                f"（覆盖率{format_share(r['coverage'])}）；表扬肯定{r['praise']}条")
+        if not len(p) and not r["texts"]:
+            continue
+        t = Table(title=f"{names.get(uid, '全市')} 群众反映主要问题", caption=line, title_justify="left",
+                  caption_justify="left")
+        for h in ("问题", "评议内容", "条数", "占比", "群众原话", "匹配依据"):
+            t.add_column(h, justify="right" if h in ("条数", "占比") else "left", overflow="fold")
+        for x in p.itertuples(index=False):
+            t.add_row(x.theme, x.dimension_label, str(x.count), format_share(x.share), " / ".join(x.quotes), x.basis)
+        con.print(t)
+    return 0
+
+
+def _print_unmatched(ds, args, names: dict, cov) -> int:
+    """`pingyi problems --unmatched`: substantive texts no theme took, grouped by similarity."""
+    from pingyi_lib.text.unmatched import unmatched_groups
+
+    groups = unmatched_groups(ds, unit_id=args.unit)
+    uid = args.unit or ""
+    r = cov[uid]
+    if args.format == "json":
+        doc = {"unit_id": args.unit, "substantive": r["substantive"], "unthemed": r["unthemed"],
+               "groups": [{"group": int(g.group), "count": int(g.count), "units": list(g.unit_ids),
+                           "words": list(g.words), "examples": list(g.examples)}
+                          for g in groups.itertuples(index=False)]}
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
     from rich.table import Table
 
     con = _console()
-    for uid in order:
-        p = mp[mp["unit_id"] == uid]
-        if not len(p):
-            continue
-        t = Table(title=f"{names.get(uid, '全市')} 群众反映主要问题", title_justify="left")
-        for h in ("问题", "评议内容", "条数", "占比", "群众原话"):
-            t.add_column(h, justify="right" if h in ("条数", "占比") else "left", overflow="fold")
-        for r in p.itertuples(index=False):
-            t.add_row(r.theme, r.dimension_label, str(r.count), f"{r.share:.1%}", " / ".join(r.quotes))
-        con.print(t)
+    title = f"{names.get(uid, '全市')} 未归入主题的意见（按相似分组）"
+    t = Table(title=title, title_justify="left", caption_justify="left",
+              caption=f"有实质内容的意见{r['substantive']}条，未归入主题{r['unthemed']}条，分为{len(groups)}组。"
+                      "在规则文件的 [[problems.themes]] 中补充关键词或主题后重新运行，相应的组即归入主题。")
+    for h in ("组", "条数", "涉及单位", "常见词", "示例"):
+        t.add_column(h, justify="right" if h in ("组", "条数", "涉及单位") else "left", overflow="fold")
+    for g in groups.itertuples(index=False):
+        t.add_row(str(g.group), str(g.count), str(g.units), "、".join(g.words), " / ".join(g.examples))
+    con.print(t)
     return 0
 
 
@@ -300,8 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
         .set_defaults(func=cmd_score)
     dataset_cmd("validate", "check a dataset and list every rejected row (exit 1 if any)", ("table", "json")) \
         .set_defaults(func=cmd_validate)
-    dataset_cmd("problems", "main problems raised by the public, per unit and for the city",
-                ("table", "json")).set_defaults(func=cmd_problems)
+    sp = dataset_cmd("problems", "main problems raised by the public, per unit and for the city",
+                     ("table", "json"))
+    sp.add_argument("--unmatched", action="store_true",
+                    help="list the substantive comments no theme took, grouped by similarity (to improve the ruleset)")
+    sp.add_argument("--unit", metavar="UNIT", default=None, help="only this unit id (default: every unit)")
+    sp.set_defaults(func=cmd_problems)
     sp = dataset_cmd("integrity", "questionnaires that look stuffed (刷票): flagged, excluded, and the effect on "
                      "the scores", ("table", "json"))
     sp.add_argument("--limit", type=int, default=20, metavar="N",

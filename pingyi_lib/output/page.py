@@ -61,7 +61,7 @@ def bullets(lines) -> Html:
     return Html(f'<ul class="pingyi-list">{items}</ul>' if items else '<p class="pingyi-empty">无</p>')
 
 
-PERCENT_COLUMNS = frozenset({"占比", "满意率", "完成率"})  # shares 0-1 in the frame, shown as 12.3%
+PERCENT_COLUMNS = frozenset({"占比", "满意率", "完成率", "覆盖率"})  # shares 0-1 in the frame, shown as 12.3%
 
 
 def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_column: str | None = None,

@@ -57,7 +57,21 @@ class Flag:
 class Theme:
     name: str
     dimension: str  # an item id
-    keywords: tuple[str, ...]
+    keywords: tuple[str, ...]  # complaint wording; "*" stands for a few characters of the same clause
+    examples: tuple[str, ...] = ()  # sentences as people write them, for matching by similarity
+
+
+@dataclass(frozen=True)
+class Praise:
+    cues: tuple[str, ...]  # words of praise or thanks (服务热情, 点赞)
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UnmatchedRules:
+    similarity: float  # two unthemed comments this similar (0-1) fall into one group
+    top: int  # groups shown in the city report
+    examples: int  # example comments per group
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,18 @@ class ProblemRules:
     negation_before: tuple[str, ...]
     negation_after: tuple[str, ...]
     themes: tuple[Theme, ...]
+    negation_fillers: tuple[str, ...] = ()  # words allowed between a negation and a keyword (没有*再*推诿)
+    suggestion_cues: tuple[str, ...] = ()  # a negation after one of these still raises the problem (希望杜绝乱罚款)
+    contrast_cues: tuple[str, ...] = ()  # 但是, 就是: what follows is read on its own
+    synonyms: tuple[tuple[str, ...], ...] = ()  # groups of interchangeable words inside keywords
+    gap: int = 6  # characters a "*" in a keyword stands for at most
+    min_chars: int = 2  # fewer characters (punctuation aside): not substantive
+    non_substantive: tuple[str, ...] = ()  # whole comments that say nothing (无, 没有意见)
+    similarity: float = 1.0  # a text without a keyword takes its closest example's theme from this cosine on
+    shared_pairs: int = 2  # ... and when they share this many pairs of neighbouring characters
+    praise: Praise = Praise((), ())
+    unmatched: UnmatchedRules = UnmatchedRules(0.5, 10, 3)
+    domain_words: tuple[str, ...] = ()  # words every comment uses (安监, 检查): left out of the word lists
 
 
 @dataclass(frozen=True)
@@ -295,7 +321,20 @@ def _pair(r: _Reader, key: str, default: tuple[int, int]) -> tuple[int, int]:
     return (v[0], v[1])
 
 
+_PROBLEM_KEYS = {"top", "quotes", "quote_chars", "workbook_top", "negation_before", "negation_after",
+                 "negation_fillers", "suggestion_cues", "contrast_cues", "synonyms", "gap", "min_chars",
+                 "non_substantive", "similarity", "shared_pairs", "praise", "unmatched", "domain_words", "themes"}
+_THEME_KEYS = {"name", "dimension", "keywords", "examples"}
+
+
+def _known_keys(r: _Reader, key: str, table: dict, known: set[str]) -> None:
+    extra = sorted(set(table) - known)
+    if extra:
+        r.fail(f"{key}.{extra[0]}", f"is not a known key (known: {', '.join(sorted(known))})")
+
+
 def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
+    _known_keys(r, "problems", r.table("problems", {}), _PROBLEM_KEYS)
     themes = []
     raw = r.get("problems.themes", [])
     if not isinstance(raw, list):
@@ -304,6 +343,7 @@ def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
         key = f"problems.themes[{i}]"
         if not isinstance(t, dict):
             r.fail(key, "must be a table")
+        _known_keys(r, key, t, _THEME_KEYS)
         sub = _Reader(t, r.source)
         sub.fail = lambda k, p, key=key: r.fail(f"{key}.{k}", p)  # type: ignore[method-assign]
         dim = sub.text("dimension")
@@ -312,13 +352,47 @@ def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
         kws = sub.texts("keywords")
         if not kws:
             r.fail(f"{key}.keywords", "must name at least one keyword")
-        themes.append(Theme(sub.text("name"), dim, kws))
+        for k in kws:
+            if k.strip("*") != k or "**" in k:
+                r.fail(f"{key}.keywords", f"has {k!r}: a \"*\" stands between two words, never at an end or twice")
+        themes.append(Theme(sub.text("name"), dim, kws, sub.texts("examples", [])))
+    names = [t.name for t in themes]
+    if len(set(names)) != len(names):
+        r.fail("problems.themes", f"names a theme twice: {sorted({n for n in names if names.count(n) > 1})[0]}")
+    groups = r.get("problems.synonyms", [])
+    if not isinstance(groups, list):
+        r.fail("problems.synonyms", "must be a list of word lists")
+    synonyms = []
+    for i, g in enumerate(groups):
+        if not (isinstance(g, list) and len(g) >= 2 and all(isinstance(w, str) and w.strip() for w in g)
+                and len(set(g)) == len(g)):
+            r.fail(f"problems.synonyms[{i}]", f"must list at least two different words, not {g!r}")
+        for w in g:
+            if any(w in other for other in synonyms):
+                r.fail(f"problems.synonyms[{i}]", f"repeats {w!r}, already in an earlier group")
+        synonyms.append(tuple(g))
+    _known_keys(r, "problems.praise", r.table("problems.praise", {}), {"cues", "examples"})
+    _known_keys(r, "problems.unmatched", r.table("problems.unmatched", {}), {"similarity", "top", "examples"})
     return ProblemRules(
         top=r.integer("problems.top", lo=1, default=5), quotes=r.integer("problems.quotes", default=2),
         quote_chars=_pair(r, "problems.quote_chars", (10, 80)),
         workbook_top=r.integer("problems.workbook_top", lo=1, default=3),
         negation_before=r.texts("problems.negation_before", []), negation_after=r.texts("problems.negation_after", []),
-        themes=tuple(themes))
+        themes=tuple(themes),
+        negation_fillers=r.texts("problems.negation_fillers", []),
+        suggestion_cues=r.texts("problems.suggestion_cues", []),
+        contrast_cues=r.texts("problems.contrast_cues", []),
+        synonyms=tuple(synonyms),
+        gap=r.integer("problems.gap", lo=1, default=6),
+        min_chars=r.integer("problems.min_chars", lo=0, default=2),
+        non_substantive=r.texts("problems.non_substantive", []),
+        similarity=r.number("problems.similarity", lo=0, hi=1, default=1.0),
+        shared_pairs=r.integer("problems.shared_pairs", lo=0, default=2),
+        praise=Praise(r.texts("problems.praise.cues", []), r.texts("problems.praise.examples", [])),
+        unmatched=UnmatchedRules(r.number("problems.unmatched.similarity", lo=0, hi=1, default=0.5),
+                                 r.integer("problems.unmatched.top", lo=1, default=10),
+                                 r.integer("problems.unmatched.examples", lo=1, default=3)),
+        domain_words=r.texts("problems.domain_words", []))
 
 
 def _month_day(r: _Reader, key: str) -> str:
