@@ -34,11 +34,12 @@ KIND_WORDS: dict[str, tuple[str, bool]] = {
     schema.VIOLATION_KIND: ("违纪类别", False),
     schema.STATUS: ("整改状态", False),
     schema.STEP: ("工作环节", False),
+    schema.DECISION: ("复核结论", False),
 }
 ENCODING_WORDS = {"utf-8-sig": "UTF-8（带或不带 BOM）",
                   "gb18030": "GB18030（中文 Windows 上 Excel 默认保存的编码，包含 GBK、GB2312）"}
 ENUMERATED = {schema.UNIT_LEVEL, schema.PANEL_CATEGORY, schema.CHANNEL, schema.ANSWER, schema.BOOL,
-              schema.CASE_SOURCE, schema.VIOLATION_KIND, schema.STATUS, schema.STEP}
+              schema.CASE_SOURCE, schema.VIOLATION_KIND, schema.STATUS, schema.STEP, schema.DECISION}
 EXAMPLES = {
     ("units", "unit_id"): "wj", ("units", "name"): "武进区安监局", ("units", "level"): "辖市区局",
     ("units", "parent_id"): "wj（服务窗口、基层站所填所属单位）", "unit_id": "wj",
@@ -49,6 +50,8 @@ EXAMPLES = {
     "reason": "积极参加政风热线", "points": "1.0", "kind": "拉票", "confirmed": "否", "item_id": "R2011-001",
     "problem": "一次性告知不到位", "measure": "制作一次性告知单", "owner": "行政服务处", "deadline": "2011-09-15",
     "status": "整改中", "completed_on": "2011-09-10", "step": "自查自纠", "submitted_on": "2011-07-25",
+    "population": "120000", "quota": "600", ("integrity_review", "response_id"): "S2011-000123",
+    "note": "经回访核实为本人填写", "reviewer": "张三",
 }
 
 

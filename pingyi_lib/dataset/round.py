@@ -8,8 +8,6 @@ A dataset folder may hold a ``round.toml``::
     report_date = 2013-09-20                      # optional: the day the ledger is read
     survey_start = 2013-07-25                     # optional: the survey window of this round
     survey_end = 2013-08-31
-    [population]                                  # optional: people each unit serves (unit id = number)
-    lj = 120000
 
 The round's identity comes from here, never from the ruleset (a ruleset holds the rules of a
 scheme and serves many rounds). Without the file, the year is read from the dates in the
@@ -28,7 +26,7 @@ import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -43,9 +41,8 @@ ROUND_KEYS: dict[str, tuple[str, str]] = {
     "year": ("整数", "评议年度，如 2013"),
     "title": ("文本", "报告标题；省略时由城市和年度生成，如 临江市2013年民主评议政风行风"),
     "report_date": ("日期", "整改台账的读取日（逾期按此日计算）；省略时取数据中最后的日期"),
-    "survey_start": ("日期", "本轮问卷调查开始日（供数据核查使用）"),
-    "survey_end": ("日期", "本轮问卷调查截止日（供数据核查使用）"),
-    "population": ("表", "各单位服务对象人数，单位编码 = 人数（供统计分析使用）"),
+    "survey_start": ("日期", "本轮问卷调查开始日（问卷异常检测用；省略时取评议规则的 timeline.survey_start）"),
+    "survey_end": ("日期", "本轮问卷调查截止日（问卷异常检测用；省略时取评议规则的 timeline.survey_end）"),
 }
 _CITY = re.compile(r"^\s*(\S{1,12}?市)")
 
@@ -74,7 +71,6 @@ class RoundInfo:
     report_date: dt.date | None = None
     survey_start: dt.date | None = None
     survey_end: dt.date | None = None
-    population: Mapping[str, int] = field(default_factory=dict, compare=False)
     last_date: dt.date | None = None
     source: str = ""
 
@@ -203,12 +199,6 @@ def read_round_file(path: Path) -> dict:
             elif not isinstance(v, dt.date):
                 fail(key, f"应为日期，如 2013-09-20，而不是 {raw[key]!r}")
             out[key] = v
-    if "population" in raw:
-        pop = raw["population"]
-        if not isinstance(pop, dict) or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0
-                                                for n in pop.values()):
-            fail("population", "应为一个表，每行 单位编码 = 正整数")
-        out["population"] = {str(k): int(v) for k, v in pop.items()}
     return out
 
 
@@ -222,7 +212,6 @@ def round_info(folder: str | Path, tables: Mapping[str, pd.DataFrame], ruleset: 
     title = given.get("title") or make_title(city, year, ruleset)
     return RoundInfo(title=title, city=city, year=year, report_date=given.get("report_date"),
                      survey_start=given.get("survey_start"), survey_end=given.get("survey_end"),
-                     population=given.get("population", {}),
                      last_date=dates.max().date() if len(dates) else None,
                      source=str(path) if given or path.is_file() else "")
 

@@ -85,6 +85,9 @@ def _raw_lookup(ruleset: Ruleset, kind: str) -> dict[str, object]:
         return {**{k: k for k in ruleset.channels}, **{v: k for k, v in ruleset.channels.items()}}
     if kind == schema.BOOL:
         return {**{y: True for y in ruleset.yes}, **{n: False for n in ruleset.no}}
+    if kind == schema.DECISION:
+        review = ruleset.integrity
+        return {**{w: "exclude" for w in review.review_exclude}, **{w: "keep" for w in review.review_keep}}
     vocab = {schema.PANEL_CATEGORY: ruleset.panel_categories, schema.CASE_SOURCE: ruleset.case_sources,
              schema.VIOLATION_KIND: ruleset.violation_kinds, schema.STATUS: ruleset.rectification_status,
              schema.STEP: ruleset.milestone_steps}[kind]
@@ -92,7 +95,7 @@ def _raw_lookup(ruleset: Ruleset, kind: str) -> dict[str, object]:
 
 
 _WHAT = {schema.ANSWER: "答案", schema.UNIT_LEVEL: "层级", schema.CHANNEL: "渠道",
-         schema.BOOL: "值",
+         schema.BOOL: "值", schema.DECISION: "复核结论",
          schema.PANEL_CATEGORY: "代表类别", schema.CASE_SOURCE: "案例来源",
          schema.VIOLATION_KIND: "违纪类别", schema.STATUS: "整改状态", schema.STEP: "工作环节"}
 
@@ -107,6 +110,8 @@ def allowed_values(ruleset: Ruleset, kind: str) -> str:
         return "、".join(ruleset.channels.values()) + f"（或 {', '.join(ruleset.channels)}）"
     if kind == schema.BOOL:
         return "/".join(ruleset.yes[:1] + ruleset.no[:1])
+    if kind == schema.DECISION:
+        return "、".join(ruleset.integrity.review_exclude + ruleset.integrity.review_keep)
     return "、".join(str(v) for v in _raw_lookup(ruleset, kind))
 
 

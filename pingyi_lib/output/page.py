@@ -67,7 +67,7 @@ def banner(text: str) -> Html:
     return Html(f'<p class="pingyi-banner">{esc(text)}</p>' if text else "")
 
 
-PERCENT_COLUMNS = frozenset({"占比", "满意率", "完成率"})  # shares 0-1 in the frame, shown as 12.3%
+PERCENT_COLUMNS = frozenset({"占比", "满意率", "完成率", "覆盖率"})  # shares 0-1 in the frame, shown as 12.3%
 
 
 def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_column: str | None = None,

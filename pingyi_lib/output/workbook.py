@@ -16,6 +16,7 @@ from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.common.values import plain
 from pingyi_lib.output.atomic import atomic_path
 from pingyi_lib.scoring.results import Results
+from pingyi_lib.sections import integrity
 from pingyi_lib.sections.followup import main_problems_text
 from pingyi_lib.sections.scores import rejected_rows, unit_table
 from pingyi_lib.text import themes
@@ -105,6 +106,8 @@ def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Ser
                                          "reason": "原因", "consequence": "结果运用"}).drop(columns="flag")
     _write_sheet(wb, "结果运用", c, {"单位名称": 30, "原因": 50, "结果运用": 50})
     _write_sheet(wb, "数据质量", rejected_rows(res), {"文件": 30, "原因": 70, "原因代码": 20})
+    if res.integrity is not None:  # every flagged or reviewed questionnaire, for the reviewer
+        _write_sheet(wb, "问卷异常", integrity.flagged_rows(res), {"标记原因": 30, "说明": 80})
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
