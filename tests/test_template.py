@@ -89,7 +89,7 @@ def fill(template_path, sample, target):
     wb = openpyxl.load_workbook(template_path)
     labels = {schema.CHANNEL: RS.channels}
     for name, t in TABLES.items():
-        if name == "units":
+        if name == "units" or not (sample / f"{name}.csv").is_file():
             continue
         csv = pd.read_csv(sample / f"{name}.csv", dtype=str, keep_default_na=False)
         ws = wb[t.zh]
