@@ -162,41 +162,45 @@ class _Source:
                          f"FROM read_parquet({_lit(str(path))}, file_row_number = true)")
 
     def _csv(self, path: Path, table: schema.Table) -> None:
-        text_path, lines = self._utf8(path)
-        with open(text_path, encoding="utf-8-sig", newline="") as f:
-            first = f.readline()
-        if not first.strip() or first.count('"') % 2:
-            raise Unsupported("blank lines before the header, or a line break inside a header cell")
-        header = next(csv.reader([first]))
+        """CSV → a temporary Parquet file of the checked columns, in file order, so the
+        rest is the Parquet path (``file_row_number`` is the position in the file)."""
+        text_path = path
+        try:
+            lines, header = _prescan(path)
+        except _NotUtf8:
+            text_path = self._transcode(path)
+            lines, header = _prescan(text_path)
         self.sql_names = [f"c{i}" for i in range(len(header))]
         self._columns(header, table)
-        blank = " AND ".join(f"coalesce(trim(c{i}, {_lit(WHITESPACE)}), '') = ''" for i in range(len(header)))
-        cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
-        keep_cols = ", ".join(self.col[c.id] for c in table.columns if c.id in self.col and c.kind != schema.TEXT)
-        read = (f"read_csv({_lit(str(text_path))}, header = false, skip = 1, all_varchar = true, auto_detect = false,"
-                f" delim = ',', quote = '\"', escape = '\"', columns = {{{cols}}}, strict_mode = true,"
-                f" null_padding = false)")
-        try:
-            self.con.execute(f"CREATE TABLE raw AS SELECT NOT ({blank}) AS _keep"
-                             f"{', ' + keep_cols if keep_cols else ''} FROM {read}")
-        except Exception as exc:  # noqa: BLE001 - wrong field counts, odd quoting: the exact path decides
-            if "unicode" in str(exc).lower() and text_path == path:
-                raise _NotUtf8 from None
-            raise Unsupported(f"DuckDB cannot read it as one record a line ({str(exc)[:80]})") from None
         # free text is not checked: it stays in the file (the reasons of a rejected row never quote it)
         self.col = {c.id: self.col[c.id] for c in table.columns if c.id in self.col and c.kind != schema.TEXT}
-        n = self.con.execute("SELECT count(*) FROM raw").fetchone()[0]
+        # a line with no value at all holds no data (read.py drops it; its number is still counted)
+        keep = f"trim(concat({', '.join(self.sql_names)}), {_lit(WHITESPACE)}) <> ''"
+        cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
+        keep_cols = "".join(f"{v}, " for v in self.col.values())
+        out = Path(self.tmp.name) / "checked.parquet"
+        for attempt in (1, 2):
+            read = (f"read_csv({_lit(str(text_path))}, header = false, skip = 1, all_varchar = true, "
+                    f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {{{cols}}}, "
+                    f"strict_mode = true, null_padding = false)")
+            try:
+                self.con.execute(f"COPY (SELECT {keep_cols}{keep} AS _keep FROM {read}) "
+                                 f"TO {_lit(str(out))} (FORMAT parquet)")
+            except Exception as exc:  # noqa: BLE001 - wrong field counts, odd quoting: the exact path decides
+                if "unicode" in str(exc).lower() and attempt == 1:  # not UTF-8: read.py reads it as GB18030
+                    text_path = self._transcode(path)
+                    lines, _ = _prescan(text_path)
+                    continue
+                raise Unsupported(f"DuckDB cannot read it as one record a line ({str(exc)[:80]})") from None
+            break
+        n = self.con.execute(f"SELECT count(*) FROM read_parquet({_lit(str(out))})").fetchone()[0]
         if n != lines - 1:
             raise Unsupported("blank lines or line breaks inside cells")
-        self.con.execute("CREATE VIEW src AS SELECT *, rowid + 2 AS _row FROM raw")
+        self.con.execute(f"CREATE VIEW src AS SELECT *, file_row_number + 2 AS _row "
+                         f"FROM read_parquet({_lit(str(out))}, file_row_number = true)")
 
-    def _utf8(self, path: Path) -> tuple[Path, int]:
-        """The file as UTF-8 (transcoded from GB18030 if it is not UTF-8) and its number of lines
-        as read.py counts them. A lone carriage return (old Mac line ends) → Unsupported."""
-        try:
-            return path, _count_lines(path)
-        except _NotUtf8:
-            pass
+    def _transcode(self, path: Path) -> Path:
+        """GB18030 → a temporary UTF-8 file, streaming (DuckDB reads no GB18030 offline)."""
         out = Path(self.tmp.name) / "utf8.csv"
         dec = codecs.getincrementaldecoder("gb18030")()
         try:
@@ -207,40 +211,39 @@ class _Source:
         except UnicodeDecodeError:
             raise DatasetError(f"{path}: cannot read the file as UTF-8 or GB18030 text; "
                                "save it as CSV UTF-8 from Excel", path=str(path)) from None
-        return out, _count_lines(out, check_utf8=False)
+        return out
 
 
 class _NotUtf8(Exception):
     pass
 
 
-def _count_lines(path: Path, check_utf8: bool = True) -> int:
-    """Lines as read.py counts them (a last line without a newline counts); checks the
-    bytes are UTF-8 on the way (read.py decodes UTF-8 first, then GB18030)."""
-    dec = codecs.getincrementaldecoder("utf-8")()
+def _prescan(path: Path) -> tuple[int, list[str]]:
+    """(lines as read.py counts them, the header cells). Raises _NotUtf8 when the header
+    is not UTF-8 (the rest DuckDB checks as it reads) and Unsupported where read.py would
+    not take its one-record-a-line path (blank lines before the header, a header cell
+    with a line break, carriage returns without a line feed)."""
     newlines = cr = crlf = 0
-    last = b""
-    prev = b""
+    prev = last = first = b""
     with open(path, "rb") as f:
         while chunk := f.read(1 << 24):
-            if check_utf8:
-                try:
-                    dec.decode(chunk)
-                except UnicodeDecodeError:
-                    raise _NotUtf8 from None
+            if not first:
+                first = chunk.split(b"\n", 1)[0]
             newlines += chunk.count(b"\n")
-            cr += chunk.count(b"\r")
-            crlf += chunk.count(b"\r\n") + (prev == b"\r" and chunk[:1] == b"\n")
-            prev = chunk[-1:]
-            last = chunk[-1:]
-    if check_utf8:
-        try:
-            dec.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise _NotUtf8 from None
+            c = chunk.count(b"\r")
+            if c or prev == b"\r":
+                cr += c
+                crlf += chunk.count(b"\r\n") + (prev == b"\r" and chunk[:1] == b"\n")
+            prev = last = chunk[-1:]
     if cr != crlf:
         raise Unsupported("carriage returns without a line feed")
-    return newlines + (0 if last == b"\n" or not last else 1)
+    try:
+        head = first.rstrip(b"\r").decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _NotUtf8 from None
+    if not head.strip() or head.count('"') % 2:
+        raise Unsupported("blank lines before the header, or a line break inside a header cell")
+    return newlines + (0 if last == b"\n" or not last else 1), next(csv.reader([head]))
 
 
 def scan(path: str | Path, table: schema.Table, ruleset: Ruleset, units: set[str], rejected_units: set[str],
@@ -249,49 +252,74 @@ def scan(path: str | Path, table: schema.Table, ruleset: Ruleset, units: set[str
     path = Path(path)
     if table.name not in ENGINE_TABLES or any(c.kind not in _KINDS for c in table.columns):
         raise Unsupported(f"table {table.name}")
-    try:
-        src = _Source(path, table, threads)
-    except _NotUtf8:  # pragma: no cover - _utf8 transcodes first
-        raise Unsupported("encoding") from None
+    src = _Source(path, table, threads)
     try:
         return _scan(src, path, table, ruleset, units, rejected_units)
     finally:
         src.close()
 
 
+def _strip(values: list[str]) -> list[str]:
+    """read.py's stripping (Arrow's utf8_trim_whitespace), for a few distinct values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.utf8_trim_whitespace(pa.array(values, type=pa.string())).to_pylist() if values else []
+
+
 def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units: set[str],
           rejected_units: set[str]) -> Scanned:
+    """Checked columns are matched on their raw text (each distinct value is stripped and
+    looked up once, in Python, as validate.map_values does), so DuckDB never strips a
+    whole column; only the id column is stripped, where a value starts or ends in white space."""
     from pingyi_lib.dataset import validate
 
     con = src.con
+    ws = _lit(WHITESPACE)
+    ws_codes = ", ".join(str(ord(c)) for c in WHITESPACE)
 
-    def t(cid: str) -> str:  # the stripped text of a column, '' for blank or absent (read._assemble)
-        if cid not in src.col:
-            return "''"
-        return f"coalesce(trim(CAST({src.col[cid]} AS VARCHAR), {_lit(WHITESPACE)}), '')"
+    def raw(cid: str) -> str:  # the text as stored, '' for blank or absent
+        return f"coalesce(CAST({src.col[cid]} AS VARCHAR), '')" if cid in src.col else "''"
 
-    def distinct(cid: str) -> list[str]:
+    def t(cid: str) -> str:  # stripped text (read._assemble)
+        return f"trim({raw(cid)}, {ws})" if cid in src.col else "''"
+
+    def t_fast(cid: str) -> str:  # the same, stripping only where needed
+        r = raw(cid)
+        return f"(CASE WHEN unicode({r}) IN ({ws_codes}) OR unicode(right({r}, 1)) IN ({ws_codes}) " \
+               f"THEN trim({r}, {ws}) ELSE {r} END)" if cid in src.col else "''"
+
+    def distinct(cid: str) -> dict[str, str]:
+        """raw value → stripped value, for every distinct value of a column."""
         if cid not in src.col:
-            return [""]
-        vals = con.execute(f"SELECT DISTINCT {t(cid)} FROM src WHERE _keep LIMIT {MAX_DISTINCT + 1}").fetchall()
+            return {"": ""}
+        vals = [v for (v,) in con.execute(
+            f"SELECT DISTINCT {raw(cid)} FROM src WHERE _keep LIMIT {MAX_DISTINCT + 1}").fetchall()]
         if len(vals) > MAX_DISTINCT:
             raise Unsupported(f"too many distinct values in {cid}")
-        return [v for (v,) in vals]
+        return dict(zip(vals, _strip(vals)))
+
+    def looked_up(cid: str, kind: str) -> dict[str, object]:
+        """raw value → canonical value, for the values the ruleset knows."""
+        lut = validate._lookup(ruleset, kind)
+        found = {v: lut.get(validate.normalise(s)) for v, s in distinct(cid).items() if s}
+        return {v: c for v, c in found.items() if c is not None}
 
     good: list[str] = []
     codes: dict[str, str] = {}  # item → SQL level code expression
     public_expr = "false"
     for col in table.columns:
-        k, e = col.kind, t(col.id)
-        if k in (schema.ID, schema.REQUIRED_TEXT):
-            good.append(f"{e} <> ''")
+        k, e = col.kind, raw(col.id)
+        if k == schema.ID:
+            good.append(f"{t_fast(col.id)} <> ''")
+        elif k == schema.REQUIRED_TEXT:
+            good.append(f"{t(col.id)} <> ''")
         elif k == schema.UNIT:
-            good.append(_in(e, [v for v in distinct(col.id) if v in units]))
+            good.append(_in(e, [v for v, s in distinct(col.id).items() if s in units]))
         elif k == schema.ANSWER:
-            lut = validate._lookup(ruleset, k)
-            found = {v: lut.get(validate.normalise(v)) for v in distinct(col.id) if v}
-            found = {v: c for v, c in found.items() if c is not None}
-            good.append(f"({e} = '' OR {_in(e, found)})")
+            found = looked_up(col.id, k)
+            blank = [v for v, s in distinct(col.id).items() if not s]
+            good.append(_in(e, [*blank, *found]))
             arms = " ".join(f"WHEN {_lit(v)} THEN {int(c)}" for v, c in found.items())
             codes[col.id] = f"CAST(CASE {e} {arms} ELSE 0 END AS TINYINT)" if arms else "CAST(0 AS TINYINT)"
         elif k == schema.DATETIME:
@@ -301,12 +329,11 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
                 f"LIMIT {MAX_DISTINCT + 1}").fetchall()]
             if len(odd) > MAX_DISTINCT:
                 raise Unsupported(f"too many distinct odd dates in {col.id}")
-            ok = validate.parse_datetimes(pd.Series(odd, dtype=object)).notna().to_numpy() if odd else []
-            good.append(f"({e} = '' OR ({fast}) OR {_in(e, [v for v, y in zip(odd, ok) if y])})")
+            stripped = _strip(odd)
+            ok = validate.parse_datetimes(pd.Series(stripped, dtype=object)).notna().to_numpy() if odd else []
+            good.append(f"({e} = '' OR ({fast}) OR {_in(e, [v for v, s, y in zip(odd, stripped, ok) if y or not s])})")
         elif k != schema.TEXT:  # an enumerated column: channel, panel member category
-            lut = validate._lookup(ruleset, k)
-            found = {v: lut.get(validate.normalise(v)) for v in distinct(col.id) if v}
-            found = {v: c for v, c in found.items() if c is not None}
+            found = looked_up(col.id, k)
             good.append(_in(e, found))
             if k == schema.PANEL_CATEGORY:
                 public_expr = _in(e, [v for v, c in found.items() if c in ruleset.public_categories])
@@ -315,20 +342,20 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
 
     # rejected rows: the pandas path writes their reasons, on these rows alone
     names = [c.id for c in table.columns]
-    bad = con.execute(f"SELECT _row, {', '.join(t(c) if c in src.col else repr('') for c in names)} FROM src "
+    bad = con.execute(f"SELECT _row, {', '.join(t(c) for c in names)} FROM src "
                       f"WHERE _keep AND NOT ({good_sql}) ORDER BY _row").df()
     bad.columns = [ROW, *names]
     bad = bad[[*names, ROW]].astype({c: object for c in names})
-    raw = RawTable(table.name, str(path), bad.reset_index(drop=True))
-    still_clean, rejected = validate._check_table(raw, table, ruleset, units, rejected_units)
+    raw_table = RawTable(table.name, str(path), bad.reset_index(drop=True))
+    still_clean, rejected = validate._check_table(raw_table, table, ruleset, units, rejected_units)
     if len(still_clean):
         raise Unsupported("the engine and the pandas path disagree on a row")  # never expected: fall back
 
     # duplicate ids among the rows that pass every other check; the first is kept
-    con.execute(f"CREATE TEMP TABLE g AS SELECT _row, {t(id_col)} AS id, {t('unit_id')} AS unit FROM src "
-                f"WHERE _keep AND {good_sql}")
-    dup = con.execute("SELECT _row, id, unit FROM g WHERE id IN "
-                      "(SELECT id FROM g GROUP BY id HAVING count(*) > 1) ORDER BY _row").df()
+    con.execute(f"CREATE TEMP TABLE g AS SELECT _row, {t_fast(id_col)} AS id FROM src WHERE _keep AND {good_sql}")
+    dup = con.execute(f"SELECT _row, id, {t('unit_id')} AS unit FROM src JOIN "
+                      f"(SELECT _row, id FROM g WHERE id IN (SELECT id FROM g GROUP BY id HAVING count(*) > 1)) "
+                      f"USING (_row) ORDER BY _row").df()
     n_good = con.execute("SELECT count(*) FROM g").fetchone()[0]
     con.execute("DROP TABLE g")
     if len(dup):
@@ -346,28 +373,31 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
     else:
         d, not_dup = dup, ""
 
-    counts = _counts(con, table, ruleset, t, codes, public_expr, f"_keep AND {good_sql} {not_dup}")
+    counts = _counts(con, table, ruleset, raw, codes, public_expr, f"_keep AND {good_sql} {not_dup}")
     return Scanned(table.name, str(path), n_good - len(d), rejected, counts, src.ignored)
 
 
-def _counts(con, table: schema.Table, ruleset: Ruleset, t, codes: dict[str, str], public_expr: str,
+def _counts(con, table: schema.Table, ruleset: Ruleset, raw, codes: dict[str, str], public_expr: str,
             where: str) -> pd.DataFrame:
-    """One pass, one group per unit: rows, valid rows, public ballots, and answers per item × level."""
+    """One pass, one group per unit (as written; stripped here): rows, valid rows, public
+    ballots, and answers per item × level."""
     items = [c.id for c in table.columns if c.kind == schema.ANSWER]
     levels = range(len(ruleset.levels) + 1)
     scored_codes = [lv.code for lv in ruleset.levels if lv.score is not None]
     scored = [it for it in ruleset.scored_items if it in items]
-    inner = ", ".join([f"{t('unit_id')} AS u", f"{public_expr} AS p"] + [f"{codes[it]} AS a{i}"
-                                                                         for i, it in enumerate(items)])
+    inner = ", ".join([f"{raw('unit_id')} AS u", f"{public_expr} AS p"] + [f"{codes[it]} AS a{i}"
+                                                                           for i, it in enumerate(items)])
     valid = " OR ".join(f"a{items.index(it)} IN ({', '.join(map(str, scored_codes))})" for it in scored) \
         if scored and scored_codes else "false"
     aggs = ["count(*)", f"count(*) FILTER (WHERE {valid})", "count(*) FILTER (WHERE p)"]
     aggs += [f"count(*) FILTER (WHERE a{i} = {lv})" for i in range(len(items)) for lv in levels]
     wide = con.execute(f"SELECT u, {', '.join(aggs)} FROM (SELECT {inner} FROM src WHERE {where}) "
-                       f"GROUP BY u ORDER BY u").fetchall()
+                       f"GROUP BY u").df()
+    wide["u"] = _strip(list(wide["u"]))  # ' u001' and 'u001' are one unit
+    wide = wide.groupby("u", sort=True).sum()
     rows = []
-    for rec in wide:
-        u, n, v, p, rest = rec[0], rec[1], rec[2], rec[3], rec[4:]
+    for u, rec in zip(wide.index, wide.to_numpy(dtype=np.int64).tolist()):
+        n, v, p, rest = rec[0], rec[1], rec[2], rec[3:]
         rows += [(table.name, u, "rows", "", -1, n), (table.name, u, "valid", "", -1, v)]
         if table.name == "onsite":
             rows.append((table.name, u, "public", "", -1, p))

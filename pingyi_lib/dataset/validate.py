@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pingyi_lib.dataset import schema
-from pingyi_lib.dataset import engine
+from pingyi_lib.dataset import engine, schema
 from pingyi_lib.dataset.read import ROW, Deferred, RawTable, read_table
 from pingyi_lib.scheme.ruleset import Ruleset
 
@@ -322,4 +321,5 @@ def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engi
     q = q[QUARANTINE_COLUMNS].sort_values(["table", "row"], key=lambda c: c.map(order) if c.name == "table" else c,
                                           kind="stable").reset_index(drop=True)
     q["row"] = q["row"].astype(np.int64)
+    q = q.astype({c: object for c in QUARANTINE_COLUMNS if c != "row"})  # one dtype whichever path found them
     return clean, q, pd.DataFrame(counts, columns=["table", "file", "accepted", "rejected"]), notes
