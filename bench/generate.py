@@ -93,8 +93,10 @@ def survey_chunk(rng: np.random.Generator, start: int, n: int, hostile: bool = F
     spaced = rng.random(n) < 0.01
     df.loc[spaced, "lawful"] = " " + df.loc[spaced, "lawful"] + "\u3000"
     df["comment"] = np.where(rng.random(n) < 0.1, COMMENTS[rng.integers(0, len(COMMENTS), n)], "")
-    for share, column, value in BAD:
+    for i, (share, column, value) in enumerate(BAD):
         hit = np.flatnonzero(rng.random(n) < share)
+        if start == 0 and n > 40:  # every kind at least once, whatever the size
+            hit = np.union1d(hit, [20 + i])
         if column == "dup":
             hit = hit[hit > 0]
             df.loc[hit, "response_id"] = df["response_id"].to_numpy()[rng.integers(0, hit)]

@@ -411,3 +411,19 @@ def counts_frame(rows) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=COUNT_COLUMNS)
     return df.astype({"table": object, "unit_id": object, "measure": object, "item": object,
                       "level": np.int16, "n": np.int64})
+
+
+def part_buckets(path: str | Path, table: schema.Table, n: int) -> dict[int, int]:
+    """How many non-blank ids of a CSV or Parquet table fall in each part of ``n``
+    (scoring/parts.py: the first 8 hex digits of the MD5 of the stripped id, modulo n)."""
+    src = _Source(Path(path), table, threads=None)
+    try:
+        ident = src.col.get(table.id_column)
+        if ident is None:
+            return {}
+        idx = f"trim(coalesce(CAST({ident} AS VARCHAR), ''), {_lit(WHITESPACE)})"
+        rows = src.con.execute(f"SELECT CAST('0x' || md5({idx})[1:8] AS UBIGINT) % {int(n)} AS k, count(*) "
+                               f"FROM src WHERE _keep AND {idx} <> '' GROUP BY k").fetchall()
+        return {int(k): int(c) for k, c in rows}
+    finally:
+        src.close()

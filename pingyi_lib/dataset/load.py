@@ -62,7 +62,8 @@ class Dataset:
     # answer counts (engine.COUNT_COLUMNS) of the response tables the engine counted, or that
     # `pingyi score --counts` merged; scoring counts the other tables from their rows
     counts: pd.DataFrame | None = None
-    engines: dict[str, str] = field(default_factory=dict)  # table → "duckdb" or "pandas"
+    engines: dict[str, str] = field(default_factory=dict)  # table → "duckdb", "pandas" or "counts"
+    unit_sets: dict = field(default_factory=dict)  # "units": valid unit ids, "rejected": rejected ones
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -118,6 +119,7 @@ def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None, 
     raws = read_folder(path, ruleset, defer=defer, skip=skip)
     engine_counts: list[pd.DataFrame] = []
     engines: dict[str, str] = {}
-    clean, quarantine, table_counts, notes = validate_tables(raws, ruleset, engine_counts, engines)
+    unit_sets: dict = {}
+    clean, quarantine, table_counts, notes = validate_tables(raws, ruleset, engine_counts, engines, unit_sets)
     counts = pd.concat(engine_counts, ignore_index=True) if engine_counts else None
-    return Dataset(str(path), ruleset, Tables(clean), quarantine, table_counts, notes, counts, engines)
+    return Dataset(str(path), ruleset, Tables(clean), quarantine, table_counts, notes, counts, engines, unit_sets)

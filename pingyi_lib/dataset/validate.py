@@ -239,13 +239,14 @@ def empty_table(table: schema.Table) -> pd.DataFrame:
 
 
 def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engine_counts: list | None = None,
-                    engines: dict[str, str] | None = None):
+                    engines: dict[str, str] | None = None, unit_sets: dict | None = None):
     """Return (clean tables, quarantine frame, counts frame, notes).
 
     A :class:`Deferred` table is read, checked and counted by ``dataset/engine.py``
     (falling back to the pandas path where the engine cannot promise the same answer):
     its clean table is then an ``engine.DeferredTable`` (built on first use), and its
-    answer counts go to ``engine_counts``. ``engines`` receives the path each table took.
+    answer counts go to ``engine_counts``. ``engines`` receives the path each table took,
+    ``unit_sets`` the valid and the rejected unit ids (what checking a response table needs).
     """
     specs = schema.tables(ruleset)
     clean: dict[str, pd.DataFrame] = {}
@@ -304,6 +305,8 @@ def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engi
                 c = c[~orphan].reset_index(drop=True)
                 units = set(c["unit_id"])
             c["rank_group"] = c["level"].map(ruleset.rank_groups)
+            if unit_sets is not None:
+                unit_sets.update(units=frozenset(units), rejected=frozenset(rejected_units))
         bad = pd.DataFrame({"row": [r for r, _, _ in raw.bad_rows], "unit_id": [u for _, _, u in raw.bad_rows],
                             "column": "", "value": "",
                             "reason_code": ["unsaved_formula" if "formula" in m else "wrong_field_count"
