@@ -38,12 +38,6 @@ class Tables(dict):
     def get(self, name, default=None):
         return self[name] if name in self else default
 
-    def values(self):
-        return [self[k] for k in self]
-
-    def items(self):
-        return [(k, self[k]) for k in self]
-
     def loaded(self, name: str) -> bool:
         """Is the clean table in memory (not waiting to be built)?"""
         return not callable(super().__getitem__(name))
