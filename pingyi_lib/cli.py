@@ -141,8 +141,14 @@ def cmd_count(args) -> int:
                                                              ruleset=args.ruleset)
         if cluster is not None:
             cluster.close()
-        _write_counts(counts, args.out, {"part": "", "tables": {"survey": {"accepted": accepted,
-                                                                           "rejected": len(quarantine)}}})
+        from pingyi_lib.dataset.load import load_dataset
+        from pingyi_lib.scoring.counts import merge_counts
+
+        small = load_dataset(args.dataset, ruleset=args.ruleset, skip=("survey",))  # on-site ballots: here
+        tables = {"survey": {"accepted": accepted, "rejected": len(quarantine)}}
+        tables.update({r.table: {"accepted": int(r.accepted), "rejected": int(r.rejected)}
+                       for r in small.table_counts.itertuples(index=False) if r.table == "onsite"})
+        _write_counts(merge_counts([counts, parts.dataset_counts(small)]), args.out, {"part": "", "tables": tables})
         print(f"counted {accepted} questionnaires in {args.parts_dir} ({len(quarantine)} rejected); "
               f"wrote {args.out}", file=sys.stderr)
         return 0
