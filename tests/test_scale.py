@@ -121,9 +121,9 @@ def test_counts_of_parts_split_by_id_hash_score_as_the_whole_round(tmp_path, cap
     assert merged == direct
     ds = parts.with_counts(whole, files)
     full = py.load_dataset(whole)
-    pd.testing.assert_frame_equal(ds.table_counts.set_index("table").loc[["survey", "onsite"], ["accepted", "rejected"]],
-                                  full.table_counts.set_index("table").loc[["survey", "onsite"],
-                                                                           ["accepted", "rejected"]])
+    cols = ["accepted", "rejected"]
+    pd.testing.assert_frame_equal(ds.table_counts.set_index("table").loc[["survey", "onsite"], cols],
+                                  full.table_counts.set_index("table").loc[["survey", "onsite"], cols])
 
 
 def test_a_part_holding_another_parts_ids_is_refused(tmp_path, capsys):
