@@ -54,22 +54,22 @@ page.para("{text}", text=scores.city_summary(res))
 page.heading(rs.rank_group_labels["district"], 3)
 
 # %%
-page.table(scores.league(res, "district"), links=links, link_column="unit_id")
+page.table(scores.league(res, "district"), links=links, link_column=rs.column_labels["unit_id"])
 
 # %%
 page.heading(rs.rank_group_labels["service"], 3)
 
 # %%
-page.table(scores.league(res, "service"), links=links, link_column="unit_id")
+page.table(scores.league(res, "service"), links=links, link_column=rs.column_labels["unit_id"])
 
 # %% [markdown]
 # ## 综合得分构成
 
 # %%
-report.figure(charts.components_stacked(res.league("district"), rs.rank_group_labels["district"] + "：综合得分构成"))
+report.figure(charts.components_stacked(res.league("district"), rs.rank_group_labels["district"] + "：综合得分构成", rs))
 
 # %%
-report.figure(charts.components_stacked(res.league("service"), rs.rank_group_labels["service"] + "：综合得分构成"))
+report.figure(charts.components_stacked(res.league("service"), rs.rank_group_labels["service"] + "：综合得分构成", rs))
 
 # %% [markdown]
 # ## 各评议内容（问卷调查指数）

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from pingyi_lib.common.errors import DatasetNotFound, OptionError, PingyiError, RulesetError
+from pingyi_lib.common.numbers import format_number, format_rank
 from pingyi_lib.common.values import plain
 
 SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
@@ -28,7 +29,7 @@ def _csv_value(v, decimals: int = 2) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
-        return f"{v:.{decimals}f}"
+        return format_number(v, decimals, missing="")
     return str(v)
 
 
@@ -55,11 +56,6 @@ def _print_rows(rows: list[dict], columns: list[str], fmt: str, decimals: int = 
             w.writerow([_csv_value(r[c], decimals + 2 if c.endswith("_share") else decimals) for c in columns])
 
 
-def _fmt_num(v, decimals: int = 2) -> str:
-    v = plain(v)
-    return "" if v is None else f"{v:.{decimals}f}"
-
-
 def _score_tables(res) -> None:
     from rich.table import Table
 
@@ -68,22 +64,23 @@ def _score_tables(res) -> None:
     u = res.units
 
     def _num(v) -> str:  # published figures, with the ruleset's decimals
-        return _fmt_num(v, rs.decimals)
+        return format_number(v, rs.decimals, missing="")
 
     groups = [g for g in rs.rank_group_labels if (u["rank_group"] == g).any()]
-    headers = ["排名", "单位编码", "单位名称", "现场评议", "问卷调查", "实例调查", "加分", "综合得分",
-               "满意度%", "标记"]
+    columns = ["rank", "unit_id", "name", "onsite_index", "survey_index", "case_points", "bonus_points",
+               "composite", "satisfaction", "flags"]
+    headers = [rs.column_labels[c] + ("%" if c == "satisfaction" else "") for c in columns]
+    left = {rs.column_labels[c] for c in ("unit_id", "name", "flags")}
     for g in groups:
         league = res.league(g)
         mean = league["group_mean"].dropna()
         t = Table(title=f"{rs.rank_group_labels[g]}（{int(league['group_n'].max())} 个单位参加排名，"
                         f"平均分 {_num(mean.iloc[0]) if len(mean) else '—'}）", title_justify="left")
         for h in headers:
-            t.add_column(h, justify="right" if h not in ("单位编码", "单位名称", "标记") else "left")
+            t.add_column(h, justify="left" if h in left else "right")
         for r in league.itertuples(index=False):
-            rank = "" if r.rank is None or str(r.rank) == "<NA>" else str(r.rank)
-            t.add_row(rank, r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index), _num(r.case_points),
-                      _num(r.bonus_points), _num(r.composite), _num(r.satisfaction),
+            t.add_row(format_rank(r.rank), r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index),
+                      _num(r.case_points), _num(r.bonus_points), _num(r.composite), _num(r.satisfaction),
                       r.flags + ("（排名靠后）" if r.in_bottom and not r.flags else ""))
         con.print(t)
         con.print()
@@ -91,7 +88,7 @@ def _score_tables(res) -> None:
     if len(others):
         t = Table(title="不参加排名的单位", title_justify="left")
         for h in headers[1:]:
-            t.add_column(h, justify="right" if h not in ("单位编码", "单位名称", "标记") else "left")
+            t.add_column(h, justify="left" if h in left else "right")
         for r in others.itertuples(index=False):
             t.add_row(r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index), _num(r.case_points),
                       _num(r.bonus_points), _num(r.composite), _num(r.satisfaction), r.flags)

@@ -23,6 +23,10 @@ from pingyi_lib.common.errors import RulesetError
 
 DEFAULT_RULESET = "changzhou-2011"
 UNIT_LEVELS = ("city", "district", "window", "station")
+FLAGS = ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample")  # SPEC §5, in this order
+COMPONENTS = ("onsite", "survey", "cases", "bonus")  # the parts of the composite (SPEC §4)
+COMPONENT_COLUMNS = {"onsite": "onsite_index", "survey": "survey_index", "cases": "case_points",
+                     "bonus": "bonus_points"}
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class Ruleset:
     channels: dict[str, str]
     case_sources: tuple[str, ...]
     rectification_status: tuple[str, ...]
+    rectification_done: str
     milestone_steps: tuple[str, ...]
     yes: tuple[str, ...]
     no: tuple[str, ...]
@@ -102,6 +107,8 @@ class Ruleset:
     deadlines: dict[str, str]  # milestone step -> "MM-DD"
     timeline_levels: tuple[str, ...]
     problems: ProblemRules
+    component_labels: dict[str, str]
+    column_labels: dict[str, str]  # unit-table column -> the Chinese header a reader sees
     source: str = field(default="", compare=False)
 
     # ---- derived lookups -------------------------------------------------------------
@@ -121,9 +128,10 @@ class Ruleset:
         """A short human summary, for notebooks and `--debug` output."""
         lv = "、".join(f"{x.label} {x.score if x.score is not None else '弃权'}" for x in self.levels)
         w = self.weights
+        c = self.component_labels
         return (f"{self.title} ({self.name})\n"
                 f"  等次: {lv}\n"
-                f"  权重: 现场评议 {w.onsite:g} · 问卷调查 {w.survey:g} · 实例调查 {w.cases:g}"
+                f"  权重: {c['onsite']} {w.onsite:g} · {c['survey']} {w.survey:g} · {c['cases']} {w.cases:g}"
                 f" (扣分上限 {self.case_cap:g}, 加分上限 {self.bonus_cap:g})\n"
                 f"  约谈线 {self.talk_threshold:g}; 排名靠后 = 末 {self.bottom_max} 名 (不超过一半)")
 
@@ -303,7 +311,7 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     channels = {k: r.text(f"vocab.channel.{k}") for k in r.table("vocab.channel")}
 
     flags = {}
-    for name in ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample"):
+    for name in FLAGS:
         flags[name] = Flag(r.text(f"flags.{name}.label"), r.text(f"flags.{name}.consequence"))
     tl = r.table("timeline", {})
     timeline = {str(k): str(v) for k, v in tl.items() if isinstance(v, str)}
@@ -312,15 +320,24 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     for step in milestone_steps:
         v = r.text(f"timeline.{step}")
         try:
-            dt.date(2000, int(v[:2]), int(v[3:5]))
-            assert len(v) == 5 and v[2] == "-"
-        except (ValueError, AssertionError):
+            ok = len(v) == 5 and v[2] == "-" and bool(dt.date(2000, int(v[:2]), int(v[3:5])))
+        except ValueError:
+            ok = False
+        if not ok:
             r.fail(f"timeline.{step}", f"must be a month-day like \"07-10\", not {v!r}")
         deadlines[step] = v
     timeline_levels = r.texts("timeline.timeline_levels", ["district"])
     for lvl in timeline_levels:
         if lvl not in UNIT_LEVELS:
             r.fail("timeline.timeline_levels", f"names '{lvl}', not a unit level")
+
+    status = r.texts("vocab.rectification_status")
+    done = r.text("vocab.rectification_done")
+    if done not in status:
+        r.fail("vocab.rectification_done", f"must be one of vocab.rectification_status ({'、'.join(status)})")
+    component_labels = {c: r.text(f"labels.components.{c}") for c in COMPONENTS}
+    column_labels = {k: r.text(f"labels.columns.{k}") for k in r.table("labels.columns")}
+    column_labels.update({COMPONENT_COLUMNS[c]: label for c, label in component_labels.items()})
 
     return Ruleset(
         name=r.text("name"),
@@ -350,7 +367,8 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         rank_group_labels=rank_group_labels,
         channels=channels,
         case_sources=r.texts("vocab.case_sources"),
-        rectification_status=r.texts("vocab.rectification_status"),
+        rectification_status=status,
+        rectification_done=done,
         milestone_steps=milestone_steps,
         yes=tuple(s.lower() for s in r.texts("vocab.yes")),
         no=tuple(s.lower() for s in r.texts("vocab.no")),
@@ -359,5 +377,7 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         deadlines=deadlines,
         timeline_levels=timeline_levels,
         problems=_problems(r, items),
+        component_labels=component_labels,
+        column_labels=column_labels,
         source=source,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pingyi_lib.followup import ledger, lookback
+from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.text import themes
 
@@ -28,6 +29,15 @@ def problems_summary(problems: pd.DataFrame, unit_id: str = "") -> str:
     parts = [f"{t}（{c}条，{s:.1%}，属{d}）" for t, c, s, d in
              zip(p["theme"], p["count"], p["share"], p["dimension_label"])]
     return "群众反映的主要问题依次为：" + "；".join(parts) + "。"
+
+
+def main_problems_text(problems: pd.DataFrame, unit_ids, ruleset: Ruleset) -> pd.Series:
+    """The 群众反映主要问题 text per unit (the workbook's column): 'theme（n条）；…' for the top themes."""
+    top = problems[(problems["unit_id"] != "") & (problems["rank"] <= ruleset.problems.workbook_top)]
+    text: dict[str, list[str]] = {}
+    for uid, theme, count in zip(top["unit_id"], top["theme"], top["count"]):
+        text.setdefault(uid, []).append(f"{theme}（{count}条）")
+    return pd.Series(["；".join(text.get(u, [])) for u in unit_ids], dtype=object)
 
 
 def ledger_table(led: pd.DataFrame, unit_id: str | None = None) -> pd.DataFrame:

@@ -2,9 +2,8 @@
 
 Questionnaire comments and case summaries are matched against the theme dictionary of
 the ruleset (each theme belongs to one of the five dimensions); a keyword that is
-negated nearby ("没有推诿", "乱罚款少了") does not count. jieba segments the same texts
-for a keyword list with a stop-word list. Quotes are published, so personal data in
-them is masked first (:func:`mask_personal_data`).
+negated nearby ("没有推诿", "乱罚款少了") does not count. Quotes are published, so
+personal data in them is masked first (``text/masking.py``).
 
 Every text is looked at once: identical comments are matched once and counted by
 their multiplicity.
@@ -133,12 +132,3 @@ def main_problems(ds: Dataset, ruleset: Ruleset | None = None) -> pd.DataFrame:
     counts["dimension_label"] = counts["dimension"].map(rs.item_labels)
     counts["share"] = counts["count"] / counts["unit_id"].map(totals).astype(float)
     return counts[cols].reset_index(drop=True)
-
-
-def workbook_column(problems: pd.DataFrame, unit_ids, ruleset: Ruleset) -> pd.Series:
-    """The workbook's 群众反映主要问题 text per unit: 'theme（n条）；…' for the top themes."""
-    top = problems[(problems["unit_id"] != "") & (problems["rank"] <= ruleset.problems.workbook_top)]
-    text: dict[str, list[str]] = {}
-    for uid, theme, count in zip(top["unit_id"], top["theme"], top["count"]):
-        text.setdefault(uid, []).append(f"{theme}（{count}条）")
-    return pd.Series(["；".join(text.get(u, [])) for u in unit_ids], dtype=object)
