@@ -34,8 +34,6 @@ def count_parquet_dir(client, dataset: str | Path, parts_dir: str | Path, table:
                       ruleset: Ruleset | str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """(counts, quarantine rows, accepted) of every ``*.parquet`` file in ``parts_dir``,
     one Dask task a file; ``dataset`` gives the units table (and the ruleset)."""
-    from pingyi_lib.scoring.counts import merge_counts
-
     small = load_dataset(dataset, ruleset=ruleset, skip=engine.ENGINE_TABLES)
     files = sorted(str(p) for p in Path(parts_dir).glob("*.parquet"))
     if not files:
@@ -50,7 +48,7 @@ def count_parquet_dir(client, dataset: str | Path, parts_dir: str | Path, table:
                                f"part_of(id, {len(files)}), docs/scale.md); duplicates across files "
                                "could not be judged", path=f)
         owner.update(dict.fromkeys(parts, f))
-    counts = merge_counts([r[0] for r in results])
+    counts = engine.merge_counts([r[0] for r in results])
     rejected = [r[1] for r in results if len(r[1])]
     quarantine = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame()
     return counts, quarantine, sum(r[2] for r in results)

@@ -427,3 +427,12 @@ def part_buckets(path: str | Path, table: schema.Table, n: int) -> dict[int, int
         return {int(k): int(c) for k, c in rows}
     finally:
         src.close()
+
+
+def merge_counts(parts) -> pd.DataFrame:
+    """Counts of several parts of a round added up (they add: each row is in one part)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return counts_frame([])
+    m = pd.concat(parts, ignore_index=True).groupby(COUNT_COLUMNS[:-1], sort=True, as_index=False)["n"].sum()
+    return counts_frame(m[COUNT_COLUMNS].itertuples(index=False, name=None))

@@ -103,15 +103,10 @@ def long_counts(frame: pd.DataFrame, table: str, ruleset: Ruleset) -> pd.DataFra
 
 
 def merge_counts(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Counts of several parts of a round added up (they add: each row is in one part)."""
-    from pingyi_lib.dataset.engine import COUNT_COLUMNS, counts_frame
+    """Counts of several parts of a round added up (dataset/engine.py ``merge_counts``)."""
+    from pingyi_lib.dataset.engine import merge_counts as merge
 
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return counts_frame([])
-    keys = COUNT_COLUMNS[:-1]
-    m = pd.concat(parts, ignore_index=True).groupby(keys, sort=True, as_index=False)["n"].sum()
-    return counts_frame(m[COUNT_COLUMNS].itertuples(index=False, name=None))
+    return merge(parts)
 
 
 def from_long(long: pd.DataFrame, table: str, ruleset: Ruleset) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
