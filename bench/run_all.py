@@ -44,11 +44,12 @@ def run(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
     return wall, ru.ru_maxrss / 1024
 
 
-def pair(a: list[str], b: list[str] | None, runs: int, env_a: dict | None = None) -> dict:
+def pair(a: list[str], b: list[str] | None, runs: int, env_a: dict | None = None, warm: bool = True) -> dict:
     """Medians of A (and B, and A/B pair by pair) over ``runs`` runs after a warm-up."""
-    run(a, env_a)
-    if b:
-        run(b)
+    if warm:
+        run(a, env_a)
+        if b:
+            run(b)
     wa, ma, wb, mb, ratio = [], [], [], [], []
     for _ in range(runs):
         w, m = run(a, env_a)
@@ -161,7 +162,7 @@ def main() -> None:
     for (n, fmt), folder in made.items():
         print(f"score {n:,} {fmt}", file=sys.stderr)
         r = pair([*PINGYI, "score", str(folder), "--format", "csv"], [PY, str(ROOT / "bench" / "floor.py"),
-                                                                      str(folder)], a.runs)
+                                                                      str(folder)], a.runs, warm=n < 10_000_000)
         results[(n, fmt)] = r
         lines.append(fmt_row(f"{n:,} questionnaires, {fmt}", r, "floor.py"))
     for fmt in ("parquet", "csv"):
