@@ -25,21 +25,20 @@ unit_links = ""  # link pattern to unit reports such as units/{slug}.html; empty
 linked_units = []  # unit ids that have a report to link to
 previous = ""  # last year's dataset folder for the look-back; empty: none
 report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty: today
+scored = ""  # the round scored once by `pingyi report` (output/scored.py); empty: score it here
 
 # %%
-import pingyi_lib as py
 from pingyi_lib.output import page
+from pingyi_lib.output import scored as scored_round
 from pingyi_lib.sections import charts
 from pingyi_lib.sections import followup
 from pingyi_lib.sections import integrity
 from pingyi_lib.sections import scores
 from pingyi_lib.text import unmatched
 
-res = py.score(py.load_dataset(dataset, ruleset=ruleset or None))
+res, last_year, fu = scored_round.load(scored, dataset, ruleset, previous, report_date)
 rs = res.ruleset
 links = scores.unit_links(linked_units, unit_links)
-last_year = py.score(py.load_dataset(previous)) if previous else None
-fu = followup.FollowUp(res, last_year, report_date)
 report = page.Page(plotlyjs)
 report.style()
 

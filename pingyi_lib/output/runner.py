@@ -153,8 +153,14 @@ def _failure_page(r: JobResult, backlink: str) -> str:
             f"<p>{escape(r.error_name)}</p><pre>{escape(r.error_value)}</pre></body></html>")
 
 
+def _today() -> str:
+    import datetime as dt
+
+    return dt.date.today().isoformat()  # an empty report date means today: a cache of yesterday is stale
+
+
 def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, ruleset: str,
-              self_contained: bool, previous: str = "", report_date: str = "") -> list[Job]:
+              self_contained: bool, previous: str = "", report_date: str = "", scored: str = "") -> list[Job]:
     from pingyi_lib.output.page import INLINE
 
     names = res.units.set_index("unit_id")["name"]
@@ -163,7 +169,7 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
                 str(out / "city.html"), "city.html",
                 {"dataset": dataset, "ruleset": ruleset, "plotlyjs": INLINE if self_contained
                  else "assets/plotly.min.js", "unit_links": "units/{slug}.html", "linked_units": list(units),
-                 "previous": previous, "report_date": report_date},
+                 "previous": previous, "report_date": report_date, "scored": scored},
                 "index.html")]
     for uid in units:
         slug = unit_slug(uid)
@@ -172,7 +178,7 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
                         f"units/{slug}.html",
                         {"dataset": dataset, "unit_id": uid, "ruleset": ruleset,
                          "plotlyjs": INLINE if self_contained else "../assets/plotly.min.js",
-                         "previous": previous, "report_date": report_date},
+                         "previous": previous, "report_date": report_date, "scored": scored},
                         "../index.html", uid))
     return jobs
 
@@ -228,9 +234,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     shared ``assets/plotly.min.js``; ``previous``: last year's dataset for the look-back;
     ``report_date``: the day the rectification ledger is read (YYYY-MM-DD, default today).
     """
-    from pingyi_lib.dataset.load import load_dataset
+    from pingyi_lib.output import scored
     from pingyi_lib.output.workbook import write_results_workbook
-    from pingyi_lib.scoring.results import score
 
     out = Path(out).resolve()
     dataset_abs = str(Path(dataset).resolve())
@@ -239,10 +244,7 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     for name in ("city.ipynb", "unit.ipynb"):
         if not (nb_dir / name).is_file():
             raise ReportError(f"notebook not found: {nb_dir / name}")
-    res = score(load_dataset(dataset, ruleset=ruleset))
     previous_abs = str(Path(previous).resolve()) if previous else ""
-    if previous:
-        load_dataset(previous)  # a bad previous round is one plain error now, not a failure per unit
     if report_date:
         from pingyi_lib.followup.ledger import parse_day
 
@@ -250,6 +252,10 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
             report_date = parse_day(report_date).strftime("%Y-%m-%d")
         except ValueError:
             raise OptionError(f"report date '{report_date}' is not a date like 2011-09-15") from None
+    # scored once for the whole batch (a bad previous round is one plain error here, not a failure per
+    # unit); every notebook gets the pickled bundle as its `scored` parameter
+    bundle = scored.compute(dataset_abs, ruleset_abs, previous_abs, report_date or "")
+    res = bundle[0]
     all_units = list(res.units["unit_id"])
     if units:
         unknown = [x for x in units if x not in all_units]
@@ -258,8 +264,13 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     chosen = units or all_units
     handler = _setup_log(out, verbose)
     try:
+        key = scored.content_hash(dataset_abs, ruleset_abs or None, previous_abs or None,
+                                  extra=f"{report_date or ''}|{_today()}")
+        for old in (out / "notebooks").glob(f"scored-*{scored.SUFFIX}"):
+            old.unlink()
+        cache = scored.write(bundle, out / "notebooks", key)
         plan = plan_jobs(res, out, nb_dir, chosen, dataset_abs, ruleset_abs, self_contained, previous_abs,
-                         report_date or "")
+                         report_date or "", str(cache))
         check_parameters(nb_dir / "city.ipynb", plan[0].parameters)
         check_parameters(nb_dir / "unit.ipynb", plan[-1].parameters if len(plan) > 1 else {})
         if not self_contained:
