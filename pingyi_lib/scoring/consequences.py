@@ -59,8 +59,8 @@ def _fired(units: pd.DataFrame, ruleset: Ruleset, which: tuple[str, ...]) -> pd.
     for u in units.itertuples(index=False):  # a few dozen units: per-row text is fine
         where = f"第{u.rank}名/共{u.group_n}名" if pd.notna(u.rank) else ""
         reasons = {
-            "no_excellence": f"排名靠后（{where}），综合得分{format_number(u.composite)}"
-                             f"低于平均分{format_number(u.group_mean)}"
+            "no_excellence": f"排名靠后（{where}），综合得分{format_number(u.composite)}分"
+                             f"低于平均分{format_number(u.group_mean)}分"
             if u.no_excellence else None,
             "talk": f"排名靠后（{where}），群众满意度{format_number(u.satisfaction)}%低于{ruleset.talk_threshold:g}%"
             if u.talk else None,
