@@ -195,7 +195,7 @@ def heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:
     values = matrix.to_numpy()
     fig = go.Figure(go.Heatmap(z=values, x=list(matrix.columns), y=short, colorscale="Cividis", zmin=60, zmax=100,
                                customdata=[[n] * len(matrix.columns) for n in names],
-                               colorbar={"title": {"text": "指数"}, "thickness": 14},
+                               colorbar={"thickness": 14},  # the title says these are indices
                                text=[[f"{v:.1f}" if v == v else "" for v in row] for row in values],
                                texttemplate="%{text}", hovertemplate="%{customdata} %{x}：%{z:.2f}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", type="category")
