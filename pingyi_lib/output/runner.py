@@ -286,12 +286,6 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
         workers = max(1, min(jobs or os.cpu_count() or 1, len(plan)))
         log.info("dataset %s: %d units, %d reports, %d processes", dataset_abs, len(all_units), len(plan), workers)
         results = _execute(plan, workers, progress)
-        for r in results:
-            if r.ok:
-                log.info("ok     %-40s %6.1fs", r.title, r.seconds)
-            else:
-                last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
-                log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, last, r.cell)
         write_results_workbook(res, out / WORKBOOK_NAME)
         write_round_notice(res, out / NOTICE_NAME, report_date or "")
         write_index(res, out, results, str(dataset))
@@ -311,15 +305,49 @@ def _quiet_worker(kernel_log: str) -> None:
     os.close(fd)
 
 
+def _log_result(r: JobResult) -> None:
+    """One line in report.log as soon as a report is finished (the handler flushes each line)."""
+    if r.ok:
+        log.info("ok     %-40s %6.1fs", r.title, r.seconds)
+    else:
+        last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
+        log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, last, r.cell)
+
+
+def time_left(elapsed: float | None, done: int, total: int) -> float | None:
+    """Seconds left at the average pace so far (None before the first report is done):
+    ``elapsed / done × (total − done)``; all workers' progress is in ``done``."""
+    if not done or elapsed is None:
+        return None
+    return elapsed / done * (total - done)
+
+
+def _time_left_column():
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class TimeLeft(ProgressColumn):
+        """剩余 m:ss, estimated from the first finished report on (rich's own needs two)."""
+
+        def render(self, task) -> Text:
+            left = time_left(task.elapsed, int(task.completed), int(task.total or 0))
+            if left is None:
+                return Text("剩余 估算中", style="progress.remaining")
+            m, s = divmod(int(round(left)), 60)
+            return Text(f"剩余 {m}:{s:02d}", style="progress.remaining")
+
+    return TimeLeft()
+
+
 def _execute(plan: list[Job], workers: int, progress: bool | None) -> list[JobResult]:
     show = sys.stderr.isatty() if progress is None else progress
     results: list[JobResult] = []
     bar = None
     if show:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        bar = Progress(TextColumn("报告"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       TextColumn("{task.description}"), transient=False)
+        bar = Progress(SpinnerColumn(), TextColumn("报告"), BarColumn(), MofNCompleteColumn(), TextColumn("已用"),
+                       TimeElapsedColumn(), _time_left_column(), TextColumn("{task.description}"), transient=False)
         bar.start()
         task = bar.add_task("", total=len(plan))
     try:
@@ -336,6 +364,7 @@ def _execute(plan: list[Job], workers: int, progress: bool | None) -> list[JobRe
                     name, value, _ = _error_of(exc)
                     results.append(JobResult(job.kind, job.title, job.unit_id, job.html_rel, False, 0.0,
                                              name, value))
+                _log_result(results[-1])
                 if bar:
                     bar.update(task, advance=1, description=job.title)
     finally:
