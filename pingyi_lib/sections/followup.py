@@ -107,7 +107,7 @@ def lookback_table(cmp: pd.DataFrame | None, unit_id: str | None = None, *, rule
         "去年综合得分（分）": x["composite_prev"], "今年综合得分（分）": x["composite_now"],
         "综合得分变化（分）": x["composite_change"],
         "去年群众满意度（%）": x["satisfaction_prev"], "今年群众满意度（%）": x["satisfaction_now"],
-        "群众满意度变化（%）": x["satisfaction_change"],
+        "群众满意度变化（百分点）": x["satisfaction_change"],
         "去年排名": x["rank_prev"].astype(object), "今年排名": x["rank_now"].astype(object),
         "排名变化": x["rank_change"].astype(object), "变化是否显著": sig,
     }).reset_index(drop=True)

@@ -43,11 +43,14 @@ def _card_label(rs: Ruleset, column: str) -> str:
 
 def score_card(res: Results, unit_id: str) -> dict[str, str]:
     """The key figures of one unit, formatted as published with their units: {label: text}
-    (综合得分: 83.25分, 现场评议指数: 88.31, 群众满意度: 86.51%, 满意率: 83.7%)."""
+    (综合得分: 83.25分, 现场评议指数: 88.31, 群众满意度: 86.51%, 满意率: 83.7%). A figure the
+    unit does not have (组平均分 of an unranked unit, 现场评议指数 without a panel) is left out."""
     rs = res.ruleset
     u = res.unit(unit_id)
     card = {}
     for col in CARD_COLUMNS:
+        if col not in ("composite", "rank") and pd.isna(u[col]):
+            continue  # a figure the unit does not have (no panel, not ranked) is not a tile of dashes
         unit = rs.column_units.get(col, "")
         if col == "rank":
             text = f"{format_rank(u['rank'])}/{u['group_n']}" if pd.notna(u["rank"]) else "不参加排名"
