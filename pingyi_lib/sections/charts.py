@@ -88,19 +88,21 @@ def _rows_height(n: int, extra: int = 120, minimum: int = 260) -> int:
 
 
 def dimensions_bar(dims: pd.DataFrame, unit_name: str) -> go.Figure:
-    """Questionnaire and on-site index per dimension against the group mean (scores.dimensions)."""
+    """Questionnaire and on-site index per dimension (bars) with the group mean of each as a
+    black mark (white-edged, so it shows on a dark bar too) on its own bar (scores.dimensions)."""
     fig = go.Figure()
     parts = [c for c in ("问卷调查指数", "现场评议指数") if c in dims and dims[c].notna().any()]
     for i, col in enumerate(parts):
-        fig.add_bar(**_style({"x": dims["评议内容"], "y": dims[col], "name": f"本单位{col}",
+        fig.add_bar(**_style({"x": dims["评议内容"], "y": dims[col], "name": f"本单位{col}", "offsetgroup": col,
                               "hovertemplate": "%{x} " + col + "：%{y:.2f}<extra></extra>"}, SERIES[i]))
     for i, col in enumerate(parts):
         mean = f"{col}组平均"
         if dims[mean].notna().any():
-            fig.add_scatter(x=dims["评议内容"], y=dims[mean], name=mean, mode="markers+lines",
-                            marker={"symbol": ("diamond", "circle-open")[i], "size": 10, "color": LINE},
-                            line={"dash": ("dot", "dash")[i], "color": LINE},
+            fig.add_scatter(x=dims["评议内容"], y=dims[mean], name=mean, mode="markers", offsetgroup=col,
+                            marker={"symbol": ("diamond-wide", "circle")[i], "size": 13, "color": LINE,
+                                    "line": {"width": 1.5, "color": "#FFFFFF"}},
                             hovertemplate="%{x} " + mean + "：%{y:.2f}<extra></extra>")
+    fig.update_layout(scattermode="group", barmode="group")
     fig.update_yaxes(range=[0, 100], title="指数（0–100）")
     return _layout(fig, f"{unit_name}：各评议内容指数与组平均", height=380)
 
