@@ -203,8 +203,9 @@ table.pingyi-table td.num {{ text-align: right; font-variant-numeric: tabular-nu
   .pingyi-headline, .pingyi-card, .pingyi-chart, .pingyi-glossary li, .pingyi-tile {{ break-inside: avoid; }}
   table.pingyi-table tr {{ break-inside: avoid; page-break-inside: avoid; }}
   table.pingyi-table thead {{ display: table-header-group; }}
+  table.pingyi-table {{ font-size: 9pt; }}
   .modebar-container, .modebar, .pingyi-backlink, .anchor-link, .hoverlayer {{ display: none !important; }}
-  a {{ color: inherit; text-decoration: none; }}
+  a, .jp-RenderedHTMLCommon a {{ color: inherit !important; text-decoration: none !important; }}
 }}
 """
 
