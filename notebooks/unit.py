@@ -52,7 +52,7 @@ page.headline(headline.unit_headline(res, unit_id), "评议结果和评议结果
 page.headline(headline.unit_notes(res, unit_id), "数据质量提示（不属于评议结果运用）", kind="note")
 
 # %%
-page.card(scores.score_card(res, unit_id), scores.card_titles(res))
+page.card(scores.score_card(res, unit_id, scores.PARTS_COLUMNS), scores.card_titles(res))
 
 # %% [markdown]
 # ## 群众反映主要问题

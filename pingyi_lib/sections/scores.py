@@ -35,20 +35,21 @@ def unit_table(units: pd.DataFrame, columns: list[str], ruleset: Ruleset, with_u
 
 CARD_COLUMNS = ("composite", "rank", "group_mean", "onsite_index", "survey_index", "case_points", "bonus_points",
                 "satisfaction", "satisfied_share")
+PARTS_COLUMNS = CARD_COLUMNS[3:]  # what the composite is made of (the headline already gives composite and rank)
 
 
 def _card_label(rs: Ruleset, column: str) -> str:
     return rs.column_labels[column] + ("指数" if rs.column_units.get(column) == "指数" else "")
 
 
-def score_card(res: Results, unit_id: str) -> dict[str, str]:
+def score_card(res: Results, unit_id: str, columns: tuple[str, ...] = CARD_COLUMNS) -> dict[str, str]:
     """The key figures of one unit, formatted as published with their units: {label: text}
     (综合得分: 83.25分, 现场评议指数: 88.31, 群众满意度: 86.51%, 满意率: 83.7%). A figure the
     unit does not have (组平均分 of an unranked unit, 现场评议指数 without a panel) is left out."""
     rs = res.ruleset
     u = res.unit(unit_id)
     card = {}
-    for col in CARD_COLUMNS:
+    for col in columns:
         if col not in ("composite", "rank") and pd.isna(u[col]):
             continue  # a figure the unit does not have (no panel, not ranked) is not a tile of dashes
         unit = rs.column_units.get(col, "")
