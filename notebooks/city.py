@@ -32,7 +32,9 @@ from pingyi_lib.output import page
 from pingyi_lib.sections import charts
 from pingyi_lib.sections import followup
 from pingyi_lib.sections import headline
+from pingyi_lib.sections import integrity
 from pingyi_lib.sections import scores
+from pingyi_lib.text import unmatched
 
 res = py.score(py.load_dataset(dataset, ruleset=ruleset or None))
 rs = res.ruleset
@@ -106,9 +108,24 @@ page.para("{text}", text=followup.problems_summary(fu.problems, ""))
 # %%
 page.table(followup.problems_table(fu.problems, ""), empty="无。")
 
-# %% [markdown] tags=["analyst-note"]
-# Comments that fit no theme belong here (the problems issue adds them as groups with counts);
-# the high-frequency-word table was dropped: it listed domain words (企业, 安全, 办事) that say nothing.
+# %%
+page.para("{text}", text=followup.coverage_summary(fu.coverage, ""))
+
+# %% [markdown]
+# ### 各单位主题覆盖率
+
+# %%
+page.table(followup.coverage_table(fu.coverage, res), links=links, link_column=rs.column_labels["unit_id"])
+
+# %% [markdown]
+# ### 未归入主题的意见（按相似分组）
+
+# %%
+page.para("以下意见反映了问题或提出了建议，但未归入任何主题。在规则文件的主题中补充关键词或例句后重新生成报告，相应的组即归入主题。")
+
+# %%
+page.table(followup.unmatched_table(unmatched.unmatched_groups(res.dataset), rs.problems.unmatched.top),
+           empty="所有反映问题的意见都已归入主题。")
 
 # %% [markdown]
 # ## 整改台账：逾期未完成事项
@@ -156,6 +173,35 @@ page.bullets([scores.unit_summary(res, u) for u in city_ids])
 
 # %%
 page.table(scores.city_bureau_table(res), links=links, link_column=rs.column_labels["unit_id"])
+
+# %% [markdown]
+# ## 评议纪律：问卷异常检测与违纪认定
+
+# %%
+page.para("{text}", text=integrity.city_summary(res))
+
+# %%
+page.table(integrity.overview(res), links=links, link_column="单位编码", empty="没有单位的问卷被标记。")
+
+# %%
+report.chart(integrity.timeline(res, freq="1D"), lambda d: charts.responses_timeline(d, "被标记单位每日问卷数（红色标记：短时集中提交）"),
+             "")  # the table above already says when no unit was flagged
+
+# %%
+page.table(integrity.episodes(res), empty="没有发现短时集中提交。")
+
+# %%
+page.table(integrity.effect(res, changed_only=True), links=links, link_column="单位编码",
+        empty="剔除问卷对各单位的得分、排名和结果运用没有影响。")
+
+# %%
+page.table(integrity.reviews(res), empty="没有人工复核记录。")
+
+# %%
+page.table(integrity.violations(res), empty="没有违反评议纪律的记录。")
+
+# %%
+page.table(integrity.worst(res), empty="没有单位被列为最差单位。")
 
 # %% [markdown]
 # ## 数据质量

@@ -118,7 +118,68 @@ def cmd_score(args) -> int:
     if ds.rejected:
         print(f"note: {ds.rejected} rows were rejected and left out; "
               f"`pingyi validate {args.dataset}` lists them", file=sys.stderr)
+    found = res.integrity
+    if found is not None and (found.excluded or found.flagged):
+        print(f"note: {found.summary()}`pingyi integrity {args.dataset}` 列出明细", file=sys.stderr)
     for m in res.warnings["message"]:
+        print(f"warning: {m}", file=sys.stderr)
+    return 0
+
+
+def _print_frame(con, df, title: str) -> None:
+    """A section frame (Chinese headings) as a rich table; numbers right-aligned, as published."""
+    from rich.table import Table
+
+    from pingyi_lib.common.numbers import format_number
+
+    t = Table(title=title, title_justify="left")
+    for c in df.columns:
+        t.add_column(str(c), justify="right" if df[c].dtype.kind in "iuf" else "left", overflow="fold")
+    for row in df.itertuples(index=False):
+        t.add_row(*(format_number(v) if isinstance(v, float) else "" if v is None else str(v) for v in row))
+    con.print(t)
+
+
+def cmd_integrity(args) -> int:
+    from pingyi_lib.dataset.load import load_dataset
+    from pingyi_lib.integrity.policy import REASONS
+    from pingyi_lib.scoring.results import score
+    from pingyi_lib.sections import integrity
+
+    res = score(load_dataset(args.dataset, ruleset=args.ruleset))
+    found = res.integrity
+    if args.format == "json":
+        u, rows = found.units, found.rows
+        rows = rows[rows["reasons"].map(len) > 0]
+        doc = {"units": [{"unit_id": r["unit_id"], "responses": int(r["responses"]), "flagged": int(r["flagged"]),
+                          "excluded": int(r["excluded"]), "suspicion": float(r["suspicion"]),
+                          "reasons": {k: int(r[k]) for k in REASONS if r[k]}} for _, r in u.iterrows()],
+               "flagged": [{"response_id": r.response_id, "unit_id": r.unit_id, "reasons": list(r.reasons),
+                            "excluded": bool(r.excluded)} for r in rows.itertuples(index=False)],
+               "reviews": [{"response_id": r.response_id, "decision": r.decision, "note": r.note,
+                            "reviewer": r.reviewer, "outcome": r.outcome}
+                           for r in found.reviews.itertuples(index=False)]}
+        json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        con = _console()
+        con.print(found.summary())
+        overview = integrity.overview(res)
+        if len(overview):
+            _print_frame(con, overview, "各单位问卷异常")
+            con.print(f"其余{len(found.units) - len(overview)}个单位的问卷未被标记。")
+        for title, frame in (("短时集中提交", integrity.episodes(res)),
+                             ("剔除问卷对得分、排名和结果运用的影响", integrity.effect(res, changed_only=True)),
+                             ("人工复核记录", integrity.reviews(res))):
+            if len(frame):
+                _print_frame(con, frame, title)
+        flagged = integrity.flagged_rows(res, limit=args.limit)
+        if len(flagged):
+            _print_frame(con, flagged.drop(columns="说明"), f"被标记的问卷（可疑度高者在前，前{len(flagged)}份）")
+            more = len(found.rows) - len(flagged)
+            if more > 0:
+                con.print(f"还有{more}份；`--format json` 列出全部。")
+    for m in found.warnings:
         print(f"warning: {m}", file=sys.stderr)
     return 0
 
@@ -193,36 +254,85 @@ def cmd_report(args) -> int:
 
 def cmd_problems(args) -> int:
     from pingyi_lib.dataset.load import load_dataset
-    from pingyi_lib.text.themes import main_problems
+    from pingyi_lib.text.themes import coverage, main_problems
 
     ds = load_dataset(args.dataset, ruleset=args.ruleset)
-    mp = main_problems(ds)
     names = dict(zip(ds.units["unit_id"], ds.units["name"]))
-    order = ["", *ds.units["unit_id"]]
+    if args.unit is not None and args.unit not in names:
+        raise OptionError(f"没有编码为 {args.unit!r} 的单位（--unit）")
+    cov = {r["unit_id"]: r for r in coverage(ds).to_dict("records")}
+    if args.unmatched:
+        return _print_unmatched(ds, args, names, cov)
+    mp = main_problems(ds)
+    order = ["", *ds.units["unit_id"]] if args.unit is None else [args.unit]
+
+    def cover(uid: str) -> dict:
+        r = cov[uid]
+        return {"texts": r["texts"], "substantive": r["substantive"], "themed": r["themed"], "praise": r["praise"],
+                "coverage": None if r["substantive"] == 0 else round(float(r["coverage"]), 4)}
+
     if args.format == "json":
         def themes(uid: str) -> list[dict]:
             return [{"theme": r.theme, "dimension": r.dimension, "count": int(r.count),
-                     "share": round(float(r.share), 4), "quotes": list(r.quotes)}
+                     "share": round(float(r.share), 4), "quotes": list(r.quotes), "basis": r.basis}
                     for r in mp[mp["unit_id"] == uid].itertuples(index=False)]
 
-        doc = {"units": [{"unit_id": uid, "name": names[uid], "themes": themes(uid)} for uid in order[1:]],
-               "city": {"themes": themes("")}}
+        doc = {"units": [{"unit_id": uid, "name": names[uid], "themes": themes(uid), "coverage": cover(uid)}
+                         for uid in order if uid]}
+        if args.unit is None:
+            doc["city"] = {"themes": themes(""), "coverage": cover("")}
+        json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    from rich.table import Table
+
+    from pingyi_lib.common.numbers import format_share
+
+    con = _console()
+    for uid in order:
+        p = mp[mp["unit_id"] == uid]
+        r = cov[uid]
+        line = (f"有实质内容的意见{r['substantive']}条，归入主题{r['themed']}条"
+                f"（覆盖率{format_share(r['coverage'])}）；表扬肯定{r['praise']}条")
+        if not len(p) and not r["texts"]:
+            continue
+        t = Table(title=f"{names.get(uid, '全市')} 群众反映主要问题", caption=line, title_justify="left",
+                  caption_justify="left")
+        for h in ("问题", "评议内容", "条数", "占比", "群众原话", "匹配依据"):
+            t.add_column(h, justify="right" if h in ("条数", "占比") else "left", overflow="fold")
+        for x in p.itertuples(index=False):
+            t.add_row(x.theme, x.dimension_label, str(x.count), format_share(x.share), " / ".join(x.quotes), x.basis)
+        con.print(t)
+    return 0
+
+
+def _print_unmatched(ds, args, names: dict, cov) -> int:
+    """`pingyi problems --unmatched`: substantive texts no theme took, grouped by similarity."""
+    from pingyi_lib.text.unmatched import unmatched_groups
+
+    groups = unmatched_groups(ds, unit_id=args.unit)
+    uid = args.unit or ""
+    r = cov[uid]
+    if args.format == "json":
+        doc = {"unit_id": args.unit, "substantive": r["substantive"], "unthemed": r["unthemed"],
+               "groups": [{"group": int(g.group), "count": int(g.count), "units": list(g.unit_ids),
+                           "words": list(g.words), "examples": list(g.examples)}
+                          for g in groups.itertuples(index=False)]}
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
     from rich.table import Table
 
     con = _console()
-    for uid in order:
-        p = mp[mp["unit_id"] == uid]
-        if not len(p):
-            continue
-        t = Table(title=f"{names.get(uid, '全市')} 群众反映主要问题", title_justify="left")
-        for h in ("问题", "评议内容", "条数", "占比", "群众原话"):
-            t.add_column(h, justify="right" if h in ("条数", "占比") else "left", overflow="fold")
-        for r in p.itertuples(index=False):
-            t.add_row(r.theme, r.dimension_label, str(r.count), f"{r.share:.1%}", " / ".join(r.quotes))
-        con.print(t)
+    title = f"{names.get(uid, '全市')} 未归入主题的意见（按相似分组）"
+    t = Table(title=title, title_justify="left", caption_justify="left",
+              caption=f"有实质内容的意见{r['substantive']}条，未归入主题{r['unthemed']}条，分为{len(groups)}组。"
+                      "在规则文件的 [[problems.themes]] 中补充关键词或主题后重新运行，相应的组即归入主题。")
+    for h in ("组", "条数", "涉及单位", "常见词", "示例"):
+        t.add_column(h, justify="right" if h in ("组", "条数", "涉及单位") else "left", overflow="fold")
+    for g in groups.itertuples(index=False):
+        t.add_row(str(g.group), str(g.count), str(g.units), "、".join(g.words), " / ".join(g.examples))
+    con.print(t)
     return 0
 
 
@@ -244,8 +354,17 @@ def build_parser() -> argparse.ArgumentParser:
         .set_defaults(func=cmd_score)
     dataset_cmd("validate", "check a dataset and list every rejected row (exit 1 if any)", ("table", "json")) \
         .set_defaults(func=cmd_validate)
-    dataset_cmd("problems", "main problems raised by the public, per unit and for the city",
-                ("table", "json")).set_defaults(func=cmd_problems)
+    sp = dataset_cmd("problems", "main problems raised by the public, per unit and for the city",
+                     ("table", "json"))
+    sp.add_argument("--unmatched", action="store_true",
+                    help="list the substantive comments no theme took, grouped by similarity (to improve the ruleset)")
+    sp.add_argument("--unit", metavar="UNIT", default=None, help="only this unit id (default: every unit)")
+    sp.set_defaults(func=cmd_problems)
+    sp = dataset_cmd("integrity", "questionnaires that look stuffed (刷票): flagged, excluded, and the effect on "
+                     "the scores", ("table", "json"))
+    sp.add_argument("--limit", type=int, default=20, metavar="N",
+                    help="flagged questionnaires listed in the table (default 20; json lists all)")
+    sp.set_defaults(func=cmd_integrity)
     sp = dataset_cmd("report", "run the notebooks and write the HTML reports, index.html and 评议结果.xlsx", ("table",))
     sp.add_argument("--out", required=True, metavar="DIR",
                     help="folder for the reports (created; reruns replace files)")

@@ -108,6 +108,21 @@ def test_hostile_text_from_the_data_is_escaped_in_every_page(broken_reports):
         assert "&lt;img src=x onerror=" in html or "\\u003cimg src=x" in html, page.name
 
 
+def test_personal_data_in_unthemed_comments_is_masked_in_the_city_report(broken_reports):
+    out, _ = broken_reports
+    city = (out / "city.html").read_text(encoding="utf-8")
+    assert "未归入主题的意见" in city and "139****5678" in city and "13912345678" not in city
+
+
+def test_city_report_shows_coverage_per_unit_and_unthemed_groups(sample_reports):
+    out, _ = sample_reports
+    city = (out / "city.html").read_text(encoding="utf-8")
+    assert "各单位主题覆盖率" in city and "匹配依据" in city and "高频词" not in city
+    assert "未归入主题的意见（按相似分组）" in city and "希望多组织安全生产培训" in city  # the sample's off-topic wish
+    unit = (out / f"units/{unit_slug(UNITS[0])}.html").read_text(encoding="utf-8")
+    assert "覆盖率" in unit and "匹配依据" in unit
+
+
 def test_unknown_unit_is_a_plain_error(tmp_path, capsys):
     code = main(["report", str(SAMPLE_2011), "--out", str(tmp_path / "o"), "--units", "nope"])
     assert code == 2 and "unknown unit nope" in capsys.readouterr().err
@@ -168,3 +183,14 @@ def test_lookback_report_shows_problems_ledger_timeline_and_changes(lookback_rep
     header = [c.value for c in ws[1]]
     problems = [r[header.index("群众反映主要问题")].value for r in ws.iter_rows(min_row=2)]
     assert sum(bool(p) and "条）" in p for p in problems) >= 10
+
+
+def test_reports_carry_the_integrity_section(sample_reports, lookback_reports):
+    clean = (sample_reports[0] / "units/tn-win.html").read_text(encoding="utf-8")  # 2011: nothing found
+    assert "评议纪律：问卷异常检测" in clean and "问卷异常检测未发现疑似刷票问卷" in clean
+    city = (lookback_reports[0] / "city.html").read_text(encoding="utf-8")  # 2012: the tn-win burst
+    section = city[city.index("评议纪律：问卷异常检测与违纪认定"):city.index("数据质量", city.index("评议纪律"))]
+    assert "按评议纪律规则剔除问卷108份" in section and "2012-08-21 20:07" in section
+    assert "综合得分(不剔除)" in section and "95.72" in section  # the effect of the exclusion
+    assert "确认违反评议纪律：刷票" in section  # confirmed violation and the worst listing
+    assert section.count('class="plotly-graph-div"') == 1  # responses over time, bursts marked

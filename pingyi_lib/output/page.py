@@ -61,7 +61,7 @@ def bullets(lines) -> Html:
     return Html(f'<ul class="pingyi-list">{items}</ul>' if items else '<p class="pingyi-empty">无</p>')
 
 
-PERCENT_COLUMNS = frozenset({"占比", "满意率", "完成率"})  # shares 0-1 in the frame, shown as 12.3%
+PERCENT_COLUMNS = frozenset({"占比", "满意率", "完成率", "覆盖率"})  # shares 0-1 in the frame, shown as 12.3%
 
 
 def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_column: str | None = None,
@@ -74,8 +74,8 @@ def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_colu
     """
     if df is None:  # a section with no data at all: its one sentence is said elsewhere (note)
         return Html("")
-    if not len(df):
-        return Html(f'<p class="pingyi-empty">{esc(empty)}</p>')
+    if not len(df):  # empty="": the section already said there is nothing
+        return Html(f'<p class="pingyi-empty">{esc(empty)}</p>' if empty else "")
     head = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
     body = []
     for row in df.itertuples(index=False):

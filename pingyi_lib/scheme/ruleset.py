@@ -27,6 +27,9 @@ FLAGS = ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample")  
 COMPONENTS = ("onsite", "survey", "cases", "bonus")  # the parts of the composite (SPEC §4)
 COMPONENT_COLUMNS = {"onsite": "onsite_index", "survey": "survey_index", "cases": "case_points",
                      "bonus": "bonus_points"}
+# why a questionnaire may look stuffed (seed §六(三)), in the order they are reported
+INTEGRITY_REASONS = ("fingerprint_repeat", "burst", "burst_straightline", "identical_run", "outside_window",
+                     "implausible_volume")
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,21 @@ class Notice:
 class Theme:
     name: str
     dimension: str  # an item id
-    keywords: tuple[str, ...]
+    keywords: tuple[str, ...]  # complaint wording; "*" stands for a few characters of the same clause
+    examples: tuple[str, ...] = ()  # sentences as people write them, for matching by similarity
+
+
+@dataclass(frozen=True)
+class Praise:
+    cues: tuple[str, ...]  # words of praise or thanks (服务热情, 点赞)
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UnmatchedRules:
+    similarity: float  # two unthemed comments this similar (0-1) fall into one group
+    top: int  # groups shown in the city report
+    examples: int  # example comments per group
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,55 @@ class ProblemRules:
     negation_before: tuple[str, ...]
     negation_after: tuple[str, ...]
     themes: tuple[Theme, ...]
+    negation_fillers: tuple[str, ...] = ()  # words allowed between a negation and a keyword (没有*再*推诿)
+    suggestion_cues: tuple[str, ...] = ()  # a negation after one of these still raises the problem (希望杜绝乱罚款)
+    contrast_cues: tuple[str, ...] = ()  # 但是, 就是: what follows is read on its own
+    synonyms: tuple[tuple[str, ...], ...] = ()  # groups of interchangeable words inside keywords
+    gap: int = 6  # characters a "*" in a keyword stands for at most
+    min_chars: int = 2  # fewer characters (punctuation aside): not substantive
+    non_substantive: tuple[str, ...] = ()  # whole comments that say nothing (无, 没有意见)
+    similarity: float = 1.0  # a text without a keyword takes its closest example's theme from this cosine on
+    shared_pairs: int = 2  # ... and when they share this many pairs of neighbouring characters
+    praise: Praise = Praise((), ())
+    unmatched: UnmatchedRules = UnmatchedRules(0.5, 10, 3)
+    domain_words: tuple[str, ...] = ()  # words every comment uses (安监, 检查): left out of the word lists
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason a questionnaire is flagged: its words, whether it excludes, its weight."""
+
+    label: str
+    exclude: bool  # True: left out of scoring automatically; False: flagged for review
+    weight: float  # 0-1, for the suspicion score
+
+
+@dataclass(frozen=True)
+class IntegrityRules:
+    """Thresholds and policy of the integrity checks (``[integrity]`` in the TOML)."""
+
+    reasons: dict[str, Reason]  # INTEGRITY_REASONS -> Reason
+    fingerprint_limit: int
+    burst_window_minutes: float
+    burst_p: float
+    burst_min: int
+    burst_day_hours: float
+    burst_channels: tuple[str, ...]
+    run_min: int
+    run_p: float
+    population_share: float
+    quota_ratio: float
+    review_label: str
+    review_exclude: tuple[str, ...]
+    review_keep: tuple[str, ...]
+
+    @property
+    def excluding(self) -> tuple[str, ...]:
+        """The reasons that exclude a row from scoring without review."""
+        return tuple(k for k, r in self.reasons.items() if r.exclude)
+
+    def label(self, reason: str) -> str:
+        return self.review_label if reason == "review" else self.reasons[reason].label
 
 
 @dataclass(frozen=True)
@@ -123,6 +189,8 @@ class Ruleset:
     problems: ProblemRules
     component_labels: dict[str, str]
     column_labels: dict[str, str]  # unit-table column -> the Chinese header a reader sees
+    survey_window: tuple[str, str] | None  # "MM-DD" first and last day of the questionnaire survey
+    integrity: IntegrityRules
     column_units: dict[str, str] = field(default_factory=dict)  # column -> 分, %, 指数
     glossary: dict[str, str] = field(default_factory=dict)  # column -> what its figure means (numbers filled in)
     notice: Notice = field(default_factory=lambda: Notice("", "", ""))
@@ -230,6 +298,12 @@ class _Reader:
             self.fail(key, f"must be at least {lo}, not {v!r}")
         return v
 
+    def boolean(self, key: str, default: Any = ...) -> bool:
+        v = self.get(key, default)
+        if not isinstance(v, bool):
+            self.fail(key, f"must be true or false, not {v!r}")
+        return v
+
     def text(self, key: str, default: Any = ...) -> str:
         v = self.get(key, default)
         if not isinstance(v, str) or not v.strip():
@@ -286,7 +360,20 @@ def _pair(r: _Reader, key: str, default: tuple[int, int]) -> tuple[int, int]:
     return (v[0], v[1])
 
 
+_PROBLEM_KEYS = {"top", "quotes", "quote_chars", "workbook_top", "negation_before", "negation_after",
+                 "negation_fillers", "suggestion_cues", "contrast_cues", "synonyms", "gap", "min_chars",
+                 "non_substantive", "similarity", "shared_pairs", "praise", "unmatched", "domain_words", "themes"}
+_THEME_KEYS = {"name", "dimension", "keywords", "examples"}
+
+
+def _known_keys(r: _Reader, key: str, table: dict, known: set[str]) -> None:
+    extra = sorted(set(table) - known)
+    if extra:
+        r.fail(f"{key}.{extra[0]}", f"is not a known key (known: {', '.join(sorted(known))})")
+
+
 def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
+    _known_keys(r, "problems", r.table("problems", {}), _PROBLEM_KEYS)
     themes = []
     raw = r.get("problems.themes", [])
     if not isinstance(raw, list):
@@ -295,6 +382,7 @@ def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
         key = f"problems.themes[{i}]"
         if not isinstance(t, dict):
             r.fail(key, "must be a table")
+        _known_keys(r, key, t, _THEME_KEYS)
         sub = _Reader(t, r.source)
         sub.fail = lambda k, p, key=key: r.fail(f"{key}.{k}", p)  # type: ignore[method-assign]
         dim = sub.text("dimension")
@@ -303,13 +391,94 @@ def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
         kws = sub.texts("keywords")
         if not kws:
             r.fail(f"{key}.keywords", "must name at least one keyword")
-        themes.append(Theme(sub.text("name"), dim, kws))
+        for k in kws:
+            if k.strip("*") != k or "**" in k:
+                r.fail(f"{key}.keywords", f"has {k!r}: a \"*\" stands between two words, never at an end or twice")
+        themes.append(Theme(sub.text("name"), dim, kws, sub.texts("examples", [])))
+    names = [t.name for t in themes]
+    if len(set(names)) != len(names):
+        r.fail("problems.themes", f"names a theme twice: {sorted({n for n in names if names.count(n) > 1})[0]}")
+    groups = r.get("problems.synonyms", [])
+    if not isinstance(groups, list):
+        r.fail("problems.synonyms", "must be a list of word lists")
+    synonyms = []
+    for i, g in enumerate(groups):
+        if not (isinstance(g, list) and len(g) >= 2 and all(isinstance(w, str) and w.strip() for w in g)
+                and len(set(g)) == len(g)):
+            r.fail(f"problems.synonyms[{i}]", f"must list at least two different words, not {g!r}")
+        for w in g:
+            if any(w in other for other in synonyms):
+                r.fail(f"problems.synonyms[{i}]", f"repeats {w!r}, already in an earlier group")
+        synonyms.append(tuple(g))
+    _known_keys(r, "problems.praise", r.table("problems.praise", {}), {"cues", "examples"})
+    _known_keys(r, "problems.unmatched", r.table("problems.unmatched", {}), {"similarity", "top", "examples"})
     return ProblemRules(
         top=r.integer("problems.top", lo=1, default=5), quotes=r.integer("problems.quotes", default=2),
         quote_chars=_pair(r, "problems.quote_chars", (10, 80)),
         workbook_top=r.integer("problems.workbook_top", lo=1, default=3),
         negation_before=r.texts("problems.negation_before", []), negation_after=r.texts("problems.negation_after", []),
-        themes=tuple(themes))
+        themes=tuple(themes),
+        negation_fillers=r.texts("problems.negation_fillers", []),
+        suggestion_cues=r.texts("problems.suggestion_cues", []),
+        contrast_cues=r.texts("problems.contrast_cues", []),
+        synonyms=tuple(synonyms),
+        gap=r.integer("problems.gap", lo=1, default=6),
+        min_chars=r.integer("problems.min_chars", lo=0, default=2),
+        non_substantive=r.texts("problems.non_substantive", []),
+        similarity=r.number("problems.similarity", lo=0, hi=1, default=1.0),
+        shared_pairs=r.integer("problems.shared_pairs", lo=0, default=2),
+        praise=Praise(r.texts("problems.praise.cues", []), r.texts("problems.praise.examples", [])),
+        unmatched=UnmatchedRules(r.number("problems.unmatched.similarity", lo=0, hi=1, default=0.5),
+                                 r.integer("problems.unmatched.top", lo=1, default=10),
+                                 r.integer("problems.unmatched.examples", lo=1, default=3)),
+        domain_words=r.texts("problems.domain_words", []))
+
+
+def _month_day(r: _Reader, key: str) -> str:
+    v = r.text(key)
+    try:
+        ok = len(v) == 5 and v[2] == "-" and bool(dt.date(2000, int(v[:2]), int(v[3:5])))
+    except ValueError:
+        ok = False
+    if not ok:
+        r.fail(key, f"must be a month-day like \"07-10\", not {v!r}")
+    return v
+
+
+def _integrity(r: _Reader, channels: dict[str, str]) -> IntegrityRules:
+    reasons = {}
+    for code in INTEGRITY_REASONS:
+        k = f"integrity.{code}"
+        reasons[code] = Reason(r.text(f"{k}.label"), r.boolean(f"{k}.exclude"), r.number(f"{k}.weight", lo=0, hi=1))
+    burst_channels = r.texts("integrity.burst.channels")
+    for c in burst_channels:
+        if c not in channels:
+            r.fail("integrity.burst.channels", f"names '{c}', not a channel of vocab.channel")
+    window = r.number("integrity.burst.window_minutes", lo=1)
+    day_hours = r.number("integrity.burst.day_hours", lo=1, hi=24)
+    if window / 60 >= day_hours:
+        r.fail("integrity.burst.window_minutes", "must be shorter than integrity.burst.day_hours")
+    exclude_words = r.texts("integrity.review.exclude")
+    keep_words = r.texts("integrity.review.keep")
+    both = {w.lower() for w in exclude_words} & {w.lower() for w in keep_words}
+    if both:
+        r.fail("integrity.review.keep", f"shares words with integrity.review.exclude: {', '.join(sorted(both))}")
+    return IntegrityRules(
+        reasons=reasons,
+        fingerprint_limit=r.integer("integrity.fingerprint_repeat.limit", lo=1),
+        burst_window_minutes=window,
+        burst_p=r.number("integrity.burst.p", lo=0, hi=1),
+        burst_min=r.integer("integrity.burst.min_responses", lo=2),
+        burst_day_hours=day_hours,
+        burst_channels=burst_channels,
+        run_min=r.integer("integrity.identical_run.min_length", lo=2),
+        run_p=r.number("integrity.identical_run.p", lo=0, hi=1),
+        population_share=r.number("integrity.implausible_volume.population_share", lo=0),
+        quota_ratio=r.number("integrity.implausible_volume.quota_ratio", lo=0),
+        review_label=r.text("integrity.review.label"),
+        review_exclude=exclude_words,
+        review_keep=keep_words,
+    )
 
 
 def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
@@ -361,14 +530,12 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     milestone_steps = r.texts("vocab.milestone_steps")
     deadlines = {}
     for step in milestone_steps:
-        v = r.text(f"timeline.{step}")
-        try:
-            ok = len(v) == 5 and v[2] == "-" and bool(dt.date(2000, int(v[:2]), int(v[3:5])))
-        except ValueError:
-            ok = False
-        if not ok:
-            r.fail(f"timeline.{step}", f"must be a month-day like \"07-10\", not {v!r}")
-        deadlines[step] = v
+        deadlines[step] = _month_day(r, f"timeline.{step}")
+    survey_window = None
+    if "survey_start" in tl or "survey_end" in tl:
+        survey_window = (_month_day(r, "timeline.survey_start"), _month_day(r, "timeline.survey_end"))
+        if survey_window[1] < survey_window[0]:
+            r.fail("timeline.survey_end", f"must not come before timeline.survey_start ({survey_window[0]})")
     timeline_levels = r.texts("timeline.timeline_levels", ["district"])
     for lvl in timeline_levels:
         if lvl not in UNIT_LEVELS:
@@ -428,6 +595,8 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         problems=_problems(r, items),
         component_labels=component_labels,
         column_labels=column_labels,
+        survey_window=survey_window,
+        integrity=_integrity(r, channels),
         column_units=column_units,
         glossary=glossary,
         notice=notice,

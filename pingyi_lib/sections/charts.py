@@ -247,3 +247,30 @@ def lookback_bar(cmp: pd.DataFrame, title: str) -> go.Figure:
     fig.update_xaxes(title="综合得分变化（分）")
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=short)
     return _layout(fig, title, height=_rows_height(len(x)))
+
+
+def responses_timeline(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Questionnaires per time bin (sections.integrity.timeline), excluded ones included;
+    bins holding a burst (短时集中提交) marked in red. One unit: bars; several: a line each."""
+    fig = go.Figure()
+    names = list(dict.fromkeys(frame["name"]))
+    for name in names:
+        f = frame[frame["name"] == name]
+        hover = "%{x|%Y-%m-%d %H:%M} " + ("" if len(names) == 1 else "%{fullData.name} ") + \
+            "%{y}份（剔除%{customdata}份）<extra></extra>"
+        if len(names) == 1:
+            fig.add_bar(x=f["start"], y=f["responses"], name="问卷数", marker_color=OKABE_ITO["sky"],
+                        customdata=f["excluded"], hovertemplate=hover)
+        else:
+            fig.add_scatter(x=f["start"], y=f["responses"], name=name, mode="lines+markers",
+                            marker={"size": 4}, customdata=f["excluded"], hovertemplate=hover)
+    b = frame[frame["burst"] > 0]
+    if len(b):
+        fig.add_scatter(x=b["start"], y=b["responses"], name="短时集中提交", mode="markers",
+                        marker={"color": OKABE_ITO["vermillion"], "size": 11, "symbol": "triangle-down",
+                                 "line": {"color": LINE, "width": 1}},
+                        customdata=b[["name", "burst", "excluded"]].to_numpy(),
+                        hovertemplate="%{customdata[0]} %{x|%Y-%m-%d %H:%M}: %{y}份，其中集中提交%{customdata[1]}份、"
+                                      "剔除%{customdata[2]}份<extra></extra>")
+    fig.update_yaxes(title="问卷（份）", rangemode="tozero")
+    return _layout(fig, title, height=360)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pingyi_lib.common.numbers import format_share
 from pingyi_lib.followup import ledger, lookback
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring.results import Results
@@ -27,10 +28,40 @@ def lookback_note(previous) -> str:
 
 
 def problems_table(problems: pd.DataFrame, unit_id: str = "") -> pd.DataFrame:
-    """Top themes of one unit ('' = the city): 问题, 评议内容, 条数, 占比, 群众原话 (masked)."""
+    """Top themes of one unit ('' = the city): 问题, 评议内容, 条数, 占比, 群众原话 (masked),
+    匹配依据 (the keywords or example sentences that found the texts)."""
     p = problems[problems["unit_id"] == unit_id]
     return pd.DataFrame({"问题": p["theme"], "评议内容": p["dimension_label"], "条数（条）": p["count"],
-                         "占比": p["share"], "群众原话": ["；".join(q) for q in p["quotes"]]}).reset_index(drop=True)
+                         "占比": p["share"], "群众原话": ["；".join(q) for q in p["quotes"]],
+                         "匹配依据": p["basis"]}).reset_index(drop=True)
+
+
+def coverage_summary(cov: pd.DataFrame, unit_id: str = "") -> str:
+    """One sentence on how much of what the public wrote the themes account for."""
+    r = next(x for x in cov.to_dict("records") if x["unit_id"] == unit_id)
+    if not r["texts"]:
+        return "本单位没有问卷意见或实例调查记录。" if unit_id else "没有问卷意见或实例调查记录。"
+    text = (f"问卷意见和实例调查共{r['texts']}条，其中反映问题或提出建议的{r['substantive']}条，"
+            f"归入主题{r['themed']}条（覆盖率{format_share(r['coverage'])}）")
+    return text + f"；表扬肯定{r['praise']}条，无实质内容{r['blank']}条。"
+
+
+def coverage_table(cov: pd.DataFrame, res: Results) -> pd.DataFrame:
+    """Per unit (the city first): 意见条数, 有实质内容, 归入主题, 未归类, 覆盖率, 表扬肯定."""
+    names = dict(zip(res.units["unit_id"], res.units["name"]))
+    uid, name = _id_name(res.ruleset)
+    return pd.DataFrame({uid: cov["unit_id"], name: cov["unit_id"].map(names).fillna("全市"),
+                         "意见（条）": cov["texts"], "有实质内容（条）": cov["substantive"],
+                         "归入主题（条）": cov["themed"], "未归类（条）": cov["unthemed"], "覆盖率": cov["coverage"],
+                         "表扬肯定（条）": cov["praise"]}).reset_index(drop=True)
+
+
+def unmatched_table(groups: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
+    """Groups of unthemed comments (largest first): 组, 条数, 涉及单位, 常见词, 示例 (masked)."""
+    g = groups if top is None else groups.head(top)
+    return pd.DataFrame({"组": g["group"], "条数（条）": g["count"], "涉及单位": g["units"],
+                         "常见词": ["、".join(w) for w in g["words"]],
+                         "示例": ["；".join(e) for e in g["examples"]]}).reset_index(drop=True)
 
 
 def problems_summary(problems: pd.DataFrame, unit_id: str = "") -> str:
@@ -160,6 +191,7 @@ class FollowUp:
         ds = res.dataset
         self.res = res
         self.problems = themes.main_problems(ds)
+        self.coverage = themes.coverage(ds)
         self.ledger = ledger.ledger(ds, report_date or None)
         self.report_date = ledger.parse_day(report_date or None)
         self.timeline = ledger.timeline(ds)

@@ -92,19 +92,28 @@ def city_notes(res: Results) -> pd.DataFrame:
             text = "；".join(f"{r.name}：{r.reason}" for r in hit.itertuples(index=False))
             rows.append({"code": flag, "事项": f"{rs.flags[flag].label}（{len(hit)}个单位）",
                          "内容": f"{text}。{rs.flags[flag].consequence}。", "unit_ids": tuple(hit["unit_id"])})
-    rows.append(_rejected(res, None))
+    rows += _rejected(res, None)
     return _frame(rows)
 
 
-def _rejected(res: Results, unit_id: str | None) -> dict:
+def _rejected(res: Results, unit_id: str | None) -> list[dict]:
+    """Rows rejected by validation, and questionnaires excluded under evaluation discipline
+    (the integrity policy; their reason codes start with ``integrity_``), counted once each."""
     q = res.quarantine
     if unit_id is not None:
         q = q[q["unit_id"] == unit_id]
-    n = q[["table", "row"]].drop_duplicates().shape[0] if len(q) else 0
+    integrity = q["reason_code"].astype(str).str.startswith("integrity_")
+    n = q[~integrity][["table", "row"]].drop_duplicates().shape[0]
     text = (f"{n}条数据行未通过校验，未计入评分（原因见“数据质量”）。" if n
             else "全部数据行通过校验。")
-    return {"code": "rejected", "事项": "被拒绝的数据行", "内容": text,
-            "unit_ids": (unit_id,) if unit_id is not None and n else ()}
+    rows = [{"code": "rejected", "事项": "被拒绝的数据行", "内容": text,
+             "unit_ids": (unit_id,) if unit_id is not None and n else ()}]
+    m = q[integrity][["table", "row"]].drop_duplicates().shape[0]
+    if m:
+        rows.append({"code": "excluded", "事项": "剔除的问卷",
+                     "内容": f"{m}份问卷按评议纪律核查规则被剔除，未计入评分（见“评议纪律核查”）。",
+                     "unit_ids": (unit_id,) if unit_id is not None else ()})
+    return rows
 
 
 def unit_headline(res: Results, unit_id: str) -> pd.DataFrame:
@@ -144,7 +153,7 @@ def unit_notes(res: Results, unit_id: str) -> pd.DataFrame:
     n = res.notes[res.notes["unit_id"] == unit_id]
     rows = [{"code": r.flag, "事项": r.label, "内容": f"{r.reason}。{r.consequence}。", "unit_ids": (unit_id,)}
             for r in n.itertuples(index=False)]
-    rows.append(_rejected(res, unit_id))
+    rows += _rejected(res, unit_id)
     w = res.warnings
     for m in w.loc[w["unit_id"] == unit_id, "message"]:
         rows.append({"code": "warning", "事项": "提示", "内容": f"{m}。", "unit_ids": (unit_id,)})

@@ -190,16 +190,18 @@ def bonuses(res: Results, unit_id: str) -> pd.DataFrame:
 
 
 def data_quality(res: Results) -> pd.DataFrame:
-    """Per unit: accepted questionnaires and ballots, rejected rows that name the unit,
-    valid answers against the minimum, and the low-sample flag.
+    """Per unit: scored questionnaires and ballots, rejected rows that name the unit,
+    questionnaires excluded under evaluation discipline (integrity), valid answers against
+    the minimum, and the low-sample flag.
 
     Columns: 单位编码, 单位名称, 问卷（份）, 有效问卷（份）, 现场评议票（票）, 有效票（票）,
-    被拒绝行（条）, and the data-quality notes (数据质量提示, e.g. 样本不足) in words.
+    被拒绝行（条）, 剔除问卷（份）, and the data-quality notes (数据质量提示, e.g. 样本不足) in words.
     """
     rs = res.ruleset
     u = res.units
     q = res.quarantine
-    rejected = q[q["unit_id"] != ""].groupby("unit_id").size()
+    excluded = q["reason_code"].astype(str).str.startswith("integrity_")
+    rejected = q[(q["unit_id"] != "") & ~excluded].groupby("unit_id").size()
     ds = res.dataset
     accepted = {t: ds.tables[t].groupby("unit_id").size() for t in ("survey", "onsite")}
     out = pd.DataFrame({
@@ -209,6 +211,7 @@ def data_quality(res: Results) -> pd.DataFrame:
         "现场评议票（票）": u["unit_id"].map(accepted["onsite"]).fillna(0).astype(np.int64),
         "有效票（票）": u["onsite_valid"].astype(np.int64),
         "被拒绝行（条）": u["unit_id"].map(rejected).fillna(0).astype(np.int64),
+        "剔除问卷（份）": u["unit_id"].map(q[excluded].groupby("unit_id").size()).fillna(0).astype(np.int64),
         rs.column_labels["notes"]: u["notes"],
     })
     return out.reset_index(drop=True)
