@@ -98,6 +98,11 @@ def _score_tables(res) -> None:
         con.print("评议结果运用：")
         for c in res.consequences.itertuples(index=False):
             con.print(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。", soft_wrap=True)
+    if len(res.notes):  # 样本不足: said beside the figures, not among the consequences
+        con.print()
+        con.print(f"{rs.column_labels.get('notes', '数据质量提示')}：")
+        for c in res.notes.itertuples(index=False):
+            con.print(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。", soft_wrap=True)
 
 
 def cmd_score(args) -> int:

@@ -9,6 +9,7 @@ Layout of ``OUT``::
     assets/plotly.min.js  plotly.js, once, loaded by relative path (unless self-contained)
     notebooks/*.ipynb     the executed notebooks (kept; a failed one shows the failing cell)
     评议结果.xlsx          ranking, satisfaction, main problems (seed §五(六))
+    评议结果通报.docx      the notice of results sent upward, in the layout of a government notice
     report.log            what ran, how long, what failed
 
 Each notebook runs in its own process (papermill changes the working directory, so
@@ -38,6 +39,7 @@ NOTEBOOK_DIR = PACKAGE_DIR.parents[1] / "notebooks"
 HIDDEN_TAGS = {"parameters", "injected-parameters", "analyst-note"}  # analyst-note: notes for JupyterLab only
 KERNEL = "python3"
 WORKBOOK_NAME = "评议结果.xlsx"
+NOTICE_NAME = "评议结果通报.docx"
 log = logging.getLogger("pingyi.report")
 
 
@@ -199,14 +201,27 @@ def write_index(res, out: Path, results: list[JobResult], dataset: str) -> Path:
         if not len(rows):
             continue
         groups.append({"label": label, "units": [
-            {"rank": format_rank(r.rank), "name": r.name,
+            {"rank": format_rank(r.rank), "name": r.name, "bottom": bool(r.in_bottom),
              "composite": format_number(r.composite), "satisfaction": format_number(r.satisfaction), "flags": r.flags,
-             "job": by_unit.get(r.unit_id)} for r in rows.itertuples(index=False)]})
+             "notes": r.notes, "job": by_unit.get(r.unit_id)} for r in rows.itertuples(index=False)]})
     html = env.get_template("index.html.j2").render(
         title=f"{res.ruleset.title}评议结果", dataset=dataset, ruleset=res.ruleset.name, units=list(u["unit_id"]),
-        groups=groups, city=city, failed=[r for r in results if not r.ok], workbook=WORKBOOK_NAME,
+        groups=groups, city=city, failed=[r for r in results if not r.ok], workbook=WORKBOOK_NAME, notice=NOTICE_NAME,
+        recipient=res.ruleset.notice.recipient or "上级",
+        labels={k: res.ruleset.header(k) for k in ("rank", "name", "composite", "satisfaction", "in_bottom", "flags",
+                                                   "notes")},
         tables=res.dataset.table_counts.to_dict("records"), rejected=res.dataset.rejected)
     return write_text(out / "index.html", html)
+
+
+def write_round_notice(res, path: Path, report_date: str = "") -> Path:
+    """The notice of results sent upward (评议结果通报.docx), read as of ``report_date``."""
+    from pingyi_lib.output.notice import write_notice
+    from pingyi_lib.sections.followup import FollowUp
+    from pingyi_lib.sections.notice import notice_blocks
+
+    title = res.ruleset.title
+    return write_notice(notice_blocks(res, FollowUp(res, None, report_date), title), path, title)
 
 
 def _setup_log(out: Path, verbose: bool) -> logging.Handler:
@@ -282,13 +297,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
         workers = max(1, min(jobs or os.cpu_count() or 1, len(plan)))
         log.info("dataset %s: %d units, %d reports, %d processes", dataset_abs, len(all_units), len(plan), workers)
         results = _execute(plan, workers, progress)
-        for r in results:
-            if r.ok:
-                log.info("ok     %-40s %6.1fs", r.title, r.seconds)
-            else:
-                last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
-                log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, last, r.cell)
         write_results_workbook(res, out / WORKBOOK_NAME)
+        write_round_notice(res, out / NOTICE_NAME, report_date or "")
         write_index(res, out, results, str(dataset))
         log.info("wrote %s", out / "index.html")
         return res, results
@@ -306,15 +316,49 @@ def _quiet_worker(kernel_log: str) -> None:
     os.close(fd)
 
 
+def _log_result(r: JobResult) -> None:
+    """One line in report.log as soon as a report is finished (the handler flushes each line)."""
+    if r.ok:
+        log.info("ok     %-40s %6.1fs", r.title, r.seconds)
+    else:
+        last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
+        log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, last, r.cell)
+
+
+def time_left(elapsed: float | None, done: int, total: int) -> float | None:
+    """Seconds left at the average pace so far (None before the first report is done):
+    ``elapsed / done × (total − done)``; all workers' progress is in ``done``."""
+    if not done or elapsed is None:
+        return None
+    return elapsed / done * (total - done)
+
+
+def _time_left_column():
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class TimeLeft(ProgressColumn):
+        """剩余 m:ss, estimated from the first finished report on (rich's own needs two)."""
+
+        def render(self, task) -> Text:
+            left = time_left(task.elapsed, int(task.completed), int(task.total or 0))
+            if left is None:
+                return Text("剩余 估算中", style="progress.remaining")
+            m, s = divmod(int(round(left)), 60)
+            return Text(f"剩余 {m}:{s:02d}", style="progress.remaining")
+
+    return TimeLeft()
+
+
 def _execute(plan: list[Job], workers: int, progress: bool | None) -> list[JobResult]:
     show = sys.stderr.isatty() if progress is None else progress
     results: list[JobResult] = []
     bar = None
     if show:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        bar = Progress(TextColumn("报告"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       TextColumn("{task.description}"), transient=False)
+        bar = Progress(SpinnerColumn(), TextColumn("报告"), BarColumn(), MofNCompleteColumn(), TextColumn("已用"),
+                       TimeElapsedColumn(), _time_left_column(), TextColumn("{task.description}"), transient=False)
         bar.start()
         task = bar.add_task("", total=len(plan))
     try:
@@ -331,6 +375,7 @@ def _execute(plan: list[Job], workers: int, progress: bool | None) -> list[JobRe
                     name, value, _ = _error_of(exc)
                     results.append(JobResult(job.kind, job.title, job.unit_id, job.html_rel, False, 0.0,
                                              name, value))
+                _log_result(results[-1])
                 if bar:
                     bar.update(task, advance=1, description=job.title)
     finally:

@@ -7,7 +7,8 @@
 
 ``ds`` holds the clean tables and the quarantine; ``res`` holds DataFrames: ``units``
 (one row per unit, the columns of SPEC §6 and more), ``items`` (item indices per unit
-and component), ``consequences`` (flags that fire, in words), ``warnings`` and
+and component), ``consequences`` (the consequences that fire, in words), ``notes`` (data-quality
+flags that fire, such as 样本不足), ``warnings`` and
 ``quarantine``.
 
 Scoring applies the integrity policy first (``pingyi_lib.integrity``): questionnaires it
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,7 @@ class Results:
     warnings: pd.DataFrame
     counts: dict[str, pd.DataFrame]
     integrity: Integrity | None = None  # None: scored without the integrity policy
+    notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=consequences.COLUMNS))
 
     @property
     def quarantine(self) -> pd.DataFrame:
@@ -151,10 +153,12 @@ def _score(ds: Dataset, rs: Ruleset) -> Results:
     u = _ranks(u, rs).reset_index()
     u = pd.concat([u, consequences.flags(u, rs)], axis=1)
     u["flags"] = consequences.flag_words(u, rs)
+    u["notes"] = consequences.flag_words(u, rs, rs.note_flags)
     level_order = {lvl: i for i, lvl in enumerate(rs.unit_level_labels)}
     u = u.sort_values(["level", "rank", "unit_id"], key=lambda c: c.map(level_order) if c.name == "level" else c,
                       na_position="last", kind="stable").reset_index(drop=True)
-    return Results(ds, rs, u, items, consequences.consequences(u, rs), _warnings(ds, u), all_counts)
+    return Results(ds, rs, u, items, consequences.consequences(u, rs), _warnings(ds, u), all_counts,
+                   notes=consequences.notes(u, rs))
 
 
 def _indices(ds: Dataset, u: pd.DataFrame, rs: Ruleset):
