@@ -98,13 +98,23 @@ def _score_tables(res) -> None:
         con.print("评议结果运用：")
         for c in res.consequences.itertuples(index=False):
             con.print(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。", soft_wrap=True)
+    if len(res.notes):  # 样本不足: said beside the figures, not among the consequences
+        con.print()
+        con.print(f"{rs.column_labels.get('notes', '数据质量提示')}：")
+        for c in res.notes.itertuples(index=False):
+            con.print(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。", soft_wrap=True)
 
 
 def cmd_score(args) -> int:
     from pingyi_lib.dataset.load import load_dataset
     from pingyi_lib.scoring.results import score
 
-    ds = load_dataset(args.dataset, ruleset=args.ruleset)
+    if args.counts:
+        from pingyi_lib.scoring.parts import with_counts
+
+        ds = with_counts(args.dataset, args.counts, ruleset=args.ruleset)
+    else:
+        ds = load_dataset(args.dataset, ruleset=args.ruleset)
     res = score(ds)
     _check_league(res, args.allow_incomplete)
     if args.format == "table":
@@ -199,6 +209,54 @@ def cmd_integrity(args) -> int:
     return 0
 
 
+def cmd_count(args) -> int:
+    from pingyi_lib.scoring import parts
+
+    part = parts.parse_part(args.part) if args.part else None
+    if args.dask:
+        from dask.distributed import Client, LocalCluster
+
+        from pingyi_lib.dataset.distributed import count_parquet_dir
+
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False) if args.dask == "local" else None
+        with Client(cluster or args.dask) as client:
+            counts, quarantine, accepted = count_parquet_dir(client, args.dataset, args.parts_dir,
+                                                             ruleset=args.ruleset)
+        if cluster is not None:
+            cluster.close()
+        from pingyi_lib.dataset.load import load_dataset
+        from pingyi_lib.scoring.counts import merge_counts
+
+        small = load_dataset(args.dataset, ruleset=args.ruleset, skip=("survey",))  # on-site ballots: here
+        tables = {"survey": {"accepted": accepted, "rejected": len(quarantine)}}
+        tables.update({r.table: {"accepted": int(r.accepted), "rejected": int(r.rejected)}
+                       for r in small.table_counts.itertuples(index=False) if r.table == "onsite"})
+        _write_counts(merge_counts([counts, parts.dataset_counts(small)]), args.out, {"part": "", "tables": tables})
+        print(f"已计数 {args.parts_dir} 中的 {accepted} 份问卷（{len(quarantine)} 行被拒绝）；已写入 {args.out}",
+              file=sys.stderr)
+        return 0
+    from pingyi_lib.dataset.load import load_dataset
+
+    ds = load_dataset(args.dataset, ruleset=args.ruleset)
+    parts.write_part(ds, args.out, part)
+    print(f"已写入 {args.out}" + (f"（第 {args.part} 部分）" if part else ""), file=sys.stderr)
+    if ds.rejected:
+        print(f"注意：共有 {ds.rejected} 行数据被拒绝，未计入计数；逐行原因见 pingyi validate {args.dataset}",
+              file=sys.stderr)
+    return 0
+
+
+def _write_counts(counts, out: str, meta: dict) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pingyi_lib.scoring.parts import META
+
+    tb = pa.Table.from_pandas(counts, preserve_index=False)
+    tb = tb.replace_schema_metadata({**(tb.schema.metadata or {}), META: json.dumps(meta).encode("utf-8")})
+    pq.write_table(tb, out)
+
+
 def cmd_validate(args) -> int:
     from pingyi_lib.dataset.load import load_dataset
     from pingyi_lib.dataset.schema import tables
@@ -221,7 +279,7 @@ def cmd_validate(args) -> int:
         zh = {name: t.zh for name, t in tables(ds.ruleset).items()}
         con = _console()
         t = Table(title=f"{ds.round.title}（{ds.path}）", title_justify="left")
-        for h in ("表", "文件", "接受行数", "拒绝行数"):
+        for h in ("表", "文件", "接受（行）", "拒绝（行）"):
             t.add_column(h, justify="right" if h.endswith("行数") else "left")
         for r in ds.table_counts.itertuples(index=False):
             t.add_row(zh.get(r.table, r.table), r.file, str(r.accepted), str(r.rejected))
@@ -430,7 +488,18 @@ def build_parser() -> argparse.ArgumentParser:
             "questionnaire); every page and the workbook then say 本次排名不完整"
     sp = dataset_cmd("score", "score every unit and print the league tables", ("table", "csv", "json"))
     sp.add_argument("--allow-incomplete", action="store_true", help=allow)
+    sp.add_argument("--counts", nargs="+", metavar="PART",
+                    help="count files from `pingyi count` (merged); DATASET then gives only the small tables")
     sp.set_defaults(func=cmd_score)
+    sp = dataset_cmd("count", "count the answers of a round, or of one part of it, into a Parquet file "
+                     "(docs/scale.md)", ("table",))
+    sp.add_argument("--out", required=True, metavar="PART.parquet")
+    sp.add_argument("--part", metavar="K/N", help="this dataset is part K of N, split by the hash of response_id; "
+                    "checked")
+    sp.add_argument("--dask", metavar="ADDRESS", help="count the Parquet files of --parts-dir on a Dask cluster "
+                    "(a scheduler address, or 'local')")
+    sp.add_argument("--parts-dir", metavar="DIR", help="with --dask: the survey as Parquet files, one part each")
+    sp.set_defaults(func=cmd_count)
     dataset_cmd("validate", "check a dataset and list every rejected row (exit 1 if any)", ("table", "json")) \
         .set_defaults(func=cmd_validate)
     sp = dataset_cmd("problems", "main problems raised by the public, per unit and for the city",

@@ -96,3 +96,16 @@ def test_validate_says_the_league_would_be_incomplete(tmp_path, capsys):
     code, out, _ = run(capsys, "validate", str(clerk_round(tmp_path, "辖区市局")))
     assert code == 1 and "排名不完整：1 个单位不能参加排名" in out
     assert "问卷调查" in out and "评议单位" in out  # Chinese table names
+
+
+def test_the_notice_of_an_incomplete_league_says_so_under_the_rounds_own_title(tmp_path):
+    docx = pytest.importorskip("docx")
+    from pingyi_lib.output.runner import write_round_notice
+
+    d = clerk_round(tmp_path, "辖区市局")
+    (d / "round.toml").write_text('city = "临江市"\nyear = 2013\nreport_date = 2013-09-20\n', encoding="utf-8")
+    path = write_round_notice(py.score(py.load_dataset(d)), tmp_path / "notice.docx")
+    lines = [p.text for p in docx.Document(str(path)).paragraphs]
+    assert lines[0] == "关于临江市2013年民主评议政风行风结果的通报"  # round.toml's, not the ruleset's 2011
+    assert any(x.startswith("本次排名不完整：缺少 南区安监局（c）") for x in lines)
+    assert lines[-1] == "2013年9月20日"  # the round's report day

@@ -9,15 +9,39 @@
 from __future__ import annotations
 
 import html
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from pingyi_lib.common.errors import OptionError
+from pingyi_lib.dataset import engine as engine_mod
 from pingyi_lib.dataset.read import read_folder
 from pingyi_lib.dataset.round import RoundInfo, round_info
 from pingyi_lib.dataset.validate import validate_tables
 from pingyi_lib.scheme.ruleset import Ruleset, load_ruleset
+
+ENGINES = ("auto", "duckdb", "pandas")
+
+
+class Tables(dict):
+    """Clean tables by name. A table the engine checked is built on first use
+    (``engine.DeferredTable``), so scoring a big round never holds its rows in pandas."""
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        v = super().__getitem__(name)
+        if callable(v):
+            v = v()
+            super().__setitem__(name, v)
+        return v
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    def loaded(self, name: str) -> bool:
+        """Is the clean table in memory (not waiting to be built)?"""
+        return not callable(super().__getitem__(name))
 
 
 @dataclass
@@ -32,6 +56,24 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     round: RoundInfo | None = None  # city, year, title (round.toml or the data); set by load_dataset
     written_unit_names: dict[str, str] = field(default_factory=dict)  # unit id -> name, as written (rejected too)
+    # answer counts (engine.COUNT_COLUMNS) of the response tables the engine counted, or that
+    # `pingyi score --counts` merged; scoring counts the other tables from their rows
+    counts: pd.DataFrame | None = None
+    engines: dict[str, str] = field(default_factory=dict)  # table → "duckdb", "pandas" or "counts"
+    unit_sets: dict = field(default_factory=dict)  # "units": valid unit ids, "rejected": rejected ones
+
+    def counted(self, table: str) -> bool:
+        """Are ``table``'s answers in :attr:`counts` (read by the engine, or merged parts)
+        rather than in its rows?"""
+        return self.counts is not None and self.engines.get(table) in ("duckdb", "counts")
+
+    def accepted_per_unit(self, table: str) -> pd.Series:
+        """Accepted rows of a response table per unit id, from the counts when its rows are
+        not in memory (never builds them)."""
+        if self.counted(table):
+            c = self.counts[(self.counts["table"] == table) & (self.counts["measure"] == "rows")]
+            return c.groupby("unit_id")["n"].sum()
+        return self.tables[table].groupby("unit_id").size()
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -58,11 +100,16 @@ def _esc(s: str) -> str:
     return html.escape(str(s))
 
 
-def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None) -> Dataset:
+def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None, engine: str | None = None,
+                 skip: tuple[str, ...] = ()) -> Dataset:
     """Read and validate a dataset folder.
 
     ``ruleset``: a :class:`Ruleset`, a path to a TOML file, or ``None`` for the folder's own
     ``ruleset.toml`` if it has one, else the bundled default.
+    ``engine``: how the big response tables (survey, onsite; CSV or Parquet) are read:
+    ``"duckdb"`` (dataset/engine.py), ``"pandas"``, or ``"auto"`` (DuckDB for files of
+    4 MB or more); default ``$PINGYI_ENGINE`` or auto. Both give the same quarantine and scores.
+    ``skip``: tables not read at all (their counts come from elsewhere: ``pingyi score --counts``).
     """
     path = Path(path)
     if ruleset is None:
@@ -70,9 +117,30 @@ def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None) 
         ruleset = load_ruleset(own if own.is_file() else None)
     elif not isinstance(ruleset, Ruleset):
         ruleset = load_ruleset(ruleset)
-    raws = read_folder(path, ruleset)
-    clean, quarantine, table_counts, notes = validate_tables(raws, ruleset)
+    engine = engine or os.environ.get("PINGYI_ENGINE") or "auto"
+    if engine not in ENGINES:
+        raise OptionError(f"不认识的读取引擎“{engine}”；可用：{'、'.join(ENGINES)}")
+
+    def defer(name: str, p: Path) -> bool:
+        if engine == "pandas" or name not in engine_mod.ENGINE_TABLES or not engine_mod.available():
+            return False
+        return engine == "duckdb" or p.stat().st_size >= engine_mod.AUTO_MIN_BYTES
+
+    raws = read_folder(path, ruleset, defer=defer, skip=skip)
+    engine_counts: list[pd.DataFrame] = []
+    engines: dict[str, str] = {}
+    unit_sets: dict = {}
+    clean, quarantine, table_counts, notes = validate_tables(raws, ruleset, engine_counts, engines, unit_sets)
+    counts = pd.concat(engine_counts, ignore_index=True) if engine_counts else None
     units = raws["units"].frame
     written = dict(zip(units["unit_id"], units["name"]))
-    return Dataset(str(path), ruleset, clean, quarantine, table_counts, notes, round_info(path, clean, ruleset),
-                   written)
+    tables = Tables(clean)
+    info = round_info(path, tables, ruleset, days_of(counts, engines))
+    return Dataset(str(path), ruleset, tables, quarantine, table_counts, notes, info, written, counts, engines,
+                   unit_sets)
+
+
+def days_of(counts: pd.DataFrame | None, engines: dict[str, str]) -> dict[str, pd.Series]:
+    """The day counts (``days`` measure) of the response tables whose rows are not in memory."""
+    return {t: engine_mod.day_counts(counts, t) for t in engine_mod.ENGINE_TABLES
+            if counts is not None and engines.get(t) in ("duckdb", "counts")}

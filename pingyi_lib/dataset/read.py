@@ -47,8 +47,13 @@ def decode_bytes(data: bytes, path: str) -> str:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise DatasetError(f"{path}：无法按 UTF-8 或 GB18030 编码读取；请在 Excel 中“另存为”CSV UTF-8（逗号分隔）",
-                       path=path)
+    raise undecodable(path)
+
+
+def undecodable(path: str) -> DatasetError:
+    """The error of a file that is neither UTF-8 nor GB18030 text (also raised by dataset/engine.py)."""
+    return DatasetError(f"{path}：无法按 UTF-8 或 GB18030 编码读取；请在 Excel 中“另存为”CSV UTF-8（逗号分隔）",
+                        path=path)
 
 
 def _header_map(header: list[str], table: Table, path: str) -> tuple[list[str | None], list[str]]:
@@ -278,8 +283,24 @@ def read_parquet_table(path: Path, table: Table) -> RawTable:
                     headers_of([str(c) for c in tb.column_names], ids))
 
 
-def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
-    """Find and read every table of a dataset folder."""
+def read_table(path: Path, table: Table) -> RawTable:
+    """One CSV or Parquet file of a table."""
+    return read_parquet_table(path, table) if path.suffix.lower() == ".parquet" else read_csv_table(path, table)
+
+
+@dataclass
+class Deferred:
+    """A table file found but not read: validate.py hands it to the engine (dataset/engine.py)."""
+
+    name: str
+    path: str
+
+
+def read_folder(folder: str | Path, ruleset: Ruleset, defer=lambda name, path: False,
+                skip: tuple[str, ...] = ()) -> dict[str, RawTable | Deferred]:
+    """Find and read every table of a dataset folder. A CSV or Parquet file for which
+    ``defer(name, path)`` is true is found but not read (a :class:`Deferred`); tables in
+    ``skip`` are neither read nor required (``pingyi score --counts`` has their counts)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetNotFound(f"找不到数据目录：{folder}", path=str(folder))
@@ -298,10 +319,12 @@ def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
             continue
         name = table_for_name(p.stem, ruleset)
         suffix = p.suffix.lower()
-        if suffix == ".csv" and name:
-            add(read_csv_table(p, schema[name]))
-        elif suffix == ".parquet" and name:
-            add(read_parquet_table(p, schema[name]))
+        if name in skip:
+            continue
+        if suffix in (".csv", ".parquet") and name and defer(name, p):
+            add(Deferred(name, str(p)))
+        elif suffix in (".csv", ".parquet") and name:
+            add(read_table(p, schema[name]))
         elif suffix == ".xlsx":
             import openpyxl
 
@@ -313,13 +336,13 @@ def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
             try:
                 for ws, wsf in zip(wb.worksheets, wbf.worksheets):
                     sname = table_for_name(ws.title, ruleset)
-                    if sname:
+                    if sname and sname not in skip:
                         add(read_sheet(ws, schema[sname], f"{p}[{ws.title}]", wsf))
             finally:
                 wb.close()
                 wbf.close()
     for t in schema.values():
-        if t.required and t.name not in found:
+        if t.required and t.name not in found and t.name not in skip:
             raise DatasetError(
                 f"{folder}：缺少必需的{t.zh}表（'{t.name}'）；应有 {t.zh}.csv 或 {t.name}.csv、"
                 f"{t.name}.parquet，或 .xlsx 工作簿中名为“{t.zh}”或“{t.name}”的工作表",

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pingyi_lib.common.errors import DatasetError, OptionError
@@ -125,24 +126,42 @@ def parse_date(value) -> dt.date:
         raise OptionError(f"日期“{value}”无法识别，请写成 2011-09-15 的形式") from None
 
 
-def data_dates(tables: Mapping[str, pd.DataFrame]) -> pd.Series:
-    """Every date in the clean tables (date and date-time columns), as days."""
-    parts = [df[c].dropna().dt.normalize() for df in tables.values() for c in df.columns
+def _loaded(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables whose rows are in memory: a response table the engine read is built only
+    on first use (``load.Tables``) and is not built for this; its dates come from its
+    ``days`` counts (dataset/engine.py) instead."""
+    items = dict.items(tables) if isinstance(tables, dict) else tables.items()
+    return {name: df for name, df in items if isinstance(df, pd.DataFrame)}
+
+
+def data_dates(tables: Mapping[str, pd.DataFrame], days: Mapping[str, pd.Series] | None = None) -> pd.Series:
+    """Every date in the clean tables (date and date-time columns), as days. ``days``: the
+    day counts (day → rows) of tables not in memory, by table."""
+    parts = [df[c].dropna().dt.normalize() for df in _loaded(tables).values() for c in df.columns
              if pd.api.types.is_datetime64_any_dtype(df[c])]
-    parts = [p for p in parts if len(p)]
+    parts += [pd.Series(pd.DatetimeIndex(d.index[d.to_numpy() > 0])) for d in (days or {}).values()]
+    parts = [p.astype("datetime64[ns]") for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype="datetime64[ns]")
 
 
-def year_of(tables: Mapping[str, pd.DataFrame]) -> int | None:
+def year_of(tables: Mapping[str, pd.DataFrame], days: Mapping[str, pd.Series] | None = None) -> int | None:
     """The calendar year of a round from its data: the most common year of its milestone,
     questionnaire and rectification dates (the earliest such year on a tie), else of any
-    date in the data; None without dates."""
+    date in the data; None without dates. ``days`` as for :func:`data_dates` (the survey's
+    submission days counted by the engine weigh as its rows would)."""
     keys = (("milestones", "submitted_on"), ("survey", "submitted_at"), ("rectifications", "deadline"))
-    years = pd.concat([pd.Series([], dtype=float)] + [tables[t][c].dt.year for t, c in keys
-                                                      if t in tables and c in tables[t]]).dropna()
-    if not len(years):
-        years = data_dates(tables).dt.year
-    return int(years.mode().min()) if len(years) else None
+    days = days or {}
+    loaded = _loaded(tables)
+    per_year = [loaded[t][c].dt.year.dropna().astype(int).value_counts()
+                for t, c in keys if t not in days and t in loaded and c in loaded[t]]
+    per_year += [pd.Series(days[t].to_numpy(dtype=np.int64), index=pd.DatetimeIndex(days[t].index).year)
+                 for t, _ in keys if t in days]
+    n = pd.concat([pd.Series([], dtype=np.int64)] + per_year)
+    n = n.groupby(level=0).sum() if len(n) else n
+    n = n[n > 0]
+    if not len(n):
+        n = data_dates(tables, days).dt.year.value_counts()
+    return int(n.index[n.to_numpy() == n.max()].min()) if len(n) else None
 
 
 def city_of(units: pd.DataFrame) -> str:
@@ -202,13 +221,16 @@ def read_round_file(path: Path) -> dict:
     return out
 
 
-def round_info(folder: str | Path, tables: Mapping[str, pd.DataFrame], ruleset: Ruleset) -> RoundInfo:
-    """The round of a dataset folder: round.toml where it says, the data for the rest."""
+def round_info(folder: str | Path, tables: Mapping[str, pd.DataFrame], ruleset: Ruleset,
+               days: Mapping[str, pd.Series] | None = None) -> RoundInfo:
+    """The round of a dataset folder: round.toml where it says, the data for the rest.
+    ``days``: day counts (day → rows) standing for the date-time column of a response table
+    whose rows are not in memory (read by the engine, or merged counts), by table."""
     path = Path(folder) / ROUND_FILE
     given = read_round_file(path) if path.is_file() else {}
-    dates = data_dates(tables)
+    dates = data_dates(tables, days)
     city = given.get("city") or city_of(tables["units"])
-    year = given.get("year") or year_of(tables)
+    year = given.get("year") or year_of(tables, days)
     title = given.get("title") or make_title(city, year, ruleset)
     return RoundInfo(title=title, city=city, year=year, report_date=given.get("report_date"),
                      survey_start=given.get("survey_start"), survey_end=given.get("survey_end"),

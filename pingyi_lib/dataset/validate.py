@@ -14,12 +14,13 @@ Every reason text is made by :func:`reason` from a code and its details: any oth
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pingyi_lib.dataset import schema
-from pingyi_lib.dataset.read import ROW, RawTable
+from pingyi_lib.dataset import engine, schema
+from pingyi_lib.dataset.read import ROW, Deferred, RawTable, read_table
 from pingyi_lib.scheme.ruleset import Ruleset
 
 QUARANTINE_COLUMNS = ["table", "file", "row", "unit_id", "column", "header", "value", "reason_code", "reason"]
@@ -197,7 +198,12 @@ def _duplicates(df: pd.DataFrame, column: str, pb: _Problems) -> None:
     vals = s[dup]
     pb.parts.append(pd.DataFrame({
         "pos": np.flatnonzero(dup), "column": column, "value": vals.to_numpy(), "reason_code": "duplicate_id",
-        "reason": [reason("duplicate_id", pb.headers[column], v, first_row=first_row[v]) for v in vals]}))
+        "reason": [duplicate_reason(pb.headers[column], v, first_row[v]) for v in vals]}))
+
+
+def duplicate_reason(header: str, value: str, first_row: int) -> str:
+    """The reason of a row repeating an earlier valid row's id (also used by dataset/engine.py)."""
+    return reason("duplicate_id", header, value, first_row=first_row)
 
 
 def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: set[str],
@@ -279,8 +285,16 @@ def empty_table(table: schema.Table) -> pd.DataFrame:
                          **{c.id: pd.Series(dtype=_EMPTY_DTYPES.get(c.kind, object)) for c in table.columns}})
 
 
-def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
-    """Return (clean tables, quarantine frame, counts frame, notes)."""
+def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engine_counts: list | None = None,
+                    engines: dict[str, str] | None = None, unit_sets: dict | None = None):
+    """Return (clean tables, quarantine frame, counts frame, notes).
+
+    A :class:`Deferred` table is read, checked and counted by ``dataset/engine.py``
+    (falling back to the pandas path where the engine cannot promise the same answer):
+    its clean table is then an ``engine.DeferredTable`` (built on first use), and its
+    answer counts go to ``engine_counts``. ``engines`` receives the path each table took,
+    ``unit_sets`` the valid and the rejected unit ids (what checking a response table needs).
+    """
     specs = schema.tables(ruleset)
     clean: dict[str, pd.DataFrame] = {}
     quarantine: list[pd.DataFrame] = []
@@ -293,6 +307,29 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
         if raw is None:
             clean[name] = empty_table(table)
             continue
+        if isinstance(raw, Deferred):
+            try:
+                scanned = engine.scan(raw.path, table, ruleset, units, rejected_units)
+            except engine.Unsupported:
+                raw = read_table(Path(raw.path), table)
+            else:
+                if scanned.ignored_columns:
+                    notes.append(f"{raw.path}：以下列不是{table.zh}的列，已忽略：{'、'.join(scanned.ignored_columns)}")
+                rej = scanned.rejected
+                rej.insert(0, "file", raw.path)
+                rej.insert(0, "table", name)
+                quarantine.append(rej)
+                clean[name] = engine.DeferredTable(raw.path, name, ruleset, frozenset(units),
+                                                   frozenset(rejected_units))
+                counts.append({"table": name, "file": raw.path, "accepted": scanned.accepted,
+                               "rejected": len(rej)})
+                if engine_counts is not None:
+                    engine_counts.append(scanned.counts)
+                if engines is not None:
+                    engines[name] = "duckdb"
+                continue
+        if engines is not None:
+            engines[name] = "pandas"
         if raw.ignored_columns:
             notes.append(f"{raw.path}：以下列不是{table.zh}的列，已忽略：{'、'.join(raw.ignored_columns)}")
         if name == "units":
@@ -316,6 +353,8 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
                 c = c[~orphan].reset_index(drop=True)
                 units = set(c["unit_id"])
             c["rank_group"] = c["level"].map(ruleset.rank_groups)
+            if unit_sets is not None:
+                unit_sets.update(units=frozenset(units), rejected=frozenset(rejected_units))
         bad = pd.DataFrame({"row": [r for r, _, _, _ in raw.bad_rows], "unit_id": [u for _, _, u, _ in raw.bad_rows],
                             "column": "", "header": [d.get("header", "") for _, _, _, d in raw.bad_rows], "value": "",
                             "reason_code": [c for _, c, _, _ in raw.bad_rows],
@@ -332,4 +371,5 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
     q = q[QUARANTINE_COLUMNS].sort_values(["table", "row"], key=lambda c: c.map(order) if c.name == "table" else c,
                                           kind="stable").reset_index(drop=True)
     q["row"] = q["row"].astype(np.int64)
+    q = q.astype({c: object for c in QUARANTINE_COLUMNS if c != "row"})  # one dtype whichever path found them
     return clean, q, pd.DataFrame(counts, columns=["table", "file", "accepted", "rejected"]), notes

@@ -18,7 +18,7 @@ from pingyi_lib.dataset.load import load_dataset
 from pingyi_lib.dataset.sample import SAMPLE_YEARS, bundled_round
 from pingyi_lib.output import page
 from pingyi_lib.scoring.results import Results, score
-from pingyi_lib.sections import charts, scores
+from pingyi_lib.sections import charts, headline, scores
 
 
 def looks_like_round(folder: Path) -> bool:
@@ -98,13 +98,15 @@ class Explorer:
         return [
             page.heading(f"{res.dataset.round.title}：{u['name']}", 2),
             page.banner(res.incomplete),
-            page.para("{text}", text=scores.unit_summary(res, uid)),
-            page.card(scores.score_card(res, uid)),
+            page.headline(headline.unit_headline(res, uid), "评议结果和评议结果运用"),
+            page.headline(headline.unit_notes(res, uid), "数据质量提示（不属于评议结果运用）", kind="note"),
+            page.card(scores.score_card(res, uid, scores.PARTS_COLUMNS), scores.card_titles(res)),
             page.heading("各评议内容与组平均", 3),
             charts.dimensions_bar(dims, u["name"]),
             page.table(dims.drop(columns="item")),
             page.heading(f"{label}：{rs.rank_group_labels.get(group, '全部单位') if group else '全部单位'}各单位", 3),
-            charts.breakdown_bar(across, "单位名称", rs.talk_threshold, f"{label}：问卷调查指数"),
+            charts.breakdown_bar(across, rs.column_labels["name"], rs.talk_threshold, f"{label}：问卷调查指数",
+                                 count="有效问卷（份）"),
             page.table(across),
             page.heading(f"{label}：本单位答案分布", 3),
             page.table(_one_item(scores.answer_distribution(res, uid, "survey"), item), empty="无问卷。"),

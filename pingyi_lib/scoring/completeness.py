@@ -10,6 +10,7 @@ then every page carries :func:`banner`.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from pingyi_lib.common.errors import LeagueIncomplete
@@ -51,10 +52,19 @@ def league_gaps(ds: Dataset, units: pd.DataFrame) -> pd.DataFrame:
                      "cause": cause, "dependents": n, "dependent_tables": per, "message": msg})
     ranked = units[units["rank_group"].notna() & (units["survey_valid"] == 0)]
     survey_q = q[q["table"] == "survey"]
+    # accepted questionnaires per unit: from the engine's or the merged parts' counts when the
+    # rows are not in memory (survey_valid above comes from the same counts)
+    accepted_n = ds.accepted_per_unit("survey") if len(ranked) else pd.Series(dtype=np.int64)
+    # `pingyi score --counts`: the rejected rows stayed with the parts (only their number came)
+    parts_only = ds.engines.get("survey") == "counts"
     for u in ranked.itertuples(index=False):
         mine = survey_q[survey_q["unit_id"] == u.unit_id]
-        accepted = int((ds.survey["unit_id"] == u.unit_id).sum())
-        if len(mine):
+        accepted = int(accepted_n.get(u.unit_id, 0))
+        if parts_only and not accepted:
+            cause = (f"各部分的计数中没有本单位的{zh['survey']}问卷（--counts 只带来计数；"
+                     "被拒绝的行请对各部分的数据运行 pingyi validate 查看）")
+            file, row = "", None
+        elif len(mine):
             first = mine.iloc[0]
             cause = (f"{zh['survey']}表中本单位的 {len(mine)} 行全部被拒绝"
                      + (f"，另 {accepted} 份没有有效答案" if accepted else "")
