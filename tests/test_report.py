@@ -232,8 +232,9 @@ def test_a_unit_page_lists_its_rejected_rows_instead_of_a_bare_none(incomplete_r
     out, _, _ = incomplete_reports
     html = (out / "units/a.html").read_text(encoding="utf-8")
     assert "“integrity”的答案“好”无法识别" in html and "survey.csv" in html
-    assert "本单位没有其他数据提示。" in html
-    quality = html[html.rindex("数据质量"):]  # the section that said 被拒绝行 1 and then a bare 无
+    # the unit's notes (rejected rows, warnings) open the page in the data-quality box (issue 14), not a list of "无"
+    assert '<li data-code="rejected"><strong>被拒绝的数据行</strong>：1条数据行未通过校验' in html
+    quality = html[html.index(">数据质量<"):]  # the section that said 被拒绝行 1 and then a bare 无
     assert "被拒绝行" in quality and '<p class="pingyi-empty">无</p>' not in quality
     ws = openpyxl.load_workbook(out / WORKBOOK_NAME)["数据质量"]
     assert [c.value for c in ws[1]][:3] == ["表", "文件", "行号"] and ws["A2"].value == "问卷调查"
