@@ -14,11 +14,51 @@ import re
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.controlchars import CONTROL, REMOVED_FROM_TEXT, visible
 from pingyi_lib.dataset import schema
 from pingyi_lib.dataset.read import ROW, RawTable
 from pingyi_lib.scheme.ruleset import Ruleset
 
 QUARANTINE_COLUMNS = ["table", "file", "row", "unit_id", "column", "value", "reason_code", "reason"]
+SHOWN_VALUE_CHARS = 200  # a rejected value is shown up to this length (a whole essay helps nobody)
+
+
+def shown(value) -> str:
+    """A rejected value as the quarantine shows it: control characters written out
+    (``\\x00``), cut to :data:`SHOWN_VALUE_CHARS`."""
+    text = visible(str(value))
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[:SHOWN_VALUE_CHARS] + "…"
+
+
+def _arrow(s: pd.Series):
+    import pyarrow as pa
+
+    return pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+
+
+def control_mask(s: pd.Series) -> pd.Series:
+    """True where a text cell holds a control character (any C0/C1 control or DEL)."""
+    import pyarrow.compute as pc
+
+    hit = pc.match_substring_regex(_arrow(s), CONTROL)
+    return pd.Series(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), index=s.index)
+
+
+def strip_text_controls(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Free text with control characters removed (tab and newline kept, CR LF → LF) and the
+    mask of cells that lost one. Vectorised in Arrow; only columns that hold one pay."""
+    import pyarrow.compute as pc
+
+    arr = _arrow(s)
+    crlf = pc.fill_null(pc.match_substring(arr, "\r\n"), False)
+    if pc.any(crlf).as_py():
+        arr = pc.replace_substring(arr, "\r\n", "\n")
+    hit = pc.fill_null(pc.match_substring_regex(arr, REMOVED_FROM_TEXT), False)
+    mask = pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index)
+    if not mask.any() and not pc.any(crlf).as_py():
+        return s, mask
+    fixed = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, REMOVED_FROM_TEXT, ""))
+    return pd.Series(pc.fill_null(fixed, "").to_numpy(zero_copy_only=False), index=s.index, dtype=object), mask
 
 
 _FULLWIDTH = str.maketrans("（）：，　", "():, ")
@@ -110,9 +150,10 @@ class _Problems:
         if not mask.any():
             return
         vals = self.frame.loc[mask, column] if column in self.frame else pd.Series("", index=mask[mask].index)
+        vals = [shown(v) for v in vals]  # no control character or essay reaches a reason or a sheet
         reasons = [reason(v) if callable(reason) else reason for v in vals]
         self.parts.append(pd.DataFrame({"pos": np.flatnonzero(mask.to_numpy()), "column": column,
-                                        "value": vals.to_numpy(), "reason_code": code, "reason": reasons}))
+                                        "value": vals, "reason_code": code, "reason": reasons}))
 
     def rejected(self) -> pd.DataFrame:
         if not self.parts:
@@ -145,12 +186,18 @@ def _duplicates(df: pd.DataFrame, column: str, pb: _Problems) -> None:
     first_row = dict(zip(s[ok][~dup[ok]], df[ROW].to_numpy()[ok][~dup[ok]]))
     vals = s[dup]
     pb.parts.append(pd.DataFrame({
-        "pos": np.flatnonzero(dup), "column": column, "value": vals.to_numpy(), "reason_code": "duplicate_id",
-        "reason": [f"duplicate {column} '{v}' (first on row {first_row[v]})" for v in vals]}))
+        "pos": np.flatnonzero(dup), "column": column, "value": [shown(v) for v in vals],
+        "reason_code": "duplicate_id",
+        "reason": [f"duplicate {column} '{shown(v)}' (first on row {first_row[v]})" for v in vals]}))
+
+
+def _rows_text(rows) -> str:
+    rows = [str(int(r)) for r in rows]
+    return "、".join(rows[:5]) + ("等" if len(rows) > 5 else "")
 
 
 def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: set[str],
-                 rejected_units: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 rejected_units: set[str], notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     df = raw.frame
     out = pd.DataFrame({ROW: df[ROW].to_numpy()}, index=df.index)
     pb = _Problems(df)
@@ -159,11 +206,15 @@ def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: se
         blank = s == ""
         label = col.id if col.zh == col.id else f"{col.zh} ({col.id})"
         k = col.kind
+        if k in (schema.ID, schema.UNIT, schema.PARENT):  # an id with an invisible character names nothing
+            control = control_mask(s)
+            pb.add(control, col.id, "control_character",
+                   lambda v, label=label: f"{label} '{v}' 含控制字符（不可见字符），编码中不允许")
         if k == schema.ID:
             pb.add(blank, col.id, "missing_id", f"{label} is blank")
             out[col.id] = s
         elif k in (schema.UNIT, schema.PARENT):
-            unknown = ~s.isin(units) & ~blank
+            unknown = ~s.isin(units) & ~blank & ~control
             pb.add(unknown, col.id, "unknown_unit",
                    lambda v: f"unit '{v}' was rejected in the units table" if v in rejected_units
                    else f"unknown unit '{v}' (not in the units table)")
@@ -171,6 +222,11 @@ def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: se
                 pb.add(blank, col.id, "missing_unit", f"{label} is blank")
             out[col.id] = s.where(~blank, None) if k == schema.PARENT else s
         elif k in (schema.TEXT, schema.REQUIRED_TEXT):
+            s, cleaned = strip_text_controls(s)
+            if cleaned.any():
+                blank = s == ""
+                notes.append(f"{visible(raw.path)}: 已删去 {col.id} 列 {int(cleaned.sum())} 个单元格中的控制字符"
+                             f"（不可见字符；第 {_rows_text(df.loc[cleaned, ROW])} 行）")
             if k == schema.REQUIRED_TEXT:
                 pb.add(blank, col.id, "missing_value", f"{label} is blank")
             out[col.id] = s
@@ -216,7 +272,7 @@ def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: se
     pos = rej["pos"].to_numpy(dtype=np.int64)
     rej["row"] = df[ROW].to_numpy()[pos]
     # the unit the rejected row was about, as written (for data quality per unit)
-    rej["unit_id"] = df["unit_id"].to_numpy()[pos] if "unit_id" in df else ""
+    rej["unit_id"] = [shown(u) for u in df["unit_id"].to_numpy()[pos]] if "unit_id" in df else ""
     return clean, rej.drop(columns="pos")
 
 
@@ -247,13 +303,13 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
             clean[name] = empty_table(table)
             continue
         if raw.ignored_columns:
-            notes.append(f"{raw.path}: ignored unknown columns {', '.join(raw.ignored_columns)}")
+            notes.append(visible(f"{raw.path}: ignored unknown columns {', '.join(raw.ignored_columns)}"))
         if name == "units":
             # parents may come later in the file: check them against every unit id
             units = set(raw.frame["unit_id"][raw.frame["unit_id"] != ""])
-        c, rej = _check_table(raw, table, ruleset, units, rejected_units)
+        c, rej = _check_table(raw, table, ruleset, units, rejected_units, notes)
         if name == "units":
-            written = set(raw.frame["unit_id"]) | {u for _, _, u in raw.bad_rows if u}
+            written = set(raw.frame["unit_id"]) | {u for *_, u in raw.bad_rows if u}
             units = set(c["unit_id"])
             while True:  # a unit whose parent was rejected has nothing to hang on, at any depth
                 rejected_units = written - units
@@ -268,11 +324,10 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
                 c = c[~orphan].reset_index(drop=True)
                 units = set(c["unit_id"])
             c["rank_group"] = c["level"].map(ruleset.rank_groups)
-        bad = pd.DataFrame({"row": [r for r, _, _ in raw.bad_rows], "unit_id": [u for _, _, u in raw.bad_rows],
-                            "column": "", "value": "",
-                            "reason_code": ["unsaved_formula" if "formula" in m else "wrong_field_count"
-                                            for _, m, _ in raw.bad_rows],
-                            "reason": [m for _, m, _ in raw.bad_rows]})
+        notes.extend(visible(n) for n in raw.notes)
+        bad = pd.DataFrame({"row": [r for r, *_ in raw.bad_rows], "unit_id": [shown(u) for *_, u in raw.bad_rows],
+                            "column": "", "value": "", "reason_code": [c for _, c, _, _ in raw.bad_rows],
+                            "reason": [visible(m) for _, _, m, _ in raw.bad_rows]})
         rej = pd.concat([x for x in (rej, bad) if len(x)], ignore_index=True) if len(bad) else rej
         rej.insert(0, "file", raw.path)
         rej.insert(0, "table", name)
