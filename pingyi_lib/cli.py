@@ -1,8 +1,12 @@
 """The ``pingyi`` command (SPEC §6): argument parsing and printing only.
 
-Exit codes: 0 success, 1 data problems found, 2 usage error. A user's mistake
-(a missing table, a bad ruleset) prints one plain line on stderr; ``--debug`` shows
-the traceback instead.
+Exit codes: 0 success, 1 data problems found (or a report failed, the output folder is
+busy, a write failed), 2 usage error. A user's mistake (a missing table, a bad ruleset)
+prints one plain line on stderr; ``--debug`` shows the traceback instead.
+
+Text from the data reaches the terminal only through :func:`shown` (control characters
+written out, so a cell cannot set the window title or clear the screen); ``--format csv``
+and ``json`` are for programs and stay faithful to the data (JSON escapes controls itself).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import DatasetNotFound, OptionError, PingyiError, RulesetError
 from pingyi_lib.common.values import plain
 
@@ -30,6 +35,11 @@ def _csv_value(v, decimals: int = 2) -> str:
     if isinstance(v, float):
         return f"{v:.{decimals}f}"
     return str(v)
+
+
+def shown(v) -> str:
+    """A value for a terminal table: text with its control characters written out."""
+    return visible(str(v))
 
 
 def _console(stream=None):
@@ -76,15 +86,15 @@ def _score_tables(res) -> None:
     for g in groups:
         league = res.league(g)
         mean = league["group_mean"].dropna()
-        t = Table(title=f"{rs.rank_group_labels[g]}（{int(league['group_n'].max())} 个单位参加排名，"
+        t = Table(title=f"{shown(rs.rank_group_labels[g])}（{int(league['group_n'].max())} 个单位参加排名，"
                         f"平均分 {_num(mean.iloc[0]) if len(mean) else '—'}）", title_justify="left")
         for h in headers:
             t.add_column(h, justify="right" if h not in ("单位编码", "单位名称", "标记") else "left")
         for r in league.itertuples(index=False):
             rank = "" if r.rank is None or str(r.rank) == "<NA>" else str(r.rank)
-            t.add_row(rank, r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index), _num(r.case_points),
-                      _num(r.bonus_points), _num(r.composite), _num(r.satisfaction),
-                      r.flags + ("（排名靠后）" if r.in_bottom and not r.flags else ""))
+            t.add_row(rank, shown(r.unit_id), shown(r.name), _num(r.onsite_index), _num(r.survey_index),
+                      _num(r.case_points), _num(r.bonus_points), _num(r.composite), _num(r.satisfaction),
+                      shown(r.flags) + ("（排名靠后）" if r.in_bottom and not r.flags else ""))
         con.print(t)
         con.print()
     others = u[u["rank_group"].isna()]
@@ -93,14 +103,15 @@ def _score_tables(res) -> None:
         for h in headers[1:]:
             t.add_column(h, justify="right" if h not in ("单位编码", "单位名称", "标记") else "left")
         for r in others.itertuples(index=False):
-            t.add_row(r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index), _num(r.case_points),
-                      _num(r.bonus_points), _num(r.composite), _num(r.satisfaction), r.flags)
+            t.add_row(shown(r.unit_id), shown(r.name), _num(r.onsite_index), _num(r.survey_index),
+                      _num(r.case_points), _num(r.bonus_points), _num(r.composite), _num(r.satisfaction),
+                      shown(r.flags))
         con.print(t)
     if len(res.consequences):
         con.print()
         con.print("评议结果运用：")
         for c in res.consequences.itertuples(index=False):
-            con.print(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。", soft_wrap=True)
+            con.print(shown(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。"), soft_wrap=True)
 
 
 def cmd_score(args) -> int:
@@ -114,10 +125,10 @@ def cmd_score(args) -> int:
     else:
         _print_rows(res.units.to_dict("records"), SCORE_COLUMNS, args.format, res.ruleset.decimals)
     if ds.rejected:
-        print(f"note: {ds.rejected} rows were rejected and left out; "
-              f"`pingyi validate {args.dataset}` lists them", file=sys.stderr)
+        print(shown(f"note: {ds.rejected} rows were rejected and left out; "
+                    f"`pingyi validate {args.dataset}` lists them"), file=sys.stderr)
     for m in res.warnings["message"]:
-        print(f"warning: {m}", file=sys.stderr)
+        print(f"warning: {shown(m)}", file=sys.stderr)
     return 0
 
 
@@ -138,23 +149,23 @@ def cmd_validate(args) -> int:
         from rich.table import Table
 
         con = _console()
-        t = Table(title=f"{ds.path}", title_justify="left")
+        t = Table(title=shown(ds.path), title_justify="left")
         for h in ("table", "file", "accepted", "rejected"):
             t.add_column(h, justify="right" if h in ("accepted", "rejected") else "left")
         for r in ds.table_counts.itertuples(index=False):
-            t.add_row(r.table, r.file, str(r.accepted), str(r.rejected))
+            t.add_row(r.table, shown(r.file), str(r.accepted), str(r.rejected))
         con.print(t)
         if len(q):
             t = Table(title=f"{len(q)} rejected rows", title_justify="left")
             for h in ("table", "row", "column", "value", "reason"):
                 t.add_column(h, overflow="fold")
             for r in q.itertuples(index=False):
-                t.add_row(r.table, str(r.row), r.column, str(r.value)[:40], r.reason)
+                t.add_row(r.table, str(r.row), shown(r.column), shown(r.value)[:40], shown(r.reason))
             con.print(t)
         else:
             con.print("no rejected rows")
         for n in ds.notes:
-            con.print(f"note: {n}")
+            con.print(f"note: {shown(n)}")
     return 1 if len(q) else 0
 
 
@@ -180,12 +191,12 @@ def cmd_report(args) -> int:
     failed = [r for r in results if not r.ok]
     for r in failed:
         last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
-        print(f"failed: {r.title}: {r.error_name}: {last}", file=sys.stderr)
+        print(shown(f"failed: {r.title}: {r.error_name}: {last}"), file=sys.stderr)
     if not args.quiet:
         from pathlib import Path
 
         index = Path(args.out).resolve() / "index.html"
-        print(f"{len(results) - len(failed)} of {len(results)} reports written; open {index}")
+        print(shown(f"{len(results) - len(failed)} of {len(results)} reports written; open {index}"))
     return 1 if failed else 0
 
 
@@ -215,11 +226,12 @@ def cmd_problems(args) -> int:
         p = mp[mp["unit_id"] == uid]
         if not len(p):
             continue
-        t = Table(title=f"{names.get(uid, '全市')} 群众反映主要问题", title_justify="left")
+        t = Table(title=f"{shown(names.get(uid, '全市'))} 群众反映主要问题", title_justify="left")
         for h in ("问题", "评议内容", "条数", "占比", "群众原话"):
             t.add_column(h, justify="right" if h in ("条数", "占比") else "left", overflow="fold")
         for r in p.itertuples(index=False):
-            t.add_row(r.theme, r.dimension_label, str(r.count), f"{r.share:.1%}", " / ".join(r.quotes))
+            t.add_row(shown(r.theme), shown(r.dimension_label), str(r.count), f"{r.share:.1%}",
+                      shown(" / ".join(r.quotes)))
         con.print(t)
     return 0
 
@@ -246,18 +258,20 @@ def build_parser() -> argparse.ArgumentParser:
                 ("table", "json")).set_defaults(func=cmd_problems)
     sp = dataset_cmd("report", "run the notebooks and write the HTML reports, index.html and 评议结果.xlsx", ("table",))
     sp.add_argument("--out", required=True, metavar="DIR",
-                    help="folder for the reports (created; reruns replace files)")
-    sp.add_argument("--units", nargs="+", metavar="UNIT", help="only these unit ids (default: every unit)")
+                    help="folder for the reports (created; a rerun replaces it whole, at the end)")
+    sp.add_argument("--units", nargs="+", metavar="UNIT",
+                    help="only these unit ids (default: every unit; a repeated id runs once)")
     sp.add_argument("--jobs", type=int, default=None, metavar="N",
-                    help="parallel processes (default: all cores)")
+                    help="parallel processes, 1 or more (default: all cores)")
     sp.add_argument("--notebooks", metavar="DIR", default=None,
                     help="folder with city.ipynb and unit.ipynb (default: the project's notebooks/)")
     sp.add_argument("--self-contained", action="store_true",
                     help="embed plotly.js in every page (pages travel alone; ~4.8 MB each)")
     sp.add_argument("--previous", metavar="DATASET2", default=None,
-                    help="last year's dataset: adds the look-back (回头看) to every report")
+                    help="last year's dataset (not this round again): adds the look-back (回头看) to every report")
     sp.add_argument("--report-date", metavar="YYYY-MM-DD", default=None,
-                    help="the day the rectification ledger is read (default: today)")
+                    help="the day the rectification ledger is read, year first as dates in the data "
+                         "(default: today)")
     sp.add_argument("--quiet", action="store_true", help="print nothing but errors (for scheduled jobs)")
     sp.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
     sp.add_argument("--verbose", action="store_true", help="log each report to stderr as well as report.log")
@@ -289,8 +303,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PingyiError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {shown(exc)}", file=sys.stderr)
         return exit_code(exc)
+    except OSError as exc:  # disk full, a file that cannot be read: one line naming it
+        if args.debug or exc.filename is None:
+            raise
+        print(f"error: {shown(exc.filename)}: {exc.strerror}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

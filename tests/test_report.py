@@ -15,7 +15,8 @@ import openpyxl
 import pytest
 
 from pingyi_lib.cli import main
-from pingyi_lib.output.runner import NOTEBOOK_DIR, WORKBOOK_NAME, unit_slug
+from pingyi_lib.common.names import unit_slug
+from pingyi_lib.output.runner import NOTEBOOK_DIR, WORKBOOK_NAME
 
 from .conftest import HOSTILE, SAMPLE_2011, SAMPLE_2012
 from .conftest import REPORT_UNITS as UNITS

@@ -117,9 +117,13 @@ _CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
 _YEAR_FIRST = re.compile(r"^\s*\d{4}\s*[-/年.]")
 
 
+YEARS = (1900, 2100)  # a date outside these years is a typing slip (0001-01-01), not a date of a round
+
+
 def parse_datetimes(s: pd.Series) -> pd.Series:
     """Text → datetime64; accepts ISO, 2011/8/3 and 2011年8月3日 (year first, as written in
-    China). Anything else ('now', 3/8/2011 with its month-day ambiguity) → NaT."""
+    China) in the years of :data:`YEARS`. Anything else ('now', 3/8/2011 with its month-day
+    ambiguity, 0001-01-01) → NaT."""
     year_first = s.str.match(_YEAR_FIRST).fillna(False).astype(bool)
     s = s.where(year_first, "")
     out = pd.to_datetime(s, errors="coerce", format="ISO8601")
@@ -127,7 +131,8 @@ def parse_datetimes(s: pd.Series) -> pd.Series:
     if rest.any():
         t = s[rest].str.replace(_CN_DATE, r"\1-\2-\3", regex=True).str.replace("/", "-", regex=False)
         out.loc[rest] = pd.to_datetime(t, errors="coerce", format="mixed")
-    return out
+    year = out.dt.year
+    return out.where((year >= YEARS[0]) & (year <= YEARS[1]))
 
 
 def map_values(s: pd.Series, lut: dict, key=lambda x: x) -> pd.Series:

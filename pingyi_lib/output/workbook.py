@@ -4,10 +4,14 @@ the data quality behind them.
 
 Text from the data is written as text, never as a formula: a unit named
 ``=HYPERLINK(…)`` stays a string (openpyxl would otherwise store it as a formula).
+Characters XML cannot hold (control characters, which openpyxl refuses with an error that
+would stop the run) are removed from every cell; validation already removed them from
+free text and rejected ids holding them, so this is the last guard, not the rule.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +20,16 @@ from pingyi_lib.common.values import plain
 from pingyi_lib.output.atomic import atomic_path
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.text import themes
+
+# what XML 1.0 cannot hold: openpyxl's ILLEGAL_CHARACTERS_RE, plus non-characters and lone surrogates
+XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def cell_value(v):
+    """A value as a cell can hold it: text without XML-illegal characters."""
+    v = plain(v)
+    return XML_ILLEGAL_RE.sub("", v) if isinstance(v, str) else v
+
 
 RESULT_COLUMNS = ["排名组", "排名", "单位编码", "单位名称", "层级", "现场评议", "问卷调查", "实例调查", "加分",
                   "综合得分", "群众满意度", "满意率", "排名靠后", "结果运用", "群众反映主要问题"]
@@ -48,7 +62,7 @@ def _write_sheet(wb, title: str, df: pd.DataFrame, widths: dict[str, int] | None
     for c in ws[1]:
         c.font = Font(bold=True)
     for row in df.itertuples(index=False):
-        ws.append([plain(v) for v in row])
+        ws.append([cell_value(v) for v in row])
     # every string cell is data, not a formula, whatever it starts with
     for row in ws.iter_rows(min_row=2):
         for c in row:

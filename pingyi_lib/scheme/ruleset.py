@@ -266,7 +266,8 @@ class _Reader:
             if path not in self.seen:
                 known = sorted({s[len(at):].split(".")[0] for s in self.seen if s.startswith(at) and s != at})
                 near = difflib.get_close_matches(str(k), known, n=1, cutoff=0.6)
-                hint = f"（是否想写 '{self.prefix}{at}{near[0]}'？）" if near else f"（这里可用的键：{', '.join(known)}）"
+                hint = (f"（是否想写 '{self.prefix}{at}{near[0]}'？）" if near
+                        else f"（这里可用的键：{', '.join(known)}）")
                 self.fail(path, f"是未知的键，本程序不会读取它{hint}")
             if isinstance(v, dict):
                 self.refuse_unknown(v, f"{path}.")

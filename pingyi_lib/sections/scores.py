@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.names import unit_slug
 from pingyi_lib.scoring import counts, indices
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.text.masking import mask_personal_data
@@ -256,6 +257,4 @@ def unit_links(unit_ids, pattern: str) -> dict[str, str]:
     """unit id → relative link to its report, for the units that have one."""
     if not pattern:
         return {}
-    from pingyi_lib.output.runner import unit_slug
-
     return {u: pattern.format(slug=unit_slug(u)) for u in unit_ids}
