@@ -306,9 +306,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {shown(exc)}", file=sys.stderr)
         return exit_code(exc)
     except OSError as exc:  # disk full, a file that cannot be read: one line naming it
-        if args.debug or exc.filename is None:
+        if args.debug:
             raise
-        print(f"error: {shown(exc.filename)}: {exc.strerror}", file=sys.stderr)
+        where = f"{shown(exc.filename)}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or shown(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -157,11 +157,11 @@ def _run_job(job: Job) -> JobResult:
                 pm.execute_notebook(job.notebook, str(tmp), parameters=job.parameters, kernel_name=KERNEL,
                                     progress_bar=False, log_output=False, cwd=str(Path(job.notebook).parent))
             except Exception as exc:  # noqa: BLE001 - any failure is reported for this job only
+                if is_disk_error(exc):  # not the notebook's fault: no half-written notebook is kept
+                    raise
                 error = exc
         if error is None or attempt == 2 or not _is_kernel_start_failure(error):
             break
-    if is_disk_error(error):
-        raise error  # type: ignore[misc]
     result = JobResult(job.kind, job.title, job.unit_id, job.html_rel, error is None, 0.0)
     if error is not None:
         result.error_name, result.error_value, result.cell = _error_of(error)
@@ -386,7 +386,7 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
                              self_contained, previous_abs, day, jobs, progress, verbose)
         except OSError as exc:
             if exc.filename is None:
-                raise
+                exc.filename = str(stage)
             raise ReportError(public(disk_error_text(exc))) from None
         stopped = next((r for r in results if r.disk_error), None)
         if stopped is not None:
