@@ -84,9 +84,11 @@ def test_workbook_matches_pingyi_score(sample_reports, capsys):
 def test_rerun_into_same_folder_replaces_files_without_leftovers(sample_reports):
     out, _ = sample_reports
     before = (out / "units/wj.html").read_bytes()
-    assert main(["report", str(SAMPLE_2011), "--out", str(out), "--units", "wj", "--jobs", "1", "--quiet"]) == 0
+    # the folder is replaced whole (every unit of the first run is asked for again)
+    assert main(["report", str(SAMPLE_2011), "--out", str(out), "--units", *UNITS, "--jobs", "2", "--quiet"]) == 0
     assert (out / "units/wj.html").read_bytes() == before  # deterministic output
     assert not list(out.rglob(".tmp-*"))
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")]
 
 
 def test_one_broken_unit_does_not_stop_the_others(broken_reports):
@@ -116,7 +118,7 @@ def test_unknown_unit_is_a_plain_error(tmp_path, capsys):
 
 def test_bad_report_date_is_a_usage_error(tmp_path, capsys):
     code = main(["report", str(SAMPLE_2011), "--out", str(tmp_path / "o"), "--report-date", "明天"])
-    assert code == 2 and "not a date" in capsys.readouterr().err
+    assert code == 2 and "不是日期" in capsys.readouterr().err
 
 
 def test_unknown_notebook_parameter_is_refused(tmp_path, capsys):

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from pingyi_lib.cli import main
@@ -201,8 +203,6 @@ def test_a_full_disk_while_writing_the_workbook_is_one_line_and_keeps_the_last_r
     out = tmp_path / "o"
     assert report(tiny, out) == 0
     before = snapshot(out)
-    import openpyxl
-
     monkeypatch.setattr(openpyxl.Workbook, "save", enospc)
     assert report(tiny, out) == 1
     err = capsys.readouterr().err
@@ -310,6 +310,20 @@ def test_leftovers_of_a_killed_run_are_removed_by_the_next(tmp_path, tiny, quick
     (tmp_path / ".o.pingyi-lock").write_text("99999", encoding="utf-8")  # its holder is dead
     assert report(tiny, out) == 0
     assert beside(out) == []
+
+
+@pytest.mark.slow
+def test_control_bytes_in_the_data_no_longer_stop_the_report(broken_reports):
+    # before: every notebook ran, then openpyxl's IllegalCharacterError: no index, no workbook
+    out, code = broken_reports
+    assert code == 1  # unit b's notebook raises on purpose; the run itself completes
+    wb = openpyxl.load_workbook(out / WORKBOOK_NAME)
+    quality = [" ".join(str(c.value) for c in r) for r in wb["数据质量"].iter_rows(min_row=2)]
+    assert any("\\x08" in r for r in quality) and any("c\\x00" in r for r in quality)
+    control = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+    for page in ("index.html", "city.html", "units/a.html", "units/b.html"):
+        assert not control.search((out / page).read_text(encoding="utf-8")), page
+    assert "乙区安监局" in (out / "index.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
