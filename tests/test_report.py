@@ -81,12 +81,12 @@ def test_workbook_matches_pingyi_score(sample_reports, capsys):
     assert any(r["群众反映主要问题"] for r in rows)
 
 
-def test_rerun_into_same_folder_replaces_files_without_leftovers(sample_reports):
-    out, _ = sample_reports
+def test_rerun_into_same_folder_replaces_files_without_leftovers(sample_reports, tmp_path):
+    out = shutil.copytree(sample_reports[0], tmp_path / "2011")
     before = (out / "units/wj.html").read_bytes()
-    # the folder is replaced whole (every unit of the first run is asked for again)
-    assert main(["report", str(SAMPLE_2011), "--out", str(out), "--units", *UNITS, "--jobs", "2", "--quiet"]) == 0
+    assert main(["report", str(SAMPLE_2011), "--out", str(out), "--units", "wj", "--jobs", "1", "--quiet"]) == 0
     assert (out / "units/wj.html").read_bytes() == before  # deterministic output
+    assert not (out / "units/tn-win.html").exists()  # the folder is the new run, whole: no page of the old one
     assert not list(out.rglob(".tmp-*"))
     assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")]
 

@@ -19,8 +19,6 @@ from pingyi_lib.output import publish, runner
 from pingyi_lib.output.publish import ReportFolder
 from pingyi_lib.output.runner import REPORT_ENTRIES, WORKBOOK_NAME, JobResult, check_options
 
-from .conftest import SAMPLE_2011
-
 
 @pytest.fixture
 def quick_notebooks(monkeypatch):
@@ -324,13 +322,3 @@ def test_control_bytes_in_the_data_no_longer_stop_the_report(broken_reports):
     for page in ("index.html", "city.html", "units/a.html", "units/b.html"):
         assert not control.search((out / page).read_text(encoding="utf-8")), page
     assert "乙区安监局" in (out / "index.html").read_text(encoding="utf-8")
-
-
-@pytest.mark.slow
-def test_the_sample_report_through_the_runner_is_still_complete(tmp_path):
-    # the real notebooks once, through the staging folder, with a unit repeated
-    code = main(["report", str(SAMPLE_2011), "--out", str(tmp_path / "o"), "--units", "wj", "wj", "--jobs", "1",
-                 "--quiet", "--report-date", "2011-09-20"])
-    assert code == 0
-    assert {p.name for p in (tmp_path / "o").iterdir()} == REPORT_ENTRIES
-    assert [p.name for p in (tmp_path / "o" / "units").iterdir()] == ["wj.html"]
