@@ -32,7 +32,7 @@ from pingyi_lib.output import page
 from pingyi_lib.sections import charts
 from pingyi_lib.sections import followup
 from pingyi_lib.sections import scores
-from pingyi_lib.text import keywords
+from pingyi_lib.text import unmatched
 
 res = py.score(py.load_dataset(dataset, ruleset=ruleset or None))
 rs = res.ruleset
@@ -55,22 +55,22 @@ page.para("{text}", text=scores.city_summary(res))
 page.heading(rs.rank_group_labels["district"], 3)
 
 # %%
-page.table(scores.league(res, "district"), links=links, link_column="unit_id")
+page.table(scores.league(res, "district"), links=links, link_column=rs.column_labels["unit_id"])
 
 # %%
 page.heading(rs.rank_group_labels["service"], 3)
 
 # %%
-page.table(scores.league(res, "service"), links=links, link_column="unit_id")
+page.table(scores.league(res, "service"), links=links, link_column=rs.column_labels["unit_id"])
 
 # %% [markdown]
 # ## 综合得分构成
 
 # %%
-report.figure(charts.components_stacked(res.league("district"), rs.rank_group_labels["district"] + "：综合得分构成"))
+report.figure(charts.components_stacked(res.league("district"), rs.rank_group_labels["district"] + "：综合得分构成", rs))
 
 # %%
-report.figure(charts.components_stacked(res.league("service"), rs.rank_group_labels["service"] + "：综合得分构成"))
+report.figure(charts.components_stacked(res.league("service"), rs.rank_group_labels["service"] + "：综合得分构成", rs))
 
 # %% [markdown]
 # ## 各评议内容（问卷调查指数）
@@ -105,7 +105,23 @@ page.para("{text}", text=followup.problems_summary(fu.problems, ""))
 page.table(followup.problems_table(fu.problems, ""), empty="无。")
 
 # %%
-page.table(keywords.keywords(res.dataset, None).rename(columns={"keyword": "高频词", "count": "出现条数"}))
+page.para("{text}", text=followup.coverage_summary(fu.coverage, ""))
+
+# %% [markdown]
+# ### 各单位主题覆盖率
+
+# %%
+page.table(followup.coverage_table(fu.coverage, res), links=links, link_column="单位编码")
+
+# %% [markdown]
+# ### 未归入主题的意见（按相似分组）
+
+# %%
+page.para("以下意见反映了问题或提出了建议，但未归入任何主题。在规则文件的主题中补充关键词或例句后重新生成报告，相应的组即归入主题。")
+
+# %%
+page.table(followup.unmatched_table(unmatched.unmatched_groups(res.dataset), rs.problems.unmatched.top),
+           empty="所有反映问题的意见都已归入主题。")
 
 # %% [markdown]
 # ## 整改台账：逾期未完成事项

@@ -65,6 +65,9 @@ page.para("{text}", text=followup.problems_summary(fu.problems, unit_id))
 # %%
 page.table(followup.problems_table(fu.problems, unit_id), empty="无。")
 
+# %%
+page.para("{text}", text=followup.coverage_summary(fu.coverage, unit_id))
+
 # %% [markdown]
 # ## 各评议内容
 

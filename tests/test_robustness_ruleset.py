@@ -45,7 +45,7 @@ def edited(tmp_path, old: str, new: str):
     ('"整改" = "09-15"', '"整改" = "09-15"\nsurvey_strat = "07-25"', "timeline.survey_strat",
      "是否想写 'timeline.survey_start'"),
     ("code = 5\n", "code = 5\nscroe = 0.1\n", "levels[4].scroe", "是否想写 'levels[4].score'"),
-    ('name = "粗暴执法"\n', 'name = "粗暴执法"\nkeyword = ["x"]\n', "problems.themes[0].keyword",
+    ('name = "越权执法、乱检查"\n', 'name = "越权执法、乱检查"\nkeyword = ["x"]\n', "problems.themes[0].keyword",
      "是否想写 'problems.themes[0].keywords'"),
     ('[flags.low_sample]', '[flags.stuffing]\nlabel = "x"\nconsequence = "y"\n[flags.low_sample]', "flags.stuffing",
      "未知的键"),

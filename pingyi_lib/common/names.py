@@ -1,4 +1,4 @@
-"""File names made from data: the one place a unit id becomes a page name.
+"""Names derived from data for files and links: the one place a unit id becomes a page name.
 
 A page name must be safe wherever the report folder is copied: no path separator, no
 character Windows refuses, no name Windows reserves (``CON``, ``nul.txt``), and no two

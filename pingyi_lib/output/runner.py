@@ -36,6 +36,7 @@ from pathlib import Path
 
 from pingyi_lib.common.errors import OptionError, ReportError
 from pingyi_lib.common.names import unit_slugs
+from pingyi_lib.common.numbers import format_number, format_rank
 from pingyi_lib.output.atomic import atomic_path, write_text
 from pingyi_lib.output.publish import ReportFolder
 
@@ -220,8 +221,6 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
 def write_index(res, out: Path, results: list[JobResult], dataset: str) -> Path:
     import jinja2
 
-    from pingyi_lib.output.page import fmt
-
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
                              autoescape=True, keep_trailing_newline=True)
     by_unit = {r.unit_id: r for r in results if r.kind == "unit"}
@@ -235,8 +234,8 @@ def write_index(res, out: Path, results: list[JobResult], dataset: str) -> Path:
         if not len(rows):
             continue
         groups.append({"label": label, "units": [
-            {"rank": "" if r.rank is None or str(r.rank) == "<NA>" else r.rank, "name": r.name,
-             "composite": fmt(r.composite), "satisfaction": fmt(r.satisfaction), "flags": r.flags,
+            {"rank": format_rank(r.rank), "name": r.name,
+             "composite": format_number(r.composite), "satisfaction": format_number(r.satisfaction), "flags": r.flags,
              "job": by_unit.get(r.unit_id)} for r in rows.itertuples(index=False)]})
     html = env.get_template("index.html.j2").render(
         title=f"{res.ruleset.title}评议结果", dataset=dataset, ruleset=res.ruleset.name, units=list(u["unit_id"]),

@@ -24,6 +24,10 @@ from pingyi_lib.common.errors import RulesetError
 
 DEFAULT_RULESET = "changzhou-2011"
 UNIT_LEVELS = ("city", "district", "window", "station")
+FLAGS = ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample")  # SPEC §5, in this order
+COMPONENTS = ("onsite", "survey", "cases", "bonus")  # the parts of the composite (SPEC §4)
+COMPONENT_COLUMNS = {"onsite": "onsite_index", "survey": "survey_index", "cases": "case_points",
+                     "bonus": "bonus_points"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,21 @@ class Flag:
 class Theme:
     name: str
     dimension: str  # an item id
-    keywords: tuple[str, ...]
+    keywords: tuple[str, ...]  # complaint wording; "*" stands for a few characters of the same clause
+    examples: tuple[str, ...] = ()  # sentences as people write them, for matching by similarity
+
+
+@dataclass(frozen=True)
+class Praise:
+    cues: tuple[str, ...]  # words of praise or thanks (服务热情, 点赞)
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UnmatchedRules:
+    similarity: float  # two unthemed comments this similar (0-1) fall into one group
+    top: int  # groups shown in the city report
+    examples: int  # example comments per group
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,18 @@ class ProblemRules:
     negation_before: tuple[str, ...]
     negation_after: tuple[str, ...]
     themes: tuple[Theme, ...]
+    negation_fillers: tuple[str, ...] = ()  # words allowed between a negation and a keyword (没有*再*推诿)
+    suggestion_cues: tuple[str, ...] = ()  # a negation after one of these still raises the problem (希望杜绝乱罚款)
+    contrast_cues: tuple[str, ...] = ()  # 但是, 就是: what follows is read on its own
+    synonyms: tuple[tuple[str, ...], ...] = ()  # groups of interchangeable words inside keywords
+    gap: int = 6  # characters a "*" in a keyword stands for at most
+    min_chars: int = 2  # fewer characters (punctuation aside): not substantive
+    non_substantive: tuple[str, ...] = ()  # whole comments that say nothing (无, 没有意见)
+    similarity: float = 1.0  # a text without a keyword takes its closest example's theme from this cosine on
+    shared_pairs: int = 2  # ... and when they share this many pairs of neighbouring characters
+    praise: Praise = Praise((), ())
+    unmatched: UnmatchedRules = UnmatchedRules(0.5, 10, 3)
+    domain_words: tuple[str, ...] = ()  # words every comment uses (安监, 检查): left out of the word lists
 
 
 @dataclass(frozen=True)
@@ -95,6 +125,7 @@ class Ruleset:
     channels: dict[str, str]
     case_sources: tuple[str, ...]
     rectification_status: tuple[str, ...]
+    rectification_done: str
     milestone_steps: tuple[str, ...]
     yes: tuple[str, ...]
     no: tuple[str, ...]
@@ -103,6 +134,8 @@ class Ruleset:
     deadlines: dict[str, str]  # milestone step -> "MM-DD"
     timeline_levels: tuple[str, ...]
     problems: ProblemRules
+    component_labels: dict[str, str]
+    column_labels: dict[str, str]  # unit-table column -> the Chinese header a reader sees
     source: str = field(default="", compare=False)
 
     # ---- derived lookups -------------------------------------------------------------
@@ -122,9 +155,10 @@ class Ruleset:
         """A short human summary, for notebooks and `--debug` output."""
         lv = "、".join(f"{x.label} {x.score if x.score is not None else '弃权'}" for x in self.levels)
         w = self.weights
+        c = self.component_labels
         return (f"{self.title} ({self.name})\n"
                 f"  等次: {lv}\n"
-                f"  权重: 现场评议 {w.onsite:g} · 问卷调查 {w.survey:g} · 实例调查 {w.cases:g}"
+                f"  权重: {c['onsite']} {w.onsite:g} · {c['survey']} {w.survey:g} · {c['cases']} {w.cases:g}"
                 f" (扣分上限 {self.case_cap:g}, 加分上限 {self.bonus_cap:g})\n"
                 f"  约谈线 {self.talk_threshold:g}; 排名靠后 = 末 {self.bottom_max} 名 (不超过一半)")
 
@@ -339,15 +373,46 @@ def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
         kws = sub.texts("keywords")
         if not kws:
             sub.fail("keywords", "至少要有一个关键词")
-        themes.append(Theme(sub.text("name"), dim, kws))
+        for k in kws:
+            if k.strip("*") != k or "**" in k:
+                sub.fail("keywords", f"中的 {k!r} 不对：\"*\" 只能放在两个词之间，不能在首尾，也不能连用")
+        themes.append(Theme(sub.text("name"), dim, kws, sub.texts("examples", [])))
         sub.refuse_unknown()
+    names = [t.name for t in themes]
+    _distinct(r, "problems.themes", names)
+    groups = r.get("problems.synonyms", [])
+    if not isinstance(groups, list):
+        r.fail("problems.synonyms", "必须是词表的列表")
+    synonyms = []
+    for i, g in enumerate(groups):
+        if not (isinstance(g, list) and len(g) >= 2 and all(isinstance(w, str) and w.strip() for w in g)
+                and len(set(g)) == len(g)):
+            r.fail(f"problems.synonyms[{i}]", f"必须列出至少两个不同的词，而不是 {_shown(g)}")
+        for w in g:
+            if any(w in other for other in synonyms):
+                r.fail(f"problems.synonyms[{i}]", f"中的 {w!r} 已在前面的一组中出现")
+        synonyms.append(tuple(g))
     return ProblemRules(
         top=r.integer("problems.top", lo=1, hi=100, default=5),
         quotes=r.integer("problems.quotes", hi=20, default=2),
         quote_chars=_pair(r, "problems.quote_chars", (10, 80), hi=10_000),
         workbook_top=r.integer("problems.workbook_top", lo=1, hi=100, default=3),
         negation_before=r.texts("problems.negation_before", []), negation_after=r.texts("problems.negation_after", []),
-        themes=tuple(themes))
+        themes=tuple(themes),
+        negation_fillers=r.texts("problems.negation_fillers", []),
+        suggestion_cues=r.texts("problems.suggestion_cues", []),
+        contrast_cues=r.texts("problems.contrast_cues", []),
+        synonyms=tuple(synonyms),
+        gap=r.integer("problems.gap", lo=1, hi=100, default=6),
+        min_chars=r.integer("problems.min_chars", lo=0, hi=1000, default=2),
+        non_substantive=r.texts("problems.non_substantive", []),
+        similarity=r.number("problems.similarity", lo=0, hi=1, default=1.0),
+        shared_pairs=r.integer("problems.shared_pairs", lo=0, hi=100, default=2),
+        praise=Praise(r.texts("problems.praise.cues", []), r.texts("problems.praise.examples", [])),
+        unmatched=UnmatchedRules(r.number("problems.unmatched.similarity", lo=0, hi=1, default=0.5),
+                                 r.integer("problems.unmatched.top", lo=1, hi=1000, default=10),
+                                 r.integer("problems.unmatched.examples", lo=1, hi=100, default=3)),
+        domain_words=r.texts("problems.domain_words", []))
 
 
 def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
@@ -396,7 +461,7 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     _distinct(r, "vocab.channel", channels.values())
 
     flags = {}
-    for name in ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample"):
+    for name in FLAGS:
         flags[name] = Flag(r.text(f"flags.{name}.label"), r.text(f"flags.{name}.consequence"))
     milestone_steps = r.texts("vocab.milestone_steps")
     deadlines = {step: _month_day(r, f"timeline.{step}") for step in milestone_steps}
@@ -412,6 +477,14 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     for c in public_categories:
         if c not in panel_categories:
             r.fail("panel.public_categories", f"列出的 '{c}' 不在 panel.categories 中")
+    status = r.texts("vocab.rectification_status")
+    done = r.text("vocab.rectification_done")
+    if done not in status:
+        r.fail("vocab.rectification_done", f"必须是 vocab.rectification_status（{'、'.join(status)}）之一")
+    component_labels = {c: r.text(f"labels.components.{c}") for c in COMPONENTS}
+    column_labels = {k: r.text(f"labels.columns.{k}") for k in r.table("labels.columns")}
+    column_labels.update({COMPONENT_COLUMNS[c]: label for c, label in component_labels.items()})
+
     yes = tuple(s.lower() for s in r.texts("vocab.yes"))
     no = tuple(s.lower() for s in r.texts("vocab.no"))
     _exclusive(r, "vocab.yes", yes, "vocab.no", no)
@@ -444,7 +517,8 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         rank_group_labels=rank_group_labels,
         channels=channels,
         case_sources=r.texts("vocab.case_sources"),
-        rectification_status=r.texts("vocab.rectification_status"),
+        rectification_status=status,
+        rectification_done=done,
         milestone_steps=milestone_steps,
         yes=yes,
         no=no,
@@ -453,6 +527,8 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         deadlines=deadlines,
         timeline_levels=timeline_levels,
         problems=_problems(r, items),
+        component_labels=component_labels,
+        column_labels=column_labels,
         source=source,
     )
     r.refuse_unknown()

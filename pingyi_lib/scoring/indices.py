@@ -9,19 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.scheme.ruleset import Ruleset
-
-
-def publish(x, decimals: int):
-    """Round half up to ``decimals`` places, as published figures are (四舍五入).
-
-    The scaled value is first rounded to 6 places so that binary noise (80.00499999999)
-    cannot push a half the wrong way: ``publish(2.675, 2) == 2.68``.
-    """
-    r = np.floor(np.round(np.asarray(x, dtype=float) * 10.0 ** decimals, 6) + 0.5) / 10.0 ** decimals
-    if isinstance(x, pd.Series):
-        return pd.Series(r, index=x.index, name=x.name)
-    return float(r) if np.ndim(r) == 0 else r
 
 
 def item_indices(counts: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
@@ -131,6 +120,6 @@ def rank_group(frame: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
     rank[viol] = m + competition_rank(frame.loc[viol, "composite"])
     n = int(ranked.sum())
     k = min(ruleset.bottom_max, int(np.floor(n * ruleset.bottom_max_share + 1e-9)))
-    mean = publish(frame.loc[ranked, "composite"].mean(), ruleset.decimals) if n else np.nan
+    mean = round_half_up(frame.loc[ranked, "composite"].mean(), ruleset.decimals) if n else np.nan
     return pd.DataFrame({"rank": rank.astype("Int64"), "group_n": n, "group_mean": mean,
                          "in_bottom": (rank > n - k).fillna(False).astype(bool)}, index=frame.index)
