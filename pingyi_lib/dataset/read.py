@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pingyi_lib.common.controlchars import visible
+from pingyi_lib.common.controlchars import CONTROL, visible
 from pingyi_lib.common.errors import DatasetError, DatasetNotFound
 from pingyi_lib.dataset import limits
 from pingyi_lib.dataset.schema import Table, table_for_name, tables
@@ -88,24 +88,45 @@ def _header_map(header: list[str], table: Table, path: str) -> tuple[list[str | 
     return ids, ignored
 
 
-def _strip(values) -> np.ndarray:
-    """Strip whitespace from a column of text with Arrow (vectorised); '' for missing."""
+# What the reader learns while the text is still in Arrow, where it costs next to nothing,
+# kept on the frame for the steps after it (which would otherwise scan every column again):
+TOO_LONG = "pingyi_too_long"  # {column: field lengths} for columns with a field past MAX_FIELD_CHARS
+CONTROL_COLUMNS = "pingyi_control_columns"  # columns where some cell holds a control character
+
+
+def _strip(values) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """Strip whitespace from a column of text with Arrow (vectorised); '' for missing.
+    Also returns the field lengths when one is past the limit, and whether any cell holds
+    a control character."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if not isinstance(values, (pa.Array, pa.ChunkedArray)):
         values = pa.array(values, type=pa.string(), from_pandas=True)
-    arr = pc.utf8_trim_whitespace(values)
-    return pc.fill_null(arr, "").to_numpy(zero_copy_only=False)
+    arr = pc.fill_null(pc.utf8_trim_whitespace(values), "")
+    lengths = pc.utf8_length(arr)
+    longest = pc.max(lengths).as_py() if len(arr) else 0
+    over = lengths.to_numpy(zero_copy_only=False) if (longest or 0) > MAX_FIELD_CHARS else None
+    control = bool(len(arr)) and bool(pc.any(pc.match_substring_regex(arr, CONTROL)).as_py())
+    return arr.to_numpy(zero_copy_only=False), over, control
 
 
 def _assemble(columns: dict[str, object], n: int, rows, table: Table) -> pd.DataFrame:
     """Canonical column order, absent optional columns as '', every cell stripped text."""
-    out = {}
+    out, too_long, controls = {}, {}, []
     for c in table.columns:
-        out[c.id] = _strip(columns[c.id]) if c.id in columns else np.full(n, "", dtype=object)
+        if c.id not in columns:
+            out[c.id] = np.full(n, "", dtype=object)
+            continue
+        out[c.id], lengths, control = _strip(columns[c.id])
+        if lengths is not None:
+            too_long[c.id] = lengths
+        if control:
+            controls.append(c.id)
     df = pd.DataFrame(out, dtype=object)
     df[ROW] = np.asarray(rows, dtype=np.int64)
+    df.attrs[TOO_LONG] = too_long
+    df.attrs[CONTROL_COLUMNS] = controls
     return df
 
 
@@ -313,35 +334,29 @@ def read_parquet_table(path: Path, table: Table) -> RawTable:
 
 def set_aside_long_fields(raw: RawTable) -> RawTable:
     """Move rows with a field longer than :data:`MAX_FIELD_CHARS` from the frame to the
-    bad rows, with their row numbers (one checked pass per column, in Arrow)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
+    bad rows, with their row numbers (the lengths were measured in Arrow by the reader)."""
     df = raw.frame
-    if not len(df):
-        return raw
-    too_long = np.zeros(len(df), dtype=bool)
+    too_long = df.attrs.get(TOO_LONG)
+    if too_long is None:  # a frame not made by the reader: measure here
+        too_long = {c: df[c].map(len).to_numpy() for c in df.columns if c != ROW}
+    over = np.zeros(len(df), dtype=bool)
     longest = np.zeros(len(df), dtype=np.int64)
     where = np.full(len(df), "", dtype=object)
-    for c in df.columns:
-        if c == ROW:
-            continue
-        n = pc.utf8_length(pa.array(df[c].to_numpy(dtype=object), type=pa.string(), from_pandas=True))
-        n = pc.fill_null(n, 0).to_numpy(zero_copy_only=False)
-        over = (n > MAX_FIELD_CHARS) & ~too_long
-        if over.any():
-            longest[over] = n[over]
-            where[over] = c
-            too_long |= over
-    if not too_long.any():
+    for c, n in too_long.items():
+        hit = (n > MAX_FIELD_CHARS) & ~over
+        longest[hit], where[hit] = n[hit], c
+        over |= hit
+    if not over.any():
         return raw
     unit = df["unit_id"].to_numpy() if "unit_id" in df else np.full(len(df), "", dtype=object)
     rows = df[ROW].to_numpy()
-    for i in np.flatnonzero(too_long):
+    for i in np.flatnonzero(over):
         raw.bad_rows.append((int(rows[i]), "field_too_long",
                              f"{where[i]} 列有 {longest[i]:,} 个字符，超过每格上限 {MAX_FIELD_CHARS:,} 个字符",
                              str(unit[i])[:MAX_FIELD_CHARS]))
-    raw.frame = df[~too_long].reset_index(drop=True)
+    controls = df.attrs.get(CONTROL_COLUMNS)
+    raw.frame = df[~over].reset_index(drop=True)
+    raw.frame.attrs = {TOO_LONG: {}, CONTROL_COLUMNS: controls}
     return raw
 
 

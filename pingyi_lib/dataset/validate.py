@@ -16,7 +16,7 @@ import pandas as pd
 
 from pingyi_lib.common.controlchars import CONTROL, REMOVED_FROM_TEXT, visible
 from pingyi_lib.dataset import schema
-from pingyi_lib.dataset.read import ROW, RawTable
+from pingyi_lib.dataset.read import CONTROL_COLUMNS, ROW, RawTable
 from pingyi_lib.scheme.ruleset import Ruleset
 
 QUARANTINE_COLUMNS = ["table", "file", "row", "unit_id", "column", "value", "reason_code", "reason"]
@@ -206,13 +206,16 @@ def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: se
     df = raw.frame
     out = pd.DataFrame({ROW: df[ROW].to_numpy()}, index=df.index)
     pb = _Problems(df)
+    # the reader noted which columns hold a control character; only those are scanned
+    scan = df.attrs.get(CONTROL_COLUMNS)
     for col in table.columns:
         s = df[col.id]
         blank = s == ""
         label = col.id if col.zh == col.id else f"{col.zh} ({col.id})"
         k = col.kind
+        has_control = scan is None or col.id in scan
         if k in (schema.ID, schema.UNIT, schema.PARENT):  # an id with an invisible character names nothing
-            control = control_mask(s)
+            control = control_mask(s) if has_control else pd.Series(False, index=s.index)
             pb.add(control, col.id, "control_character",
                    lambda v, label=label: f"{label} '{v}' 含控制字符（不可见字符），编码中不允许")
         if k == schema.ID:
@@ -227,8 +230,8 @@ def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: se
                 pb.add(blank, col.id, "missing_unit", f"{label} is blank")
             out[col.id] = s.where(~blank, None) if k == schema.PARENT else s
         elif k in (schema.TEXT, schema.REQUIRED_TEXT):
-            s, cleaned = strip_text_controls(s)
-            if cleaned.any():
+            s, cleaned = strip_text_controls(s) if has_control else (s, None)
+            if cleaned is not None and cleaned.any():
                 blank = s == ""
                 notes.append(f"{visible(raw.path)}: 已删去 {col.id} 列 {int(cleaned.sum())} 个单元格中的控制字符"
                              f"（不可见字符；第 {_rows_text(df.loc[cleaned, ROW])} 行）")
