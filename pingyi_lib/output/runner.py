@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import OptionError, ReportError
 from pingyi_lib.common.names import unit_slugs
 from pingyi_lib.common.numbers import format_number, format_rank
@@ -425,7 +426,7 @@ def _build(res, stage: Path, out: Path, nb_dir: Path, chosen: list[str], dataset
                 last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
                 log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, last, r.cell)
         write_results_workbook(res, stage / WORKBOOK_NAME)
-        write_index(res, stage, results, str(dataset))
+        write_index(res, stage, results, visible(str(dataset)))  # a folder name can hold an escape too
         log.info("wrote %s", out / "index.html")
         run_log.finish()
     return results
