@@ -31,6 +31,7 @@ import pingyi_lib as py
 from pingyi_lib.output import page
 from pingyi_lib.sections import charts
 from pingyi_lib.sections import followup
+from pingyi_lib.sections import integrity
 from pingyi_lib.sections import scores
 from pingyi_lib.text import unmatched
 
@@ -166,6 +167,35 @@ page.bullets([scores.unit_summary(res, u) for u in city_ids])
 page.table(res.units[res.units["unit_id"].isin(city_ids)][
     ["unit_id", "name", "survey_index", "case_points", "bonus_points", "composite", "satisfaction"]],
     links=links, link_column="unit_id")
+
+# %% [markdown]
+# ## 评议纪律：问卷异常检测与违纪认定
+
+# %%
+page.para("{text}", text=integrity.city_summary(res))
+
+# %%
+page.table(integrity.overview(res), links=links, link_column="单位编码", empty="没有单位的问卷被标记。")
+
+# %%
+report.chart(integrity.timeline(res, freq="1D"), lambda d: charts.responses_timeline(d, "被标记单位每日问卷数（红色标记：短时集中提交）"),
+             "没有单位的问卷被标记。")
+
+# %%
+page.table(integrity.episodes(res), empty="没有发现短时集中提交。")
+
+# %%
+page.table(integrity.effect(res, changed_only=True), links=links, link_column="单位编码",
+        empty="剔除问卷对各单位的得分、排名和结果运用没有影响。")
+
+# %%
+page.table(integrity.reviews(res), empty="没有人工复核记录。")
+
+# %%
+page.table(integrity.violations(res), empty="没有违反评议纪律的记录。")
+
+# %%
+page.table(integrity.worst(res), empty="没有单位被列为最差单位。")
 
 # %% [markdown]
 # ## 数据质量

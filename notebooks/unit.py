@@ -31,6 +31,7 @@ import pingyi_lib as py
 from pingyi_lib.output import page
 from pingyi_lib.sections import charts
 from pingyi_lib.sections import followup
+from pingyi_lib.sections import integrity
 from pingyi_lib.sections import scores
 
 res = py.score(py.load_dataset(dataset, ruleset=ruleset or None))
@@ -150,6 +151,31 @@ page.table(followup.lookback_dimensions(fu.compare, unit_id, res), empty=followu
 
 # %%
 page.table(followup.closure_table(fu.closure, unit_id), empty="上一年无整改事项，或未提供上一年数据。")
+
+# %% [markdown]
+# ## 评议纪律：问卷异常检测
+
+# %%
+page.para("{text}", text=integrity.unit_summary(res, unit_id))
+
+# %%
+report.chart(integrity.timeline(res, unit_id), lambda d: charts.responses_timeline(d, "问卷提交时间（每小时；红色标记：短时集中提交）"),
+             "本单位问卷没有提交时间。")
+
+# %%
+page.table(integrity.reason_counts(res, unit_id), empty="本单位问卷未被标记。")
+
+# %%
+page.table(integrity.episodes(res, unit_id), empty="本单位没有短时集中提交。")
+
+# %%
+page.table(integrity.effect(res, unit_id, changed_only=True), empty="剔除问卷对本单位的得分、排名和结果运用没有影响。")
+
+# %%
+page.table(integrity.flagged_rows(res, unit_id, limit=20), empty="无被标记的问卷。")
+
+# %%
+page.table(integrity.violations(res, unit_id), empty="本单位没有违反评议纪律的记录。")
 
 # %% [markdown]
 # ## 数据质量

@@ -124,7 +124,68 @@ def cmd_score(args) -> int:
     if ds.rejected:
         print(shown(f"note: {ds.rejected} rows were rejected and left out; "
                     f"`pingyi validate {args.dataset}` lists them"), file=sys.stderr)
+    found = res.integrity
+    if found is not None and (found.excluded or found.flagged):
+        print(shown(f"note: {found.summary()}`pingyi integrity {args.dataset}` 列出明细"), file=sys.stderr)
     for m in res.warnings["message"]:
+        print(f"warning: {shown(m)}", file=sys.stderr)
+    return 0
+
+
+def _print_frame(con, df, title: str) -> None:
+    """A section frame (Chinese headings) as a rich table; numbers right-aligned, as published."""
+    from rich.table import Table
+
+    from pingyi_lib.common.numbers import format_number
+
+    t = Table(title=title, title_justify="left")
+    for c in df.columns:
+        t.add_column(str(c), justify="right" if df[c].dtype.kind in "iuf" else "left", overflow="fold")
+    for row in df.itertuples(index=False):
+        t.add_row(*(format_number(v) if isinstance(v, float) else "" if v is None else shown(v) for v in row))
+    con.print(t)
+
+
+def cmd_integrity(args) -> int:
+    from pingyi_lib.dataset.load import load_dataset
+    from pingyi_lib.integrity.policy import REASONS
+    from pingyi_lib.scoring.results import score
+    from pingyi_lib.sections import integrity
+
+    res = score(load_dataset(args.dataset, ruleset=args.ruleset))
+    found = res.integrity
+    if args.format == "json":
+        u, rows = found.units, found.rows
+        rows = rows[rows["reasons"].map(len) > 0]
+        doc = {"units": [{"unit_id": r["unit_id"], "responses": int(r["responses"]), "flagged": int(r["flagged"]),
+                          "excluded": int(r["excluded"]), "suspicion": float(r["suspicion"]),
+                          "reasons": {k: int(r[k]) for k in REASONS if r[k]}} for _, r in u.iterrows()],
+               "flagged": [{"response_id": r.response_id, "unit_id": r.unit_id, "reasons": list(r.reasons),
+                            "excluded": bool(r.excluded)} for r in rows.itertuples(index=False)],
+               "reviews": [{"response_id": r.response_id, "decision": r.decision, "note": r.note,
+                            "reviewer": r.reviewer, "outcome": r.outcome}
+                           for r in found.reviews.itertuples(index=False)]}
+        json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        con = _console()
+        con.print(shown(found.summary()))
+        overview = integrity.overview(res)
+        if len(overview):
+            _print_frame(con, overview, "各单位问卷异常")
+            con.print(f"其余{len(found.units) - len(overview)}个单位的问卷未被标记。")
+        for title, frame in (("短时集中提交", integrity.episodes(res)),
+                             ("剔除问卷对得分、排名和结果运用的影响", integrity.effect(res, changed_only=True)),
+                             ("人工复核记录", integrity.reviews(res))):
+            if len(frame):
+                _print_frame(con, frame, title)
+        flagged = integrity.flagged_rows(res, limit=args.limit)
+        if len(flagged):
+            _print_frame(con, flagged.drop(columns="说明"), f"被标记的问卷（可疑度高者在前，前{len(flagged)}份）")
+            more = len(found.rows) - len(flagged)
+            if more > 0:
+                con.print(f"还有{more}份；`--format json` 列出全部。")
+    for m in found.warnings:
         print(f"warning: {shown(m)}", file=sys.stderr)
     return 0
 
@@ -306,6 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="list the substantive comments no theme took, grouped by similarity (to improve the ruleset)")
     sp.add_argument("--unit", metavar="UNIT", default=None, help="only this unit id (default: every unit)")
     sp.set_defaults(func=cmd_problems)
+    sp = dataset_cmd("integrity", "questionnaires that look stuffed (刷票): flagged, excluded, and the effect on "
+                     "the scores", ("table", "json"))
+    sp.add_argument("--limit", type=int, default=20, metavar="N",
+                    help="flagged questionnaires listed in the table (default 20; json lists all)")
+    sp.set_defaults(func=cmd_integrity)
     sp = dataset_cmd("report", "run the notebooks and write the HTML reports, index.html and 评议结果.xlsx", ("table",))
     sp.add_argument("--out", required=True, metavar="DIR",
                     help="folder for the reports (created; a rerun replaces it whole, at the end)")

@@ -89,6 +89,9 @@ def _raw_lookup(ruleset: Ruleset, kind: str) -> dict[str, object]:
         return {**{k: k for k in ruleset.channels}, **{v: k for k, v in ruleset.channels.items()}}
     if kind == schema.BOOL:
         return {**{y: True for y in ruleset.yes}, **{n: False for n in ruleset.no}}
+    if kind == schema.DECISION:
+        review = ruleset.integrity
+        return {**{w: "exclude" for w in review.review_exclude}, **{w: "keep" for w in review.review_keep}}
     vocab = {schema.PANEL_CATEGORY: ruleset.panel_categories, schema.CASE_SOURCE: ruleset.case_sources,
              schema.VIOLATION_KIND: ruleset.violation_kinds, schema.STATUS: ruleset.rectification_status,
              schema.STEP: ruleset.milestone_steps}[kind]
@@ -96,7 +99,7 @@ def _raw_lookup(ruleset: Ruleset, kind: str) -> dict[str, object]:
 
 
 _WHAT = {schema.ANSWER: "answer", schema.UNIT_LEVEL: "unit level", schema.CHANNEL: "channel",
-         schema.BOOL: "yes/no value",
+         schema.BOOL: "yes/no value", schema.DECISION: "decision",
          schema.PANEL_CATEGORY: "panel member category", schema.CASE_SOURCE: "case source",
          schema.VIOLATION_KIND: "violation kind", schema.STATUS: "status", schema.STEP: "step"}
 
@@ -108,6 +111,8 @@ def _allowed(ruleset: Ruleset, kind: str) -> list[str]:
         return [f"{k} {v}" for k, v in ruleset.channels.items()]
     if kind == schema.BOOL:
         return ["/".join(ruleset.yes[:1] + ruleset.no[:1])]
+    if kind == schema.DECISION:
+        return list(ruleset.integrity.review_exclude + ruleset.integrity.review_keep)
     return [str(v) for v in _raw_lookup(ruleset, kind)]
 
 

@@ -20,6 +20,7 @@ from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.common.values import plain
 from pingyi_lib.output.atomic import atomic_path
 from pingyi_lib.scoring.results import Results
+from pingyi_lib.sections import integrity
 from pingyi_lib.sections.followup import main_problems_text
 from pingyi_lib.sections.scores import unit_table
 from pingyi_lib.text import themes
@@ -92,6 +93,8 @@ def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Ser
     q = res.quarantine.rename(columns={"table": "表", "file": "文件", "row": "行号", "unit_id": "单位编码",
                                        "column": "列", "value": "值", "reason_code": "原因代码", "reason": "原因"})
     _write_sheet(wb, "数据质量", q, {"文件": 40, "原因": 60})
+    if res.integrity is not None:  # every flagged or reviewed questionnaire, for the reviewer
+        _write_sheet(wb, "问卷异常", integrity.flagged_rows(res), {"标记原因": 30, "说明": 80})
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path

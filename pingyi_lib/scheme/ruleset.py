@@ -28,6 +28,9 @@ FLAGS = ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample")  
 COMPONENTS = ("onsite", "survey", "cases", "bonus")  # the parts of the composite (SPEC §4)
 COMPONENT_COLUMNS = {"onsite": "onsite_index", "survey": "survey_index", "cases": "case_points",
                      "bonus": "bonus_points"}
+# why a questionnaire may look stuffed (seed §六(三)), in the order they are reported
+INTEGRITY_REASONS = ("fingerprint_repeat", "burst", "burst_straightline", "identical_run", "outside_window",
+                     "implausible_volume")
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,43 @@ class ProblemRules:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """One reason a questionnaire is flagged: its words, whether it excludes, its weight."""
+
+    label: str
+    exclude: bool  # True: left out of scoring automatically; False: flagged for review
+    weight: float  # 0-1, for the suspicion score
+
+
+@dataclass(frozen=True)
+class IntegrityRules:
+    """Thresholds and policy of the integrity checks (``[integrity]`` in the TOML)."""
+
+    reasons: dict[str, Reason]  # INTEGRITY_REASONS -> Reason
+    fingerprint_limit: int
+    burst_window_minutes: float
+    burst_p: float
+    burst_min: int
+    burst_day_hours: float
+    burst_channels: tuple[str, ...]
+    run_min: int
+    run_p: float
+    population_share: float
+    quota_ratio: float
+    review_label: str
+    review_exclude: tuple[str, ...]
+    review_keep: tuple[str, ...]
+
+    @property
+    def excluding(self) -> tuple[str, ...]:
+        """The reasons that exclude a row from scoring without review."""
+        return tuple(k for k, r in self.reasons.items() if r.exclude)
+
+    def label(self, reason: str) -> str:
+        return self.review_label if reason == "review" else self.reasons[reason].label
+
+
+@dataclass(frozen=True)
 class Ruleset:
     name: str
     title: str
@@ -136,6 +176,8 @@ class Ruleset:
     problems: ProblemRules
     component_labels: dict[str, str]
     column_labels: dict[str, str]  # unit-table column -> the Chinese header a reader sees
+    survey_window: tuple[str, str] | None  # "MM-DD" first and last day of the questionnaire survey
+    integrity: IntegrityRules
     source: str = field(default="", compare=False)
 
     # ---- derived lookups -------------------------------------------------------------
@@ -415,6 +457,41 @@ def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
         domain_words=r.texts("problems.domain_words", []))
 
 
+def _integrity(r: _Reader, channels: dict[str, str]) -> IntegrityRules:
+    reasons = {}
+    for code in INTEGRITY_REASONS:
+        k = f"integrity.{code}"
+        reasons[code] = Reason(r.text(f"{k}.label"), r.boolean(f"{k}.exclude"), r.number(f"{k}.weight", lo=0, hi=1))
+    burst_channels = r.texts("integrity.burst.channels")
+    for c in burst_channels:
+        if c not in channels:
+            r.fail("integrity.burst.channels", f"列出的 '{c}' 不是 vocab.channel 中的渠道")
+    window = r.number("integrity.burst.window_minutes", lo=1, hi=24 * 60)
+    day_hours = r.number("integrity.burst.day_hours", lo=1, hi=24)
+    if window / 60 >= day_hours:
+        r.fail("integrity.burst.window_minutes", "必须短于 integrity.burst.day_hours")
+    exclude_words = r.texts("integrity.review.exclude")
+    keep_words = r.texts("integrity.review.keep")
+    _exclusive(r, "integrity.review.exclude", {w.lower() for w in exclude_words},
+               "integrity.review.keep", {w.lower() for w in keep_words})
+    return IntegrityRules(
+        reasons=reasons,
+        fingerprint_limit=r.integer("integrity.fingerprint_repeat.limit", lo=1, hi=10**6),
+        burst_window_minutes=window,
+        burst_p=r.number("integrity.burst.p", lo=0, hi=1),
+        burst_min=r.integer("integrity.burst.min_responses", lo=2, hi=10**6),
+        burst_day_hours=day_hours,
+        burst_channels=burst_channels,
+        run_min=r.integer("integrity.identical_run.min_length", lo=2, hi=10**6),
+        run_p=r.number("integrity.identical_run.p", lo=0, hi=1),
+        population_share=r.number("integrity.implausible_volume.population_share", lo=0, hi=1000),
+        quota_ratio=r.number("integrity.implausible_volume.quota_ratio", lo=0, hi=1000),
+        review_label=r.text("integrity.review.label"),
+        review_exclude=exclude_words,
+        review_keep=keep_words,
+    )
+
+
 def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     """Validate a ruleset already parsed from TOML (see :func:`load_ruleset`).
 
@@ -465,8 +542,13 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         flags[name] = Flag(r.text(f"flags.{name}.label"), r.text(f"flags.{name}.consequence"))
     milestone_steps = r.texts("vocab.milestone_steps")
     deadlines = {step: _month_day(r, f"timeline.{step}") for step in milestone_steps}
-    survey_window = {k: _month_day(r, f"timeline.{k}", None) for k in ("survey_start", "survey_end")}
-    timeline = {**deadlines, **{k: v for k, v in survey_window.items() if v is not None}}
+    start, end = (_month_day(r, f"timeline.{k}", None) for k in ("survey_start", "survey_end"))
+    survey_window = None
+    if start is not None or end is not None:  # one given: both are needed
+        survey_window = (_month_day(r, "timeline.survey_start"), _month_day(r, "timeline.survey_end"))
+        if survey_window[1] < survey_window[0]:
+            r.fail("timeline.survey_end", f"不能早于 timeline.survey_start（{survey_window[0]}）")
+    timeline = {**deadlines, **(dict(zip(("survey_start", "survey_end"), survey_window)) if survey_window else {})}
     timeline_levels = r.texts("timeline.timeline_levels", ["district"])
     for lvl in timeline_levels:
         if lvl not in UNIT_LEVELS:
@@ -529,6 +611,8 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         problems=_problems(r, items),
         component_labels=component_labels,
         column_labels=column_labels,
+        survey_window=survey_window,
+        integrity=_integrity(r, channels),
         source=source,
     )
     r.refuse_unknown()

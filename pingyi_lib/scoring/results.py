@@ -9,10 +9,16 @@
 (one row per unit, the columns of SPEC §6 and more), ``items`` (item indices per unit
 and component), ``consequences`` (flags that fire, in words), ``warnings`` and
 ``quarantine``.
+
+Scoring applies the integrity policy first (``pingyi_lib.integrity``): questionnaires it
+excludes (default: a device's repeated questionnaires for one unit) are left out and
+join the quarantine; ``res.integrity`` holds what was flagged and excluded, and its
+``comparison`` frame the scores, ranks and consequences with and without the exclusion.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from dataclasses import dataclass
 
@@ -21,6 +27,7 @@ import pandas as pd
 
 from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.dataset.load import Dataset
+from pingyi_lib.integrity.policy import Integrity, check
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import consequences, counts, indices
 
@@ -38,6 +45,7 @@ class Results:
     consequences: pd.DataFrame
     warnings: pd.DataFrame
     counts: dict[str, pd.DataFrame]
+    integrity: Integrity | None = None  # None: scored without the integrity policy
 
     @property
     def quarantine(self) -> pd.DataFrame:
@@ -54,16 +62,18 @@ class Results:
             raise KeyError(f"no unit '{unit_id}' in this round; units are: {', '.join(u.index)}")
         return u.loc[unit_id]
 
+    def _counts(self) -> str:
+        excluded = self.integrity.excluded if self.integrity is not None else 0
+        return (f"{len(self.units)} units, {len(self.consequences)} consequences, "
+                f"{len(self.quarantine) - excluded} rejected rows, {excluded} questionnaires excluded (integrity)")
+
     def __repr__(self) -> str:
         cols = ["unit_id", "name", "composite", "rank", "satisfaction", "flags"]
-        return (f"Results of {self.dataset.path}: {len(self.units)} units, "
-                f"{len(self.consequences)} consequences, {len(self.quarantine)} rejected rows\n"
-                + self.units[cols].to_string(index=False))
+        return f"Results of {self.dataset.path}: {self._counts()}\n" + self.units[cols].to_string(index=False)
 
     def _repr_html_(self) -> str:
         cols = ["unit_id", "name", "level", "composite", "rank", "satisfaction", "flags"]
-        return (f"<p>Results of <code>{html.escape(str(self.dataset.path))}</code>: {len(self.units)} units, "
-                f"{len(self.consequences)} consequences, {len(self.quarantine)} rejected rows</p>"
+        return (f"<p>Results of <code>{html.escape(str(self.dataset.path))}</code>: {html.escape(self._counts())}</p>"
                 + self.units[cols].to_html(index=False, escape=True, na_rep=""))
 
 
@@ -75,9 +85,55 @@ def _component(frame: pd.DataFrame, rs: Ruleset, unit_ids: pd.Index):
     return tally, items, comp, valid
 
 
-def score(ds: Dataset, ruleset: Ruleset | None = None) -> Results:
-    """Score every unit of a dataset: indices, composite, ranks and flags (SPEC §4-5)."""
+def score(ds: Dataset, ruleset: Ruleset | None = None, *, integrity: bool = True) -> Results:
+    """Score every unit of a dataset: indices, composite, ranks and flags (SPEC §4-5).
+
+    With ``integrity`` (the default) the questionnaires the integrity policy excludes are
+    left out first; ``res.dataset`` is then the dataset without them (they are in its
+    quarantine) and ``res.integrity.comparison`` compares with the scores that keep them.
+    ``integrity=False`` scores every accepted questionnaire, as before any check.
+    """
     rs = ruleset or ds.ruleset
+    if not integrity:
+        return _score(ds, rs)
+    found = check(ds, rs)
+    res = _score(found.apply(ds), rs)
+    without = _score(ds, rs) if found.excluded else res
+    res.integrity = dataclasses.replace(found, comparison=exclusion_effect(res, without, found))
+    if found.warnings:
+        extra = pd.DataFrame({"unit_id": None, "table": "integrity_review", "row": None,
+                              "message": list(found.warnings)})
+        res.warnings = pd.concat([res.warnings, extra], ignore_index=True)
+    return res
+
+
+def exclusion_effect(res: Results, without: Results, found: Integrity) -> pd.DataFrame:
+    """Per unit: questionnaires excluded, and the questionnaire index, composite, rank and
+    consequences with the exclusion (the published figures) and without it.
+
+    Columns: unit_id, name, rank_group, excluded, survey_valid, survey_valid_without,
+    survey_index, survey_index_without, composite, composite_without, composite_change,
+    rank, rank_without, flags, flags_without, changed (any of composite, rank, flags differ).
+    """
+    cols = ["survey_valid", "survey_index", "composite", "rank", "flags"]
+    a = res.units.set_index("unit_id")
+    b = without.units.set_index("unit_id").reindex(a.index)
+    out = a[["name", "rank_group"]].copy()
+    out["excluded"] = found.units.set_index("unit_id")["excluded"].reindex(a.index).fillna(0).astype(np.int64)
+    for c in cols:
+        out[c] = a[c]
+        out[f"{c}_without"] = b[c]
+    out["composite_change"] = round_half_up(out["composite"] - out["composite_without"], res.ruleset.decimals)
+    out["changed"] = False
+    for c in ("composite", "rank", "flags"):  # missing on both sides is no change
+        x, y = (out[k].astype(object).where(out[k].notna(), "") for k in (c, f"{c}_without"))
+        out["changed"] |= (x != y).to_numpy()
+    return out.reset_index()[["unit_id", "name", "rank_group", "excluded", "survey_valid", "survey_valid_without",
+                              "survey_index", "survey_index_without", "composite", "composite_without",
+                              "composite_change", "rank", "rank_without", "flags", "flags_without", "changed"]]
+
+
+def _score(ds: Dataset, rs: Ruleset) -> Results:
     u = ds.units[["unit_id", "name", "level", "parent_id", "rank_group"]].set_index("unit_id")
     u["level_label"] = u["level"].map(rs.unit_level_labels)
     u["rank_group_label"] = u["rank_group"].map(rs.rank_group_labels)

@@ -123,3 +123,29 @@ def lookback_bar(cmp: pd.DataFrame, title: str) -> go.Figure:
     fig.add_hline(y=0, line_color="#57606a")
     fig.update_yaxes(title="分")
     return _layout(fig, title, height=400)
+
+
+def responses_timeline(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Questionnaires per time bin (sections.integrity.timeline), excluded ones included;
+    bins holding a burst (短时集中提交) marked in red. One unit: bars; several: a line each."""
+    fig = go.Figure()
+    names = list(dict.fromkeys(frame["name"]))
+    for name in names:
+        f = frame[frame["name"] == name]
+        hover = "%{x|%Y-%m-%d %H:%M} " + ("" if len(names) == 1 else "%{fullData.name} ") + \
+            "%{y}份（剔除%{customdata}份）<extra></extra>"
+        if len(names) == 1:
+            fig.add_bar(x=f["start"], y=f["responses"], name="问卷数", marker_color="#54aeff",
+                        customdata=f["excluded"], hovertemplate=hover)
+        else:
+            fig.add_scatter(x=f["start"], y=f["responses"], name=name, mode="lines+markers",
+                            marker={"size": 4}, customdata=f["excluded"], hovertemplate=hover)
+    b = frame[frame["burst"] > 0]
+    if len(b):
+        fig.add_scatter(x=b["start"], y=b["responses"], name="短时集中提交", mode="markers",
+                        marker={"color": "#cf222e", "size": 11, "symbol": "triangle-down"},
+                        customdata=b[["name", "burst", "excluded"]].to_numpy(),
+                        hovertemplate="%{customdata[0]} %{x|%Y-%m-%d %H:%M}: %{y}份，其中集中提交%{customdata[1]}份、"
+                                      "剔除%{customdata[2]}份<extra></extra>")
+    fig.update_yaxes(title="问卷数", rangemode="tozero")
+    return _layout(fig, title, height=360)

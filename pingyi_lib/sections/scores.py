@@ -152,14 +152,16 @@ def bonuses(res: Results, unit_id: str) -> pd.DataFrame:
 
 
 def data_quality(res: Results) -> pd.DataFrame:
-    """Per unit: accepted questionnaires and ballots, rejected rows that name the unit,
-    valid answers against the minimum, and the low-sample flag.
+    """Per unit: scored questionnaires and ballots, rejected rows that name the unit,
+    questionnaires excluded under evaluation discipline (integrity), valid answers against
+    the minimum, and the low-sample flag.
 
-    Columns: unit_id, 单位名称, 问卷(有效), 现场评议票(有效), 被拒绝行, 样本不足.
+    Columns: unit_id, 单位名称, 问卷, 有效问卷, 现场评议票, 有效票, 被拒绝行, 剔除问卷, 样本不足.
     """
     u = res.units
     q = res.quarantine
-    rejected = q[q["unit_id"] != ""].groupby("unit_id").size()
+    excluded = q["reason_code"].astype(str).str.startswith("integrity_")
+    rejected = q[(q["unit_id"] != "") & ~excluded].groupby("unit_id").size()
     ds = res.dataset
     accepted = {t: ds.tables[t].groupby("unit_id").size() for t in ("survey", "onsite")}
     out = pd.DataFrame({
@@ -169,6 +171,7 @@ def data_quality(res: Results) -> pd.DataFrame:
         "现场评议票": u["unit_id"].map(accepted["onsite"]).fillna(0).astype(np.int64),
         "有效票": u["onsite_valid"].astype(np.int64),
         "被拒绝行": u["unit_id"].map(rejected).fillna(0).astype(np.int64),
+        "剔除问卷": u["unit_id"].map(q[excluded].groupby("unit_id").size()).fillna(0).astype(np.int64),
         "样本不足": u["low_sample"].astype(bool),
     })
     return out.reset_index(drop=True)
