@@ -25,26 +25,32 @@ unit_links = ""  # link pattern to unit reports such as units/{slug}.html; empty
 linked_units = []  # unit ids that have a report to link to
 previous = ""  # last year's dataset folder for the look-back; empty: none
 report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty: today
+scored = ""  # the round scored once by `pingyi report` (output/scored.py); empty: score it here
 
 # %%
-import pingyi_lib as py
 from pingyi_lib.output import page
+from pingyi_lib.output import scored as scored_round
 from pingyi_lib.sections import charts
 from pingyi_lib.sections import followup
+from pingyi_lib.sections import headline
 from pingyi_lib.sections import integrity
 from pingyi_lib.sections import scores
 from pingyi_lib.text import unmatched
 
-res = py.score(py.load_dataset(dataset, ruleset=ruleset or None))
+res, last_year, fu = scored_round.load(scored, dataset, ruleset, previous, report_date)
 rs = res.ruleset
 links = scores.unit_links(linked_units, unit_links)
-last_year = py.score(py.load_dataset(previous)) if previous else None
-fu = followup.FollowUp(res, last_year, report_date)
 report = page.Page(plotlyjs)
 report.style()
 
 # %%
 page.heading(f"{rs.title}：全市评议结果", 1)
+
+# %%
+page.headline(headline.city_headline(res), "须关注事项：排名靠后和评议结果运用")
+
+# %%
+page.headline(headline.city_notes(res), "数据质量提示（不属于评议结果运用）", kind="note")
 
 # %%
 page.para("{text}", text=scores.city_summary(res))
@@ -89,12 +95,8 @@ report.figure(charts.satisfaction_bar(res.units, rs.talk_threshold, f"群众满�
 # ## 评议结果运用
 
 # %%
-page.table(scores.consequence_summary(res))
-
-# %%
-page.table(res.consequences.drop(columns=["flag"]).rename(
-    columns={"unit_id": "单位编码", "name": "单位名称", "label": "结果", "reason": "原因", "consequence": "结果运用"}),
-    links=links, link_column="单位编码", empty="没有单位触发评议结果运用条款。")
+page.table(scores.consequence_table(res), links=links, link_column=rs.column_labels["unit_id"],
+           empty="没有单位触发评议结果运用条款。")
 
 # %% [markdown]
 # ## 群众反映主要问题
@@ -112,7 +114,7 @@ page.para("{text}", text=followup.coverage_summary(fu.coverage, ""))
 # ### 各单位主题覆盖率
 
 # %%
-page.table(followup.coverage_table(fu.coverage, res), links=links, link_column="单位编码")
+page.table(followup.coverage_table(fu.coverage, res), links=links, link_column=rs.column_labels["unit_id"])
 
 # %% [markdown]
 # ### 未归入主题的意见（按相似分组）
@@ -131,30 +133,35 @@ page.table(followup.unmatched_table(unmatched.unmatched_groups(res.dataset), rs.
 page.para("整改台账截至{day}。", day=fu.report_date.strftime("%Y-%m-%d"))
 
 # %%
-page.table(followup.overdue_overview(res, fu.ledger), links=links, link_column="unit_id", empty="无整改事项。")
+page.table(followup.overdue_overview(res, fu.ledger), links=links, link_column=rs.column_labels["unit_id"],
+           empty="无整改事项。")
 
 # %%
-page.table(followup.ledger_table(fu.ledger[fu.ledger["overdue"]]), links=links, link_column="单位编码",
-        empty="没有逾期未完成的整改事项。")
+page.table(followup.ledger_table(fu.ledger[fu.ledger["overdue"]], ruleset=rs), links=links,
+           link_column=rs.column_labels["unit_id"], empty="没有逾期未完成的整改事项。")
 
 # %% [markdown]
 # ## 工作节点报送情况
 
 # %%
-page.table(followup.timeline_table(fu.timeline), links=links, link_column="unit_id", empty="无工作节点报送记录。")
+page.table(followup.timeline_table(fu.timeline, ruleset=rs), links=links, link_column=rs.column_labels["unit_id"],
+           empty="无工作节点报送记录。")
 
 # %% [markdown]
 # ## 回头看：与上一年比较
 
 # %%
-page.table(followup.lookback_table(fu.compare), links=links, link_column="unit_id", empty=followup.NO_PREVIOUS)
+page.note(followup.lookback_note(fu.previous))
 
 # %%
-report.chart(fu.compare, lambda d: charts.lookback_bar(d, "综合得分变化（今年 − 去年）"), followup.NO_PREVIOUS)
+page.table(followup.lookback_table(fu.compare, ruleset=rs), links=links, link_column=rs.column_labels["unit_id"])
 
 # %%
-page.table(followup.closure_overview(res, fu.closure), links=links, link_column="unit_id",
-        empty="上一年无整改事项，或未提供上一年数据。")
+report.chart(fu.compare, lambda d: charts.lookback_bar(d, "综合得分变化（今年 − 去年）"), "")
+
+# %%
+page.table(followup.closure_overview(res, fu.closure), links=links, link_column=rs.column_labels["unit_id"],
+           empty="上一年无整改事项。")
 
 # %% [markdown]
 # ## 市局自身评议结果
@@ -164,9 +171,7 @@ city_ids = scores.city_unit_ids(res)
 page.bullets([scores.unit_summary(res, u) for u in city_ids])
 
 # %%
-page.table(res.units[res.units["unit_id"].isin(city_ids)][
-    ["unit_id", "name", "survey_index", "case_points", "bonus_points", "composite", "satisfaction"]],
-    links=links, link_column="unit_id")
+page.table(scores.city_bureau_table(res), links=links, link_column=rs.column_labels["unit_id"])
 
 # %% [markdown]
 # ## 评议纪律：问卷异常检测与违纪认定
@@ -179,7 +184,7 @@ page.table(integrity.overview(res), links=links, link_column="单位编码", emp
 
 # %%
 report.chart(integrity.timeline(res, freq="1D"), lambda d: charts.responses_timeline(d, "被标记单位每日问卷数（红色标记：短时集中提交）"),
-             "没有单位的问卷被标记。")
+             "")  # the table above already says when no unit was flagged
 
 # %%
 page.table(integrity.episodes(res), empty="没有发现短时集中提交。")
@@ -205,7 +210,10 @@ page.table(res.dataset.table_counts.drop(columns="file").rename(
     columns={"table": "表", "accepted": "接受行数", "rejected": "拒绝行数"}))
 
 # %%
-page.table(scores.data_quality(res), links=links, link_column="unit_id")
+page.table(scores.data_quality(res), links=links, link_column=rs.column_labels["unit_id"])
 
 # %%
 page.bullets(res.warnings["message"])
+
+# %%
+page.glossary(scores.glossary(res))

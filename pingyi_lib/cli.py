@@ -109,13 +109,23 @@ def _score_tables(res) -> None:
         con.print("评议结果运用：")
         for c in res.consequences.itertuples(index=False):
             con.print(shown(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。"), soft_wrap=True)
+    if len(res.notes):  # 样本不足: said beside the figures, not among the consequences
+        con.print()
+        con.print(f"{rs.column_labels.get('notes', '数据质量提示')}：")
+        for c in res.notes.itertuples(index=False):
+            con.print(shown(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。"), soft_wrap=True)
 
 
 def cmd_score(args) -> int:
     from pingyi_lib.dataset.load import load_dataset
     from pingyi_lib.scoring.results import score
 
-    ds = load_dataset(args.dataset, ruleset=args.ruleset)
+    if args.counts:
+        from pingyi_lib.scoring.parts import with_counts
+
+        ds = with_counts(args.dataset, args.counts, ruleset=args.ruleset)
+    else:
+        ds = load_dataset(args.dataset, ruleset=args.ruleset)
     res = score(ds)
     if args.format == "table":
         _score_tables(res)
@@ -188,6 +198,54 @@ def cmd_integrity(args) -> int:
     for m in found.warnings:
         print(f"warning: {shown(m)}", file=sys.stderr)
     return 0
+
+
+def cmd_count(args) -> int:
+    from pingyi_lib.scoring import parts
+
+    part = parts.parse_part(args.part) if args.part else None
+    if args.dask:
+        from dask.distributed import Client, LocalCluster
+
+        from pingyi_lib.dataset.distributed import count_parquet_dir
+
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False) if args.dask == "local" else None
+        with Client(cluster or args.dask) as client:
+            counts, quarantine, accepted = count_parquet_dir(client, args.dataset, args.parts_dir,
+                                                             ruleset=args.ruleset)
+        if cluster is not None:
+            cluster.close()
+        from pingyi_lib.dataset.load import load_dataset
+        from pingyi_lib.scoring.counts import merge_counts
+
+        small = load_dataset(args.dataset, ruleset=args.ruleset, skip=("survey",))  # on-site ballots: here
+        tables = {"survey": {"accepted": accepted, "rejected": len(quarantine)}}
+        tables.update({r.table: {"accepted": int(r.accepted), "rejected": int(r.rejected)}
+                       for r in small.table_counts.itertuples(index=False) if r.table == "onsite"})
+        _write_counts(merge_counts([counts, parts.dataset_counts(small)]), args.out, {"part": "", "tables": tables})
+        print(f"counted {accepted} questionnaires in {args.parts_dir} ({len(quarantine)} rejected); "
+              f"wrote {args.out}", file=sys.stderr)
+        return 0
+    from pingyi_lib.dataset.load import load_dataset
+
+    ds = load_dataset(args.dataset, ruleset=args.ruleset)
+    parts.write_part(ds, args.out, part)
+    print(f"wrote {args.out}" + (f" (part {args.part})" if part else ""), file=sys.stderr)
+    if ds.rejected:
+        print(f"note: {ds.rejected} rows were rejected and left out; "
+              f"`pingyi validate {args.dataset}` lists them", file=sys.stderr)
+    return 0
+
+
+def _write_counts(counts, out: str, meta: dict) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pingyi_lib.scoring.parts import META
+
+    tb = pa.Table.from_pandas(counts, preserve_index=False)
+    tb = tb.replace_schema_metadata({**(tb.schema.metadata or {}), META: json.dumps(meta).encode("utf-8")})
+    pq.write_table(tb, out)
 
 
 def cmd_validate(args) -> int:
@@ -357,8 +415,19 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--format", choices=formats, default="table")
         return sp
 
-    dataset_cmd("score", "score every unit and print the league tables", ("table", "csv", "json")) \
-        .set_defaults(func=cmd_score)
+    sp = dataset_cmd("score", "score every unit and print the league tables", ("table", "csv", "json"))
+    sp.add_argument("--counts", nargs="+", metavar="PART",
+                    help="count files from `pingyi count` (merged); DATASET then gives only the small tables")
+    sp.set_defaults(func=cmd_score)
+    sp = dataset_cmd("count", "count the answers of a round, or of one part of it, into a Parquet file "
+                     "(docs/scale.md)", ("table",))
+    sp.add_argument("--out", required=True, metavar="PART.parquet")
+    sp.add_argument("--part", metavar="K/N", help="this dataset is part K of N, split by the hash of response_id; "
+                    "checked")
+    sp.add_argument("--dask", metavar="ADDRESS", help="count the Parquet files of --parts-dir on a Dask cluster "
+                    "(a scheduler address, or 'local')")
+    sp.add_argument("--parts-dir", metavar="DIR", help="with --dask: the survey as Parquet files, one part each")
+    sp.set_defaults(func=cmd_count)
     dataset_cmd("validate", "check a dataset and list every rejected row (exit 1 if any)", ("table", "json")) \
         .set_defaults(func=cmd_validate)
     sp = dataset_cmd("problems", "main problems raised by the public, per unit and for the city",

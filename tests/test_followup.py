@@ -83,7 +83,7 @@ def test_timeline_year_follows_the_data_not_the_ruleset(tmp_path):
 
 def test_timeline_table_shows_state_and_date(tmp_path):
     ds = ds_with(tmp_path, milestones="unit_id,step,submitted_on\na,自查自纠,2011-07-28\n")
-    t = followup.timeline_table(ledger.timeline(ds)).set_index("unit_id")
+    t = followup.timeline_table(ledger.timeline(ds), ruleset=ds.ruleset).set_index("单位编码")
     assert t.loc["a", "自查自纠（07-25前）"] == "逾期3天（07-28）"
     assert t.loc["b", "整改（09-15前）"] == "未报送"
 

@@ -286,3 +286,34 @@ def test_parquet_bytes_that_are_not_text_are_one_plain_error(tmp_path):
     pq.write_table(pa.table(cols), d / "survey.parquet")
     with pytest.raises(DatasetError, match="not UTF-8 text"):
         py.load_dataset(d)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_the_duckdb_engine_rejects_and_sets_aside_what_the_pandas_path_does(tmp_path, fmt):
+    pytest.importorskip("duckdb")
+    d = write_dataset(tmp_path / "d", units=UNITS)
+    rows = [("1", "a", "online", *"11111", "好"), ("r\x012", "a", "online", *"22222", ""),
+            ("3", "b", "online", *"33333", "长" * (MAX_FIELD_CHARS + 1)), ("4", "b", "online", *"44444", "a\x1bb")]
+    cols = ["response_id", "unit_id", "channel", *ITEMS.split(","), "comment"]
+    if fmt == "csv":
+        import csv
+
+        with open(d / "survey.csv", "w", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows([cols, *rows])
+    else:
+        pq.write_table(pa.table({c: [r[i] for r in rows] for i, c in enumerate(cols)}), d / "survey.parquet")
+    by_pandas, by_engine = (py.load_dataset(d, engine=e) for e in ("pandas", "duckdb"))
+    for ds in (by_pandas, by_engine):
+        q = ds.quarantine
+        assert list(zip(q["row"], q["reason_code"])) == [(3, "control_character"), (4, "field_too_long")]
+        assert int(ds.table_counts.set_index("table").loc["survey", "accepted"]) == 2
+    assert list(by_engine.survey["comment"]) == list(by_pandas.survey["comment"]) == ["好", "ab"]
+
+
+def test_the_duckdb_engine_itself_rejects_an_id_with_a_control_character(tmp_path):
+    pytest.importorskip("duckdb")
+    d = write_dataset(tmp_path / "d", units=UNITS,
+                      survey=SURVEY + "\n1,a,online,1,1,1,1,1\nr\x012,a,online,2,2,2,2,2\n")
+    ds = py.load_dataset(d, engine="duckdb")
+    assert ds.engines["survey"] == "duckdb"  # no fallback: the engine's own check
+    assert list(zip(ds.quarantine["row"], ds.quarantine["reason_code"])) == [(3, "control_character")]

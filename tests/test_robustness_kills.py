@@ -25,7 +25,7 @@ import openpyxl
 import pytest
 
 from pingyi_lib.common.names import unit_slug
-from pingyi_lib.output.runner import WORKBOOK_NAME
+from pingyi_lib.output.runner import NOTICE_NAME, WORKBOOK_NAME
 
 from .conftest import ITEMS, write_dataset
 
@@ -40,7 +40,7 @@ RUN_TAG = re.compile(r"甲区安监局(第\d+轮)")
 def stand_in_notebooks(folder: Path, unit_sleep: float = 0) -> Path:
     """city.ipynb and unit.ipynb with the runner's parameters; each prints the units table."""
     folder.mkdir(parents=True, exist_ok=True)
-    common = 'dataset = ""\nruleset = ""\nplotlyjs = ""\nprevious = ""\nreport_date = ""\n'
+    common = 'dataset = ""\nruleset = ""\nplotlyjs = ""\nprevious = ""\nreport_date = ""\nscored = ""\n'
     show = 'from pathlib import Path\nprint(Path(dataset, "units.csv").read_text(encoding="utf-8"))'
     for name, params, extra in [("city", 'unit_links = ""\nlinked_units = []\n', ""),
                                 ("unit", 'unit_id = ""\n', f"import time\ntime.sleep({unit_sleep})\n")]:
@@ -92,13 +92,14 @@ def wait_gone(token: str, seconds: float) -> list[int]:
 
 
 EXPECTED = {"index.html", "city.html", f"units/{unit_slug(UNIT)}.html", "notebooks/city.ipynb",
-            f"notebooks/units/{unit_slug(UNIT)}.ipynb", "notebooks/kernels.log", WORKBOOK_NAME, "report.log",
-            "assets/plotly.min.js"}
+            f"notebooks/units/{unit_slug(UNIT)}.ipynb", "notebooks/kernels.log", WORKBOOK_NAME, NOTICE_NAME,
+            "report.log", "assets/plotly.min.js", "notebooks/scored.pickle"}
 
 
 def run_in(out: Path) -> str:
     """Which run the folder holds; fails if it is incomplete or mixes runs."""
-    files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() or p.is_symlink()}
+    files = {re.sub(r"scored-\w+\.pickle$", "scored.pickle", str(p.relative_to(out)))
+             for p in out.rglob("*") if p.is_file() or p.is_symlink()}
     assert files == EXPECTED, f"files: {sorted(files ^ EXPECTED)}"
     tags = {}
     for rel in ("index.html", "city.html", f"units/{unit_slug(UNIT)}.html", "notebooks/city.ipynb",

@@ -360,8 +360,25 @@ def set_aside_long_fields(raw: RawTable) -> RawTable:
     return raw
 
 
-def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
-    """Find and read every table of a dataset folder."""
+def read_table(path: Path, table: Table) -> RawTable:
+    """One CSV or Parquet file of a table (a row with a field past the limit set aside)."""
+    raw = read_parquet_table(path, table) if path.suffix.lower() == ".parquet" else read_csv_table(path, table)
+    return set_aside_long_fields(raw)
+
+
+@dataclass
+class Deferred:
+    """A table file found but not read: validate.py hands it to the engine (dataset/engine.py)."""
+
+    name: str
+    path: str
+
+
+def read_folder(folder: str | Path, ruleset: Ruleset, defer=lambda name, path: False,
+                skip: tuple[str, ...] = ()) -> dict[str, RawTable | Deferred]:
+    """Find and read every table of a dataset folder. A CSV or Parquet file for which
+    ``defer(name, path)`` is true is found but not read (a :class:`Deferred`); tables in
+    ``skip`` are neither read nor required (``pingyi score --counts`` has their counts)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetNotFound(f"dataset folder not found: {folder}", path=str(folder))
@@ -372,17 +389,19 @@ def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
         if raw.name in found:
             raise DatasetError(f"table '{raw.name}' is given twice: {found[raw.name].path} and {raw.path}",
                                path=raw.path, table=raw.name)
-        found[raw.name] = set_aside_long_fields(raw)
+        found[raw.name] = set_aside_long_fields(raw) if isinstance(raw, RawTable) else raw
 
     for p in sorted(folder.iterdir()):
         if p.name.startswith((".", "~$")) or not p.is_file():
             continue
         name = table_for_name(p.stem, ruleset)
         suffix = p.suffix.lower()
-        if suffix == ".csv" and name:
-            add(read_csv_table(p, schema[name]))
-        elif suffix == ".parquet" and name:
-            add(read_parquet_table(p, schema[name]))
+        if name in skip:
+            continue
+        if suffix in (".csv", ".parquet") and name and defer(name, p):
+            add(Deferred(name, str(p)))
+        elif suffix in (".csv", ".parquet") and name:
+            add(read_table(p, schema[name]))
         elif suffix == ".xlsx":
             import openpyxl
 
@@ -395,13 +414,13 @@ def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
             try:
                 for ws, wsf in zip(wb.worksheets, wbf.worksheets):
                     sname = table_for_name(ws.title, ruleset)
-                    if sname:
+                    if sname and sname not in skip:
                         add(read_sheet(ws, schema[sname], f"{p}[{ws.title}]", wsf))
             finally:
                 wb.close()
                 wbf.close()
     for t in schema.values():
-        if t.required and t.name not in found:
+        if t.required and t.name not in found and t.name not in skip:
             raise DatasetError(
                 f"{folder}: the required table '{t.name}' ({t.zh}) is missing; expected "
                 f"{t.name}.csv, {t.zh}.csv, {t.name}.parquet or a sheet '{t.name}' in an .xlsx workbook",

@@ -10,13 +10,14 @@ reasons of the rows that fail.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pingyi_lib.common.controlchars import CONTROL, REMOVED_FROM_TEXT, visible
-from pingyi_lib.dataset import schema
-from pingyi_lib.dataset.read import CONTROL_COLUMNS, ROW, RawTable
+from pingyi_lib.dataset import engine, schema
+from pingyi_lib.dataset.read import CONTROL_COLUMNS, ROW, Deferred, RawTable, read_table
 from pingyi_lib.scheme.ruleset import Ruleset
 
 QUARANTINE_COLUMNS = ["table", "file", "row", "unit_id", "column", "value", "reason_code", "reason"]
@@ -197,8 +198,12 @@ def _duplicates(df: pd.DataFrame, column: str, pb: _Problems) -> None:
     vals = s[dup]
     pb.parts.append(pd.DataFrame({
         "pos": np.flatnonzero(dup), "column": column, "value": [shown(v) for v in vals],
-        "reason_code": "duplicate_id",
-        "reason": [f"duplicate {column} '{shown(v)}' (first on row {first_row[v]})" for v in vals]}))
+        "reason_code": "duplicate_id", "reason": [duplicate_reason(column, v, first_row[v]) for v in vals]}))
+
+
+def duplicate_reason(column: str, value: str, first_row: int) -> str:
+    """The reason of a row repeating an earlier valid row's id (also used by dataset/engine.py)."""
+    return f"duplicate {column} '{shown(value)}' (first on row {first_row})"
 
 
 def _rows_text(rows) -> str:
@@ -207,7 +212,7 @@ def _rows_text(rows) -> str:
 
 
 def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: set[str],
-                 rejected_units: set[str], notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 rejected_units: set[str], notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     df = raw.frame
     out = pd.DataFrame({ROW: df[ROW].to_numpy()}, index=df.index)
     pb = _Problems(df)
@@ -238,6 +243,7 @@ def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: se
             s, cleaned = strip_text_controls(s) if has_control else (s, None)
             if cleaned is not None and cleaned.any():
                 blank = s == ""
+            if cleaned is not None and cleaned.any() and notes is not None:
                 notes.append(f"{visible(raw.path)}: 已删去 {col.id} 列 {int(cleaned.sum())} 个单元格中的控制字符"
                              f"（不可见字符；第 {_rows_text(df.loc[cleaned, ROW])} 行）")
             if k == schema.REQUIRED_TEXT:
@@ -301,8 +307,16 @@ def empty_table(table: schema.Table) -> pd.DataFrame:
                          **{c.id: pd.Series(dtype=_EMPTY_DTYPES.get(c.kind, object)) for c in table.columns}})
 
 
-def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
-    """Return (clean tables, quarantine frame, counts frame, notes)."""
+def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engine_counts: list | None = None,
+                    engines: dict[str, str] | None = None, unit_sets: dict | None = None):
+    """Return (clean tables, quarantine frame, counts frame, notes).
+
+    A :class:`Deferred` table is read, checked and counted by ``dataset/engine.py``
+    (falling back to the pandas path where the engine cannot promise the same answer):
+    its clean table is then an ``engine.DeferredTable`` (built on first use), and its
+    answer counts go to ``engine_counts``. ``engines`` receives the path each table took,
+    ``unit_sets`` the valid and the rejected unit ids (what checking a response table needs).
+    """
     specs = schema.tables(ruleset)
     clean: dict[str, pd.DataFrame] = {}
     quarantine: list[pd.DataFrame] = []
@@ -315,6 +329,30 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
         if raw is None:
             clean[name] = empty_table(table)
             continue
+        if isinstance(raw, Deferred):
+            try:
+                scanned = engine.scan(raw.path, table, ruleset, units, rejected_units)
+            except engine.Unsupported:
+                raw = read_table(Path(raw.path), table)
+            else:
+                if scanned.ignored_columns:
+                    notes.append(visible(f"{raw.path}: ignored unknown columns "
+                                         f"{', '.join(scanned.ignored_columns)}"))
+                rej = scanned.rejected
+                rej.insert(0, "file", raw.path)
+                rej.insert(0, "table", name)
+                quarantine.append(rej)
+                clean[name] = engine.DeferredTable(raw.path, name, ruleset, frozenset(units),
+                                                   frozenset(rejected_units))
+                counts.append({"table": name, "file": raw.path, "accepted": scanned.accepted,
+                               "rejected": len(rej)})
+                if engine_counts is not None:
+                    engine_counts.append(scanned.counts)
+                if engines is not None:
+                    engines[name] = "duckdb"
+                continue
+        if engines is not None:
+            engines[name] = "pandas"
         if raw.ignored_columns:
             notes.append(visible(f"{raw.path}: ignored unknown columns {', '.join(raw.ignored_columns)}"))
         if name == "units":
@@ -337,6 +375,8 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
                 c = c[~orphan].reset_index(drop=True)
                 units = set(c["unit_id"])
             c["rank_group"] = c["level"].map(ruleset.rank_groups)
+            if unit_sets is not None:
+                unit_sets.update(units=frozenset(units), rejected=frozenset(rejected_units))
         notes.extend(visible(n) for n in raw.notes)
         bad = pd.DataFrame({"row": [r for r, *_ in raw.bad_rows], "unit_id": [shown(u) for *_, u in raw.bad_rows],
                             "column": "", "value": "", "reason_code": [c for _, c, _, _ in raw.bad_rows],
@@ -353,4 +393,5 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
     q = q[QUARANTINE_COLUMNS].sort_values(["table", "row"], key=lambda c: c.map(order) if c.name == "table" else c,
                                           kind="stable").reset_index(drop=True)
     q["row"] = q["row"].astype(np.int64)
+    q = q.astype({c: object for c in QUARANTINE_COLUMNS if c != "row"})  # one dtype whichever path found them
     return clean, q, pd.DataFrame(counts, columns=["table", "file", "accepted", "rejected"]), notes

@@ -93,7 +93,9 @@ class Integrity:
         q = pd.concat([ds.quarantine, self.quarantine], ignore_index=True)
         q = q.sort_values(["table", "row"], key=lambda c: c.map(order) if c.name == "table" else c,
                           kind="stable").reset_index(drop=True)
-        return dataclasses.replace(ds, tables={**ds.tables, "survey": survey}, quarantine=q)
+        # answer counts made by the reading engine include the excluded rows: count the kept rows again
+        engines = {**ds.engines, "survey": "pandas"} if ds.engines.get("survey") == "duckdb" else ds.engines
+        return dataclasses.replace(ds, tables={**ds.tables, "survey": survey}, quarantine=q, engines=engines)
 
     def summary(self) -> str:
         """One sentence: how many questionnaires were excluded and why, how many flagged."""

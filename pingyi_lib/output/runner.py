@@ -9,6 +9,7 @@ Layout of ``OUT``::
     assets/plotly.min.js  plotly.js, once, loaded by relative path (unless self-contained)
     notebooks/*.ipynb     the executed notebooks (kept; a failed one shows the failing cell)
     评议结果.xlsx          ranking, satisfaction, main problems (seed §五(六))
+    评议结果通报.docx      the notice of results sent upward, in the layout of a government notice
     report.log            what ran, how long, what failed
 
 Each notebook runs in its own process (papermill changes the working directory, so
@@ -47,8 +48,10 @@ NOTEBOOK_DIR = PACKAGE_DIR.parents[1] / "notebooks"
 HIDDEN_TAGS = {"parameters", "injected-parameters", "analyst-note"}  # analyst-note: notes for JupyterLab only
 KERNEL = "python3"
 WORKBOOK_NAME = "评议结果.xlsx"
+NOTICE_NAME = "评议结果通报.docx"
 # what a report folder holds (anything else in OUT: it is someone's folder, not replaced)
-REPORT_ENTRIES = frozenset({"index.html", "city.html", "units", "assets", "notebooks", WORKBOOK_NAME, "report.log"})
+REPORT_ENTRIES = frozenset({"index.html", "city.html", "units", "assets", "notebooks", WORKBOOK_NAME, NOTICE_NAME,
+                            "report.log"})
 # errors of the machine, not of one notebook: the whole run stops, OUT stays as it was
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
 log = logging.getLogger("pingyi.report")
@@ -191,8 +194,14 @@ def _failure_page(r: JobResult, backlink: str) -> str:
             f"<p>{escape(r.error_name)}</p><pre>{escape(r.error_value)}</pre></body></html>")
 
 
+def _today() -> str:
+    import datetime as dt
+
+    return dt.date.today().isoformat()  # an empty report date means today: a cache of yesterday is stale
+
+
 def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, ruleset: str,
-              self_contained: bool, previous: str = "", report_date: str = "") -> list[Job]:
+              self_contained: bool, previous: str = "", report_date: str = "", scored: str = "") -> list[Job]:
     from pingyi_lib.output.page import INLINE
 
     names = res.units.set_index("unit_id")["name"]
@@ -205,7 +214,7 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
                 str(out / "city.html"), "city.html",
                 {"dataset": dataset, "ruleset": ruleset, "plotlyjs": INLINE if self_contained
                  else "assets/plotly.min.js", "unit_links": "units/{slug}.html", "linked_units": list(units),
-                 "previous": previous, "report_date": report_date},
+                 "previous": previous, "report_date": report_date, "scored": scored},
                 "index.html")]
     for uid in units:
         slug = slugs[uid]
@@ -214,7 +223,7 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
                         f"units/{slug}.html",
                         {"dataset": dataset, "unit_id": uid, "ruleset": ruleset,
                          "plotlyjs": INLINE if self_contained else "../assets/plotly.min.js",
-                         "previous": previous, "report_date": report_date},
+                         "previous": previous, "report_date": report_date, "scored": scored},
                         "../index.html", uid))
     return jobs
 
@@ -235,14 +244,27 @@ def write_index(res, out: Path, results: list[JobResult], dataset: str) -> Path:
         if not len(rows):
             continue
         groups.append({"label": label, "units": [
-            {"rank": format_rank(r.rank), "name": r.name,
+            {"rank": format_rank(r.rank), "name": r.name, "bottom": bool(r.in_bottom),
              "composite": format_number(r.composite), "satisfaction": format_number(r.satisfaction), "flags": r.flags,
-             "job": by_unit.get(r.unit_id)} for r in rows.itertuples(index=False)]})
+             "notes": r.notes, "job": by_unit.get(r.unit_id)} for r in rows.itertuples(index=False)]})
     html = env.get_template("index.html.j2").render(
         title=f"{res.ruleset.title}评议结果", dataset=dataset, ruleset=res.ruleset.name, units=list(u["unit_id"]),
-        groups=groups, city=city, failed=[r for r in results if not r.ok], workbook=WORKBOOK_NAME,
+        groups=groups, city=city, failed=[r for r in results if not r.ok], workbook=WORKBOOK_NAME, notice=NOTICE_NAME,
+        recipient=res.ruleset.notice.recipient or "上级",
+        labels={k: res.ruleset.header(k) for k in ("rank", "name", "composite", "satisfaction", "in_bottom", "flags",
+                                                   "notes")},
         tables=res.dataset.table_counts.to_dict("records"), rejected=res.dataset.rejected)
     return write_text(out / "index.html", html)
+
+
+def write_round_notice(res, path: Path, report_date: str = "") -> Path:
+    """The notice of results sent upward (评议结果通报.docx), read as of ``report_date``."""
+    from pingyi_lib.output.notice import write_notice
+    from pingyi_lib.sections.followup import FollowUp
+    from pingyi_lib.sections.notice import notice_blocks
+
+    title = res.ruleset.title
+    return write_notice(notice_blocks(res, FollowUp(res, None, report_date), title), path, title)
 
 
 class _RunLog(logging.StreamHandler):
@@ -352,8 +374,7 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     it is left as it was. Raises :class:`OptionError` for a bad option or ``out``,
     :class:`ReportError` when another run holds ``out`` or a write fails (disk full).
     """
-    from pingyi_lib.dataset.load import load_dataset
-    from pingyi_lib.scoring.results import score
+    from pingyi_lib.output import scored
 
     units, day = check_options(dataset, jobs=jobs, units=units, previous=previous, report_date=report_date)
     folder = ReportFolder(out, REPORT_ENTRIES)
@@ -364,10 +385,11 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     for name in ("city.ipynb", "unit.ipynb"):
         if not (nb_dir / name).is_file():
             raise ReportError(f"notebook not found: {nb_dir / name}")
-    res = score(load_dataset(dataset, ruleset=ruleset))
     previous_abs = str(Path(previous).resolve()) if previous else ""
-    if previous:
-        load_dataset(previous)  # a bad previous round is one plain error now, not a failure per unit
+    # scored once for the whole batch (a bad previous round is one plain error here, not a failure per
+    # unit); every notebook gets the pickled bundle as its `scored` parameter
+    bundle = scored.compute(dataset_abs, ruleset_abs, previous_abs, day)
+    res = bundle[0]
     all_units = list(res.units["unit_id"])
     if units:
         unknown = [x for x in units if x not in all_units]
@@ -382,7 +404,7 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
             return text.replace(str(stage), str(folder.out))
 
         try:
-            results = _build(res, stage, folder.out, nb_dir, chosen, dataset, dataset_abs, ruleset_abs,
+            results = _build(bundle, stage, folder.out, nb_dir, chosen, dataset, dataset_abs, ruleset_abs,
                              self_contained, previous_abs, day, jobs, progress, verbose)
         except OSError as exc:
             if exc.filename is None:
@@ -398,14 +420,19 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     return res, results
 
 
-def _build(res, stage: Path, out: Path, nb_dir: Path, chosen: list[str], dataset, dataset_abs: str,
+def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], dataset, dataset_abs: str,
            ruleset_abs: str, self_contained: bool, previous_abs: str, day: str, jobs: int | None,
            progress: bool | None, verbose: bool) -> list[JobResult]:
     """Write the whole report into the staging folder ``stage``."""
+    from pingyi_lib.output import scored
     from pingyi_lib.output.workbook import write_results_workbook
 
+    res = bundle[0]
     with _logging_to(stage / "report.log", verbose) as run_log:
-        plan = plan_jobs(res, stage, nb_dir, chosen, dataset_abs, ruleset_abs, self_contained, previous_abs, day)
+        key = scored.content_hash(dataset_abs, ruleset_abs or None, previous_abs or None, extra=f"{day}|{_today()}")
+        cache = scored.write(bundle, stage / "notebooks", key)
+        plan = plan_jobs(res, stage, nb_dir, chosen, dataset_abs, ruleset_abs, self_contained, previous_abs, day,
+                         str(cache))
         check_parameters(nb_dir / "city.ipynb", plan[0].parameters)
         check_parameters(nb_dir / "unit.ipynb", plan[-1].parameters if len(plan) > 1 else {})
         if not self_contained:
@@ -419,13 +446,8 @@ def _build(res, stage: Path, out: Path, nb_dir: Path, chosen: list[str], dataset
         results = _execute(plan, workers, progress)
         if any(r.disk_error for r in results):
             return results
-        for r in results:
-            if r.ok:
-                log.info("ok     %-40s %6.1fs", r.title, r.seconds)
-            else:
-                last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
-                log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, last, r.cell)
         write_results_workbook(res, stage / WORKBOOK_NAME)
+        write_round_notice(res, stage / NOTICE_NAME, day)
         write_index(res, stage, results, visible(str(dataset)))  # a folder name can hold an escape too
         log.info("wrote %s", out / "index.html")
         run_log.finish()
@@ -476,15 +498,49 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         p.join(timeout=10)
 
 
+def _log_result(r: JobResult) -> None:
+    """One line in report.log as soon as a report is finished (the handler flushes each line)."""
+    if r.ok:
+        log.info("ok     %-40s %6.1fs", r.title, r.seconds)
+    else:
+        last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
+        log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, last, r.cell)
+
+
+def time_left(elapsed: float | None, done: int, total: int) -> float | None:
+    """Seconds left at the average pace so far (None before the first report is done):
+    ``elapsed / done × (total − done)``; all workers' progress is in ``done``."""
+    if not done or elapsed is None:
+        return None
+    return elapsed / done * (total - done)
+
+
+def _time_left_column():
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class TimeLeft(ProgressColumn):
+        """剩余 m:ss, estimated from the first finished report on (rich's own needs two)."""
+
+        def render(self, task) -> Text:
+            left = time_left(task.elapsed, int(task.completed), int(task.total or 0))
+            if left is None:
+                return Text("剩余 估算中", style="progress.remaining")
+            m, s = divmod(int(round(left)), 60)
+            return Text(f"剩余 {m}:{s:02d}", style="progress.remaining")
+
+    return TimeLeft()
+
+
 def _execute(plan: list[Job], workers: int, progress: bool | None) -> list[JobResult]:
     show = sys.stderr.isatty() if progress is None else progress
     results: list[JobResult] = []
     bar = None
     if show:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        bar = Progress(TextColumn("报告"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       TextColumn("{task.description}"), transient=False)
+        bar = Progress(SpinnerColumn(), TextColumn("报告"), BarColumn(), MofNCompleteColumn(), TextColumn("已用"),
+                       TimeElapsedColumn(), _time_left_column(), TextColumn("{task.description}"), transient=False)
         bar.start()
         task = bar.add_task("", total=len(plan))
     try:
@@ -502,6 +558,7 @@ def _execute(plan: list[Job], workers: int, progress: bool | None) -> list[JobRe
                     name, value, _ = _error_of(exc)
                     results.append(JobResult(job.kind, job.title, job.unit_id, job.html_rel, False, 0.0,
                                              name, value))
+                _log_result(results[-1])
                 if bar:
                     bar.update(task, advance=1, description=job.title)
                 if results[-1].disk_error:  # the disk is full: nothing else can be written either

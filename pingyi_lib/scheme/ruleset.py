@@ -48,10 +48,24 @@ class Weights:
     cases: float
 
 
+FLAG_KINDS = ("consequence", "data_quality")  # 评议结果运用, or a note on how far a figure can be trusted
+
+
 @dataclass(frozen=True)
 class Flag:
     label: str
     consequence: str
+    clause: str = ""  # where the scheme says so (实施意见六（二）)
+    kind: str = "consequence"  # one of FLAG_KINDS
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Who the notice of results (评议结果通报) goes to, who signs it, what its clauses cite."""
+
+    recipient: str
+    sender: str
+    basis: str
 
 
 @dataclass(frozen=True)
@@ -178,6 +192,9 @@ class Ruleset:
     column_labels: dict[str, str]  # unit-table column -> the Chinese header a reader sees
     survey_window: tuple[str, str] | None  # "MM-DD" first and last day of the questionnaire survey
     integrity: IntegrityRules
+    column_units: dict[str, str] = field(default_factory=dict)  # column -> 分, %, 指数
+    glossary: dict[str, str] = field(default_factory=dict)  # column -> what its figure means (numbers filled in)
+    notice: Notice = field(default_factory=lambda: Notice("", "", ""))
     source: str = field(default="", compare=False)
 
     # ---- derived lookups -------------------------------------------------------------
@@ -188,6 +205,24 @@ class Ruleset:
     @property
     def level_labels(self) -> dict[int, str]:
         return {lv.code: lv.label for lv in self.levels}
+
+    @property
+    def consequence_flags(self) -> tuple[str, ...]:
+        """The flags that are consequences (评议结果运用), in FLAGS order."""
+        return tuple(f for f in FLAGS if self.flags[f].kind == "consequence")
+
+    @property
+    def note_flags(self) -> tuple[str, ...]:
+        """The flags that are data-quality notes (样本不足), shown apart from consequences."""
+        return tuple(f for f in FLAGS if self.flags[f].kind == "data_quality")
+
+    def header(self, column: str) -> str:
+        """The column's label with its unit, as a table header: 综合得分（分）, 现场评议指数."""
+        label = self.column_labels.get(column, column)
+        unit = self.column_units.get(column, "")
+        if not unit:
+            return label
+        return f"{label}{unit}" if unit == "指数" else f"{label}（{unit}）"
 
     @property
     def minimum(self) -> dict[str, int]:
@@ -309,6 +344,10 @@ class _Reader:
         if not isinstance(v, str) or not v.strip():
             self.fail(key, f"必须是非空字符串，而不是 {_shown(v)}")
         return v
+
+    def optional_text(self, key: str) -> str:
+        """A non-empty string when the key is there, '' when it is absent."""
+        return self.text(key) if self.get(key, None) is not None else ""
 
     def texts(self, key: str, default: Any = ...) -> tuple[str, ...]:
         v = self.get(key, default)
@@ -539,7 +578,11 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
 
     flags = {}
     for name in FLAGS:
-        flags[name] = Flag(r.text(f"flags.{name}.label"), r.text(f"flags.{name}.consequence"))
+        kind = r.text(f"flags.{name}.kind", "consequence")
+        if kind not in FLAG_KINDS:
+            r.fail(f"flags.{name}.kind", f"必须是 {', '.join(FLAG_KINDS)} 之一，而不是 {_shown(kind)}")
+        flags[name] = Flag(r.text(f"flags.{name}.label"), r.text(f"flags.{name}.consequence"),
+                           r.optional_text(f"flags.{name}.clause"), kind)
     milestone_steps = r.texts("vocab.milestone_steps")
     deadlines = {step: _month_day(r, f"timeline.{step}") for step in milestone_steps}
     start, end = (_month_day(r, f"timeline.{k}", None) for k in ("survey_start", "survey_end"))
@@ -566,6 +609,12 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     component_labels = {c: r.text(f"labels.components.{c}") for c in COMPONENTS}
     column_labels = {k: r.text(f"labels.columns.{k}") for k in r.table("labels.columns")}
     column_labels.update({COMPONENT_COLUMNS[c]: label for c, label in component_labels.items()})
+    column_units = {k: r.text(f"labels.units.{k}") for k in r.table("labels.units", {})}
+    for k in column_units:
+        if k not in column_labels:
+            r.fail(f"labels.units.{k}", "所说的列在 labels.columns 或 labels.components 中没有名称")
+    glossary = _glossary(r, levels, w, column_labels)
+    notice = Notice(*(r.optional_text(f"notice.{k}") for k in ("recipient", "sender", "basis")))
 
     yes = tuple(s.lower() for s in r.texts("vocab.yes"))
     no = tuple(s.lower() for s in r.texts("vocab.no"))
@@ -613,7 +662,33 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         column_labels=column_labels,
         survey_window=survey_window,
         integrity=_integrity(r, channels),
+        column_units=column_units,
+        glossary=glossary,
+        notice=notice,
         source=source,
     )
     r.refuse_unknown()
     return rs
+
+
+def _glossary(r: _Reader, levels: tuple[Level, ...], w: Weights, column_labels: dict[str, str]) -> dict[str, str]:
+    """``labels.glossary`` with the ruleset's own numbers filled in, so the words cannot drift from the rules."""
+    values = {
+        "onsite_pct": f"{w.onsite * 100:g}", "survey_pct": f"{w.survey * 100:g}",
+        "case_cap": f"{r.number('cases.cap', lo=0):g}", "bonus_cap": f"{r.number('bonus.cap', lo=0):g}",
+        "talk_threshold": f"{r.number('rules.talk_threshold', lo=0, hi=100):g}",
+        "bottom_max": str(r.integer("rules.bottom_max", lo=0)),
+        "level_scores": "、".join(f"{lv.label}{lv.score:g}" for lv in levels if lv.score is not None),
+        "satisfied_levels": "、".join(lv.label for lv in levels if lv.satisfied and lv.score is not None),
+        "abstain": "、".join(lv.label for lv in levels if lv.score is None) or "无",
+    }
+    out = {}
+    for k in r.table("labels.glossary", {}):
+        if k not in column_labels:
+            r.fail(f"labels.glossary.{k}", "所说的列在 labels.columns 或 labels.components 中没有名称")
+        text = r.text(f"labels.glossary.{k}")
+        try:
+            out[k] = text.format(**values)
+        except (KeyError, IndexError, ValueError) as exc:
+            r.fail(f"labels.glossary.{k}", f"用了未知的占位符 {exc}；可用的有：{', '.join(values)}")
+    return out

@@ -7,7 +7,8 @@
 
 ``ds`` holds the clean tables and the quarantine; ``res`` holds DataFrames: ``units``
 (one row per unit, the columns of SPEC §6 and more), ``items`` (item indices per unit
-and component), ``consequences`` (flags that fire, in words), ``warnings`` and
+and component), ``consequences`` (the consequences that fire, in words), ``notes`` (data-quality
+flags that fire, such as 样本不足), ``warnings`` and
 ``quarantine``.
 
 Scoring applies the integrity policy first (``pingyi_lib.integrity``): questionnaires it
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,7 @@ class Results:
     warnings: pd.DataFrame
     counts: dict[str, pd.DataFrame]
     integrity: Integrity | None = None  # None: scored without the integrity policy
+    notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=consequences.COLUMNS))
 
     @property
     def quarantine(self) -> pd.DataFrame:
@@ -77,12 +79,20 @@ class Results:
                 + self.units[cols].to_html(index=False, escape=True, na_rep=""))
 
 
-def _component(frame: pd.DataFrame, rs: Ruleset, unit_ids: pd.Index):
-    tally = counts.answer_counts(frame, rs)
+def component_counts(ds: Dataset, table: str, rs: Ruleset) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """(answer counts, valid counts, panel counts) of a response table: from the counts the
+    engine made (or ``pingyi score --counts`` merged) when there are some, else from its rows."""
+    if ds.counts is not None and ds.engines.get(table) in ("duckdb", "counts"):
+        return counts.from_long(ds.counts, table, rs)
+    frame = ds.tables[table]
+    panel = counts.panel_counts(frame, rs) if table == "onsite" else None
+    return counts.answer_counts(frame, rs), counts.valid_counts(frame, rs), panel
+
+
+def _component(tally: pd.DataFrame, valid: pd.Series, rs: Ruleset, unit_ids: pd.Index):
     items = indices.item_indices(tally, rs)
     comp = indices.component_index(items, rs).reindex(unit_ids)
-    valid = counts.valid_counts(frame, rs).reindex(unit_ids, fill_value=0)
-    return tally, items, comp, valid
+    return items, comp, valid.reindex(unit_ids, fill_value=0)
 
 
 def score(ds: Dataset, ruleset: Ruleset | None = None, *, integrity: bool = True) -> Results:
@@ -143,10 +153,12 @@ def _score(ds: Dataset, rs: Ruleset) -> Results:
     u = _ranks(u, rs).reset_index()
     u = pd.concat([u, consequences.flags(u, rs)], axis=1)
     u["flags"] = consequences.flag_words(u, rs)
+    u["notes"] = consequences.flag_words(u, rs, rs.note_flags)
     level_order = {lvl: i for i, lvl in enumerate(rs.unit_level_labels)}
     u = u.sort_values(["level", "rank", "unit_id"], key=lambda c: c.map(level_order) if c.name == "level" else c,
                       na_position="last", kind="stable").reset_index(drop=True)
-    return Results(ds, rs, u, items, consequences.consequences(u, rs), _warnings(ds, u), all_counts)
+    return Results(ds, rs, u, items, consequences.consequences(u, rs), _warnings(ds, u), all_counts,
+                   notes=consequences.notes(u, rs))
 
 
 def _indices(ds: Dataset, u: pd.DataFrame, rs: Ruleset):
@@ -155,7 +167,8 @@ def _indices(ds: Dataset, u: pd.DataFrame, rs: Ruleset):
     d = rs.decimals
     all_counts, item_frames = {}, []
     for comp in COMPONENTS:
-        tally, items, ci, valid = _component(ds.tables[comp], rs, u.index)
+        tally, valid, _ = component_counts(ds, comp, rs)
+        items, ci, valid = _component(tally, valid, rs, u.index)
         all_counts[comp] = tally
         item_frames.append(items.assign(component=comp))
         u[f"{comp}_index_raw"] = ci["index"]
@@ -192,7 +205,7 @@ def _discipline_and_panel(ds: Dataset, u: pd.DataFrame, rs: Ruleset) -> pd.DataF
     u["violation"] = u.index.isin(viol["unit_id"])
     u["violation_kinds"] = viol.groupby("unit_id")["kind"].agg(lambda s: "、".join(dict.fromkeys(s))) \
         .reindex(u.index).fillna("")
-    panel = counts.panel_counts(ds.onsite, rs).reindex(u.index)
+    panel = component_counts(ds, "onsite", rs)[2].reindex(u.index)
     u["panel_ballots"] = panel["ballots"].fillna(0).astype(np.int64)
     u["panel_public"] = panel["public"].fillna(0).astype(np.int64)
     u["panel_share"] = panel["share"]
