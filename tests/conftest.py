@@ -10,13 +10,13 @@ import nbformat
 import pytest
 from hypothesis import settings
 
+from pingyi_lib.cli import main
+from pingyi_lib.output.runner import NOTEBOOK_DIR
+
 # a shared 2-core machine (CI runs beside other work): examples are judged by their result,
 # never by hypothesis's 200 ms deadline
 settings.register_profile("pingyi", deadline=None)
 settings.load_profile("pingyi")
-
-from pingyi_lib.cli import main
-from pingyi_lib.output.runner import NOTEBOOK_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_2011 = ROOT / "data" / "sample" / "2011"
