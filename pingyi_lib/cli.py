@@ -1,8 +1,12 @@
 """The ``pingyi`` command (SPEC §6): argument parsing and printing only.
 
-Exit codes: 0 success, 1 data problems found, 2 usage error. A user's mistake
-(a missing table, a bad ruleset) prints one plain line on stderr; ``--debug`` shows
-the traceback instead.
+Exit codes: 0 success, 1 data problems found (or a report failed, the output folder is
+busy, a write failed), 2 usage error. A user's mistake (a missing table, a bad ruleset)
+prints one plain line on stderr; ``--debug`` shows the traceback instead.
+
+Text from the data reaches the terminal only through :func:`shown` (control characters
+written out, so a cell cannot set the window title or clear the screen); ``--format csv``
+and ``json`` are for programs and stay faithful to the data (JSON escapes controls itself).
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from pingyi_lib.common.errors import DatasetNotFound, OptionError, PingyiError, RulesetError
+from pingyi_lib.common.controlchars import visible
+from pingyi_lib.common.errors import DatasetNotFound, LeagueIncomplete, OptionError, PingyiError, RulesetError
 from pingyi_lib.common.numbers import format_number, format_rank
 from pingyi_lib.common.values import plain
 
@@ -31,6 +36,20 @@ def _csv_value(v, decimals: int = 2) -> str:
     if isinstance(v, float):
         return format_number(v, decimals, missing="")
     return str(v)
+
+
+def shown(v) -> str:
+    """A value for a terminal table: text with its control characters written out."""
+    return visible(str(v))
+
+
+def error_text(exc: PingyiError) -> str:
+    """An error as printed: one line with control characters written out; the list of units
+    missing from a league (:class:`LeagueIncomplete`, written by pingyi) keeps one line per
+    unit, each line written out the same way."""
+    if isinstance(exc, LeagueIncomplete):
+        return "\n".join(shown(line) for line in str(exc).split("\n"))
+    return shown(exc)
 
 
 def _console(stream=None):
@@ -74,14 +93,14 @@ def _score_tables(res) -> None:
     for g in groups:
         league = res.league(g)
         mean = league["group_mean"].dropna()
-        t = Table(title=f"{rs.rank_group_labels[g]}（{int(league['group_n'].max())} 个单位参加排名，"
+        t = Table(title=f"{shown(rs.rank_group_labels[g])}（{int(league['group_n'].max())} 个单位参加排名，"
                         f"平均分 {_num(mean.iloc[0]) if len(mean) else '—'}）", title_justify="left")
         for h in headers:
             t.add_column(h, justify="left" if h in left else "right")
         for r in league.itertuples(index=False):
-            t.add_row(format_rank(r.rank), r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index),
-                      _num(r.case_points), _num(r.bonus_points), _num(r.composite), _num(r.satisfaction),
-                      r.flags + ("（排名靠后）" if r.in_bottom and not r.flags else ""))
+            t.add_row(format_rank(r.rank), shown(r.unit_id), shown(r.name), _num(r.onsite_index),
+                      _num(r.survey_index), _num(r.case_points), _num(r.bonus_points), _num(r.composite),
+                      _num(r.satisfaction), shown(r.flags) + ("（排名靠后）" if r.in_bottom and not r.flags else ""))
         con.print(t)
         con.print()
     others = u[u["rank_group"].isna()]
@@ -90,19 +109,20 @@ def _score_tables(res) -> None:
         for h in headers[1:]:
             t.add_column(h, justify="left" if h in left else "right")
         for r in others.itertuples(index=False):
-            t.add_row(r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index), _num(r.case_points),
-                      _num(r.bonus_points), _num(r.composite), _num(r.satisfaction), r.flags)
+            t.add_row(shown(r.unit_id), shown(r.name), _num(r.onsite_index), _num(r.survey_index),
+                      _num(r.case_points), _num(r.bonus_points), _num(r.composite), _num(r.satisfaction),
+                      shown(r.flags))
         con.print(t)
     if len(res.consequences):
         con.print()
         con.print("评议结果运用：")
         for c in res.consequences.itertuples(index=False):
-            con.print(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。", soft_wrap=True)
+            con.print(shown(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。"), soft_wrap=True)
     if len(res.notes):  # 样本不足: said beside the figures, not among the consequences
         con.print()
         con.print(f"{rs.column_labels.get('notes', '数据质量提示')}：")
         for c in res.notes.itertuples(index=False):
-            con.print(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。", soft_wrap=True)
+            con.print(shown(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。"), soft_wrap=True)
 
 
 def cmd_score(args) -> int:
@@ -122,13 +142,13 @@ def cmd_score(args) -> int:
     else:
         _print_rows(res.units.to_dict("records"), SCORE_COLUMNS, args.format, res.ruleset.decimals)
     if ds.rejected:
-        print(f"注意：共有 {ds.rejected} 行数据被拒绝，未计入评议结果；逐行原因见 pingyi validate {args.dataset}",
-              file=sys.stderr)
+        print(shown(f"注意：共有 {ds.rejected} 行数据被拒绝，未计入评议结果；"
+                    f"逐行原因见 pingyi validate {args.dataset}"), file=sys.stderr)
     found = res.integrity
     if found is not None and (found.excluded or found.flagged):
-        print(f"注意：{found.summary()}`pingyi integrity {args.dataset}` 列出明细", file=sys.stderr)
+        print(shown(f"注意：{found.summary()}`pingyi integrity {args.dataset}` 列出明细"), file=sys.stderr)
     for m in res.warnings["message"]:
-        print(f"提示：{m}", file=sys.stderr)
+        print(f"提示：{shown(m)}", file=sys.stderr)
     return 0
 
 
@@ -139,7 +159,7 @@ def _check_league(res, allow_incomplete: bool) -> None:
     if not allow_incomplete:
         require_complete(res.gaps)
     elif res.incomplete:
-        print(f"注意：{res.incomplete}", file=sys.stderr)
+        print(f"注意：{shown(res.incomplete)}", file=sys.stderr)
 
 
 def _print_league_gaps(ds, con) -> None:
@@ -150,7 +170,9 @@ def _print_league_gaps(ds, con) -> None:
         con.print(f"排名不完整：{len(gaps)} 个单位不能参加排名"
                   "（pingyi score / report 将停止，除非加 --allow-incomplete）")
         for m in gaps["message"]:
-            con.print(f"  - {m}", soft_wrap=True)
+            con.print(f"  - {shown(m)}", soft_wrap=True)
+
+
 def _print_frame(con, df, title: str) -> None:
     """A section frame (Chinese headings) as a rich table; numbers right-aligned, as published."""
     from rich.table import Table
@@ -161,7 +183,7 @@ def _print_frame(con, df, title: str) -> None:
     for c in df.columns:
         t.add_column(str(c), justify="right" if df[c].dtype.kind in "iuf" else "left", overflow="fold")
     for row in df.itertuples(index=False):
-        t.add_row(*(format_number(v) if isinstance(v, float) else "" if v is None else str(v) for v in row))
+        t.add_row(*(format_number(v) if isinstance(v, float) else "" if v is None else shown(v) for v in row))
     con.print(t)
 
 
@@ -188,7 +210,7 @@ def cmd_integrity(args) -> int:
         sys.stdout.write("\n")
     else:
         con = _console()
-        con.print(found.summary())
+        con.print(shown(found.summary()))
         overview = integrity.overview(res)
         if len(overview):
             _print_frame(con, overview, "各单位问卷异常")
@@ -205,7 +227,7 @@ def cmd_integrity(args) -> int:
             if more > 0:
                 con.print(f"还有{more}份；`--format json` 列出全部。")
     for m in found.warnings:
-        print(f"warning: {m}", file=sys.stderr)
+        print(f"提示：{shown(m)}", file=sys.stderr)
     return 0
 
 
@@ -241,7 +263,7 @@ def cmd_count(args) -> int:
     parts.write_part(ds, args.out, part)
     print(f"已写入 {args.out}" + (f"（第 {args.part} 部分）" if part else ""), file=sys.stderr)
     if ds.rejected:
-        print(f"注意：共有 {ds.rejected} 行数据被拒绝，未计入计数；逐行原因见 pingyi validate {args.dataset}",
+        print(shown(f"注意：共有 {ds.rejected} 行数据被拒绝，未计入计数；逐行原因见 pingyi validate {args.dataset}"),
               file=sys.stderr)
     return 0
 
@@ -278,23 +300,24 @@ def cmd_validate(args) -> int:
 
         zh = {name: t.zh for name, t in tables(ds.ruleset).items()}
         con = _console()
-        t = Table(title=f"{ds.round.title}（{ds.path}）", title_justify="left")
+        t = Table(title=shown(f"{ds.round.title}（{ds.path}）"), title_justify="left")
         for h in ("表", "文件", "接受（行）", "拒绝（行）"):
-            t.add_column(h, justify="right" if h.endswith("行数") else "left")
+            t.add_column(h, justify="right" if h.endswith("（行）") else "left")
         for r in ds.table_counts.itertuples(index=False):
-            t.add_row(zh.get(r.table, r.table), r.file, str(r.accepted), str(r.rejected))
+            t.add_row(zh.get(r.table, r.table), shown(r.file), str(r.accepted), str(r.rejected))
         con.print(t)
         if len(q):
             t = Table(title=f"被拒绝的行：共 {len(q)} 行", title_justify="left")
             for h in ("表", "位置", "列", "值", "原因"):
                 t.add_column(h, overflow="fold")
             for r in q.itertuples(index=False):
-                t.add_row(zh.get(r.table, r.table), where(r.file, r.row), r.header, str(r.value)[:40], r.reason)
+                t.add_row(zh.get(r.table, r.table), shown(where(r.file, r.row)), shown(r.header), shown(r.value)[:40],
+                          shown(r.reason))
             con.print(t)
         else:
             con.print("没有被拒绝的行")
         for n in ds.notes:
-            con.print(f"注意：{n}")
+            con.print(f"注意：{shown(n)}")
         _print_league_gaps(ds, con)
     return 1 if len(q) else 0
 
@@ -319,17 +342,18 @@ def cmd_report(args) -> int:
                                ruleset=args.ruleset, notebooks=args.notebooks, self_contained=args.self_contained,
                                progress=False if args.quiet else (True if args.progress else None),
                                verbose=args.verbose, previous=args.previous, report_date=args.report_date,
-                               notify=None if args.quiet else lambda m: print(f"注意：{m}", file=sys.stderr),
+                               notify=None if args.quiet else lambda m: print(f"注意：{shown(m)}", file=sys.stderr),
                                allow_incomplete=args.allow_incomplete)
     failed = [r for r in results if not r.ok]
     for r in failed:
         last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
-        print(f"失败：{r.title}：{r.error_name}: {last}", file=sys.stderr)
+        print(shown(f"失败：{r.title}：{r.error_name}: {last}"), file=sys.stderr)
     if not args.quiet:
         from pathlib import Path
 
         index = Path(args.out).resolve() / "index.html"
-        print(f"{res.dataset.round.title}：{len(results)} 份报告写成 {len(results) - len(failed)} 份；打开 {index}")
+        print(shown(f"{res.dataset.round.title}：{len(results)} 份报告写成 {len(results) - len(failed)} 份；"
+                    f"打开 {index}"))
     return 1 if failed else 0
 
 
@@ -340,7 +364,7 @@ def cmd_problems(args) -> int:
     ds = load_dataset(args.dataset, ruleset=args.ruleset)
     names = dict(zip(ds.units["unit_id"], ds.units["name"]))
     if args.unit is not None and args.unit not in names:
-        raise OptionError(f"没有编码为 {args.unit!r} 的单位（--unit）")
+        raise OptionError(f"没有编码为 {shown(args.unit)!r} 的单位（--unit）")
     cov = {r["unit_id"]: r for r in coverage(ds).to_dict("records")}
     if args.unmatched:
         return _print_unmatched(ds, args, names, cov)
@@ -377,12 +401,13 @@ def cmd_problems(args) -> int:
                 f"（覆盖率{format_share(r['coverage'])}）；表扬肯定{r['praise']}条")
         if not len(p) and not r["texts"]:
             continue
-        t = Table(title=f"{names.get(uid, '全市')} 群众反映主要问题", caption=line, title_justify="left",
+        t = Table(title=f"{shown(names.get(uid, '全市'))} 群众反映主要问题", caption=line, title_justify="left",
                   caption_justify="left")
         for h in ("问题", "评议内容", "条数", "占比", "群众原话", "匹配依据"):
             t.add_column(h, justify="right" if h in ("条数", "占比") else "left", overflow="fold")
         for x in p.itertuples(index=False):
-            t.add_row(x.theme, x.dimension_label, str(x.count), format_share(x.share), " / ".join(x.quotes), x.basis)
+            t.add_row(shown(x.theme), shown(x.dimension_label), str(x.count), format_share(x.share),
+                      shown(" / ".join(x.quotes)), shown(x.basis))
         con.print(t)
     return 0
 
@@ -405,14 +430,14 @@ def _print_unmatched(ds, args, names: dict, cov) -> int:
     from rich.table import Table
 
     con = _console()
-    title = f"{names.get(uid, '全市')} 未归入主题的意见（按相似分组）"
+    title = f"{shown(names.get(uid, '全市'))} 未归入主题的意见（按相似分组）"
     t = Table(title=title, title_justify="left", caption_justify="left",
               caption=f"有实质内容的意见{r['substantive']}条，未归入主题{r['unthemed']}条，分为{len(groups)}组。"
                       "在规则文件的 [[problems.themes]] 中补充关键词或主题后重新运行，相应的组即归入主题。")
     for h in ("组", "条数", "涉及单位", "常见词", "示例"):
         t.add_column(h, justify="right" if h in ("组", "条数", "涉及单位") else "left", overflow="fold")
     for g in groups.itertuples(index=False):
-        t.add_row(str(g.group), str(g.count), str(g.units), "、".join(g.words), " / ".join(g.examples))
+        t.add_row(str(g.group), str(g.count), str(g.units), shown("、".join(g.words)), shown(" / ".join(g.examples)))
     con.print(t)
     return 0
 
@@ -515,19 +540,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_integrity)
     sp = dataset_cmd("report", "run the notebooks and write the HTML reports, index.html and 评议结果.xlsx", ("table",))
     sp.add_argument("--out", required=True, metavar="DIR",
-                    help="folder for the reports (created; reruns replace files)")
-    sp.add_argument("--units", nargs="+", metavar="UNIT", help="only these unit ids (default: every unit)")
+                    help="folder for the reports (created; a rerun replaces it whole, at the end)")
+    sp.add_argument("--units", nargs="+", metavar="UNIT",
+                    help="only these unit ids (default: every unit; a repeated id runs once)")
     sp.add_argument("--jobs", type=int, default=None, metavar="N",
-                    help="parallel processes (default: all cores)")
+                    help="parallel processes, 1 or more (default: all cores)")
     sp.add_argument("--notebooks", metavar="DIR", default=None,
                     help="folder with city.ipynb and unit.ipynb (default: the project's notebooks/)")
     sp.add_argument("--self-contained", action="store_true",
                     help="embed plotly.js in every page (pages travel alone; ~4.8 MB each)")
     sp.add_argument("--previous", metavar="DATASET2", default=None,
-                    help="last year's dataset: adds the look-back (回头看) to every report")
+                    help="last year's dataset (not this round again): adds the look-back (回头看) to every report")
     sp.add_argument("--report-date", metavar="YYYY-MM-DD", default=None,
-                    help="the day the rectification ledger is read (default: report_date of DATASET/round.toml, "
-                         "else the last date in the data)")
+                    help="the day the rectification ledger is read, year first as dates in the data "
+                         "(default: report_date of DATASET/round.toml, else the last date in the data)")
     sp.add_argument("--allow-incomplete", action="store_true", help=allow)
     sp.add_argument("--quiet", action="store_true", help="print nothing but errors (for scheduled jobs)")
     sp.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
@@ -575,8 +601,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PingyiError as exc:
         if args.debug:
             raise
-        print(f"错误：{exc}", file=sys.stderr)
+        print(f"错误：{error_text(exc)}", file=sys.stderr)
         return exit_code(exc)
+    except OSError as exc:  # disk full, a file that cannot be read: one line naming it
+        if args.debug:
+            raise
+        where = f"{shown(exc.filename)}：" if exc.filename else ""
+        print(f"错误：{where}{exc.strerror or shown(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("已中断", file=sys.stderr)
         return 130

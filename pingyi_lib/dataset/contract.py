@@ -7,8 +7,8 @@ file and the code drift apart).
 
 from __future__ import annotations
 
-from pingyi_lib.dataset import schema
-from pingyi_lib.dataset.read import ENCODINGS
+from pingyi_lib.dataset import limits, schema
+from pingyi_lib.dataset.read import ENCODINGS, MAX_FIELD_CHARS
 from pingyi_lib.dataset.round import ROUND_KEYS
 from pingyi_lib.dataset.validate import REASONS, allowed_values
 from pingyi_lib.scheme.ruleset import Ruleset
@@ -102,6 +102,20 @@ def data_contract_markdown(ruleset: Ruleset) -> str:
         "- 有枚举值的列（层级、渠道等）可以写中文名称或英文编号；全角括号、空格与半角相同，英文不区分大小写。",
         "- 一行中任何一个值不合格，整行被拒绝，并记录文件、行号、列（按文件中的表头）和原因；"
         "编号重复的行被拒绝，保留先出现的合格行。", "",
+        "## 上限和不可见字符（limits and control characters）", "",
+        f"- 每个单元格最多 {MAX_FIELD_CHARS:,} 个字符（Excel 的单元格上限）；更长的单元格所在行被拒绝"
+        "（`field_too_long`），表的其余行照常读取。",
+        f"- `.xlsx` 工作簿：每张工作表最多 {limits.MAX_SHEET_ROWS:,} 行、{limits.MAX_SHEET_COLUMNS} 列，"
+        f"不同的文本（共享字符串）最多 {limits.MAX_SHARED_STRINGS:,} 个，解压后合计最多 "
+        f"{limits.MAX_UNCOMPRESSED_BYTES // 2**20:,} MB；超过时整个工作簿不读（一行说明），"
+        "大的表请存为 CSV 或 Parquet。隐藏的工作表照常读取，并给出提示。",
+        "- 编号、单位编码、上级单位中有控制字符（不可见字符，如 NUL、ESC）的行被拒绝（`control_character`）；"
+        "文字列中的控制字符被删去（保留制表符和换行），并给出提示。",
+        "- 详见 [robustness.md](robustness.md)。", "",
+        f"Limits: {MAX_FIELD_CHARS:,} characters per cell; per .xlsx sheet {limits.MAX_SHEET_ROWS:,} rows and "
+        f"{limits.MAX_SHEET_COLUMNS} columns, {limits.MAX_SHARED_STRINGS:,} shared strings, "
+        f"{limits.MAX_UNCOMPRESSED_BYTES // 2**20:,} MB unpacked. Ids with a control character are rejected; "
+        "free text loses its control characters (tab and newline kept), with a note.", "",
     ]
     for t in tables.values():
         out += [f"## {t.zh}（`{t.name}`）", "",

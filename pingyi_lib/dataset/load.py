@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pingyi_lib.common.errors import OptionError
 from pingyi_lib.dataset import engine as engine_mod
 from pingyi_lib.dataset.read import read_folder
 from pingyi_lib.dataset.round import RoundInfo, round_info
-from pingyi_lib.dataset.validate import validate_tables
+from pingyi_lib.dataset.validate import shown, validate_tables
 from pingyi_lib.scheme.ruleset import Ruleset, load_ruleset
 
 ENGINES = ("auto", "duckdb", "pandas")
@@ -133,7 +134,8 @@ def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None, 
     clean, quarantine, table_counts, notes = validate_tables(raws, ruleset, engine_counts, engines, unit_sets)
     counts = pd.concat(engine_counts, ignore_index=True) if engine_counts else None
     units = raws["units"].frame
-    written = dict(zip(units["unit_id"], units["name"]))
+    # as the quarantine shows them (control characters written out), so a rejected unit is named
+    written = {shown(u): shown(n) for u, n in zip(units["unit_id"], units["name"])}
     tables = Tables(clean)
     info = round_info(path, tables, ruleset, days_of(counts, engines))
     return Dataset(str(path), ruleset, tables, quarantine, table_counts, notes, info, written, counts, engines,
@@ -144,3 +146,30 @@ def days_of(counts: pd.DataFrame | None, engines: dict[str, str]) -> dict[str, p
     """The day counts (``days`` measure) of the response tables whose rows are not in memory."""
     return {t: engine_mod.day_counts(counts, t) for t in engine_mod.ENGINE_TABLES
             if counts is not None and engines.get(t) in ("duckdb", "counts")}
+
+
+def _files(folder: Path) -> dict[str, Path]:
+    return {p.name: p for p in sorted(folder.iterdir())
+            if p.is_file() and not p.name.startswith((".", "~$"))} if folder.is_dir() else {}
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def same_content(a: str | Path, b: str | Path) -> bool:
+    """Are two dataset folders the same round: the same folder, or the same files with the
+    same bytes? (Sizes are compared first; files are hashed only when every size matches.)"""
+    a, b = Path(a), Path(b)
+    if a.resolve() == b.resolve():
+        return True
+    fa, fb = _files(a), _files(b)
+    if not fa or fa.keys() != fb.keys():
+        return False
+    if any(fa[n].stat().st_size != fb[n].stat().st_size for n in fa):
+        return False
+    return all(_digest(fa[n]) == _digest(fb[n]) for n in fa)

@@ -5,8 +5,13 @@ or a sheet of that name in the one ``.xlsx`` workbook of the folder. CSV may be
 UTF-8, UTF-8 with BOM or GB18030. Headers may be English ids or Chinese labels.
 
 Every cell comes out as stripped text ('' for blank); typing is validate.py's job.
-Rows with the wrong number of fields are set aside here, with their spreadsheet row
-number (header = row 1), because no column can be trusted in them.
+Rows with the wrong number of fields, or a field longer than :data:`MAX_FIELD_CHARS`, are
+set aside here, with their spreadsheet row number (header = row 1), because no column can
+be trusted in them.
+
+Limits (a hostile or broken file is refused in one plain line, never read until the
+machine runs out of memory): see :data:`MAX_FIELD_CHARS` and :mod:`pingyi_lib.dataset.limits`
+for workbooks.
 """
 
 from __future__ import annotations
@@ -14,18 +19,25 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io as _io
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.controlchars import CONTROL, visible
 from pingyi_lib.common.errors import DatasetError, DatasetNotFound
+from pingyi_lib.dataset import limits
 from pingyi_lib.dataset.schema import Table, table_for_name, tables
 from pingyi_lib.scheme.ruleset import Ruleset
 
 ROW = "row"  # the spreadsheet row number of each record (header = 1)
 ENCODINGS = ("utf-8-sig", "gb18030")
+# the longest field read, in characters: Excel's own limit for a cell. A longer field sets its
+# row aside (the rest of the table is read); it cannot have been typed into a spreadsheet.
+MAX_FIELD_CHARS = 32_767
 
 
 @dataclass
@@ -33,11 +45,12 @@ class RawTable:
     name: str
     path: str  # file (and sheet) it came from
     frame: pd.DataFrame  # canonical column ids + ROW, all text
-    # rows no column can be trusted in: (row, reason_code, unit id as written, details for the reason text)
+    # rows no column can be trusted in: (row, reason_code, unit id as written, details for the
+    # reason text: dataset/validate.py's reason() builder writes the words)
     bad_rows: list[tuple[int, str, str, dict]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)  # column id -> the header as written in the file
-
+    notes: list[str] = field(default_factory=list)  # what a reader should know (a hidden sheet)
 
 
 def decode_bytes(data: bytes, path: str) -> str:
@@ -68,7 +81,7 @@ def _header_map(header: list[str], table: Table, path: str) -> tuple[list[str | 
         key = str(h).strip().lstrip("\ufeff")
         cid = lookup.get(key.lower(), lookup.get(key))
         if cid is not None and cid in ids:
-            raise DatasetError(f"{path}：表头中“{key}”这一列出现了两次（{table.zh}的每一列只能有一个）",
+            raise DatasetError(f"{path}：表头中“{visible(key)}”这一列出现了两次（{table.zh}的每一列只能有一个）",
                                path=path, table=table.name, column=cid)
         if cid is None and key:
             ignored.append(key)
@@ -77,34 +90,56 @@ def _header_map(header: list[str], table: Table, path: str) -> tuple[list[str | 
         if c.required and c.id not in ids:
             raise DatasetError(
                 f"{path}：{table.zh}（{table.name}）缺少“{c.zh}”列（{c.id}）；"
-                f"文件的表头是：{'，'.join(str(h) for h in header)}",
+                f"文件的表头是：{visible('，'.join(str(h) for h in header))[:500]}",
                 path=path, table=table.name, column=c.id)
     return ids, ignored
 
 
 def headers_of(header: list[str], ids: list[str | None]) -> dict[str, str]:
-    """column id -> the header cell as the file writes it (stripped)."""
-    return {cid: str(h).strip().lstrip("\ufeff") for h, cid in zip(header, ids) if cid is not None}
+    """column id -> the header cell as the file writes it (stripped; control characters
+    written out, since the header goes into reasons and onto pages)."""
+    return {cid: visible(str(h).strip().lstrip("\ufeff")) for h, cid in zip(header, ids) if cid is not None}
 
 
-def _strip(values) -> np.ndarray:
-    """Strip whitespace from a column of text with Arrow (vectorised); '' for missing."""
+# What the reader learns while the text is still in Arrow, where it costs next to nothing,
+# kept on the frame for the steps after it (which would otherwise scan every column again):
+TOO_LONG = "pingyi_too_long"  # {column: field lengths} for columns with a field past MAX_FIELD_CHARS
+CONTROL_COLUMNS = "pingyi_control_columns"  # columns where some cell holds a control character
+
+
+def _strip(values) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """Strip whitespace from a column of text with Arrow (vectorised); '' for missing.
+    Also returns the field lengths when one is past the limit, and whether any cell holds
+    a control character."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if not isinstance(values, (pa.Array, pa.ChunkedArray)):
         values = pa.array(values, type=pa.string(), from_pandas=True)
-    arr = pc.utf8_trim_whitespace(values)
-    return pc.fill_null(arr, "").to_numpy(zero_copy_only=False)
+    arr = pc.fill_null(pc.utf8_trim_whitespace(values), "")
+    lengths = pc.utf8_length(arr)
+    longest = pc.max(lengths).as_py() if len(arr) else 0
+    over = lengths.to_numpy(zero_copy_only=False) if (longest or 0) > MAX_FIELD_CHARS else None
+    control = bool(len(arr)) and bool(pc.any(pc.match_substring_regex(arr, CONTROL)).as_py())
+    return arr.to_numpy(zero_copy_only=False), over, control
 
 
 def _assemble(columns: dict[str, object], n: int, rows, table: Table) -> pd.DataFrame:
     """Canonical column order, absent optional columns as '', every cell stripped text."""
-    out = {}
+    out, too_long, controls = {}, {}, []
     for c in table.columns:
-        out[c.id] = _strip(columns[c.id]) if c.id in columns else np.full(n, "", dtype=object)
+        if c.id not in columns:
+            out[c.id] = np.full(n, "", dtype=object)
+            continue
+        out[c.id], lengths, control = _strip(columns[c.id])
+        if lengths is not None:
+            too_long[c.id] = lengths
+        if control:
+            controls.append(c.id)
     df = pd.DataFrame(out, dtype=object)
     df[ROW] = np.asarray(rows, dtype=np.int64)
+    df.attrs[TOO_LONG] = too_long
+    df.attrs[CONTROL_COLUMNS] = controls
     return df
 
 
@@ -115,12 +150,13 @@ def _frame(records: list[list[str]], rows: list[int], ids: list[str | None], tab
 
 
 def _split_records(records, header: list[str], ids: list[str | None], first_row: int = 2,
-                   preset_bad: dict[int, str] | None = None) -> tuple[list, list[int], list[tuple[int, str, str]]]:
+                   preset_bad: dict[int, tuple[str, dict]] | None = None
+                   ) -> tuple[list, list[int], list[tuple[int, str, str, dict]]]:
     """Keep records with the header's number of fields (blank records are skipped).
 
     A record may lack trailing fields whose header cell is blank, or carry extra empty
     fields; anything else is a wrong number of fields. ``preset_bad`` maps row numbers to
-    a reason found earlier (an xlsx formula without a saved result).
+    a (reason code, details) found earlier (an xlsx formula without a saved result).
     """
     width = len(header)
     needed = max((i + 1 for i, h in enumerate(header) if str(h).strip()), default=0)
@@ -132,7 +168,8 @@ def _split_records(records, header: list[str], ids: list[str | None], first_row:
             continue  # an empty line or row holds no data
         unit = rec[unit_col].strip() if unit_col is not None and unit_col < n else ""
         if preset_bad and i in preset_bad:
-            bad.append((i, "unsaved_formula", unit, preset_bad[i]))
+            code, details = preset_bad[i]
+            bad.append((i, code, unit, details))
         elif n == width:
             good.append(rec)
             rows.append(i)
@@ -186,8 +223,25 @@ def _read_csv_fast(text: str, header: list[str], ids: list[str | None], table: T
     return df
 
 
+@contextmanager
+def _csv_fields_up_to(n: int):
+    """Let the csv module read fields of up to ``n`` characters (its default stops the
+    whole file at 131,072); long fields are set aside per row afterwards."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(min(max(old, n + 1), sys.maxsize))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
 def read_csv_table(path: Path, table: Table) -> RawTable:
     text = decode_bytes(path.read_bytes(), str(path))
+    with _csv_fields_up_to(len(text)):
+        return _read_csv_text(text, path, table)
+
+
+def _read_csv_text(text: str, path: Path, table: Table) -> RawTable:
     try:
         reader = csv.reader(_io.StringIO(text, newline=""))
         lead = 0  # blank lines before the header
@@ -234,8 +288,8 @@ def read_sheet(ws, table: Table, path: str, ws_formulas=None) -> RawTable:
     """A worksheet read for its values. ``ws_formulas`` (the same sheet read without
     cached values) lets a formula with no saved result be reported instead of read as
     blank (workbooks written by scripts store formulas without results)."""
-    it = ws.iter_rows(values_only=True)
-    fit = ws_formulas.iter_rows(values_only=True) if ws_formulas is not None else None
+    it = limits.sheet_rows(ws, path)
+    fit = limits.sheet_rows(ws_formulas, path) if ws_formulas is not None else None
     header = next(it, None)
     if fit is not None:
         next(fit, None)
@@ -248,14 +302,20 @@ def read_sheet(ws, table: Table, path: str, ws_formulas=None) -> RawTable:
     records, unsaved = [], {}
     for row_no, values in enumerate(it, start=2):
         formulas = next(fit, ()) if fit is not None else ()
-        records.append([cell_text(v) for v in values])
+        record = [cell_text(v) for v in values]
+        if len(record) < len(header):  # a sheet streamed without its declared size stops at a row's last cell:
+            record += [""] * (len(header) - len(record))  # the cells after it are blank, not missing fields
+        records.append(record)
         for col, (v, f) in enumerate(zip(values, formulas)):
             if v is None and isinstance(f, str) and f.startswith("="):
                 name = header[col] if col < len(header) else f"第 {col + 1} 列"
-                unsaved[row_no] = {"header": name, "formula": f}
+                unsaved[row_no] = ("unsaved_formula", {"header": visible(name), "formula": visible(f)})
                 break
     good, rows, bad = _split_records(records, header, ids, preset_bad=unsaved)
-    return RawTable(table.name, path, _frame(good, rows, ids, table), bad, ignored, headers_of(header, ids))
+    raw = RawTable(table.name, path, _frame(good, rows, ids, table), bad, ignored, headers_of(header, ids))
+    if getattr(ws, "sheet_state", "visible") != "visible":
+        raw.notes.append(f"{path}：此工作表为隐藏工作表，仍作为{table.zh}（{table.name}）读取")
+    return raw
 
 
 def read_parquet_table(path: Path, table: Table) -> RawTable:
@@ -272,6 +332,12 @@ def read_parquet_table(path: Path, table: Table) -> RawTable:
         if cid is None:
             continue
         col = tb.column(i)
+        if pa.types.is_binary(col.type) or pa.types.is_large_binary(col.type):
+            try:  # text some writers store as bytes: UTF-8, as text everywhere else in pingyi
+                col = col.cast(pa.large_string() if pa.types.is_large_binary(col.type) else pa.string())
+            except pa.ArrowInvalid:
+                raise DatasetError(f"{path}：“{visible(tb.column_names[i])}”列存的字节不是 UTF-8 文本",
+                                   path=str(path), table=table.name, column=cid) from None
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             columns[cid] = col  # stays in Arrow: stripped there
         elif pa.types.is_integer(col.type):
@@ -283,9 +349,38 @@ def read_parquet_table(path: Path, table: Table) -> RawTable:
                     headers_of([str(c) for c in tb.column_names], ids))
 
 
+def set_aside_long_fields(raw: RawTable) -> RawTable:
+    """Move rows with a field longer than :data:`MAX_FIELD_CHARS` from the frame to the
+    bad rows, with their row numbers (the lengths were measured in Arrow by the reader)."""
+    df = raw.frame
+    too_long = df.attrs.get(TOO_LONG)
+    if too_long is None:  # a frame not made by the reader: measure here
+        too_long = {c: df[c].map(len).to_numpy() for c in df.columns if c != ROW}
+    over = np.zeros(len(df), dtype=bool)
+    longest = np.zeros(len(df), dtype=np.int64)
+    where = np.full(len(df), "", dtype=object)
+    for c, n in too_long.items():
+        hit = (n > MAX_FIELD_CHARS) & ~over
+        longest[hit], where[hit] = n[hit], c
+        over |= hit
+    if not over.any():
+        return raw
+    unit = df["unit_id"].to_numpy() if "unit_id" in df else np.full(len(df), "", dtype=object)
+    rows = df[ROW].to_numpy()
+    for i in np.flatnonzero(over):
+        raw.bad_rows.append((int(rows[i]), "field_too_long", str(unit[i])[:MAX_FIELD_CHARS],
+                             {"column": where[i], "header": raw.headers.get(where[i], where[i]),
+                              "length": f"{int(longest[i]):,}", "limit": f"{MAX_FIELD_CHARS:,}"}))
+    controls = df.attrs.get(CONTROL_COLUMNS)
+    raw.frame = df[~over].reset_index(drop=True)
+    raw.frame.attrs = {TOO_LONG: {}, CONTROL_COLUMNS: controls}
+    return raw
+
+
 def read_table(path: Path, table: Table) -> RawTable:
-    """One CSV or Parquet file of a table."""
-    return read_parquet_table(path, table) if path.suffix.lower() == ".parquet" else read_csv_table(path, table)
+    """One CSV or Parquet file of a table (a row with a field past the limit set aside)."""
+    raw = read_parquet_table(path, table) if path.suffix.lower() == ".parquet" else read_csv_table(path, table)
+    return set_aside_long_fields(raw)
 
 
 @dataclass
@@ -312,7 +407,7 @@ def read_folder(folder: str | Path, ruleset: Ruleset, defer=lambda name, path: F
             zh = schema[raw.name].zh
             raise DatasetError(f"{zh}（{raw.name}）给了两次：{found[raw.name].path} 和 {raw.path}；请只保留一份",
                                path=raw.path, table=raw.name)
-        found[raw.name] = raw
+        found[raw.name] = set_aside_long_fields(raw) if isinstance(raw, RawTable) else raw
 
     for p in sorted(folder.iterdir()):
         if p.name.startswith((".", "~$")) or not p.is_file():
@@ -328,6 +423,7 @@ def read_folder(folder: str | Path, ruleset: Ruleset, defer=lambda name, path: F
         elif suffix == ".xlsx":
             import openpyxl
 
+            limits.check_workbook(p)
             try:
                 wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
                 wbf = openpyxl.load_workbook(p, read_only=True, data_only=False)

@@ -32,7 +32,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import DatasetError, OptionError
+from pingyi_lib.dataset.validate import parse_datetimes
 from pingyi_lib.scheme.ruleset import Ruleset
 
 ROUND_FILE = "round.toml"
@@ -115,15 +117,18 @@ def _one_year_after(day: dt.date) -> dt.date:
 
 
 def parse_date(value) -> dt.date:
-    """A date, a datetime or 'YYYY-MM-DD' text as a date; anything else raises OptionError."""
+    """A date, a datetime or text as a date. Text is read as dates in the data are
+    (:func:`pingyi_lib.dataset.validate.parse_datetimes`: year first, years 1900–2100, so
+    ``9/15``, ``3/8/2011`` and ``now`` are refused rather than guessed); anything else raises
+    OptionError."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise OptionError(f"日期“{value}”无法识别，请写成 2011-09-15 的形式") from None
+    day = parse_datetimes(pd.Series([str(value).strip()], dtype=object)).iloc[0]
+    if pd.isna(day):
+        raise OptionError(f"日期“{visible(str(value))}”无法识别（不是日期）；请按年月日写，如 2011-09-15")
+    return pd.Timestamp(day).date()
 
 
 def _loaded(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

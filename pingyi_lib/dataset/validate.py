@@ -19,11 +19,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.controlchars import CONTROL, REMOVED_FROM_TEXT, visible
 from pingyi_lib.dataset import engine, schema
-from pingyi_lib.dataset.read import ROW, Deferred, RawTable, read_table
+from pingyi_lib.dataset.read import CONTROL_COLUMNS, ROW, Deferred, RawTable, read_table
 from pingyi_lib.scheme.ruleset import Ruleset
 
 QUARANTINE_COLUMNS = ["table", "file", "row", "unit_id", "column", "header", "value", "reason_code", "reason"]
+SHOWN_VALUE_CHARS = 200  # a rejected value is shown up to this length (a whole essay helps nobody)
 
 # reason_code -> the words (format fields: header = the column's header as written in the file,
 # value = the cell; the others are named where the code is raised). One home for every reason.
@@ -40,6 +42,8 @@ REASONS: dict[str, str] = {
     "not_a_number": "“{header}”的“{value}”不是数字",
     "negative": "“{header}”的“{value}”是负数",
     "duplicate_id": "“{header}”重复：“{value}”在第 {first_row} 行已有（保留第 {first_row} 行）",
+    "control_character": "“{header}”中的“{value}”含控制字符（不可见字符），编码中不允许",
+    "field_too_long": "“{header}”有 {length} 个字符，超过每格上限 {limit} 个字符（本行不计）",
     "wrong_field_count": "本行有 {fields} 个字段，而表头有 {expected} 个（多了或少了逗号？）",
     "unsaved_formula": "“{header}”是没有保存结果的公式（{formula}）；请在 Excel 中打开并保存，或粘贴为数值",
 }
@@ -48,14 +52,53 @@ REASONS: dict[str, str] = {
 def reason(code: str, header: str = "", value: object = "", **details) -> str:
     """The Chinese words for a rejected row: ``reason("negative", "扣分", "-2")`` →
     ‘“扣分”的“-2”是负数’. ``code`` is a reason_code (``unknown_<kind>`` codes share one
-    text, given ``what`` and ``allowed``); ``details`` fill the other fields of the text."""
+    text, given ``what`` and ``allowed``); ``details`` fill the other fields of the text.
+    The value is shown as :func:`shown` writes it (control characters written out, cut)."""
     key = "unknown_value" if code.startswith("unknown_") and code not in REASONS else code
-    return REASONS[key].format(header=header, value=value, **details)
+    return REASONS[key].format(header=header, value=shown(value), **details)
 
 
 def where(file: str, row: int) -> str:
     """‘units.csv 第 4 行’: the place of a rejected row, as a clerk finds it."""
     return f"{file} 第 {int(row)} 行"
+
+
+def shown(value) -> str:
+    """A rejected value as the quarantine shows it: control characters written out
+    (``\\x00``), cut to :data:`SHOWN_VALUE_CHARS`."""
+    text = visible(str(value))
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[:SHOWN_VALUE_CHARS] + "…"
+
+
+def _arrow(s: pd.Series):
+    import pyarrow as pa
+
+    return pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+
+
+def control_mask(s: pd.Series) -> pd.Series:
+    """True where a text cell holds a control character (any C0/C1 control or DEL)."""
+    import pyarrow.compute as pc
+
+    hit = pc.match_substring_regex(_arrow(s), CONTROL)
+    return pd.Series(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), index=s.index)
+
+
+def strip_text_controls(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Free text with control characters removed (tab and newline kept, CR LF → LF) and the
+    mask of cells that lost one. Vectorised in Arrow; only columns that hold one pay."""
+    import pyarrow.compute as pc
+
+    arr = _arrow(s)
+    crlf = pc.fill_null(pc.match_substring(arr, "\r\n"), False)
+    if pc.any(crlf).as_py():
+        arr = pc.replace_substring(arr, "\r\n", "\n")
+    hit = pc.fill_null(pc.match_substring_regex(arr, REMOVED_FROM_TEXT), False)
+    mask = pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index)
+    if not mask.any() and not pc.any(crlf).as_py():
+        return s, mask
+    fixed = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, REMOVED_FROM_TEXT, ""))
+    return pd.Series(pc.fill_null(fixed, "").to_numpy(zero_copy_only=False), index=s.index, dtype=object), mask
 
 
 _FULLWIDTH = str.maketrans("（）：，　", "():, ")
@@ -122,9 +165,13 @@ _CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
 _YEAR_FIRST = re.compile(r"^\s*\d{4}\s*[-/年.]")
 
 
+YEARS = (1900, 2100)  # a date outside these years is a typing slip (0001-01-01), not a date of a round
+
+
 def parse_datetimes(s: pd.Series) -> pd.Series:
     """Text → datetime64; accepts ISO, 2011/8/3 and 2011年8月3日 (year first, as written in
-    China). Anything else ('now', 3/8/2011 with its month-day ambiguity) → NaT."""
+    China) in the years of :data:`YEARS`. Anything else ('now', 3/8/2011 with its month-day
+    ambiguity, 0001-01-01) → NaT."""
     year_first = s.str.match(_YEAR_FIRST).fillna(False).astype(bool)
     s = s.where(year_first, "")
     out = pd.to_datetime(s, errors="coerce", format="ISO8601")
@@ -132,7 +179,8 @@ def parse_datetimes(s: pd.Series) -> pd.Series:
     if rest.any():
         t = s[rest].str.replace(_CN_DATE, r"\1-\2-\3", regex=True).str.replace("/", "-", regex=False)
         out.loc[rest] = pd.to_datetime(t, errors="coerce", format="mixed")
-    return out
+    year = out.dt.year
+    return out.where((year >= YEARS[0]) & (year <= YEARS[1]))
 
 
 def map_values(s: pd.Series, lut: dict, key=lambda x: x) -> pd.Series:
@@ -163,8 +211,10 @@ class _Problems:
             c, extra = words(v) if words else (code, {})
             codes.append(code)
             reasons.append(reason(c, header, v, **details, **extra))
+        # no control character or essay reaches a value or a sheet
         self.parts.append(pd.DataFrame({"pos": np.flatnonzero(mask.to_numpy()), "column": column,
-                                        "value": vals.to_numpy(), "reason_code": codes, "reason": reasons}))
+                                        "value": [shown(v) for v in vals], "reason_code": codes,
+                                        "reason": reasons}))
 
     def rejected(self) -> pd.DataFrame:
         if not self.parts:
@@ -197,7 +247,8 @@ def _duplicates(df: pd.DataFrame, column: str, pb: _Problems) -> None:
     first_row = dict(zip(s[ok][~dup[ok]], df[ROW].to_numpy()[ok][~dup[ok]]))
     vals = s[dup]
     pb.parts.append(pd.DataFrame({
-        "pos": np.flatnonzero(dup), "column": column, "value": vals.to_numpy(), "reason_code": "duplicate_id",
+        "pos": np.flatnonzero(dup), "column": column, "value": [shown(v) for v in vals],
+        "reason_code": "duplicate_id",
         "reason": [duplicate_reason(pb.headers[column], v, first_row[v]) for v in vals]}))
 
 
@@ -206,21 +257,32 @@ def duplicate_reason(header: str, value: str, first_row: int) -> str:
     return reason("duplicate_id", header, value, first_row=first_row)
 
 
+def _rows_text(rows) -> str:
+    rows = [str(int(r)) for r in rows]
+    return "、".join(rows[:5]) + ("等" if len(rows) > 5 else "")
+
+
 def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: set[str],
-                 rejected_units: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 rejected_units: set[str], notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     df = raw.frame
     out = pd.DataFrame({ROW: df[ROW].to_numpy()}, index=df.index)
     headers = {c.id: raw.headers.get(c.id, c.zh) for c in table.columns}
     pb = _Problems(df, headers)
+    # the reader noted which columns hold a control character; only those are scanned
+    scan = df.attrs.get(CONTROL_COLUMNS)
     for col in table.columns:
         s = df[col.id]
         blank = s == ""
         k = col.kind
+        has_control = scan is None or col.id in scan
+        if k in (schema.ID, schema.UNIT, schema.PARENT):  # an id with an invisible character names nothing
+            control = control_mask(s) if has_control else pd.Series(False, index=s.index)
+            pb.add(control, col.id, "control_character")
         if k == schema.ID:
             pb.add(blank, col.id, "missing_id")
             out[col.id] = s
         elif k in (schema.UNIT, schema.PARENT):
-            unknown = ~s.isin(units) & ~blank
+            unknown = ~s.isin(units) & ~blank & ~control
             rejected = "rejected_unit" if k == schema.UNIT else "rejected_parent"
             pb.add(unknown, col.id, "unknown_unit",
                    lambda v, rejected=rejected: (rejected if v in rejected_units else "unknown_unit", {}))
@@ -228,6 +290,12 @@ def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: se
                 pb.add(blank, col.id, "missing_unit")
             out[col.id] = s.where(~blank, None) if k == schema.PARENT else s
         elif k in (schema.TEXT, schema.REQUIRED_TEXT):
+            s, cleaned = strip_text_controls(s) if has_control else (s, None)
+            if cleaned is not None and cleaned.any():
+                blank = s == ""
+            if cleaned is not None and cleaned.any() and notes is not None:
+                notes.append(f"{visible(raw.path)}：已删去“{headers[col.id]}”列 {int(cleaned.sum())} 个单元格中的"
+                             f"控制字符（不可见字符；第 {_rows_text(df.loc[cleaned, ROW])} 行）")
             if k == schema.REQUIRED_TEXT:
                 pb.add(blank, col.id, "missing_value")
             out[col.id] = s
@@ -269,7 +337,7 @@ def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: se
     rej["row"] = df[ROW].to_numpy()[pos]
     rej["header"] = rej["column"].map(headers)
     # the unit the rejected row was about, as written (for data quality per unit)
-    rej["unit_id"] = df["unit_id"].to_numpy()[pos] if "unit_id" in df else ""
+    rej["unit_id"] = [shown(u) for u in df["unit_id"].to_numpy()[pos]] if "unit_id" in df else ""
     return clean, rej.drop(columns="pos")
 
 
@@ -314,7 +382,8 @@ def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engi
                 raw = read_table(Path(raw.path), table)
             else:
                 if scanned.ignored_columns:
-                    notes.append(f"{raw.path}：以下列不是{table.zh}的列，已忽略：{'、'.join(scanned.ignored_columns)}")
+                    notes.append(visible(f"{raw.path}：以下列不是{table.zh}的列，已忽略："
+                                         f"{'、'.join(scanned.ignored_columns)}"))
                 rej = scanned.rejected
                 rej.insert(0, "file", raw.path)
                 rej.insert(0, "table", name)
@@ -331,11 +400,11 @@ def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engi
         if engines is not None:
             engines[name] = "pandas"
         if raw.ignored_columns:
-            notes.append(f"{raw.path}：以下列不是{table.zh}的列，已忽略：{'、'.join(raw.ignored_columns)}")
+            notes.append(visible(f"{raw.path}：以下列不是{table.zh}的列，已忽略：{'、'.join(raw.ignored_columns)}"))
         if name == "units":
             # parents may come later in the file: check them against every unit id
             units = set(raw.frame["unit_id"][raw.frame["unit_id"] != ""])
-        c, rej = _check_table(raw, table, ruleset, units, rejected_units)
+        c, rej = _check_table(raw, table, ruleset, units, rejected_units, notes)
         if name == "units":
             written = set(raw.frame["unit_id"]) | {u for _, _, u, _ in raw.bad_rows if u}
             units = set(c["unit_id"])
@@ -355,10 +424,14 @@ def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engi
             c["rank_group"] = c["level"].map(ruleset.rank_groups)
             if unit_sets is not None:
                 unit_sets.update(units=frozenset(units), rejected=frozenset(rejected_units))
-        bad = pd.DataFrame({"row": [r for r, _, _, _ in raw.bad_rows], "unit_id": [u for _, _, u, _ in raw.bad_rows],
-                            "column": "", "header": [d.get("header", "") for _, _, _, d in raw.bad_rows], "value": "",
+        notes.extend(visible(n) for n in raw.notes)
+        bad = pd.DataFrame({"row": [r for r, _, _, _ in raw.bad_rows],
+                            "unit_id": [shown(u) for _, _, u, _ in raw.bad_rows],
+                            "column": [d.get("column", "") for _, _, _, d in raw.bad_rows],
+                            "header": [d.get("header", "") for _, _, _, d in raw.bad_rows], "value": "",
                             "reason_code": [c for _, c, _, _ in raw.bad_rows],
-                            "reason": [reason(c, **d) for _, c, _, d in raw.bad_rows]})
+                            "reason": [reason(c, **{k: v for k, v in d.items() if k != "column"})
+                                       for _, c, _, d in raw.bad_rows]})
         rej = pd.concat([x for x in (rej, bad) if len(x)], ignore_index=True) if len(bad) else rej
         rej.insert(0, "file", raw.path)
         rej.insert(0, "table", name)

@@ -29,7 +29,9 @@ def report_day(ds: Dataset, value=None) -> ReportDay:
 
 
 def parse_day(value) -> pd.Timestamp:
-    """'2011-09-15' or a date → that day (midnight); a bad value raises OptionError."""
+    """'2011-09-15' or a date → that day (midnight). Text is read as dates in the data are
+    (:func:`pingyi_lib.dataset.round.parse_date`: year first, so ``9/15``, ``3/8/2011`` and
+    ``now`` are refused rather than guessed); a bad value raises OptionError."""
     return pd.Timestamp(parse_date(value))
 
 

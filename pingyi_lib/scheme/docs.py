@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
-from pingyi_lib.scheme.ruleset import DEFAULT_RULESET, default_ruleset_path
+from pingyi_lib.scheme.ruleset import DEFAULT_RULESET, MAX_RULESET_BYTES, default_ruleset_path
 
 LOCAL = "本地默认（方案未规定）"
 KEY_DOCS: dict[str, tuple[str, str]] = {
@@ -163,6 +163,12 @@ def ruleset_markdown(path: str | Path | None = None) -> str:
         "differs, and pass `--ruleset FILE` or drop it into the dataset folder as `ruleset.toml`.", "",
         "“来源”一栏指 常安监党〔2011〕11号 的条款；“本地默认”是方案未规定、由本规则集确定、评议办可以修改的取值。"
         "一轮评议的城市、年度和标题不在规则里，而在数据目录的 `round.toml` 中（见 [数据约定](data-contract.md)）。", "",
+        "规则文件按严格的方式读取：值的类型必须一致（`false` 不能写成 `\"false\"`），数字必须在允许的范围内，"
+        "互斥的两个列表（如“是”与“否”）不能有相同的值；下表以外的键一律拒绝，并提示最接近的键"
+        "（如 `talk_treshold` → 是否想写 'rules.talk_threshold'？）。文件可以带 BOM，"
+        f"最大 {MAX_RULESET_BYTES // 2**20} MB。出错时给出一行中文说明，退出码 2。", "",
+        "The ruleset is read strictly: exact types, bounded numbers, and any key not listed below is refused "
+        "with the closest known key suggested.", "",
         "| 键 key | 默认值 default | 含义 | 来源 from |", "|---|---|---|---|",
     ]
     for key, v in flat_keys(raw):
