@@ -37,6 +37,11 @@ class Results:
     consequences: pd.DataFrame
     warnings: pd.DataFrame
     counts: dict[str, pd.DataFrame]
+    # Filled by pingyi_lib.stats.uncertainty.add_intervals (``score(ds, intervals=True)``), else None:
+    # ``intervals``: every index with its bootstrap and analytic interval (long table);
+    # ``replicates``: the bootstrap replicates (stats.uncertainty.ScoreReplicates), for the look-back.
+    intervals: pd.DataFrame | None = None
+    replicates: object | None = None
 
     @property
     def quarantine(self) -> pd.DataFrame:

@@ -72,20 +72,37 @@ def timeline_table(tl: pd.DataFrame, unit_id: str | None = None) -> pd.DataFrame
 
 
 def lookback_table(cmp: pd.DataFrame | None, unit_id: str | None = None) -> pd.DataFrame:
-    """Year-over-year: 去年/今年/变化 for composite, satisfaction, rank; 显著 (未评估 when
-    no intervals exist)."""
+    """Year-over-year: 去年/今年/变化 for composite, satisfaction, rank, and whether each change
+    is real: 是/否 from the two rounds' bootstrap replicates, 未评估 when a round was scored
+    without intervals or the unit is in one round only."""
     if cmp is None:  # no previous round
         return pd.DataFrame()
     x = cmp if unit_id is None else cmp[cmp["unit_id"] == unit_id]
-    sig = x["significant"].map({True: "是", False: "否"}).fillna("未评估").astype(str)
-    return pd.DataFrame({
+
+    def words(col: str) -> pd.Series:
+        return x[col].map({True: "是", False: "否"}).fillna("未评估").astype(str)
+
+    out = pd.DataFrame({
         "unit_id": x["unit_id"], "单位名称": x["name"], "参评情况": x["presence"],
         "去年综合得分": x["composite_prev"], "今年综合得分": x["composite_now"], "综合得分变化": x["composite_change"],
-        "去年满意度": x["satisfaction_prev"], "今年满意度": x["satisfaction_now"],
-        "满意度变化": x["satisfaction_change"],
-        "去年排名": x["rank_prev"].astype(object), "今年排名": x["rank_now"].astype(object),
-        "排名变化": x["rank_change"].astype(object), "变化是否显著": sig,
-    }).reset_index(drop=True)
+    })
+    if "composite_change_lo" in x:
+        out["变化区间"] = [interval_text(lo, hi) for lo, hi in zip(x["composite_change_lo"], x["composite_change_hi"])]
+    out["变化是否显著"] = words("significant")
+    out["去年满意度"], out["今年满意度"] = x["satisfaction_prev"], x["satisfaction_now"]
+    out["满意度变化"] = x["satisfaction_change"]
+    out["满意度变化是否显著"] = words("satisfaction_significant")
+    out["去年排名"], out["今年排名"] = x["rank_prev"].astype(object), x["rank_now"].astype(object)
+    out["排名变化"] = x["rank_change"].astype(object)
+    out["排名变化是否确实"] = words("rank_change_real")
+    return out.reset_index(drop=True)
+
+
+def interval_text(lo, hi, digits: int = 2) -> str:
+    """'[a, b]' for an interval, '' when either end is missing."""
+    if pd.isna(lo) or pd.isna(hi):
+        return ""
+    return f"[{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
 def lookback_dimensions(cmp: pd.DataFrame | None, unit_id: str, res: Results) -> pd.DataFrame:
