@@ -19,6 +19,9 @@ from pingyi_lib.common.values import plain
 SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
                  "bonus_points", "composite", "rank", "group_mean", "satisfaction", "satisfied_share",
                  "in_bottom", "no_excellence", "talk", "worst", "panel_noncompliant", "low_sample"]
+# `score --intervals` (docs/statistics.md): appended to SCORE_COLUMNS
+INTERVAL_COLUMNS = ["composite_lo", "composite_hi", "satisfaction_lo", "satisfaction_hi", "rank_lo", "rank_hi",
+                    "p_bottom", "p_talk", "p_no_excellence"]
 
 
 def _csv_value(v, decimals: int = 2) -> str:
@@ -51,8 +54,9 @@ def _print_rows(rows: list[dict], columns: list[str], fmt: str, decimals: int = 
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(columns)
         for r in rows:
-            # shares (0-1) keep two more places than the published scores
-            w.writerow([_csv_value(r[c], decimals + 2 if c.endswith("_share") else decimals) for c in columns])
+            # shares and probabilities (0-1) keep two more places than the published scores
+            w.writerow([_csv_value(r[c], decimals + 2 if c.endswith("_share") or c.startswith("p_") else decimals)
+                        for c in columns])
 
 
 def _fmt_num(v, decimals: int = 2) -> str:
@@ -96,11 +100,50 @@ def _score_tables(res) -> None:
             t.add_row(r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index), _num(r.case_points),
                       _num(r.bonus_points), _num(r.composite), _num(r.satisfaction), r.flags)
         con.print(t)
+    if res.intervals is not None:
+        _interval_tables(res, groups, con)
     if len(res.consequences):
         con.print()
         con.print("评议结果运用：")
+        robust = res.units.set_index("unit_id") if res.intervals is not None else None
         for c in res.consequences.itertuples(index=False):
-            con.print(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。", soft_wrap=True)
+            note = ""
+            if robust is not None and f"{c.flag}_robustness" in robust.columns:
+                u = robust.loc[c.unit_id]
+                note = f"（稳健性：{u[f'{c.flag}_robustness']}，重抽样中触发概率 {u[f'p_{c.flag}']:.1%}）"
+            con.print(f"  {c.name}【{c.label}】{c.reason}{note}。{c.consequence}。", soft_wrap=True)
+
+
+def _interval_tables(res, groups, con) -> None:
+    """Per rank group: composite and satisfaction with their intervals, the rank interval and
+    the probabilities of the bottom group and of each sampled consequence."""
+    from rich.table import Table
+
+    rs = res.ruleset
+    lv = f"{rs.stats.level:.0%}"
+
+    def rng(lo, hi) -> str:
+        return "" if plain(lo) is None or plain(hi) is None else f"{lo:.{rs.decimals}f}–{hi:.{rs.decimals}f}"
+
+    def pct(p) -> str:
+        return "" if plain(p) is None else f"{p:.1%}"
+
+    headers = ["排名", "单位名称", "综合得分", f"{lv}区间", f"排名{lv}区间", "满意度%", f"{lv}区间",
+               "靠后概率", "约谈概率", "不评优概率"]
+    for g in groups:
+        league = res.league(g)
+        league = league[league["rank"].notna()]
+        n = res.replicates.replicates if res.replicates is not None else rs.stats.replicates
+        t = Table(title=f"{rs.rank_group_labels[g]}：抽样误差（{n}次重抽样，{lv}区间）", title_justify="left")
+        for h in headers:
+            t.add_column(h, justify="left" if h == "单位名称" else "right")
+        for r in league.itertuples(index=False):
+            t.add_row(str(r.rank), r.name, _fmt_num(r.composite, rs.decimals), rng(r.composite_lo, r.composite_hi),
+                      f"{r.rank_lo}–{r.rank_hi}", _fmt_num(r.satisfaction, rs.decimals),
+                      rng(r.satisfaction_lo, r.satisfaction_hi), pct(r.p_bottom), pct(r.p_talk),
+                      pct(r.p_no_excellence))
+        con.print(t)
+        con.print()
 
 
 def cmd_score(args) -> int:
@@ -109,10 +152,15 @@ def cmd_score(args) -> int:
 
     ds = load_dataset(args.dataset, ruleset=args.ruleset)
     res = score(ds)
+    if args.intervals:
+        from pingyi_lib.stats.uncertainty import add_intervals
+
+        res = add_intervals(res)
     if args.format == "table":
         _score_tables(res)
     else:
-        _print_rows(res.units.to_dict("records"), SCORE_COLUMNS, args.format, res.ruleset.decimals)
+        columns = SCORE_COLUMNS + (INTERVAL_COLUMNS if args.intervals else [])
+        _print_rows(res.units.to_dict("records"), columns, args.format, res.ruleset.decimals)
     if ds.rejected:
         print(f"note: {ds.rejected} rows were rejected and left out; "
               f"`pingyi validate {args.dataset}` lists them", file=sys.stderr)
@@ -238,8 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--format", choices=formats, default="table")
         return sp
 
-    dataset_cmd("score", "score every unit and print the league tables", ("table", "csv", "json")) \
-        .set_defaults(func=cmd_score)
+    sp = dataset_cmd("score", "score every unit and print the league tables", ("table", "csv", "json"))
+    sp.add_argument("--intervals", action="store_true",
+                    help="add bootstrap intervals, rank intervals and the probability of each consequence "
+                         "(columns " + ", ".join(INTERVAL_COLUMNS) + ")")
+    sp.set_defaults(func=cmd_score)
     dataset_cmd("validate", "check a dataset and list every rejected row (exit 1 if any)", ("table", "json")) \
         .set_defaults(func=cmd_validate)
     dataset_cmd("problems", "main problems raised by the public, per unit and for the city",

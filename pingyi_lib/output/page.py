@@ -74,7 +74,8 @@ def bullets(lines) -> Html:
     return Html(f'<ul class="pingyi-list">{items}</ul>' if items else '<p class="pingyi-empty">无</p>')
 
 
-PERCENT_COLUMNS = frozenset({"占比", "满意率", "完成率"})  # shares 0-1 in the frame, shown as 12.3%
+PERCENT_COLUMNS = frozenset({"占比", "满意率", "完成率", "实际占比", "目标占比", "偏差",  # shares 0-1 in the frame,
+                             "靠后概率", "约谈概率", "不评优概率", "触发概率"})  # shown as 12.3%
 
 
 def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_column: str | None = None,

@@ -110,13 +110,74 @@ def satisfaction_bar(units: pd.DataFrame, threshold: float, title: str) -> go.Fi
 
 
 def lookback_bar(cmp: pd.DataFrame, title: str) -> go.Figure:
-    """Change in composite per unit present in both rounds (lookback.compare)."""
+    """Change in composite per unit present in both rounds (lookback.compare), with the
+    interval of the change when both rounds have intervals."""
     x = cmp[cmp["composite_change"].notna()].sort_values("composite_change", ascending=False)
     colours = ["#1a7f37" if v >= 0 else "#cf222e" for v in x["composite_change"]]
-    fig = go.Figure(go.Bar(x=x["name"], y=x["composite_change"], marker_color=colours,
+    error = None
+    if "composite_change_lo" in x:
+        error = {"type": "data", "symmetric": False, "array": x["composite_change_hi"] - x["composite_change"],
+                 "arrayminus": x["composite_change"] - x["composite_change_lo"], "color": "#57606a"}
+    fig = go.Figure(go.Bar(x=x["name"], y=x["composite_change"], marker_color=colours, error_y=error,
                            customdata=x[["composite_prev", "composite_now"]].to_numpy(),
                            hovertemplate="%{x}: %{customdata[0]:.2f} → %{customdata[1]:.2f}"
                                          "（%{y:+.2f}）<extra></extra>"))
     fig.add_hline(y=0, line_color="#57606a")
     fig.update_yaxes(title="分")
     return _layout(fig, title, height=400)
+
+
+def caterpillar(units: pd.DataFrame, level: float, title: str) -> go.Figure:
+    """Composite with its interval per unit of one rank group, sorted, the bottom group shaded
+    (needs the columns of ``score(ds, intervals=True)``)."""
+    u = units[units["composite"].notna() & units["rank"].notna()] \
+        .sort_values(["rank", "unit_id"], ascending=[False, True], kind="stable")  # worst at the bottom
+    fig = go.Figure()
+    bottom = u[u["in_bottom"]]
+    if len(bottom):
+        fig.add_hrect(y0=-0.5, y1=len(bottom) - 0.5, fillcolor="#cf222e", opacity=0.08, line_width=0,
+                      annotation_text="排名靠后", annotation_position="top left")
+    colours = ["#cf222e" if b else "#0969da" for b in u["in_bottom"]]
+    fig.add_scatter(x=u["composite"], y=u["name"], mode="markers", marker={"color": colours, "size": 9},
+                    error_x={"type": "data", "symmetric": False, "array": u["composite_hi"] - u["composite"],
+                             "arrayminus": u["composite"] - u["composite_lo"], "color": "#57606a", "thickness": 1.5},
+                    customdata=u[["composite_lo", "composite_hi", "rank", "rank_lo", "rank_hi"]].astype(float).to_numpy(),
+                    hovertemplate="%{y}: %{x:.2f}（" + f"{level:.0%}" + "区间 %{customdata[0]:.2f}–%{customdata[1]:.2f}；"
+                                  "第%{customdata[2]:.0f}名，区间 %{customdata[3]:.0f}–%{customdata[4]:.0f}）<extra></extra>",
+                    name="综合得分")
+    mean = u["group_mean"].dropna()
+    if len(mean):
+        fig.add_vline(x=float(mean.iloc[0]), line_dash="dot", line_color="#57606a",
+                      annotation_text=f"平均分 {float(mean.iloc[0]):.2f}", annotation_position="top")
+    fig.update_xaxes(title=f"综合得分及其{level:.0%}区间")
+    fig.update_layout(showlegend=False)
+    return _layout(fig, title, height=max(300, 30 * len(u) + 120))
+
+
+def funnel_plot(points: pd.DataFrame, limits: pd.DataFrame, centre: dict, threshold: float,
+                title: str) -> go.Figure:
+    """Satisfaction against valid questionnaires with control limits around the group mean
+    (stats.funnel), the 约谈 line, and the bottom group marked."""
+    fig = go.Figure()
+    levels = sorted({c.split("_", 1)[1] for c in limits.columns if c.startswith("lo_")}, key=float)
+    for lvl, dash in zip(levels, ("dash", "dot", "dashdot")):
+        name = f"{float(lvl):.1%}控制限".replace(".0%", "%")
+        for side in ("lo", "hi"):
+            fig.add_scatter(x=limits["n"], y=limits[f"{side}_{lvl}"], mode="lines", name=name,
+                            line={"color": "#57606a", "dash": dash, "width": 1}, showlegend=side == "lo",
+                            hoverinfo="skip")
+    fig.add_hline(y=centre["mean"], line_color="#57606a", line_width=1,
+                  annotation_text=f"组平均 {centre['mean']:.2f}", annotation_position="bottom right")
+    fig.add_hline(y=threshold, line_dash="dash", line_color="#cf222e",
+                  annotation_text=f"{threshold:g}% 约谈线", annotation_position="top left")
+    for bottom, label, colour, symbol in ((False, "其他单位", "#0969da", "circle"),
+                                          (True, "排名靠后", "#cf222e", "diamond")):
+        p = points[points["in_bottom"] == bottom]
+        if len(p):
+            fig.add_scatter(x=p["n"], y=p["satisfaction"], mode="markers+text", text=p["name"],
+                            textposition="top center", textfont={"size": 10}, name=label,
+                            marker={"color": colour, "size": 10, "symbol": symbol},
+                            hovertemplate="%{text}: %{y:.2f}%（有效问卷%{x}份）<extra></extra>")
+    fig.update_xaxes(type="log", title="有效问卷数（对数刻度）")
+    fig.update_yaxes(title="群众满意度 %")
+    return _layout(fig, title, height=460)

@@ -95,6 +95,7 @@ def linearised(patterns: pd.DataFrame, unit_ids, ruleset: Ruleset) -> dict[str, 
     """
     ids = pd.Index(list(unit_ids), name="unit_id")
     items = [c for c in patterns.columns if c not in ("unit_id", "count")]
+    patterns = patterns[patterns["unit_id"].isin(ids)]  # units asked for only
     u = len(ids)
     score = np.zeros(len(ruleset.levels) + 1)
     has = np.zeros(len(ruleset.levels) + 1, dtype=bool)
