@@ -32,11 +32,12 @@ from pingyi_lib.output import page
 from pingyi_lib.sections import charts
 from pingyi_lib.sections import followup
 from pingyi_lib.sections import scores
+from pingyi_lib.sections import uncertainty
 
-res = py.score(py.load_dataset(dataset, ruleset=ruleset or None))
+res = py.score(py.load_dataset(dataset, ruleset=ruleset or None), intervals=True)
 rs = res.ruleset
 unit = res.unit(unit_id)
-last_year = py.score(py.load_dataset(previous)) if previous else None
+last_year = py.score(py.load_dataset(previous), intervals=True) if previous else None
 fu = followup.FollowUp(res, last_year, report_date)
 report = page.Page(plotlyjs)
 report.style()
@@ -50,11 +51,24 @@ page.para("{text}", text=scores.unit_summary(res, unit_id))
 # %%
 page.card(scores.score_card(res, unit_id))
 
+# %%
+page.card(uncertainty.interval_card(res, unit_id))
+
 # %% [markdown]
 # ## 评议结果运用
 
 # %%
 page.table(scores.unit_consequences(res, unit_id), empty="本单位未触发评议结果运用条款。")
+
+# %%
+page.table(uncertainty.robustness(res, unit_id).drop(columns=["unit_id", "单位名称"]), empty="本单位未被约谈或不评优。")
+
+# %% [markdown]
+# ## 抽样误差
+# 问卷和现场评议是抽样调查。区间由对本单位答卷的重抽样得出；解析区间（正态、Wilson）作为核对。
+
+# %%
+page.table(uncertainty.interval_table(res, unit_id))
 
 # %% [markdown]
 # ## 群众反映主要问题
@@ -101,6 +115,9 @@ page.table(by_category)
 # %%
 by_channel = scores.breakdown(res, unit_id, "channel")
 page.table(by_channel)
+
+# %%
+page.table(uncertainty.mix_overview(res, unit_id).drop(columns="unit_id"), empty="未设定调查对象目标比例。")
 
 # %% [markdown]
 # ## 现场评议代表构成

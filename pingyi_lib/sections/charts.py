@@ -138,13 +138,13 @@ def caterpillar(units: pd.DataFrame, level: float, title: str) -> go.Figure:
         fig.add_hrect(y0=-0.5, y1=len(bottom) - 0.5, fillcolor="#cf222e", opacity=0.08, line_width=0,
                       annotation_text="排名靠后", annotation_position="top left")
     colours = ["#cf222e" if b else "#0969da" for b in u["in_bottom"]]
+    hover = ("%{y}: %{x:.2f}（" + f"{level:.0%}" + "区间 %{customdata[0]:.2f}–%{customdata[1]:.2f}；"
+             "第%{customdata[2]:.0f}名，区间 %{customdata[3]:.0f}–%{customdata[4]:.0f}）<extra></extra>")
     fig.add_scatter(x=u["composite"], y=u["name"], mode="markers", marker={"color": colours, "size": 9},
                     error_x={"type": "data", "symmetric": False, "array": u["composite_hi"] - u["composite"],
                              "arrayminus": u["composite"] - u["composite_lo"], "color": "#57606a", "thickness": 1.5},
-                    customdata=u[["composite_lo", "composite_hi", "rank", "rank_lo", "rank_hi"]].astype(float).to_numpy(),
-                    hovertemplate="%{y}: %{x:.2f}（" + f"{level:.0%}" + "区间 %{customdata[0]:.2f}–%{customdata[1]:.2f}；"
-                                  "第%{customdata[2]:.0f}名，区间 %{customdata[3]:.0f}–%{customdata[4]:.0f}）<extra></extra>",
-                    name="综合得分")
+                    customdata=u[["composite_lo", "composite_hi", "rank", "rank_lo", "rank_hi"]].astype(float)
+                    .to_numpy(), hovertemplate=hover, name="综合得分")
     mean = u["group_mean"].dropna()
     if len(mean):
         fig.add_vline(x=float(mean.iloc[0]), line_dash="dot", line_color="#57606a",

@@ -9,6 +9,7 @@ import pandas as pd
 
 from pingyi_lib.followup import ledger, lookback
 from pingyi_lib.scoring.results import Results
+from pingyi_lib.sections.uncertainty import interval_text
 from pingyi_lib.text import themes
 
 NO_PREVIOUS = "未提供上一年数据，不作比较。"
@@ -96,13 +97,6 @@ def lookback_table(cmp: pd.DataFrame | None, unit_id: str | None = None) -> pd.D
     out["排名变化"] = x["rank_change"].astype(object)
     out["排名变化是否确实"] = words("rank_change_real")
     return out.reset_index(drop=True)
-
-
-def interval_text(lo, hi, digits: int = 2) -> str:
-    """'[a, b]' for an interval, '' when either end is missing."""
-    if pd.isna(lo) or pd.isna(hi):
-        return ""
-    return f"[{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
 def lookback_dimensions(cmp: pd.DataFrame | None, unit_id: str, res: Results) -> pd.DataFrame:

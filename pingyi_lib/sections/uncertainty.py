@@ -67,7 +67,8 @@ def interval_table(res: Results, unit_id: str) -> pd.DataFrame:
     return pd.DataFrame({
         "指标": t["label"],
         "公布值": [f"{e * s:.{d}f}{x}" for e, s, d, x in zip(t["estimate"], scale, digits, suffix)],
-        f"{lv}区间": [interval_text(lo, hi, d, s, x) for lo, hi, d, s, x in zip(t["lo"], t["hi"], digits, scale, suffix)],
+        f"{lv}区间": [interval_text(lo, hi, d, s, x)
+                    for lo, hi, d, s, x in zip(t["lo"], t["hi"], digits, scale, suffix)],
         "解析区间": [interval_text(lo, hi, d, s, x)
                  for lo, hi, d, s, x in zip(t["analytic_lo"], t["analytic_hi"], digits, scale, suffix)],
         "解析方法": t["analytic"], "样本量": t["n"], "抽样方法": t["draw"],
@@ -98,7 +99,8 @@ def robustness_sentence(res: Results, u: dict, flag: str) -> str:
     lv = level_text(res)
     text = f"在{n}次重抽样中{u[f'p_{flag}']:.1%}触发（{u[f'{flag}_robustness']}）"
     if flag == "talk":
-        text += (f"；满意度{u['satisfaction']:.2f}%的{lv}区间为{interval_text(u['satisfaction_lo'], u['satisfaction_hi'])}%，"
+        span = interval_text(u["satisfaction_lo"], u["satisfaction_hi"])
+        text += (f"；满意度{u['satisfaction']:.2f}%的{lv}区间为{span}%，"
                  + ("包含" if u["satisfaction_lo"] <= rs.talk_threshold <= u["satisfaction_hi"] else "不包含")
                  + f"{rs.talk_threshold:g}%约谈线")
     text += f"；排名{lv}区间为{rank_range(u['rank_lo'], u['rank_hi'])}，排名靠后的概率{u['p_bottom']:.1%}。"
@@ -149,8 +151,9 @@ def mix_gaps(res: Results) -> pd.DataFrame:
     order = {u: i for i, u in enumerate(res.units["unit_id"])}
     worst = worst.sort_values("unit_id", key=lambda s: s.map(order))
     return pd.DataFrame({"unit_id": worst["unit_id"], "单位名称": worst["unit_id"].map(names),
-                         "偏离最大的类别": worst["category"], "实际占比": worst["achieved"], "目标占比": worst["target"],
-                         "偏差": worst["gap"], "缺少类别": worst["unit_id"].map(missing).fillna("")}).reset_index(drop=True)
+                         "偏离最大的类别": worst["category"], "实际占比": worst["achieved"],
+                         "目标占比": worst["target"], "偏差": worst["gap"],
+                         "缺少类别": worst["unit_id"].map(missing).fillna("")}).reset_index(drop=True)
 
 
 def weighting_table(res: Results, only_changed: bool = False) -> pd.DataFrame:
@@ -167,7 +170,8 @@ def weighting_table(res: Results, only_changed: bool = False) -> pd.DataFrame:
 
     return pd.DataFrame({
         "unit_id": p["unit_id"], "单位名称": p["name"], "问卷调查指数": p["survey_index"],
-        "加权问卷调查指数": p["survey_index_weighted"], "综合得分": p["composite"], "加权综合得分": p["composite_weighted"],
+        "加权问卷调查指数": p["survey_index_weighted"],
+        "综合得分": p["composite"], "加权综合得分": p["composite_weighted"],
         "排名": p["rank"].astype(object), "加权排名": p["rank_weighted"].astype(object),
         "结果运用": [conseq(r, "") for r in p.to_dict("records")],
         "加权后结果运用": [conseq(r, "_weighted") for r in p.to_dict("records")],

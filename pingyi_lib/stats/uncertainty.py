@@ -126,8 +126,8 @@ def interval_table(res: Results, reps: ScoreReplicates, lin: dict[str, dict[str,
     """One row per unit × index: ``unit_id``, ``measure`` (composite, onsite_index, survey_index,
     satisfied_share, item_index), ``component``, ``item`` ('' for whole-unit measures), ``label``,
     ``estimate`` (published), ``lo``, ``hi`` (bootstrap), ``analytic_lo``, ``analytic_hi``,
-    ``se`` (analytic standard error), ``analytic`` (正态 or Wilson), ``n`` (valid questionnaires or scored answers behind it) and
-    ``draw`` (多项分布重抽样 or 多项分布正态极限)."""
+    ``se`` (analytic standard error), ``analytic`` (正态 or Wilson), ``n`` (valid questionnaires or
+    scored answers behind it) and ``draw`` (多项分布重抽样 or 多项分布正态极限)."""
     rs = res.ruleset
     level, d = rs.stats.level, rs.decimals
     u = res.units.set_index("unit_id").reindex(reps.unit_ids)
@@ -183,6 +183,7 @@ def interval_table(res: Results, reps: ScoreReplicates, lin: dict[str, dict[str,
             lv = li.xs(item, level="item").reindex(reps.unit_ids) if len(li) else pd.DataFrame(
                 {"n": 0, "index_var": np.nan}, index=reps.unit_ids)
             add("item_index", c, item, f"{COMPONENT_LABELS[c]}·{rs.item_labels.get(item, item)}", est,
-                r.index[:, :, j], np.sqrt(lv["index_var"]), "正态", lv["n"].fillna(0).to_numpy(dtype=np.int64), draws[c])
+                r.index[:, :, j], np.sqrt(lv["index_var"]), "正态",
+                lv["n"].fillna(0).to_numpy(dtype=np.int64), draws[c])
     out = pd.concat(rows, ignore_index=True)
     return out[out["estimate"].notna()].reset_index(drop=True)  # a unit without that index: no row
