@@ -3,7 +3,8 @@
 A replicate resamples each unit's valid questionnaires (or ballots) with replacement, as
 if the survey had been run again with the same number of returns. With ``K`` distinct
 answer patterns of counts ``c`` (``n = Σ c``), a resample is one multinomial draw
-``Multinomial(n, c / n)`` on the patterns: its cost is ``K`` per replicate, whatever ``n``.
+``Multinomial(n, c / n)`` on the patterns (exact conditional binomials, vectorised over the
+replicates): its cost is ``K`` per replicate, whatever ``n``.
 
 Where a unit has many patterns (more than ``stats.exact_max_patterns``) and every item has
 many answers (at least ``stats.normal_min_answers``), the multinomial is replaced by its
@@ -27,7 +28,6 @@ import pandas as pd
 
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import indices
-from pingyi_lib.stats.patterns import level_onehot
 
 EXACT, NORMAL = "exact", "normal"
 COMPONENT_STREAMS = {"survey": 1, "onsite": 2}
@@ -55,27 +55,66 @@ def unit_stream(seed: int, component: str, unit_id: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, COMPONENT_STREAMS.get(component, 0), *words]))
 
 
-def resample_counts(onehot: np.ndarray, counts: np.ndarray, replicates: int, rng: np.random.Generator,
-                    method: str) -> np.ndarray:
+def multinomial(counts: np.ndarray, replicates: int, rng: np.random.Generator, visit) -> None:
+    """Draw ``replicates`` resamples ``Multinomial(n, counts / n)`` pattern by pattern.
+
+    Exact conditional-binomial sampling: pattern ``k`` gets ``Binomial(left, c_k / (n − Σ_{j<k} c_j))``
+    of the ``left`` questionnaires not yet drawn (integer arithmetic, no drift).
+    ``visit(k, x)`` receives each pattern's draws ``x`` (one per replicate), so counts per
+    item and level are summed as they come; no ``replicates × patterns`` array is built.
+    """
+    left = np.full(replicates, int(counts.sum()), dtype=np.int64)
+    remaining = int(counts.sum())
+    for k, c in enumerate(counts[:-1]):
+        x = rng.binomial(left, c / remaining) if remaining > c else left.copy()
+        left -= x
+        remaining -= int(c)
+        visit(k, x)
+    visit(len(counts) - 1, left)
+
+
+def moments(codes: np.ndarray, weights: np.ndarray, n_levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean ``μ`` and covariance ``Σ`` of one questionnaire's level indicators (``items × levels``,
+    flattened) when patterns ``codes`` occur with probabilities ``weights``. From pairwise
+    counts (one ``bincount`` per pair of items), so the cost is ``items² × patterns``."""
+    n_items = codes.shape[1]
+    mu = np.stack([np.bincount(codes[:, i], weights=weights, minlength=n_levels) for i in range(n_items)])
+    cov = np.empty((n_items * n_levels, n_items * n_levels))
+    for i in range(n_items):
+        for j in range(i, n_items):
+            joint = np.bincount(codes[:, i] * n_levels + codes[:, j], weights=weights,
+                                minlength=n_levels * n_levels).reshape(n_levels, n_levels)
+            block = joint - np.outer(mu[i], mu[j])
+            cov[i * n_levels:(i + 1) * n_levels, j * n_levels:(j + 1) * n_levels] = block
+            cov[j * n_levels:(j + 1) * n_levels, i * n_levels:(i + 1) * n_levels] = block.T
+    return mu.ravel(), cov
+
+
+def resample_counts(codes: np.ndarray, counts: np.ndarray, n_levels: int, replicates: int,
+                    rng: np.random.Generator, method: str) -> np.ndarray:
     """Counts per item and level of ``replicates`` resamples: ``[replicate, item, level]``.
 
-    ``onehot``: ``[pattern, item, level]`` indicators; ``counts``: how often each pattern was seen.
+    ``codes``: ``[pattern, item]`` level codes (0 = no scored answer); ``counts``: how often
+    each pattern was seen.
     """
-    k, n_items, n_levels = onehot.shape
-    x = onehot.reshape(k, n_items * n_levels)
+    n_items = codes.shape[1]
     n = int(counts.sum())
-    p = counts / n
+    out = np.zeros((replicates, n_items, n_levels))
     if method == EXACT:
-        draws = rng.multinomial(n, p, size=replicates).astype(float)
-        out = draws @ x
-    else:
-        mu = p @ x
-        cov = (x * p[:, None]).T @ x - np.outer(mu, mu)
-        vals, vecs = np.linalg.eigh(cov)
-        root = vecs * np.sqrt(np.clip(vals, 0.0, None))
-        out = n * mu + np.sqrt(n) * (rng.standard_normal((replicates, len(mu))) @ root.T)
-        out[:, mu == 0] = 0.0  # a level nobody chose cannot appear in a resample
-    return out.reshape(replicates, n_items, n_levels)
+        items = np.arange(n_items)
+
+        def visit(k: int, x: np.ndarray) -> None:
+            out[:, items, codes[k]] += x[:, None]
+
+        multinomial(counts, replicates, rng, visit)
+        return out
+    mu, cov = moments(codes, counts / n, n_levels)
+    keep = mu > 0  # a level nobody chose cannot appear in a resample
+    vals, vecs = np.linalg.eigh(cov[np.ix_(keep, keep)])
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    flat = out.reshape(replicates, -1)
+    flat[:, keep] = n * mu[keep] + np.sqrt(n) * (rng.standard_normal((replicates, int(keep.sum()))) @ root.T)
+    return out
 
 
 def choose_method(patterns: int, item_answers: np.ndarray, ruleset: Ruleset) -> str:
@@ -108,7 +147,8 @@ def resample_items(patterns: pd.DataFrame, unit_ids, ruleset: Ruleset, component
     methods = np.full(len(ids), "", dtype=object)
     if not len(patterns):
         return ItemReplicates(ids, items, n_out, idx_out, share_out, valid, n_patterns, methods)
-    onehot = level_onehot(patterns, ruleset, items)
+    n_levels = len(ruleset.levels) + 1
+    codes = patterns[list(items)].to_numpy(dtype=np.int64)
     pos = ids.get_indexer(patterns["unit_id"])
     counts = patterns["count"].to_numpy(dtype=np.int64)
     order = np.argsort(pos, kind="stable")
@@ -117,10 +157,10 @@ def resample_items(patterns: pd.DataFrame, unit_ids, ruleset: Ruleset, component
         rows = order[bounds[u]:bounds[u + 1]]
         if not len(rows):
             continue
-        c = counts[rows]
-        observed = (onehot[rows] * c[:, None, None]).sum(axis=0)
-        m = method or choose_method(len(rows), observed[:, 1:].sum(axis=1), ruleset)
-        lc = resample_counts(onehot[rows], c, r, unit_stream(seed, component, ids[u]), m)
+        c, k = counts[rows], codes[rows]
+        answers = ((k > 0) * c[:, None]).sum(axis=0)  # scored answers per item
+        m = method or choose_method(len(rows), answers, ruleset)
+        lc = resample_counts(k, c, n_levels, r, unit_stream(seed, component, ids[u]), m)
         n_out[u], idx_out[u], share_out[u] = indices.item_index_array(lc, ruleset)
         valid[u], n_patterns[u], methods[u] = c.sum(), len(rows), m
     return ItemReplicates(ids, items, n_out, idx_out, share_out, valid, n_patterns, methods)

@@ -1,7 +1,13 @@
 """Interval arithmetic: bootstrap percentiles and the analytic cross-checks.
 
 * :func:`percentile` — the bootstrap interval: the ``(1 − level)/2`` and ``(1 + level)/2``
-  quantiles of the replicates.
+  quantiles of the replicates; given the sample size ``n``, the *expanded* percentile
+  interval of Hesterberg (2015, "What teachers should know about the bootstrap", The
+  American Statistician 69:371-386): the quantiles at ``α'/2`` and ``1 − α'/2`` with
+  ``α'/2 = Φ(−√(n/(n−1)) · t_{n−1, 1−α/2})``. The plain percentile interval is too narrow
+  for small samples (a resample's variance is ``(n−1)/n`` of the unbiased one, and ``z`` is
+  used where ``t`` belongs); at ``n = 30`` it covers about 93.5% instead of 95%. The
+  expansion vanishes as ``n`` grows.
 * :func:`normal` — ``estimate ± z·se`` for a mean of bounded scores, with ``se`` from
   :func:`linearised` (Taylor linearisation of a ratio of totals, as R's ``survey`` package
   does for ``svymean``/``svyratio`` under simple random sampling with replacement).
@@ -25,12 +31,62 @@ def z_value(level: float) -> float:
     return NormalDist().inv_cdf(0.5 + level / 2)
 
 
-def percentile(replicates, level: float, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper ``level`` percentile bounds along ``axis`` (NaN replicates ignored)."""
+def t_quantile(p: float, df) -> np.ndarray:
+    """Student's t quantile: exact for 1 and 2 degrees of freedom, else the Cornish-Fisher
+    expansion of Abramowitz & Stegun 26.7.5. At the 0.975 quantile it gives 3.1786 for df = 3
+    (exact 3.1824), 2.7756 for df = 4 (2.7764) and 2.0452 for df = 29 (2.0452)."""
+    df = np.asarray(df, dtype=float)
+    z = NormalDist().inv_cdf(p)
+    g1 = (z ** 3 + z) / 4
+    g2 = (5 * z ** 5 + 16 * z ** 3 + 3 * z) / 96
+    g3 = (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / 384
+    g4 = (79 * z ** 9 + 776 * z ** 7 + 1482 * z ** 5 - 1920 * z ** 3 - 945 * z) / 92160
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = z + g1 / df + g2 / df ** 2 + g3 / df ** 3 + g4 / df ** 4
+        t = np.where(df == 1, np.tan(np.pi * (p - 0.5)), t)
+        t = np.where(df == 2, (2 * p - 1) / np.sqrt(2 * p * (1 - p)), t)
+    return np.where(df >= 1, t, np.nan)
+
+
+def expanded_tail(level: float, n) -> np.ndarray:
+    """``α'/2`` of the expanded percentile interval for samples of size ``n`` (``(1 − level)/2``
+    where ``n`` is missing or below 2)."""
+    n = np.asarray(n, dtype=float)
+    df = np.where(n >= 2, n - 1, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = t_quantile(0.5 + level / 2, df) * np.sqrt(n / df)
+    tail = np.array([NormalDist().cdf(-x) if np.isfinite(x) else np.nan for x in np.atleast_1d(t)]).reshape(t.shape)
+    return np.where(np.isnan(tail), (1 - level) / 2, tail)
+
+
+def percentile(replicates, level: float, axis: int = -1, n=None) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper ``level`` percentile bounds along ``axis`` (NaN replicates ignored).
+
+    With ``n`` (one sample size per slice of a 2-d ``replicates``, ``axis=1``): the expanded
+    percentile interval (module doc)."""
     a = np.asarray(replicates, dtype=float)
-    with np.errstate(invalid="ignore"), _quiet():
-        q = np.nanquantile(a, [(1 - level) / 2, (1 + level) / 2], axis=axis)
-    return q[0], q[1]
+    if n is None:
+        with np.errstate(invalid="ignore"), _quiet():
+            q = np.nanquantile(a, [(1 - level) / 2, (1 + level) / 2], axis=axis)
+        return q[0], q[1]
+    if a.ndim != 2 or axis not in (1, -1):
+        raise ValueError("per-row sample sizes need 2-d replicates and axis=1")
+    tail = np.broadcast_to(expanded_tail(level, n), (a.shape[0],))
+    return _row_quantile(a, tail), _row_quantile(a, 1 - tail)
+
+
+def _row_quantile(a: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Linear-interpolation quantile of each row at its own ``q`` (NaNs ignored)."""
+    s = np.sort(a, axis=1)  # NaNs last
+    m = (~np.isnan(a)).sum(axis=1)
+    pos = q * np.maximum(m - 1, 0)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, np.maximum(m - 1, 0))
+    frac = pos - lo
+    rows = np.arange(len(a))
+    with np.errstate(invalid="ignore"):
+        out = s[rows, lo] * (1 - frac) + s[rows, hi] * frac
+    return np.where(m > 0, out, np.nan)
 
 
 def rank_bounds(ranks, level: float, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:

@@ -64,13 +64,3 @@ def answer_patterns(answers: pd.DataFrame, ruleset: Ruleset, items: Sequence[str
     out.insert(0, "unit_id", np.asarray(units)[unit_of])
     out["count"] = counts.astype(np.int64)
     return out[cols]
-
-
-def level_onehot(patterns: pd.DataFrame, ruleset: Ruleset, items: Sequence[str]) -> np.ndarray:
-    """Each pattern as counts ``[pattern, item, level code 0..L]`` (one 1 per item): a resample's
-    counts per item and level are ``draws @ onehot``."""
-    base = len(ruleset.levels) + 1
-    codes = patterns[list(items)].to_numpy(dtype=np.int64)
-    out = np.zeros((len(codes), len(items), base))
-    np.put_along_axis(out, codes[:, :, None], 1.0, axis=2)
-    return out

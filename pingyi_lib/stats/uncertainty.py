@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import indices
 from pingyi_lib.scoring.results import COMPONENTS, Results
 from pingyi_lib.stats import intervals, ranks
@@ -58,30 +59,45 @@ class ScoreReplicates:
         return self.composite.shape[1]
 
 
-def replicate_scores(res: Results, items: dict[str, ItemReplicates]) -> ScoreReplicates:
+def replicate_scores(units: pd.DataFrame, items: dict[str, ItemReplicates], ruleset: Ruleset,
+                     cases=0.0, bonus=0.0) -> ScoreReplicates:
     """Recompute the composite, ranks and sampled rules from item-index replicates exactly as
     :func:`pingyi_lib.scoring.results.score` does: component indices, case points, bonus, the
     missing-component rule, rounding before ranking, then SPEC §4-5 per rank group.
 
-    ``items`` maps each component to replicates whose units are ``res.units["unit_id"]`` in order.
+    ``units`` needs ``unit_id``, ``rank_group``, ``violation``; ``items`` maps each component
+    to replicates whose units are ``units["unit_id"]`` in order (a missing component: no
+    answers anywhere); ``cases`` and ``bonus`` are the unrounded case and bonus points per unit
+    (fixed: cases are investigated, not sampled).
     """
-    rs = res.ruleset
-    units = res.units
+    rs = ruleset
     ids = pd.Index(units["unit_id"], name="unit_id")
+    empty = np.full((len(ids), next(iter(items.values())).n.shape[1]), np.nan)
     comp = {}
     for c in COMPONENTS:
+        if c not in items:
+            comp[c] = (empty, empty, empty)
+            continue
         r = items[c]
         sel = [r.items.index(i) for i in rs.scored_items if i in r.items]
         w = [rs.item_weights[r.items[j]] for j in sel]
         comp[c] = indices.component_index_array(r.n[..., sel], r.index[..., sel], r.share[..., sel], w)
-    cases = indices.case_points(res.dataset.cases, ids, rs)["case_points"].to_numpy()[:, None]
-    bonus = indices.bonus_points(res.dataset.bonuses, ids, rs)["bonus_points"].to_numpy()[:, None]
+    cases = np.broadcast_to(np.asarray(cases, dtype=float), (len(ids),))[:, None]
+    bonus = np.broadcast_to(np.asarray(bonus, dtype=float), (len(ids),))[:, None]
     raw = indices.composite_array(comp["onsite"][0], comp["survey"][0], cases, bonus, rs)
     published = indices.publish(raw, rs.decimals)
     satisfaction = indices.publish(comp["survey"][0], rs.decimals)
     rk = ranks.rank_replicates(published, satisfaction, units, rs)
     return ScoreReplicates(ids, comp["onsite"][0], comp["survey"][0], comp["survey"][1], raw, published,
                            satisfaction, rk["rank"], rk["in_bottom"], rk["no_excellence"], rk["talk"], items)
+
+
+def fixed_points(res: Results) -> tuple[np.ndarray, np.ndarray]:
+    """The unrounded case points and bonus points per unit of ``res.units``, as scoring uses them."""
+    ids = pd.Index(res.units["unit_id"], name="unit_id")
+    rs = res.ruleset
+    return (indices.case_points(res.dataset.cases, ids, rs)["case_points"].to_numpy(),
+            indices.bonus_points(res.dataset.bonuses, ids, rs)["bonus_points"].to_numpy())
 
 
 def observed_items(res: Results, component: str) -> ItemReplicates:
@@ -104,7 +120,7 @@ def add_intervals(res: Results) -> Results:
     ids = pd.Index(res.units["unit_id"], name="unit_id")
     patterns = {c: answer_patterns(res.dataset.tables[c], rs) for c in COMPONENTS}
     items = {c: resample_items(patterns[c], ids, rs, c) for c in COMPONENTS}
-    reps = replicate_scores(res, items)
+    reps = replicate_scores(res.units, items, rs, *fixed_points(res))
     lin = {c: intervals.linearised(patterns[c], ids, rs) for c in COMPONENTS}
     table = interval_table(res, reps, lin)
 
@@ -133,9 +149,10 @@ def interval_table(res: Results, reps: ScoreReplicates, lin: dict[str, dict[str,
     u = res.units.set_index("unit_id").reindex(reps.unit_ids)
     rows = []
 
-    def add(measure, component, item, label, estimate, rep, se, analytic, n, draw, digits=d, bounds=None):
+    def add(measure, component, item, label, estimate, rep, se, analytic, n, draw, digits=d, bounds=None,
+            size=None):
         a_lo, a_hi = bounds if bounds is not None else intervals.normal(estimate, se, level)
-        lo, hi = intervals.percentile(rep, level, axis=1)
+        lo, hi = intervals.percentile(rep, level, axis=1, n=n if size is None else size)  # expanded percentile
         rows.append(pd.DataFrame({
             "unit_id": reps.unit_ids, "measure": measure, "component": component, "item": item, "label": label,
             "estimate": np.asarray(estimate, dtype=float),
@@ -150,16 +167,22 @@ def interval_table(res: Results, reps: ScoreReplicates, lin: dict[str, dict[str,
     present = w.onsite * has_o + w.survey * has_q
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = (w.onsite + w.survey) / np.where(present > 0, present, np.nan)
-    var = np.zeros(len(u))
+    var, ws_den = np.zeros(len(u)), np.zeros(len(u))
     for c, wc, has in (("onsite", w.onsite, has_o), ("survey", w.survey, has_q)):
-        v = lin[c]["units"]["index_var"].reindex(reps.unit_ids).to_numpy()
-        var = var + np.where(has, (wc * scale) ** 2 * np.nan_to_num(v), 0.0)
+        lu = lin[c]["units"].reindex(reps.unit_ids)
+        v = np.where(has, (wc * scale) ** 2 * np.nan_to_num(lu["index_var"].to_numpy()), 0.0)
+        var = var + v
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ws_den = ws_den + np.where(v > 0, v ** 2 / (lu["valid"].to_numpy() - 1), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # Welch-Satterthwaite degrees of freedom
+        composite_size = np.where(ws_den > 0, var ** 2 / ws_den + 1, np.nan)
     draws = {c: np.array([METHOD_LABELS[m] for m in reps.items[c].method], dtype=object) for c in COMPONENTS}
     both = np.where(draws["survey"] == "", draws["onsite"],
                     np.where((draws["onsite"] == "") | (draws["onsite"] == draws["survey"]), draws["survey"],
                              draws["survey"] + "、" + draws["onsite"]))
     n_all = (u["survey_valid"] + u["onsite_valid"]).to_numpy()
-    add("composite", "", "", "综合得分", u["composite"], reps.composite_raw, np.sqrt(var), "正态", n_all, both)
+    add("composite", "", "", "综合得分", u["composite"], reps.composite_raw, np.sqrt(var), "正态", n_all, both,
+        size=composite_size)
 
     for c, rep in (("onsite", reps.onsite), ("survey", reps.survey)):
         lu = lin[c]["units"].reindex(reps.unit_ids)
