@@ -168,3 +168,19 @@ def test_lookback_report_shows_problems_ledger_timeline_and_changes(lookback_rep
     header = [c.value for c in ws[1]]
     problems = [r[header.index("群众反映主要问题")].value for r in ws.iter_rows(min_row=2)]
     assert sum(bool(p) and "条）" in p for p in problems) >= 10
+
+
+def test_reports_show_funnel_caterpillar_intervals_and_robustness(sample_reports, lookback_reports):
+    out, code = sample_reports
+    assert code == 0
+    city = (out / "city.html").read_text(encoding="utf-8")
+    for text in ("抽样误差：得分区间与排名区间", "综合得分及其区间", "满意度漏斗图", "控制限", "排名95%区间",
+                 "调查对象构成与加权敏感性分析", "可能是抽样波动"):
+        assert text in city, text
+    unit = (out / "units/wj.html").read_text(encoding="utf-8")
+    for text in ("综合得分95%区间", "排名95%区间", "抽样误差", "解析区间", "Wilson", "稳健"):
+        assert text in unit, text
+    out, code = lookback_reports
+    city = (out / "city.html").read_text(encoding="utf-8")
+    assert "变化是否显著" in city and "未评估</td>" in city  # units present in one round only
+    assert city.count('<td class="txt">是</td>') >= 3  # some changes are significant

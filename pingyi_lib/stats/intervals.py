@@ -165,7 +165,7 @@ def linearised(patterns: pd.DataFrame, unit_ids, ruleset: Ruleset) -> dict[str, 
     s, h, t = score[codes], has[codes].astype(float), sat[codes].astype(float)
 
     def per_unit(x: np.ndarray) -> np.ndarray:  # Σ over a unit's patterns of count · x, columnwise
-        x = x.reshape(len(c), -1)
+        x = x[:, None] if x.ndim == 1 else x
         return np.stack([np.bincount(pos, weights=c * x[:, j], minlength=u) for j in range(x.shape[1])], axis=1)
 
     n = np.bincount(pos, weights=c, minlength=u)

@@ -132,7 +132,7 @@ def post_stratified(res: Results) -> pd.DataFrame:
                         "in_bottom": u["in_bottom"], "in_bottom_weighted": w_units["in_bottom"]})
     for f in ("talk", "no_excellence"):
         out[f], out[f"{f}_weighted"] = u[f], flags[f]
-    out["missing"] = out["unit_id"].map(missing).fillna("")
+    out["missing"] = [missing.get(uid, "") for uid in out["unit_id"]]
     same_rank = (out["rank"] == out["rank_weighted"]).fillna(out["rank"].isna() & out["rank_weighted"].isna())
     out["changed"] = ~same_rank.astype(bool) | (out["in_bottom"] != out["in_bottom_weighted"]) \
         | (out["talk"] != out["talk_weighted"]) | (out["no_excellence"] != out["no_excellence_weighted"])
