@@ -34,7 +34,7 @@ from pingyi_lib.sections import followup
 from pingyi_lib.sections import scores
 from pingyi_lib.sections import uncertainty
 from pingyi_lib.stats import funnel
-from pingyi_lib.text import keywords
+from pingyi_lib.text import unmatched
 
 res = py.score(py.load_dataset(dataset, ruleset=ruleset or None), intervals=True)
 rs = res.ruleset
@@ -57,26 +57,26 @@ page.para("{text}", text=scores.city_summary(res))
 page.heading(rs.rank_group_labels["district"], 3)
 
 # %%
-page.table(scores.league(res, "district"), links=links, link_column="unit_id")
+page.table(scores.league(res, "district"), links=links, link_column=rs.column_labels["unit_id"])
 
 # %%
 page.heading(rs.rank_group_labels["service"], 3)
 
 # %%
-page.table(scores.league(res, "service"), links=links, link_column="unit_id")
+page.table(scores.league(res, "service"), links=links, link_column=rs.column_labels["unit_id"])
 
 # %% [markdown]
 # ## 抽样误差：得分区间与排名区间
 # 问卷和现场评议是抽样调查：换一批受访者，得分会有波动。下表和下图给出每个单位综合得分的区间、排名区间，以及在重抽样中排名靠后、被约谈、不评优的概率。
 
 # %%
-page.table(uncertainty.league_intervals(res, "district"), links=links, link_column="unit_id")
+page.table(uncertainty.league_intervals(res, "district"), links=links, link_column=rs.column_labels["unit_id"])
 
 # %%
 report.figure(charts.caterpillar(res.league("district"), rs.stats.level, rs.rank_group_labels["district"] + "：综合得分及其区间"))
 
 # %%
-page.table(uncertainty.league_intervals(res, "service"), links=links, link_column="unit_id")
+page.table(uncertainty.league_intervals(res, "service"), links=links, link_column=rs.column_labels["unit_id"])
 
 # %%
 report.figure(charts.caterpillar(res.league("service"), rs.stats.level, rs.rank_group_labels["service"] + "：综合得分及其区间"))
@@ -85,10 +85,10 @@ report.figure(charts.caterpillar(res.league("service"), rs.stats.level, rs.rank_
 # ## 综合得分构成
 
 # %%
-report.figure(charts.components_stacked(res.league("district"), rs.rank_group_labels["district"] + "：综合得分构成"))
+report.figure(charts.components_stacked(res.league("district"), rs.rank_group_labels["district"] + "：综合得分构成", rs))
 
 # %%
-report.figure(charts.components_stacked(res.league("service"), rs.rank_group_labels["service"] + "：综合得分构成"))
+report.figure(charts.components_stacked(res.league("service"), rs.rank_group_labels["service"] + "：综合得分构成", rs))
 
 # %% [markdown]
 # ## 各评议内容（问卷调查指数）
@@ -123,7 +123,7 @@ page.table(res.consequences.drop(columns=["flag"]).rename(
     links=links, link_column="单位编码", empty="没有单位触发评议结果运用条款。")
 
 # %%
-page.table(uncertainty.robustness(res), links=links, link_column="unit_id", empty="没有单位被约谈或不评优。")
+page.table(uncertainty.robustness(res), links=links, link_column=rs.column_labels["unit_id"], empty="没有单位被约谈或不评优。")
 
 # %% [markdown]
 # ## 调查对象构成与加权敏感性分析
@@ -132,10 +132,10 @@ page.table(uncertainty.robustness(res), links=links, link_column="unit_id", empt
 page.para("{text}", text=uncertainty.weighting_summary(res))
 
 # %%
-page.table(uncertainty.weighting_table(res), links=links, link_column="unit_id", empty="未设定目标比例。")
+page.table(uncertainty.weighting_table(res), links=links, link_column=rs.column_labels["unit_id"], empty="未设定目标比例。")
 
 # %%
-page.table(uncertainty.mix_gaps(res), links=links, link_column="unit_id", empty="未设定目标比例。")
+page.table(uncertainty.mix_gaps(res), links=links, link_column=rs.column_labels["unit_id"], empty="未设定目标比例。")
 
 # %% [markdown]
 # ## 群众反映主要问题
@@ -147,7 +147,23 @@ page.para("{text}", text=followup.problems_summary(fu.problems, ""))
 page.table(followup.problems_table(fu.problems, ""), empty="无。")
 
 # %%
-page.table(keywords.keywords(res.dataset, None).rename(columns={"keyword": "高频词", "count": "出现条数"}))
+page.para("{text}", text=followup.coverage_summary(fu.coverage, ""))
+
+# %% [markdown]
+# ### 各单位主题覆盖率
+
+# %%
+page.table(followup.coverage_table(fu.coverage, res), links=links, link_column="单位编码")
+
+# %% [markdown]
+# ### 未归入主题的意见（按相似分组）
+
+# %%
+page.para("以下意见反映了问题或提出了建议，但未归入任何主题。在规则文件的主题中补充关键词或例句后重新生成报告，相应的组即归入主题。")
+
+# %%
+page.table(followup.unmatched_table(unmatched.unmatched_groups(res.dataset), rs.problems.unmatched.top),
+           empty="所有反映问题的意见都已归入主题。")
 
 # %% [markdown]
 # ## 整改台账：逾期未完成事项

@@ -61,7 +61,7 @@ page.card(uncertainty.interval_card(res, unit_id))
 page.table(scores.unit_consequences(res, unit_id), empty="本单位未触发评议结果运用条款。")
 
 # %%
-page.table(uncertainty.robustness(res, unit_id).drop(columns=["unit_id", "单位名称"]), empty="本单位未被约谈或不评优。")
+page.table(uncertainty.robustness(res, unit_id), empty="本单位未被约谈或不评优。")
 
 # %% [markdown]
 # ## 抽样误差
@@ -78,6 +78,9 @@ page.para("{text}", text=followup.problems_summary(fu.problems, unit_id))
 
 # %%
 page.table(followup.problems_table(fu.problems, unit_id), empty="无。")
+
+# %%
+page.para("{text}", text=followup.coverage_summary(fu.coverage, unit_id))
 
 # %% [markdown]
 # ## 各评议内容
@@ -117,7 +120,7 @@ by_channel = scores.breakdown(res, unit_id, "channel")
 page.table(by_channel)
 
 # %%
-page.table(uncertainty.mix_overview(res, unit_id).drop(columns="unit_id"), empty="未设定调查对象目标比例。")
+page.table(uncertainty.mix_overview(res, unit_id), empty="未设定调查对象目标比例。")
 
 # %% [markdown]
 # ## 现场评议代表构成

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from pingyi_lib.common.errors import DatasetNotFound, OptionError, PingyiError, RulesetError
+from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.common.values import plain
 
 SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
@@ -31,7 +32,7 @@ def _csv_value(v, decimals: int = 2) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
-        return f"{v:.{decimals}f}"
+        return format_number(v, decimals, missing="")
     return str(v)
 
 
@@ -59,11 +60,6 @@ def _print_rows(rows: list[dict], columns: list[str], fmt: str, decimals: int = 
                         for c in columns])
 
 
-def _fmt_num(v, decimals: int = 2) -> str:
-    v = plain(v)
-    return "" if v is None else f"{v:.{decimals}f}"
-
-
 def _score_tables(res) -> None:
     from rich.table import Table
 
@@ -72,22 +68,23 @@ def _score_tables(res) -> None:
     u = res.units
 
     def _num(v) -> str:  # published figures, with the ruleset's decimals
-        return _fmt_num(v, rs.decimals)
+        return format_number(v, rs.decimals, missing="")
 
     groups = [g for g in rs.rank_group_labels if (u["rank_group"] == g).any()]
-    headers = ["排名", "单位编码", "单位名称", "现场评议", "问卷调查", "实例调查", "加分", "综合得分",
-               "满意度%", "标记"]
+    columns = ["rank", "unit_id", "name", "onsite_index", "survey_index", "case_points", "bonus_points",
+               "composite", "satisfaction", "flags"]
+    headers = [rs.column_labels[c] + ("%" if c == "satisfaction" else "") for c in columns]
+    left = {rs.column_labels[c] for c in ("unit_id", "name", "flags")}
     for g in groups:
         league = res.league(g)
         mean = league["group_mean"].dropna()
         t = Table(title=f"{rs.rank_group_labels[g]}（{int(league['group_n'].max())} 个单位参加排名，"
                         f"平均分 {_num(mean.iloc[0]) if len(mean) else '—'}）", title_justify="left")
         for h in headers:
-            t.add_column(h, justify="right" if h not in ("单位编码", "单位名称", "标记") else "left")
+            t.add_column(h, justify="left" if h in left else "right")
         for r in league.itertuples(index=False):
-            rank = "" if r.rank is None or str(r.rank) == "<NA>" else str(r.rank)
-            t.add_row(rank, r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index), _num(r.case_points),
-                      _num(r.bonus_points), _num(r.composite), _num(r.satisfaction),
+            t.add_row(format_rank(r.rank), r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index),
+                      _num(r.case_points), _num(r.bonus_points), _num(r.composite), _num(r.satisfaction),
                       r.flags + ("（排名靠后）" if r.in_bottom and not r.flags else ""))
         con.print(t)
         con.print()
@@ -95,7 +92,7 @@ def _score_tables(res) -> None:
     if len(others):
         t = Table(title="不参加排名的单位", title_justify="left")
         for h in headers[1:]:
-            t.add_column(h, justify="right" if h not in ("单位编码", "单位名称", "标记") else "left")
+            t.add_column(h, justify="left" if h in left else "right")
         for r in others.itertuples(index=False):
             t.add_row(r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index), _num(r.case_points),
                       _num(r.bonus_points), _num(r.composite), _num(r.satisfaction), r.flags)
@@ -110,38 +107,30 @@ def _score_tables(res) -> None:
             note = ""
             if robust is not None and f"{c.flag}_robustness" in robust.columns:
                 u = robust.loc[c.unit_id]
-                note = f"（稳健性：{u[f'{c.flag}_robustness']}，重抽样中触发概率 {u[f'p_{c.flag}']:.1%}）"
+                note = f"（稳健性：{u[f'{c.flag}_robustness']}，重抽样中触发概率 {format_share(u[f'p_{c.flag}'])}）"
             con.print(f"  {c.name}【{c.label}】{c.reason}{note}。{c.consequence}。", soft_wrap=True)
 
 
 def _interval_tables(res, groups, con) -> None:
-    """Per rank group: composite and satisfaction with their intervals, the rank interval and
-    the probabilities of the bottom group and of each sampled consequence."""
+    """Per rank group: the league with intervals (sections.uncertainty.league_intervals):
+    composite and satisfaction with their intervals, the rank interval and the probabilities
+    of the bottom group and of each sampled consequence."""
     from rich.table import Table
 
+    from pingyi_lib.sections.uncertainty import PROBABILITY_COLUMNS, league_intervals
+
     rs = res.ruleset
-    lv = f"{rs.stats.level:.0%}"
-
-    def rng(lo, hi) -> str:
-        return "" if plain(lo) is None or plain(hi) is None else f"{lo:.{rs.decimals}f}–{hi:.{rs.decimals}f}"
-
-    def pct(p) -> str:
-        return "" if plain(p) is None else f"{p:.1%}"
-
-    headers = ["排名", "单位名称", "综合得分", f"{lv}区间", f"排名{lv}区间", "满意度%", f"{lv}区间",
-               "靠后概率", "约谈概率", "不评优概率"]
+    n = res.replicates.replicates if res.replicates is not None else rs.stats.replicates
     for g in groups:
-        league = res.league(g)
-        league = league[league["rank"].notna()]
-        n = res.replicates.replicates if res.replicates is not None else rs.stats.replicates
-        t = Table(title=f"{rs.rank_group_labels[g]}：抽样误差（{n}次重抽样，{lv}区间）", title_justify="left")
-        for h in headers:
-            t.add_column(h, justify="left" if h == "单位名称" else "right")
-        for r in league.itertuples(index=False):
-            t.add_row(str(r.rank), r.name, _fmt_num(r.composite, rs.decimals), rng(r.composite_lo, r.composite_hi),
-                      f"{r.rank_lo}–{r.rank_hi}", _fmt_num(r.satisfaction, rs.decimals),
-                      rng(r.satisfaction_lo, r.satisfaction_hi), pct(r.p_bottom), pct(r.p_talk),
-                      pct(r.p_no_excellence))
+        frame = league_intervals(res, g).drop(columns=rs.column_labels["unit_id"])
+        t = Table(title=f"{rs.rank_group_labels[g]}：抽样误差（{n}次重抽样，{rs.stats.level:.0%}区间）",
+                  title_justify="left")
+        for h in frame.columns:
+            t.add_column(h, justify="left" if h == rs.column_labels["name"] else "right")
+        for row in frame.itertuples(index=False):
+            t.add_row(*[format_share(v) if h in PROBABILITY_COLUMNS else
+                        format_number(v, rs.decimals, missing="") if isinstance(v, float) else str(v)
+                        for h, v in zip(frame.columns, row)])
         con.print(t)
         con.print()
 
@@ -239,36 +228,85 @@ def cmd_report(args) -> int:
 
 def cmd_problems(args) -> int:
     from pingyi_lib.dataset.load import load_dataset
-    from pingyi_lib.text.themes import main_problems
+    from pingyi_lib.text.themes import coverage, main_problems
 
     ds = load_dataset(args.dataset, ruleset=args.ruleset)
-    mp = main_problems(ds)
     names = dict(zip(ds.units["unit_id"], ds.units["name"]))
-    order = ["", *ds.units["unit_id"]]
+    if args.unit is not None and args.unit not in names:
+        raise OptionError(f"没有编码为 {args.unit!r} 的单位（--unit）")
+    cov = {r["unit_id"]: r for r in coverage(ds).to_dict("records")}
+    if args.unmatched:
+        return _print_unmatched(ds, args, names, cov)
+    mp = main_problems(ds)
+    order = ["", *ds.units["unit_id"]] if args.unit is None else [args.unit]
+
+    def cover(uid: str) -> dict:
+        r = cov[uid]
+        return {"texts": r["texts"], "substantive": r["substantive"], "themed": r["themed"], "praise": r["praise"],
+                "coverage": None if r["substantive"] == 0 else round(float(r["coverage"]), 4)}
+
     if args.format == "json":
         def themes(uid: str) -> list[dict]:
             return [{"theme": r.theme, "dimension": r.dimension, "count": int(r.count),
-                     "share": round(float(r.share), 4), "quotes": list(r.quotes)}
+                     "share": round(float(r.share), 4), "quotes": list(r.quotes), "basis": r.basis}
                     for r in mp[mp["unit_id"] == uid].itertuples(index=False)]
 
-        doc = {"units": [{"unit_id": uid, "name": names[uid], "themes": themes(uid)} for uid in order[1:]],
-               "city": {"themes": themes("")}}
+        doc = {"units": [{"unit_id": uid, "name": names[uid], "themes": themes(uid), "coverage": cover(uid)}
+                         for uid in order if uid]}
+        if args.unit is None:
+            doc["city"] = {"themes": themes(""), "coverage": cover("")}
+        json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    from rich.table import Table
+
+    from pingyi_lib.common.numbers import format_share
+
+    con = _console()
+    for uid in order:
+        p = mp[mp["unit_id"] == uid]
+        r = cov[uid]
+        line = (f"有实质内容的意见{r['substantive']}条，归入主题{r['themed']}条"
+                f"（覆盖率{format_share(r['coverage'])}）；表扬肯定{r['praise']}条")
+        if not len(p) and not r["texts"]:
+            continue
+        t = Table(title=f"{names.get(uid, '全市')} 群众反映主要问题", caption=line, title_justify="left",
+                  caption_justify="left")
+        for h in ("问题", "评议内容", "条数", "占比", "群众原话", "匹配依据"):
+            t.add_column(h, justify="right" if h in ("条数", "占比") else "left", overflow="fold")
+        for x in p.itertuples(index=False):
+            t.add_row(x.theme, x.dimension_label, str(x.count), format_share(x.share), " / ".join(x.quotes), x.basis)
+        con.print(t)
+    return 0
+
+
+def _print_unmatched(ds, args, names: dict, cov) -> int:
+    """`pingyi problems --unmatched`: substantive texts no theme took, grouped by similarity."""
+    from pingyi_lib.text.unmatched import unmatched_groups
+
+    groups = unmatched_groups(ds, unit_id=args.unit)
+    uid = args.unit or ""
+    r = cov[uid]
+    if args.format == "json":
+        doc = {"unit_id": args.unit, "substantive": r["substantive"], "unthemed": r["unthemed"],
+               "groups": [{"group": int(g.group), "count": int(g.count), "units": list(g.unit_ids),
+                           "words": list(g.words), "examples": list(g.examples)}
+                          for g in groups.itertuples(index=False)]}
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
     from rich.table import Table
 
     con = _console()
-    for uid in order:
-        p = mp[mp["unit_id"] == uid]
-        if not len(p):
-            continue
-        t = Table(title=f"{names.get(uid, '全市')} 群众反映主要问题", title_justify="left")
-        for h in ("问题", "评议内容", "条数", "占比", "群众原话"):
-            t.add_column(h, justify="right" if h in ("条数", "占比") else "left", overflow="fold")
-        for r in p.itertuples(index=False):
-            t.add_row(r.theme, r.dimension_label, str(r.count), f"{r.share:.1%}", " / ".join(r.quotes))
-        con.print(t)
+    title = f"{names.get(uid, '全市')} 未归入主题的意见（按相似分组）"
+    t = Table(title=title, title_justify="left", caption_justify="left",
+              caption=f"有实质内容的意见{r['substantive']}条，未归入主题{r['unthemed']}条，分为{len(groups)}组。"
+                      "在规则文件的 [[problems.themes]] 中补充关键词或主题后重新运行，相应的组即归入主题。")
+    for h in ("组", "条数", "涉及单位", "常见词", "示例"):
+        t.add_column(h, justify="right" if h in ("组", "条数", "涉及单位") else "left", overflow="fold")
+    for g in groups.itertuples(index=False):
+        t.add_row(str(g.group), str(g.count), str(g.units), "、".join(g.words), " / ".join(g.examples))
+    con.print(t)
     return 0
 
 
@@ -293,8 +331,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_score)
     dataset_cmd("validate", "check a dataset and list every rejected row (exit 1 if any)", ("table", "json")) \
         .set_defaults(func=cmd_validate)
-    dataset_cmd("problems", "main problems raised by the public, per unit and for the city",
-                ("table", "json")).set_defaults(func=cmd_problems)
+    sp = dataset_cmd("problems", "main problems raised by the public, per unit and for the city",
+                     ("table", "json"))
+    sp.add_argument("--unmatched", action="store_true",
+                    help="list the substantive comments no theme took, grouped by similarity (to improve the ruleset)")
+    sp.add_argument("--unit", metavar="UNIT", default=None, help="only this unit id (default: every unit)")
+    sp.set_defaults(func=cmd_problems)
     sp = dataset_cmd("report", "run the notebooks and write the HTML reports, index.html and 评议结果.xlsx", ("table",))
     sp.add_argument("--out", required=True, metavar="DIR",
                     help="folder for the reports (created; reruns replace files)")

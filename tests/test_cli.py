@@ -45,6 +45,10 @@ def test_score_table_prints_chinese_league_tables_per_group(capsys, tiny):
     assert code == 0
     assert "辖市(区)安监局" in out and "甲区安监局" in out and "约谈" in out
     assert "不参加排名" in out and "未认定属实" in err
+    # b: 0.3·60 + 0.5·0 + 20 = 38, last of 2 (bottom), 38 < mean (83 + 38)/2 = 60.5 and satisfaction 0 < 80
+    line = next(x for x in out.splitlines() if "乙区安监局" in x and "│" in x)
+    assert "38.00" in line and "不评优、约谈" in line
+    assert "平均分 60.50" in out
 
 
 def test_validate_exits_1_and_lists_every_rejected_row(capsys, tmp_path):
@@ -63,8 +67,14 @@ def test_validate_table_format(capsys, tmp_path):
     assert code == 1 and "rejected rows" in out and "duplicate response_id" in out
 
 
-def test_validate_clean_dataset_exits_0(capsys, tiny):
-    assert run(capsys, "validate", str(tiny))[0] == 0
+def test_validate_clean_dataset_exits_0_and_counts_every_row(capsys, tiny):
+    code, out, _ = run(capsys, "validate", str(tiny), "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["rejected"] == []
+    assert {t: v["accepted"] for t, v in doc["tables"].items() if v["accepted"]} == \
+        {"units": 4, "onsite": 3, "survey": 4, "cases": 2}
+    assert all(v["rejected"] == 0 for v in doc["tables"].values())
 
 
 def test_missing_table_is_one_line_exit_1_no_traceback(capsys, tmp_path):

@@ -96,7 +96,25 @@ def test_lookback_with_units_added_and_removed(tmp_path):
     assert c.loc["z", "presence"] == "本年新增" and pd.isna(c.loc["z", "composite_prev"])
     assert c.loc["w", "presence"] == "本年未参评" and pd.isna(c.loc["w", "composite_now"])
     assert c.loc["a", "presence"] == "两年均参评" and c.loc["a", "composite_change"] == 0
+    assert c.loc["a", "composite_prev"] == c.loc["a", "composite_now"] == 100.0  # 0.8·100 + 20
     assert c["significant"].isna().all()  # no intervals yet: unknown, not guessed
+
+
+def test_lookback_changes_against_hand_arithmetic(tmp_path):
+    units = "unit_id,name,level\na,甲区安监局,district\nb,乙区安监局,district\n"
+
+    def round_of(name, a_answer):
+        survey = "response_id,unit_id,channel," + ITEMS + "\n" + survey_rows("a", [a_answer] * 3) \
+            + survey_rows("b", ["2,2,2,2,2"] * 3, start=10)
+        return py.score(py.load_dataset(write_dataset(tmp_path / name, units=units, survey=survey)))
+
+    prev, now = round_of("p", "1,1,1,1,1"), round_of("n", "2,2,2,2,2")
+    c = lookback.compare(now, prev).set_index("unit_id")
+    # a: last year every answer 很满意: 0.8·100 + 20 = 100; now 比较满意: 0.8·80 + 20 = 84 → −16
+    assert c.loc["a", "composite_prev"] == 100.0 and c.loc["a", "composite_change"] == -16.0
+    assert c.loc["a", "lawful_now"] == 80.0 and c.loc["a", "lawful_change"] == -20.0
+    # b: 84 both years; rank 2 last year, tied first now (84 = 84): up one place
+    assert c.loc["b", "composite_change"] == 0.0 and c.loc["b", "rank_change"] == 1
 
 
 def test_lookback_changes_on_the_sample_rounds():

@@ -9,6 +9,7 @@ import pytest
 
 import pingyi_lib as py
 from pingyi_lib.cli import main
+from pingyi_lib.sections.followup import main_problems_text
 from pingyi_lib.text import keywords, masking, themes
 
 from .conftest import ITEMS, write_dataset
@@ -80,9 +81,9 @@ def test_main_problems_counts_shares_and_masked_quotes(tmp_path):
     assert city.loc["推诿扯皮", "count"] == 4 and city.loc["执法不亮证、无证执法", "count"] == 1
 
 
-def test_workbook_column_lists_top_themes(tmp_path):
+def test_main_problems_text_lists_top_themes_per_unit(tmp_path):
     ds = py.load_dataset(dataset(tmp_path))
-    col = themes.workbook_column(themes.main_problems(ds), ["a", "b", "zz"], ds.ruleset)
+    col = main_problems_text(themes.main_problems(ds), ["a", "b", "zz"], ds.ruleset)
     assert col[0].startswith("推诿扯皮（4条）") and col[1] == "执法不亮证、无证执法（1条）" and col[2] == ""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -39,13 +40,17 @@ def test_indices_stay_between_0_and_100(rows):
 @given(st.lists(st.floats(0, 100), min_size=4, max_size=4), st.lists(st.floats(0, 100), min_size=4, max_size=4),
        st.lists(st.floats(0, 30), min_size=4, max_size=4), st.lists(st.floats(0, 10), min_size=4, max_size=4),
        st.lists(st.booleans(), min_size=4, max_size=4))
-def test_composite_never_exceeds_100_plus_bonus_cap(o, q, deductions, bonus, drop_o):
+def test_composite_follows_spec_with_caps_and_missing_onsite(o, q, deductions, bonus, drop_o):
     cases = pd.DataFrame({"unit_id": UNITS, "substantiated": True, "deduction": deductions})
     bon = pd.DataFrame({"unit_id": UNITS, "points": bonus})
     o = pd.Series(o, index=UNITS).mask(pd.Series(drop_o, index=UNITS))
     c = indices.composite(o, pd.Series(q, index=UNITS), indices.case_points(cases, UNITS, RS)["case_points"],
-                    indices.bonus_points(bon, UNITS, RS)["bonus_points"], RS)
+                          indices.bonus_points(bon, UNITS, RS)["bonus_points"], RS)
     assert (c <= 100 + RS.bonus_cap + 1e-9).all() and (c >= 0).all()
+    # SPEC §4 from its constants alone: C = max(0, 20 − Σd), B = min(3, Σb); without a panel Q carries 0.3 + 0.5
+    for i, u in enumerate(UNITS):
+        base = 0.8 * q[i] if drop_o[i] else 0.3 * o[u] + 0.5 * q[i]
+        assert c[u] == pytest.approx(base + max(0.0, 20 - deductions[i]) + min(3.0, bonus[i]))
 
 
 @given(answer_rows, st.sampled_from(UNITS), st.sampled_from(ITEMS))

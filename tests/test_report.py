@@ -108,6 +108,21 @@ def test_hostile_text_from_the_data_is_escaped_in_every_page(broken_reports):
         assert "&lt;img src=x onerror=" in html or "\\u003cimg src=x" in html, page.name
 
 
+def test_personal_data_in_unthemed_comments_is_masked_in_the_city_report(broken_reports):
+    out, _ = broken_reports
+    city = (out / "city.html").read_text(encoding="utf-8")
+    assert "未归入主题的意见" in city and "139****5678" in city and "13912345678" not in city
+
+
+def test_city_report_shows_coverage_per_unit_and_unthemed_groups(sample_reports):
+    out, _ = sample_reports
+    city = (out / "city.html").read_text(encoding="utf-8")
+    assert "各单位主题覆盖率" in city and "匹配依据" in city and "高频词" not in city
+    assert "未归入主题的意见（按相似分组）" in city and "希望多组织安全生产培训" in city  # the sample's off-topic wish
+    unit = (out / f"units/{unit_slug(UNITS[0])}.html").read_text(encoding="utf-8")
+    assert "覆盖率" in unit and "匹配依据" in unit
+
+
 def test_unknown_unit_is_a_plain_error(tmp_path, capsys):
     code = main(["report", str(SAMPLE_2011), "--out", str(tmp_path / "o"), "--units", "nope"])
     assert code == 2 and "unknown unit nope" in capsys.readouterr().err

@@ -89,3 +89,21 @@ def test_violator_is_worst_ranked_last_and_flagged(tmp_path):
     assert u.loc["a", "rank"] == 3 and u.loc["a", "worst"]
     assert u.loc["b", "rank"] == 1 and not u.loc["b", "worst"]
     assert u.loc["c", "rank"] == 2
+
+
+def test_panel_share_is_counted_from_the_ballots(tiny):
+    # tiny a: ballots 群众代表 + 人大代表 → 1 public of 2 = 0.5, exactly the minimum: compliant
+    # tiny b: one 企业代表 ballot → 1 of 1
+    u = py.score(py.load_dataset(tiny)).units.set_index("unit_id")
+    assert (u.loc["a", "panel_ballots"], u.loc["a", "panel_public"], u.loc["a", "panel_share"]) == (2, 1, 0.5)
+    assert not u.loc["a", "panel_noncompliant"] and u.loc["b", "panel_share"] == 1.0
+    assert u.loc["a", "satisfied_share"] == 0.8571  # 6 satisfied of 7 answers with an opinion
+
+
+def test_a_panel_of_one_public_member_in_three_is_noncompliant(tmp_path):
+    d = write_dataset(tmp_path / "p", units="unit_id,name,level\na,甲,district\n",
+                      survey="response_id,unit_id,channel," + ITEMS + "\n" + survey_rows("a", ["1,1,1,1,1"]),
+                      onsite="ballot_id,unit_id,member_category," + ITEMS + "\n"
+                             "o1,a,群众代表,1,1,1,1,1\no2,a,人大代表,1,1,1,1,1\no3,a,政协委员,1,1,1,1,1\n")
+    u = py.score(py.load_dataset(d)).units.iloc[0]
+    assert round(u["panel_share"], 3) == 0.333 and u["panel_noncompliant"]  # 1/3 < 0.5

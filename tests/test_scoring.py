@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import pingyi_lib as py
+from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.scheme.ruleset import default_ruleset_path, parse_ruleset
 from pingyi_lib.scoring import counts, indices
 
@@ -110,10 +111,10 @@ def test_composite_weights_and_missing_component_rule():
 
 
 def test_publish_rounds_half_up_not_to_even():
-    assert indices.publish(2.675, 2) == 2.68  # float 2.67499999… in binary
-    assert indices.publish(0.125, 2) == 0.13  # banker's rounding would give 0.12
-    assert indices.publish(79.994999, 2) == 79.99
-    assert indices.publish(pd.Series([1.005, 2.5]), 2).tolist() == [1.01, 2.5]
+    assert round_half_up(2.675, 2) == 2.68  # float 2.67499999… in binary
+    assert round_half_up(0.125, 2) == 0.13  # banker's rounding would give 0.12
+    assert round_half_up(79.994999, 2) == 79.99
+    assert round_half_up(pd.Series([1.005, 2.5]), 2).tolist() == [1.01, 2.5]
 
 
 def frame(composites, violations=None):
@@ -191,3 +192,39 @@ def test_score_end_to_end_on_tiny_dataset(tiny):
     assert u.loc["a", "rank"] == 1 and u.loc["b", "rank"] == 2
     assert u.loc["a", "group_mean"] == 60.5  # (83 + 38) / 2
     assert res.warnings["message"].str.contains("c2").any()
+
+
+def test_missing_questionnaire_gives_its_weight_to_the_onsite_index():
+    # O = 90, Q missing: O carries 0.3 + 0.5 = 0.8 → 0.8·90 + 20 = 92
+    c = indices.composite(pd.Series([90.0]), pd.Series([np.nan]), pd.Series([20.0]), pd.Series([0.0]), RS)
+    assert c.iloc[0] == pytest.approx(92.0)
+
+
+def test_group_mean_counts_violators():
+    r = indices.rank_group(frame([95.0, 80.0, 60.0, 50.0], [True, False, False, True]), RS)
+    assert r["group_mean"].iloc[0] == 71.25  # (95 + 80 + 60 + 50) / 4
+
+
+def test_tie_at_the_bottom_boundary_puts_nobody_in_the_bottom_group():
+    # ranks 1, 2, 2; n = 3, k = min(3, 3 // 2) = 1: bottom is rank > 2, which nobody has
+    r = indices.rank_group(frame([90.0, 80.0, 80.0]), RS)
+    assert r["rank"].tolist() == [1, 2, 2] and not r["in_bottom"].any()
+
+
+def test_scores_tie_when_their_published_values_are_equal(tmp_path):
+    from .conftest import ITEMS, survey_rows, write_dataset
+
+    # a: 999 × all 比较满意 and one row whose integrity answer is 基本满意:
+    #    integrity = 100·(0.8·999 + 0.6)/1000 = 79.98, Q = (4·80 + 79.98)/5 = 79.996,
+    #    composite = 0.8·79.996 + 20 = 83.9968 → published 84.00
+    # b: all 比较满意: 0.8·80 + 20 = 84.00 exactly;  c: all 基本满意: 0.8·60 + 20 = 68
+    units = "unit_id,name,level\na,甲,district\nb,乙,district\nc,丙,district\n"
+    survey = "response_id,unit_id,channel," + ITEMS + "\n" \
+        + survey_rows("a", ["2,2,2,2,2"] * 999 + ["2,2,2,2,3"]) \
+        + survey_rows("b", ["2,2,2,2,2"] * 40, start=5000) + survey_rows("c", ["3,3,3,3,3"] * 40, start=9000)
+    u = py.score(py.load_dataset(write_dataset(tmp_path / "tie", units=units, survey=survey))).units
+    u = u.set_index("unit_id")
+    assert u.loc["a", "composite"] == 84.0 and u.loc["b", "composite"] == 84.0
+    assert u.loc["a", "rank"] == 1 and u.loc["b", "rank"] == 1 and u.loc["c", "rank"] == 3  # ties on 84.00
+    assert u.loc["c", "group_mean"] == 78.67  # (84 + 84 + 68) / 3 = 78.666… half up
+    assert list(u.index[u["in_bottom"]]) == ["c"]  # n = 3, k = 1

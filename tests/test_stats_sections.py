@@ -27,12 +27,13 @@ def test_unit_interval_table_lists_every_index_with_both_intervals(res):
 
 def test_robustness_says_why_in_words(res):
     r = uncertainty.robustness(res)
-    hutang = r[(r["unit_id"] == "wj-hutang") & (r["结果"] == "约谈")].iloc[0]
+    hutang = r[(r["单位编码"] == "wj-hutang") & (r["结果"] == "约谈")].iloc[0]
     assert hutang["稳健性"] == "可能是抽样波动"
     assert "包含80%约谈线" in hutang["说明"] and "2000次重抽样" in hutang["说明"]
-    wj = r[(r["unit_id"] == "wj") & (r["结果"] == "约谈")].iloc[0]
+    wj = r[(r["单位编码"] == "wj") & (r["结果"] == "约谈")].iloc[0]
     assert wj["稳健性"] == "稳健" and "不包含80%约谈线" in wj["说明"]
     assert set(r["结果"]) <= {"约谈", "不评优"}  # only the consequences that depend on the sample
+    assert list(uncertainty.robustness(res, "wj")) == ["结果", "触发概率", "稳健性", "说明"]
 
 
 def test_interval_card_and_league_intervals(res):
@@ -40,8 +41,9 @@ def test_interval_card_and_league_intervals(res):
     assert card["排名95%区间"] == "第1–2名" and card["排名靠后的概率"] == "0%"
     assert uncertainty.interval_card(res, "czsaj").keys() == {"综合得分95%区间", "满意度95%区间"}  # not ranked
     lg = uncertainty.league_intervals(res, "district")
-    assert list(lg["unit_id"]) == ["ly", "xb", "zl", "tn", "jt", "qsy", "wj"]
-    assert lg.loc[lg["unit_id"] == "qsy", "排名95%区间"].item() == "第6名"
+    assert list(lg["单位编码"]) == ["ly", "xb", "zl", "tn", "jt", "qsy", "wj"]
+    assert lg.loc[lg["单位编码"] == "qsy", "排名95%区间"].item() == "第6名"
+    assert "群众满意度95%区间" in lg and "综合得分95%区间" in lg
 
 
 def test_without_intervals_the_sections_are_empty_not_wrong():

@@ -24,11 +24,18 @@ def scores(folder):
     return py.score(py.load_dataset(folder)).units.set_index("unit_id")[["survey_index", "composite"]]
 
 
+# both questionnaires answer lawful 100, fair 80, open 60, service 0, integrity 不了解 (drops out):
+# Q = (100+80+60+0)/4 = 60; no on-site panel, so Q carries 0.3+0.5 = 0.8: 0.8·60 + 20 = 68
+EXPECTED = pd.DataFrame({"survey_index": [60.0, 60.0], "composite": [68.0, 68.0]},
+                        index=pd.Index(["a", "b"], name="unit_id"))
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
 def test_csv_encodings_read_the_same(tmp_path, encoding):
     ref = scores(write_dataset(tmp_path / "ref", units=UNITS, survey=SURVEY))
     got = scores(write_dataset(tmp_path / encoding, encoding=encoding, units=UNITS, survey=SURVEY))
     pd.testing.assert_frame_equal(got, ref)
+    pd.testing.assert_frame_equal(got, EXPECTED)
     ds = py.load_dataset(tmp_path / encoding)
     assert ds.survey.loc[0, "comment"] == "办事效率高"
 
@@ -37,6 +44,7 @@ def test_chinese_headers_labels_and_codes_give_the_same_result(tmp_path):
     en = scores(write_dataset(tmp_path / "en", units=UNITS, survey=SURVEY))
     zh = scores(write_dataset(tmp_path / "zh", units=UNITS_ZH, survey=SURVEY_ZH))
     pd.testing.assert_frame_equal(zh, en)
+    pd.testing.assert_frame_equal(zh, EXPECTED)
 
 
 def test_chinese_file_names_are_tables_too(tmp_path):
@@ -59,6 +67,7 @@ def test_xlsx_workbook_with_a_sheet_per_table(tmp_path):
         s = pd.read_csv(io.StringIO(SURVEY_ZH))
         s.to_excel(xw, sheet_name="问卷调查", index=False)
     pd.testing.assert_frame_equal(scores(d), ref)
+    pd.testing.assert_frame_equal(scores(d), EXPECTED)
 
 
 def test_parquet_tables(tmp_path):
@@ -71,6 +80,7 @@ def test_parquet_tables(tmp_path):
     s = pd.read_csv(io.StringIO(SURVEY.replace("很满意", "1")))  # int codes in a numeric column
     s.to_parquet(d / "survey.parquet")
     pd.testing.assert_frame_equal(scores(d), ref)
+    pd.testing.assert_frame_equal(scores(d), EXPECTED)
 
 
 def bad_dataset(tmp_path):
@@ -155,7 +165,10 @@ def test_dataset_folder_may_carry_its_own_ruleset(tmp_path):
     d = write_dataset(tmp_path / "d", units=UNITS, survey=SURVEY)
     text = default_ruleset_path().read_text(encoding="utf-8").replace("cap = 3.0", "cap = 1.0")
     (d / "ruleset.toml").write_text(text, encoding="utf-8")
+    (d / "bonuses.csv").write_text("unit_id,reason,points\na,表彰,2\n", encoding="utf-8")
     assert py.load_dataset(d).ruleset.bonus_cap == 1.0
+    u = py.score(py.load_dataset(d)).units.set_index("unit_id")
+    assert u.loc["a", "bonus_points"] == 1.0 and u.loc["a", "composite"] == 69.0  # 68 + min(1, 2)
 
 
 def test_blank_lines_and_multiline_cells_keep_spreadsheet_row_numbers(tmp_path):

@@ -101,7 +101,11 @@ def test_workbook_writes_formula_like_text_as_text(tmp_path):
     assert not list(tmp_path.glob(".tmp-*"))
 
 
-def test_results_frame_matches_score(res):
-    f = workbook.results_frame(res)
-    assert list(f["单位编码"]) == list(res.units["unit_id"])
-    pd.testing.assert_series_equal(f["综合得分"], res.units["composite"], check_names=False)
+def test_results_frame_carries_the_hand_computed_scores(res):
+    f = workbook.results_frame(res).set_index("单位编码")
+    # a: Q = (100+100+80+80+50)/5 = 82, O = 100·(1+0.8)/2 = 90, C = 20−5 = 15 → 0.3·90 + 0.5·82 + 15 = 83
+    # b: 0.3·60 + 0.5·0 + 20 = 38;  c (no panel): 0.8·100 + 20 = 100;  w: no answers, no composite
+    assert f.loc["a", "综合得分"] == 83.0 and f.loc["b", "综合得分"] == 38.0 and f.loc["c", "综合得分"] == 100.0
+    assert pd.isna(f.loc["w", "综合得分"])
+    assert f.loc["a", "满意率"] == 85.71  # 6 satisfied of 7 answers with an opinion: 100·6/7 = 85.714…
+    assert f.loc["a", "排名"] == 1 and f.loc["b", "排名"] == 2 and f.loc["b", "排名靠后"] == "是"

@@ -16,8 +16,6 @@ from pingyi_lib.dataset.load import Dataset
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.text.themes import themes_of
 
-DONE = 2  # index of 已完成 in ruleset.rectification_status (未开始, 整改中, 已完成)
-
 
 def parse_day(value) -> pd.Timestamp:
     """'' or None → today; '2011-09-15' or a date → that day (midnight)."""
@@ -44,7 +42,7 @@ def ledger(ds: Dataset, report_date=None, ruleset: Ruleset | None = None) -> pd.
     rs = ruleset or ds.ruleset
     day = parse_day(report_date)
     r = ds.rectifications
-    done_label = rs.rectification_status[DONE]
+    done_label = rs.rectification_done
     done = (r["status"] == done_label).to_numpy()
     deadline = r["deadline"]
     overdue = ~done & (deadline < day).to_numpy()

@@ -19,7 +19,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from pingyi_lib.followup.ledger import DONE
+from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.stats import change
 
@@ -48,7 +48,7 @@ def compare(now: Results, prev: Results) -> pd.DataFrame:
     for x in ("composite", "satisfaction"):
         out[f"{x}_prev"] = a[x].reindex(ids)
         out[f"{x}_now"] = b[x].reindex(ids)
-        out[f"{x}_change"] = (out[f"{x}_now"] - out[f"{x}_prev"]).round(rs.decimals)
+        out[f"{x}_change"] = round_half_up(out[f"{x}_now"] - out[f"{x}_prev"], rs.decimals)
     out["rank_prev"] = a["rank"].reindex(ids).astype("Int64")
     out["rank_now"] = b["rank"].reindex(ids).astype("Int64")
     same_group = a["rank_group"].reindex(ids) == b["rank_group"].reindex(ids)
@@ -56,7 +56,7 @@ def compare(now: Results, prev: Results) -> pd.DataFrame:
     for item in rs.scored_items:
         p, n = _survey_item(prev, item).reindex(ids), _survey_item(now, item).reindex(ids)
         out[f"{item}_prev"], out[f"{item}_now"] = p, n
-        out[f"{item}_change"] = (n - p).round(rs.decimals)
+        out[f"{item}_change"] = round_half_up(n - p, rs.decimals)
     for col in ("significant", "satisfaction_significant", "rank_change_real"):
         out[col] = pd.array([pd.NA] * len(out), dtype="boolean")
     if now.replicates is not None and prev.replicates is not None:
@@ -89,7 +89,7 @@ def closure(now: Results, prev: Results) -> pd.DataFrame:
     ``closed``: done in the last round, or its look-back item this round is done.
     """
     rs = now.ruleset
-    done = rs.rectification_status[DONE]
+    done = rs.rectification_done
     old = prev.dataset.rectifications
     new = now.dataset.rectifications
     refs = {}

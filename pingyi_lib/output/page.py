@@ -19,28 +19,15 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from pingyi_lib.common.numbers import format_number, format_share
 from pingyi_lib.common.values import is_missing
+from pingyi_lib.sections.charts import FONT_STACK
 
 INLINE = "inline"  # embed plotly.js in the page (self-contained, ~4.8 MB per page)
-
-FONT_STACK = ('"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei", '
-              '"Source Han Sans SC", sans-serif')
-
 
 def esc(value) -> str:
     """HTML-escape any value (quotes too); None/NaN become ''."""
     return "" if is_missing(value) else html.escape(str(value), quote=True)
-
-
-def fmt(value, digits: int = 2, suffix: str = "") -> str:
-    """A number as published (fixed decimals), '—' when missing."""
-    if is_missing(value):
-        return "—"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, int) or (hasattr(value, "is_integer") and digits == 0):
-        return f"{int(value)}{suffix}"
-    return f"{float(value):.{digits}f}{suffix}"
 
 
 class Html:
@@ -74,8 +61,8 @@ def bullets(lines) -> Html:
     return Html(f'<ul class="pingyi-list">{items}</ul>' if items else '<p class="pingyi-empty">无</p>')
 
 
-PERCENT_COLUMNS = frozenset({"占比", "满意率", "完成率", "实际占比", "目标占比", "偏差",  # shares 0-1 in the frame,
-                             "靠后概率", "约谈概率", "不评优概率", "触发概率"})  # shown as 12.3%
+PERCENT_COLUMNS = frozenset({"占比", "满意率", "完成率", "覆盖率", "实际占比", "目标占比", "偏差",  # shares 0-1
+                             "靠后概率", "约谈概率", "不评优概率", "触发概率"})  # in the frame, shown as 12.3%
 
 
 def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_column: str | None = None,
@@ -94,9 +81,9 @@ def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_colu
         cells = []
         for col, v in zip(df.columns, row):
             if isinstance(v, float) and col in PERCENT_COLUMNS:
-                text = fmt(v * 100, 1, "%")
+                text = format_share(v)
             else:
-                text = fmt(v, digits) if isinstance(v, float) else ("—" if is_missing(v) else esc(v))
+                text = format_number(v, digits) if isinstance(v, float) else ("—" if is_missing(v) else esc(v))
             if isinstance(v, bool):
                 text = "是" if v else "否"
             if links and col == link_column and v in links:

@@ -18,10 +18,8 @@ written beside its target and renamed into place, so a rerun never leaves half a
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -30,6 +28,8 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from pingyi_lib.common.errors import OptionError, ReportError
+from pingyi_lib.common.names import unit_slug
+from pingyi_lib.common.numbers import format_number, format_rank
 from pingyi_lib.output.atomic import atomic_path, write_text
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -39,15 +39,6 @@ HIDDEN_TAGS = {"parameters", "injected-parameters", "analyst-note"}  # analyst-n
 KERNEL = "python3"
 WORKBOOK_NAME = "评议结果.xlsx"
 log = logging.getLogger("pingyi.report")
-
-
-def unit_slug(unit_id: str) -> str:
-    """A file name for a unit id: the id itself when it is plain, else a safe stem plus a
-    short hash (stable across runs, distinct for distinct ids)."""
-    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,60}", unit_id) and unit_id not in (".", ".."):
-        return unit_id
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", unit_id)[:40].strip("_") or "unit"
-    return f"{stem}-{hashlib.sha1(unit_id.encode('utf-8')).hexdigest()[:8]}"
 
 
 @dataclass
@@ -189,8 +180,6 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
 def write_index(res, out: Path, results: list[JobResult], dataset: str) -> Path:
     import jinja2
 
-    from pingyi_lib.output.page import fmt
-
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
                              autoescape=True, keep_trailing_newline=True)
     by_unit = {r.unit_id: r for r in results if r.kind == "unit"}
@@ -204,8 +193,8 @@ def write_index(res, out: Path, results: list[JobResult], dataset: str) -> Path:
         if not len(rows):
             continue
         groups.append({"label": label, "units": [
-            {"rank": "" if r.rank is None or str(r.rank) == "<NA>" else r.rank, "name": r.name,
-             "composite": fmt(r.composite), "satisfaction": fmt(r.satisfaction), "flags": r.flags,
+            {"rank": format_rank(r.rank), "name": r.name,
+             "composite": format_number(r.composite), "satisfaction": format_number(r.satisfaction), "flags": r.flags,
              "job": by_unit.get(r.unit_id)} for r in rows.itertuples(index=False)]})
     html = env.get_template("index.html.j2").render(
         title=f"{res.ruleset.title}评议结果", dataset=dataset, ruleset=res.ruleset.name, units=list(u["unit_id"]),

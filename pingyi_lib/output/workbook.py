@@ -12,13 +12,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.common.values import plain
 from pingyi_lib.output.atomic import atomic_path
 from pingyi_lib.scoring.results import Results
+from pingyi_lib.sections.followup import main_problems_text
+from pingyi_lib.sections.scores import unit_table
 from pingyi_lib.text import themes
 
-RESULT_COLUMNS = ["排名组", "排名", "单位编码", "单位名称", "层级", "现场评议", "问卷调查", "实例调查", "加分",
-                  "综合得分", "群众满意度", "满意率", "排名靠后", "结果运用", "群众反映主要问题"]
+RESULT_COLUMNS = ["rank_group_label", "rank", "unit_id", "name", "level_label", "onsite_index", "survey_index",
+                  "case_points", "bonus_points", "composite", "satisfaction", "satisfied_share", "in_bottom", "flags"]
+MAIN_PROBLEMS = "群众反映主要问题"
 
 
 def results_frame(res: Results, main_problems: pd.Series | None = None) -> pd.DataFrame:
@@ -28,16 +32,13 @@ def results_frame(res: Results, main_problems: pd.Series | None = None) -> pd.Da
     (default: the top themes of problems.py)."""
     u = res.units
     if main_problems is None:
-        main_problems = themes.workbook_column(themes.main_problems(res.dataset), u["unit_id"], res.ruleset)
-    out = pd.DataFrame({
-        "排名组": u["rank_group_label"].fillna("不参加排名"), "排名": u["rank"].astype(object),
-        "单位编码": u["unit_id"], "单位名称": u["name"], "层级": u["level_label"],
-        "现场评议": u["onsite_index"], "问卷调查": u["survey_index"], "实例调查": u["case_points"],
-        "加分": u["bonus_points"], "综合得分": u["composite"], "群众满意度": u["satisfaction"],
-        "满意率": (u["satisfied_share"] * 100).round(2), "排名靠后": u["in_bottom"].map({True: "是", False: "否"}),
-        "结果运用": u["flags"], "群众反映主要问题": main_problems.to_numpy(),
-    })
-    return out[RESULT_COLUMNS]
+        main_problems = main_problems_text(themes.main_problems(res.dataset), u["unit_id"], res.ruleset)
+    shown = u.assign(rank_group_label=u["rank_group_label"].fillna("不参加排名"),
+                     satisfied_share=round_half_up(u["satisfied_share"] * 100, res.ruleset.decimals),
+                     in_bottom=u["in_bottom"].map({True: "是", False: "否"}))
+    out = unit_table(shown, RESULT_COLUMNS, res.ruleset)
+    out[MAIN_PROBLEMS] = main_problems.to_numpy()
+    return out
 
 
 def _write_sheet(wb, title: str, df: pd.DataFrame, widths: dict[str, int] | None = None) -> None:

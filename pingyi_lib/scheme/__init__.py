@@ -1,0 +1,1 @@
+"""Stage 1, the scheme as data: the ruleset TOML (every weight, threshold, label) and its validation."""

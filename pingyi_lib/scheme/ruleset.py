@@ -23,6 +23,10 @@ from pingyi_lib.common.errors import RulesetError
 
 DEFAULT_RULESET = "changzhou-2011"
 UNIT_LEVELS = ("city", "district", "window", "station")
+FLAGS = ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample")  # SPEC §5, in this order
+COMPONENTS = ("onsite", "survey", "cases", "bonus")  # the parts of the composite (SPEC §4)
+COMPONENT_COLUMNS = {"onsite": "onsite_index", "survey": "survey_index", "cases": "case_points",
+                     "bonus": "bonus_points"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,21 @@ class Flag:
 class Theme:
     name: str
     dimension: str  # an item id
-    keywords: tuple[str, ...]
+    keywords: tuple[str, ...]  # complaint wording; "*" stands for a few characters of the same clause
+    examples: tuple[str, ...] = ()  # sentences as people write them, for matching by similarity
+
+
+@dataclass(frozen=True)
+class Praise:
+    cues: tuple[str, ...]  # words of praise or thanks (服务热情, 点赞)
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UnmatchedRules:
+    similarity: float  # two unthemed comments this similar (0-1) fall into one group
+    top: int  # groups shown in the city report
+    examples: int  # example comments per group
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,18 @@ class ProblemRules:
     negation_before: tuple[str, ...]
     negation_after: tuple[str, ...]
     themes: tuple[Theme, ...]
+    negation_fillers: tuple[str, ...] = ()  # words allowed between a negation and a keyword (没有*再*推诿)
+    suggestion_cues: tuple[str, ...] = ()  # a negation after one of these still raises the problem (希望杜绝乱罚款)
+    contrast_cues: tuple[str, ...] = ()  # 但是, 就是: what follows is read on its own
+    synonyms: tuple[tuple[str, ...], ...] = ()  # groups of interchangeable words inside keywords
+    gap: int = 6  # characters a "*" in a keyword stands for at most
+    min_chars: int = 2  # fewer characters (punctuation aside): not substantive
+    non_substantive: tuple[str, ...] = ()  # whole comments that say nothing (无, 没有意见)
+    similarity: float = 1.0  # a text without a keyword takes its closest example's theme from this cosine on
+    shared_pairs: int = 2  # ... and when they share this many pairs of neighbouring characters
+    praise: Praise = Praise((), ())
+    unmatched: UnmatchedRules = UnmatchedRules(0.5, 10, 3)
+    domain_words: tuple[str, ...] = ()  # words every comment uses (安监, 检查): left out of the word lists
 
 
 @dataclass(frozen=True)
@@ -109,6 +139,7 @@ class Ruleset:
     channels: dict[str, str]
     case_sources: tuple[str, ...]
     rectification_status: tuple[str, ...]
+    rectification_done: str
     milestone_steps: tuple[str, ...]
     yes: tuple[str, ...]
     no: tuple[str, ...]
@@ -119,6 +150,8 @@ class Ruleset:
     problems: ProblemRules
     stats: StatsRules
     respondent_targets: dict[str, dict[str, float]]  # unit level -> respondent category -> target share
+    component_labels: dict[str, str]
+    column_labels: dict[str, str]  # unit-table column -> the Chinese header a reader sees
     source: str = field(default="", compare=False)
 
     # ---- derived lookups -------------------------------------------------------------
@@ -138,9 +171,10 @@ class Ruleset:
         """A short human summary, for notebooks and `--debug` output."""
         lv = "、".join(f"{x.label} {x.score if x.score is not None else '弃权'}" for x in self.levels)
         w = self.weights
+        c = self.component_labels
         return (f"{self.title} ({self.name})\n"
                 f"  等次: {lv}\n"
-                f"  权重: 现场评议 {w.onsite:g} · 问卷调查 {w.survey:g} · 实例调查 {w.cases:g}"
+                f"  权重: {c['onsite']} {w.onsite:g} · {c['survey']} {w.survey:g} · {c['cases']} {w.cases:g}"
                 f" (扣分上限 {self.case_cap:g}, 加分上限 {self.bonus_cap:g})\n"
                 f"  约谈线 {self.talk_threshold:g}; 排名靠后 = 末 {self.bottom_max} 名 (不超过一半)")
 
@@ -256,7 +290,20 @@ def _pair(r: _Reader, key: str, default: tuple[int, int]) -> tuple[int, int]:
     return (v[0], v[1])
 
 
+_PROBLEM_KEYS = {"top", "quotes", "quote_chars", "workbook_top", "negation_before", "negation_after",
+                 "negation_fillers", "suggestion_cues", "contrast_cues", "synonyms", "gap", "min_chars",
+                 "non_substantive", "similarity", "shared_pairs", "praise", "unmatched", "domain_words", "themes"}
+_THEME_KEYS = {"name", "dimension", "keywords", "examples"}
+
+
+def _known_keys(r: _Reader, key: str, table: dict, known: set[str]) -> None:
+    extra = sorted(set(table) - known)
+    if extra:
+        r.fail(f"{key}.{extra[0]}", f"is not a known key (known: {', '.join(sorted(known))})")
+
+
 def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
+    _known_keys(r, "problems", r.table("problems", {}), _PROBLEM_KEYS)
     themes = []
     raw = r.get("problems.themes", [])
     if not isinstance(raw, list):
@@ -265,6 +312,7 @@ def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
         key = f"problems.themes[{i}]"
         if not isinstance(t, dict):
             r.fail(key, "must be a table")
+        _known_keys(r, key, t, _THEME_KEYS)
         sub = _Reader(t, r.source)
         sub.fail = lambda k, p, key=key: r.fail(f"{key}.{k}", p)  # type: ignore[method-assign]
         dim = sub.text("dimension")
@@ -273,16 +321,56 @@ def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
         kws = sub.texts("keywords")
         if not kws:
             r.fail(f"{key}.keywords", "must name at least one keyword")
-        themes.append(Theme(sub.text("name"), dim, kws))
+        for k in kws:
+            if k.strip("*") != k or "**" in k:
+                r.fail(f"{key}.keywords", f"has {k!r}: a \"*\" stands between two words, never at an end or twice")
+        themes.append(Theme(sub.text("name"), dim, kws, sub.texts("examples", [])))
+    names = [t.name for t in themes]
+    if len(set(names)) != len(names):
+        r.fail("problems.themes", f"names a theme twice: {sorted({n for n in names if names.count(n) > 1})[0]}")
+    groups = r.get("problems.synonyms", [])
+    if not isinstance(groups, list):
+        r.fail("problems.synonyms", "must be a list of word lists")
+    synonyms = []
+    for i, g in enumerate(groups):
+        if not (isinstance(g, list) and len(g) >= 2 and all(isinstance(w, str) and w.strip() for w in g)
+                and len(set(g)) == len(g)):
+            r.fail(f"problems.synonyms[{i}]", f"must list at least two different words, not {g!r}")
+        for w in g:
+            if any(w in other for other in synonyms):
+                r.fail(f"problems.synonyms[{i}]", f"repeats {w!r}, already in an earlier group")
+        synonyms.append(tuple(g))
+    _known_keys(r, "problems.praise", r.table("problems.praise", {}), {"cues", "examples"})
+    _known_keys(r, "problems.unmatched", r.table("problems.unmatched", {}), {"similarity", "top", "examples"})
     return ProblemRules(
         top=r.integer("problems.top", lo=1, default=5), quotes=r.integer("problems.quotes", default=2),
         quote_chars=_pair(r, "problems.quote_chars", (10, 80)),
         workbook_top=r.integer("problems.workbook_top", lo=1, default=3),
         negation_before=r.texts("problems.negation_before", []), negation_after=r.texts("problems.negation_after", []),
-        themes=tuple(themes))
+        themes=tuple(themes),
+        negation_fillers=r.texts("problems.negation_fillers", []),
+        suggestion_cues=r.texts("problems.suggestion_cues", []),
+        contrast_cues=r.texts("problems.contrast_cues", []),
+        synonyms=tuple(synonyms),
+        gap=r.integer("problems.gap", lo=1, default=6),
+        min_chars=r.integer("problems.min_chars", lo=0, default=2),
+        non_substantive=r.texts("problems.non_substantive", []),
+        similarity=r.number("problems.similarity", lo=0, hi=1, default=1.0),
+        shared_pairs=r.integer("problems.shared_pairs", lo=0, default=2),
+        praise=Praise(r.texts("problems.praise.cues", []), r.texts("problems.praise.examples", [])),
+        unmatched=UnmatchedRules(r.number("problems.unmatched.similarity", lo=0, hi=1, default=0.5),
+                                 r.integer("problems.unmatched.top", lo=1, default=10),
+                                 r.integer("problems.unmatched.examples", lo=1, default=3)),
+        domain_words=r.texts("problems.domain_words", []))
+
+
+_STATS_KEYS = {"level", "replicates", "seed", "exact_max_patterns", "normal_min_answers", "robust", "likely",
+               "funnel_levels", "labels"}
 
 
 def _stats(r: _Reader) -> StatsRules:
+    _known_keys(r, "stats", r.table("stats", {}), _STATS_KEYS)
+    _known_keys(r, "stats.labels", r.table("stats.labels", {}), {"robust", "likely", "noise"})
     level = r.number("stats.level", lo=0.5, hi=0.999, default=0.95)
     robust = r.number("stats.robust", lo=0, hi=1, default=0.95)
     likely = r.number("stats.likely", lo=0, hi=1, default=0.75)
@@ -320,6 +408,7 @@ def _respondent_targets(r: _Reader) -> dict[str, dict[str, float]]:
     """Target shares of respondent categories per unit level (seed §五(四) 按照一定比例)."""
     if r.get("respondent_mix", None) is None:
         return {}
+    _known_keys(r, "respondent_mix", r.table("respondent_mix"), {"targets", "by_level"})
     default = _shares(r, "respondent_mix.targets") if r.get("respondent_mix.targets", None) is not None else {}
     by_level = r.table("respondent_mix.by_level", {})
     for lvl in by_level:
@@ -367,7 +456,7 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     channels = {k: r.text(f"vocab.channel.{k}") for k in r.table("vocab.channel")}
 
     flags = {}
-    for name in ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample"):
+    for name in FLAGS:
         flags[name] = Flag(r.text(f"flags.{name}.label"), r.text(f"flags.{name}.consequence"))
     tl = r.table("timeline", {})
     timeline = {str(k): str(v) for k, v in tl.items() if isinstance(v, str)}
@@ -376,15 +465,24 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     for step in milestone_steps:
         v = r.text(f"timeline.{step}")
         try:
-            dt.date(2000, int(v[:2]), int(v[3:5]))
-            assert len(v) == 5 and v[2] == "-"
-        except (ValueError, AssertionError):
+            ok = len(v) == 5 and v[2] == "-" and bool(dt.date(2000, int(v[:2]), int(v[3:5])))
+        except ValueError:
+            ok = False
+        if not ok:
             r.fail(f"timeline.{step}", f"must be a month-day like \"07-10\", not {v!r}")
         deadlines[step] = v
     timeline_levels = r.texts("timeline.timeline_levels", ["district"])
     for lvl in timeline_levels:
         if lvl not in UNIT_LEVELS:
             r.fail("timeline.timeline_levels", f"names '{lvl}', not a unit level")
+
+    status = r.texts("vocab.rectification_status")
+    done = r.text("vocab.rectification_done")
+    if done not in status:
+        r.fail("vocab.rectification_done", f"must be one of vocab.rectification_status ({'、'.join(status)})")
+    component_labels = {c: r.text(f"labels.components.{c}") for c in COMPONENTS}
+    column_labels = {k: r.text(f"labels.columns.{k}") for k in r.table("labels.columns")}
+    column_labels.update({COMPONENT_COLUMNS[c]: label for c, label in component_labels.items()})
 
     return Ruleset(
         name=r.text("name"),
@@ -414,7 +512,8 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         rank_group_labels=rank_group_labels,
         channels=channels,
         case_sources=r.texts("vocab.case_sources"),
-        rectification_status=r.texts("vocab.rectification_status"),
+        rectification_status=status,
+        rectification_done=done,
         milestone_steps=milestone_steps,
         yes=tuple(s.lower() for s in r.texts("vocab.yes")),
         no=tuple(s.lower() for s in r.texts("vocab.no")),
@@ -425,5 +524,7 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         problems=_problems(r, items),
         stats=_stats(r),
         respondent_targets=_respondent_targets(r),
+        component_labels=component_labels,
+        column_labels=column_labels,
         source=source,
     )

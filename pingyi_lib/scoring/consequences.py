@@ -8,9 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pingyi_lib.scheme.ruleset import Ruleset
-
-FLAGS = ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample")
+from pingyi_lib.common.numbers import format_number
+from pingyi_lib.scheme.ruleset import FLAGS, Ruleset
 
 
 def rule_array(in_bottom, composite, group_mean, satisfaction, ruleset: Ruleset) -> dict[str, np.ndarray]:
@@ -50,10 +49,6 @@ def flags(units: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
     }, index=units.index).astype(bool)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.2f}"
-
-
 def consequences(units: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
     """Long table of the flags that fire: unit_id, name, flag, label, reason, consequence.
 
@@ -63,17 +58,18 @@ def consequences(units: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
     for u in units.itertuples(index=False):  # a few dozen units: per-row text is fine
         where = f"第{u.rank}名/共{u.group_n}名" if pd.notna(u.rank) else ""
         reasons = {
-            "no_excellence": f"排名靠后（{where}），综合得分{_fmt(u.composite)}低于平均分{_fmt(u.group_mean)}"
+            "no_excellence": f"排名靠后（{where}），综合得分{format_number(u.composite)}"
+                             f"低于平均分{format_number(u.group_mean)}"
             if u.no_excellence else None,
-            "talk": f"排名靠后（{where}），群众满意度{_fmt(u.satisfaction)}%低于{ruleset.talk_threshold:g}%"
+            "talk": f"排名靠后（{where}），群众满意度{format_number(u.satisfaction)}%低于{ruleset.talk_threshold:g}%"
             if u.talk else None,
             "worst": f"确认违反评议纪律：{u.violation_kinds}" if u.worst else None,
             "panel_noncompliant": f"现场评议{u.panel_ballots}票中群众代表和企业代表{u.panel_public}票，"
                                   f"占{u.panel_share:.1%}，低于{ruleset.panel_min_share:.0%}"
             if u.panel_noncompliant else None,
             "low_sample": "；".join(
-                f"{label}有效答卷{int(v)}份，少于{ruleset.minimum[c]}份"
-                for c, label, v in (("survey", "问卷调查", u.survey_valid), ("onsite", "现场评议", u.onsite_valid))
+                f"{ruleset.component_labels[c]}有效答卷{int(v)}份，少于{ruleset.minimum[c]}份"
+                for c, v in (("survey", u.survey_valid), ("onsite", u.onsite_valid))
                 if 0 < v < ruleset.minimum[c]) if u.low_sample else None,
         }
         for flag in FLAGS:

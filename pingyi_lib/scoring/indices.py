@@ -9,19 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.scheme.ruleset import Ruleset
-
-
-def publish(x, decimals: int):
-    """Round half up to ``decimals`` places, as published figures are (四舍五入).
-
-    The scaled value is first rounded to 6 places so that binary noise (80.00499999999)
-    cannot push a half the wrong way: ``publish(2.675, 2) == 2.68``.
-    """
-    r = np.floor(np.round(np.asarray(x, dtype=float) * 10.0 ** decimals, 6) + 0.5) / 10.0 ** decimals
-    if isinstance(x, pd.Series):
-        return pd.Series(r, index=x.index, name=x.name)
-    return float(r) if np.ndim(r) == 0 else r
 
 
 def item_index_array(counts, ruleset: Ruleset):
@@ -216,7 +205,7 @@ def rank_array(composite, violation, ruleset: Ruleset):
     n = ranked.sum(axis=0)
     k = bottom_size(n, ruleset)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = publish(np.where(n > 0, np.where(ranked, c, 0.0).sum(axis=0) / np.where(n > 0, n, 1), np.nan),
+        mean = round_half_up(np.where(n > 0, np.where(ranked, c, 0.0).sum(axis=0) / np.where(n > 0, n, 1), np.nan),
                        ruleset.decimals)
     in_bottom = np.where(ranked, rank > n - k, False)
     if flat:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.dataset.load import Dataset
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import consequences, counts, indices
@@ -82,62 +83,80 @@ def _component(frame: pd.DataFrame, rs: Ruleset, unit_ids: pd.Index):
 def score(ds: Dataset, ruleset: Ruleset | None = None) -> Results:
     """Score every unit of a dataset: indices, composite, ranks and flags (SPEC §4-5)."""
     rs = ruleset or ds.ruleset
-    d = rs.decimals
-    units = ds.units[["unit_id", "name", "level", "parent_id", "rank_group"]].copy()
-    ids = pd.Index(units["unit_id"], name="unit_id")
-    u = units.set_index("unit_id")
+    u = ds.units[["unit_id", "name", "level", "parent_id", "rank_group"]].set_index("unit_id")
     u["level_label"] = u["level"].map(rs.unit_level_labels)
     u["rank_group_label"] = u["rank_group"].map(rs.rank_group_labels)
+    u, all_counts, items = _indices(ds, u, rs)
+    u = _composite(ds, u, rs)
+    u = _discipline_and_panel(ds, u, rs)
+    u = _ranks(u, rs).reset_index()
+    u = pd.concat([u, consequences.flags(u, rs)], axis=1)
+    u["flags"] = consequences.flag_words(u, rs)
+    level_order = {lvl: i for i, lvl in enumerate(rs.unit_level_labels)}
+    u = u.sort_values(["level", "rank", "unit_id"], key=lambda c: c.map(level_order) if c.name == "level" else c,
+                      na_position="last", kind="stable").reset_index(drop=True)
+    return Results(ds, rs, u, items, consequences.consequences(u, rs), _warnings(ds, u), all_counts)
 
+
+def _indices(ds: Dataset, u: pd.DataFrame, rs: Ruleset):
+    """On-site and questionnaire indices per unit (raw and published), valid counts, the
+    satisfied share; the answer counts and the item table."""
+    d = rs.decimals
     all_counts, item_frames = {}, []
     for comp in COMPONENTS:
-        tally, items, ci, valid = _component(ds.tables[comp], rs, ids)
+        tally, items, ci, valid = _component(ds.tables[comp], rs, u.index)
         all_counts[comp] = tally
         item_frames.append(items.assign(component=comp))
         u[f"{comp}_index_raw"] = ci["index"]
-        u[f"{comp}_index"] = indices.publish(ci["index"], d)
+        u[f"{comp}_index"] = round_half_up(ci["index"], d)
         u[f"{comp}_valid"] = valid
         if comp == "survey":
-            u["satisfied_share"] = indices.publish(ci["satisfied_share"], d + 2)  # a share: 0.8571 = 85.71%
-    cp = indices.case_points(ds.cases, ids, rs)
-    bp = indices.bonus_points(ds.bonuses, ids, rs)
-    u = u.join(cp).join(bp)
-    u["case_points"] = indices.publish(u["case_points"], d)
-    u["bonus_points"] = indices.publish(u["bonus_points"], d)
-    u["composite"] = indices.publish(indices.composite(u["onsite_index_raw"], u["survey_index_raw"],
-                                           cp["case_points"], bp["bonus_points"], rs), d)
-    parts = indices.composite_parts(u["onsite_index_raw"], u["survey_index_raw"], rs)
-    u = u.join(parts.apply(indices.publish, decimals=d))
-    u["satisfaction"] = u["survey_index"]
+            u["satisfied_share"] = round_half_up(ci["satisfied_share"], d + 2)  # a share: 0.8571 = 85.71%
+    items = pd.concat(item_frames).reset_index()
+    items["index"] = round_half_up(items["index"], d)
+    items["label"] = items["item"].map(rs.item_labels)
+    items = items[["component", "unit_id", "item", "label", "n", "abstain", "blank", "index", "satisfied_share"]]
+    return u, all_counts, items
 
+
+def _composite(ds: Dataset, u: pd.DataFrame, rs: Ruleset) -> pd.DataFrame:
+    """Case and bonus points, the composite from unrounded indices, and its parts."""
+    d = rs.decimals
+    cp = indices.case_points(ds.cases, u.index, rs)
+    bp = indices.bonus_points(ds.bonuses, u.index, rs)
+    u = u.join(cp).join(bp)
+    u["case_points"] = round_half_up(u["case_points"], d)
+    u["bonus_points"] = round_half_up(u["bonus_points"], d)
+    u["composite"] = round_half_up(indices.composite(u["onsite_index_raw"], u["survey_index_raw"],
+                                                     cp["case_points"], bp["bonus_points"], rs), d)
+    parts = indices.composite_parts(u["onsite_index_raw"], u["survey_index_raw"], rs)
+    u = u.join(parts.apply(round_half_up, decimals=d))
+    u["satisfaction"] = u["survey_index"]
+    return u
+
+
+def _discipline_and_panel(ds: Dataset, u: pd.DataFrame, rs: Ruleset) -> pd.DataFrame:
+    """Confirmed violations (seed §六(三)) and the make-up of the on-site panel."""
     viol = ds.violations[ds.violations["confirmed"].astype(bool)]
     u["violation"] = u.index.isin(viol["unit_id"])
     u["violation_kinds"] = viol.groupby("unit_id")["kind"].agg(lambda s: "、".join(dict.fromkeys(s))) \
         .reindex(u.index).fillna("")
-
-    panel = counts.panel_counts(ds.onsite, rs).reindex(ids)
+    panel = counts.panel_counts(ds.onsite, rs).reindex(u.index)
     u["panel_ballots"] = panel["ballots"].fillna(0).astype(np.int64)
     u["panel_public"] = panel["public"].fillna(0).astype(np.int64)
     u["panel_share"] = panel["share"]
+    return u
 
+
+def _ranks(u: pd.DataFrame, rs: Ruleset) -> pd.DataFrame:
+    """Rank, group size, group mean and the bottom group within each rank group."""
     ranks = [indices.rank_group(g, rs) for _, g in u[u["rank_group"].notna()].groupby("rank_group")]
     rk = pd.concat(ranks) if ranks else pd.DataFrame(columns=["rank", "group_n", "group_mean", "in_bottom"])
     u = u.join(rk)
     u["rank"] = u["rank"].astype("Int64")
     u["group_n"] = u["group_n"].astype("Int64")
     u["in_bottom"] = u["in_bottom"].astype("boolean").fillna(False).astype(bool)
-    u = u.reset_index()
-    u = pd.concat([u, consequences.flags(u, rs)], axis=1)
-    u["flags"] = consequences.flag_words(u, rs)
-
-    level_order = {lvl: i for i, lvl in enumerate(rs.unit_level_labels)}
-    u = u.sort_values(["level", "rank", "unit_id"], key=lambda c: c.map(level_order) if c.name == "level" else c,
-                      na_position="last", kind="stable").reset_index(drop=True)
-    items = pd.concat(item_frames).reset_index()
-    items["index"] = indices.publish(items["index"], d)
-    items["label"] = items["item"].map(rs.item_labels)
-    items = items[["component", "unit_id", "item", "label", "n", "abstain", "blank", "index", "satisfied_share"]]
-    return Results(ds, rs, u, items, consequences.consequences(u, rs), _warnings(ds, u), all_counts)
+    return u
 
 
 def _warnings(ds: Dataset, units: pd.DataFrame) -> pd.DataFrame:

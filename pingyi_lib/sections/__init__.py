@@ -1,0 +1,1 @@
+"""Stage 5, report sections: DataFrames with Chinese headers answering one question each, and plotly charts."""

@@ -10,11 +10,14 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from pingyi_lib.output.page import FONT_STACK
 from pingyi_lib.scheme.ruleset import Ruleset
 
+# the Chinese fonts readers have, in order (pages use the same stack: output/page.py)
+FONT_STACK = ('"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei", '
+              '"Source Han Sans SC", sans-serif')
 LEVEL_COLOURS = ["#1a7f37", "#4ac26b", "#aceebb", "#cf222e", "#afb8c1", "#eaeef2"]
-COMPONENT_COLOURS = {"现场评议": "#0969da", "问卷调查": "#54aeff", "实例调查": "#bf8700", "加分": "#8250df"}
+COMPONENT_COLOURS = {"onsite": "#0969da", "survey": "#54aeff", "cases": "#bf8700", "bonus": "#8250df"}
+COMPONENT_PARTS = {"onsite": "onsite_part", "survey": "survey_part", "cases": "case_points", "bonus": "bonus_points"}
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
@@ -74,13 +77,13 @@ def panel_bar(frame: pd.DataFrame, min_share: float) -> go.Figure:
                    height=320)
 
 
-def components_stacked(units: pd.DataFrame, title: str) -> go.Figure:
+def components_stacked(units: pd.DataFrame, title: str, ruleset: Ruleset) -> go.Figure:
     """The composite of each unit as stacked parts: on-site, questionnaire, cases, bonus."""
     u = units[units["composite"].notna()]
     fig = go.Figure()
-    for col, label in (("onsite_part", "现场评议"), ("survey_part", "问卷调查"), ("case_points", "实例调查"),
-                       ("bonus_points", "加分")):
-        fig.add_bar(x=u["name"], y=u[col], name=label, marker_color=COMPONENT_COLOURS[label],
+    for comp, col in COMPONENT_PARTS.items():
+        label = ruleset.component_labels[comp]
+        fig.add_bar(x=u["name"], y=u[col], name=label, marker_color=COMPONENT_COLOURS[comp],
                     hovertemplate="%{x} " + label + ": %{y:.2f}<extra></extra>")
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title="得分")

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pingyi_lib.common.numbers import format_share
 from pingyi_lib.followup import ledger, lookback
+from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.sections.uncertainty import interval_text
 from pingyi_lib.text import themes
@@ -16,10 +18,39 @@ NO_PREVIOUS = "未提供上一年数据，不作比较。"
 
 
 def problems_table(problems: pd.DataFrame, unit_id: str = "") -> pd.DataFrame:
-    """Top themes of one unit ('' = the city): 问题, 评议内容, 条数, 占比, 群众原话 (masked)."""
+    """Top themes of one unit ('' = the city): 问题, 评议内容, 条数, 占比, 群众原话 (masked),
+    匹配依据 (the keywords or example sentences that found the texts)."""
     p = problems[problems["unit_id"] == unit_id]
     return pd.DataFrame({"问题": p["theme"], "评议内容": p["dimension_label"], "条数": p["count"],
-                         "占比": p["share"], "群众原话": ["；".join(q) for q in p["quotes"]]}).reset_index(drop=True)
+                         "占比": p["share"], "群众原话": ["；".join(q) for q in p["quotes"]],
+                         "匹配依据": p["basis"]}).reset_index(drop=True)
+
+
+def coverage_summary(cov: pd.DataFrame, unit_id: str = "") -> str:
+    """One sentence on how much of what the public wrote the themes account for."""
+    r = next(x for x in cov.to_dict("records") if x["unit_id"] == unit_id)
+    if not r["texts"]:
+        return "本单位没有问卷意见或实例调查记录。" if unit_id else "没有问卷意见或实例调查记录。"
+    text = (f"问卷意见和实例调查共{r['texts']}条，其中反映问题或提出建议的{r['substantive']}条，"
+            f"归入主题{r['themed']}条（覆盖率{format_share(r['coverage'])}）")
+    return text + f"；表扬肯定{r['praise']}条，无实质内容{r['blank']}条。"
+
+
+def coverage_table(cov: pd.DataFrame, res: Results) -> pd.DataFrame:
+    """Per unit (the city first): 意见条数, 有实质内容, 归入主题, 未归类, 覆盖率, 表扬肯定."""
+    names = dict(zip(res.units["unit_id"], res.units["name"]))
+    return pd.DataFrame({"单位编码": cov["unit_id"], "单位名称": cov["unit_id"].map(names).fillna("全市"),
+                         "意见条数": cov["texts"], "有实质内容": cov["substantive"], "归入主题": cov["themed"],
+                         "未归类": cov["unthemed"], "覆盖率": cov["coverage"], "表扬肯定": cov["praise"]}) \
+        .reset_index(drop=True)
+
+
+def unmatched_table(groups: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
+    """Groups of unthemed comments (largest first): 组, 条数, 涉及单位, 常见词, 示例 (masked)."""
+    g = groups if top is None else groups.head(top)
+    return pd.DataFrame({"组": g["group"], "条数": g["count"], "涉及单位": g["units"],
+                         "常见词": ["、".join(w) for w in g["words"]],
+                         "示例": ["；".join(e) for e in g["examples"]]}).reset_index(drop=True)
 
 
 def problems_summary(problems: pd.DataFrame, unit_id: str = "") -> str:
@@ -29,6 +60,15 @@ def problems_summary(problems: pd.DataFrame, unit_id: str = "") -> str:
     parts = [f"{t}（{c}条，{s:.1%}，属{d}）" for t, c, s, d in
              zip(p["theme"], p["count"], p["share"], p["dimension_label"])]
     return "群众反映的主要问题依次为：" + "；".join(parts) + "。"
+
+
+def main_problems_text(problems: pd.DataFrame, unit_ids, ruleset: Ruleset) -> pd.Series:
+    """The 群众反映主要问题 text per unit (the workbook's column): 'theme（n条）；…' for the top themes."""
+    top = problems[(problems["unit_id"] != "") & (problems["rank"] <= ruleset.problems.workbook_top)]
+    text: dict[str, list[str]] = {}
+    for uid, theme, count in zip(top["unit_id"], top["theme"], top["count"]):
+        text.setdefault(uid, []).append(f"{theme}（{count}条）")
+    return pd.Series(["；".join(text.get(u, [])) for u in unit_ids], dtype=object)
 
 
 def ledger_table(led: pd.DataFrame, unit_id: str | None = None) -> pd.DataFrame:
@@ -144,6 +184,7 @@ class FollowUp:
         ds = res.dataset
         self.res = res
         self.problems = themes.main_problems(ds)
+        self.coverage = themes.coverage(ds)
         self.ledger = ledger.ledger(ds, report_date or None)
         self.report_date = ledger.parse_day(report_date or None)
         self.timeline = ledger.timeline(ds)

@@ -10,28 +10,40 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.names import unit_slug
+from pingyi_lib.common.numbers import format_number, format_rank, format_share, round_half_up
+from pingyi_lib.scheme.ruleset import FLAGS, Ruleset
 from pingyi_lib.scoring import counts, indices
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.text.masking import mask_personal_data
 
 
+def unit_table(units: pd.DataFrame, columns: list[str], ruleset: Ruleset) -> pd.DataFrame:
+    """``units`` (rows of ``Results.units``) cut to ``columns`` and headed with the Chinese
+    labels of the ruleset (``labels`` in the TOML): the one mapping of a unit table's columns
+    to what a reader sees, used by pages, the workbook and the command line.
+
+    Ranks become plain integers or None (a unit that is not ranked).
+    """
+    out = units[columns].copy()
+    if "rank" in out:
+        out["rank"] = out["rank"].astype(object).where(out["rank"].notna(), None)
+    return out.rename(columns=ruleset.column_labels).reset_index(drop=True)
+
+
 def score_card(res: Results, unit_id: str) -> dict[str, str]:
     """The key figures of one unit, formatted as published: {label: text}."""
-    from pingyi_lib.output.page import fmt
-
+    rs = res.ruleset
     u = res.unit(unit_id)
-    rank = f"{u['rank']}/{u['group_n']}" if pd.notna(u["rank"]) else "不参加排名"
-    return {
-        "综合得分": fmt(u["composite"]),
-        "排名": rank,
-        "组平均分": fmt(u["group_mean"]),
-        "现场评议": fmt(u["onsite_index"]),
-        "问卷调查": fmt(u["survey_index"]),
-        "实例调查": fmt(u["case_points"]),
-        "加分": fmt(u["bonus_points"]),
-        "群众满意度": fmt(u["satisfaction"], suffix="%"),
-        "满意率": fmt(u["satisfied_share"] * 100 if pd.notna(u["satisfied_share"]) else None, 1, "%"),
-    }
+    label = rs.column_labels
+    rank = f"{format_rank(u['rank'])}/{u['group_n']}" if pd.notna(u["rank"]) else "不参加排名"
+    card = {label["composite"]: format_number(u["composite"]), label["rank"]: rank,
+            label["group_mean"]: format_number(u["group_mean"])}
+    for col in ("onsite_index", "survey_index", "case_points", "bonus_points"):
+        card[label[col]] = format_number(u[col])
+    card[label["satisfaction"]] = format_number(u["satisfaction"], suffix="%")
+    card[label["satisfied_share"]] = format_share(u["satisfied_share"])
+    return card
 
 
 def unit_consequences(res: Results, unit_id: str) -> pd.DataFrame:
@@ -58,7 +70,7 @@ def dimensions(res: Results, unit_id: str) -> pd.DataFrame:
         mine = c[c["unit_id"] == unit_id].set_index("item")["index"]
         group = c[c["unit_id"].isin(peers)].groupby("item")["index"].mean()
         out[label] = out["item"].map(mine).astype(float)
-        out[f"{label}组平均"] = indices.publish(out["item"].map(group).astype(float), rs.decimals)
+        out[f"{label}组平均"] = round_half_up(out["item"].map(group).astype(float), rs.decimals)
     return out
 
 
@@ -100,7 +112,7 @@ def breakdown(res: Results, unit_id: str, column: str) -> pd.DataFrame:
         .xs(unit_id, level="unit_id")
     n = sv.groupby(column).size()
     out = pd.DataFrame({label: n.index, "问卷数": n.to_numpy()})
-    out["问卷调查指数"] = indices.publish(out[label].map(comp["index"]).astype(float), rs.decimals)
+    out["问卷调查指数"] = round_half_up(out[label].map(comp["index"]).astype(float), rs.decimals)
     out["满意率"] = out[label].map(comp["satisfied_share"]).astype(float)
     if column == "channel":
         out[label] = out[label].map(lambda c: rs.channels.get(c, c))
@@ -167,16 +179,13 @@ def unit_warnings(res: Results, unit_id: str) -> list[str]:
     return list(w.loc[w["unit_id"] == unit_id, "message"])
 
 
+LEAGUE_COLUMNS = ["rank", "unit_id", "name", "onsite_index", "survey_index", "case_points", "bonus_points",
+                  "composite", "satisfaction", "in_bottom", "flags"]
+
+
 def league(res: Results, group: str) -> pd.DataFrame:
     """The league table of a rank group with Chinese headings and flags in words."""
-    t = res.league(group)
-    return pd.DataFrame({
-        "排名": t["rank"].astype(object).where(t["rank"].notna(), None),
-        "unit_id": t["unit_id"], "单位名称": t["name"],
-        "现场评议": t["onsite_index"], "问卷调查": t["survey_index"], "实例调查": t["case_points"],
-        "加分": t["bonus_points"], "综合得分": t["composite"], "群众满意度": t["satisfaction"],
-        "排名靠后": t["in_bottom"], "结果运用": t["flags"],
-    }).reset_index(drop=True)
+    return unit_table(res.league(group), LEAGUE_COLUMNS, res.ruleset)
 
 
 def heatmap_frame(res: Results, component: str = "survey") -> pd.DataFrame:
@@ -203,31 +212,26 @@ def consequence_summary(res: Results) -> pd.DataFrame:
 
 def unit_summary(res: Results, unit_id: str) -> str:
     """One paragraph in Chinese: score, rank, satisfaction and what the rules decided."""
-    from pingyi_lib.output.page import fmt
-
     rs = res.ruleset
     u = res.unit(unit_id)
     if pd.isna(u["composite"]):
         return f"{u['name']}本轮没有有效的现场评议和问卷调查答卷，未计算综合得分，不参加排名。"
-    text = f"{u['name']}综合得分{fmt(u['composite'])}分"
+    text = f"{u['name']}综合得分{format_number(u['composite'])}分"
     if pd.notna(u["rank"]):
         text += (f"，在{u['rank_group_label']}中排名第{u['rank']}名（共{u['group_n']}名，"
-                 f"平均分{fmt(u['group_mean'])}分）")
+                 f"平均分{format_number(u['group_mean'])}分）")
     else:
         text += "（不参加排名）"
     if pd.notna(u["satisfaction"]):
         rel = "低于" if u["satisfaction"] < rs.talk_threshold else "不低于"
-        text += f"；群众满意度{fmt(u['satisfaction'])}%，{rel}{rs.talk_threshold:g}%"
-    labels = [res.ruleset.flags[f].label for f in ("no_excellence", "talk", "worst", "panel_noncompliant",
-                                                  "low_sample") if u[f]]
+        text += f"；群众满意度{format_number(u['satisfaction'])}%，{rel}{rs.talk_threshold:g}%"
+    labels = [res.ruleset.flags[f].label for f in FLAGS if u[f]]
     text += "；触发评议结果运用：" + "、".join(labels) + "。" if labels else "；未触发评议结果运用条款。"
     return text
 
 
 def city_summary(res: Results) -> str:
     """One paragraph in Chinese about the round as a whole."""
-    from pingyi_lib.output.page import fmt
-
     rs = res.ruleset
     u = res.units
     parts = [f"本轮共评议{len(u)}个单位"]
@@ -235,8 +239,8 @@ def city_summary(res: Results) -> str:
         lg = u[(u["rank_group"] == g) & u["rank"].notna()]
         if len(lg):
             best = lg.sort_values("rank").iloc[0]
-            parts.append(f"{label}{len(lg)}个参加排名，平均分{fmt(lg['group_mean'].iloc[0])}分，"
-                         f"第一名{best['name']}（{fmt(best['composite'])}分）")
+            parts.append(f"{label}{len(lg)}个参加排名，平均分{format_number(lg['group_mean'].iloc[0])}分，"
+                         f"第一名{best['name']}（{format_number(best['composite'])}分）")
     below = u[u["satisfaction"] < rs.talk_threshold]
     parts.append(f"群众满意度低于{rs.talk_threshold:g}%的单位{len(below)}个")
     c = res.consequences
@@ -256,6 +260,4 @@ def unit_links(unit_ids, pattern: str) -> dict[str, str]:
     """unit id → relative link to its report, for the units that have one."""
     if not pattern:
         return {}
-    from pingyi_lib.output.runner import unit_slug
-
     return {u: pattern.format(slug=unit_slug(u)) for u in unit_ids}

@@ -7,24 +7,26 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.stats import mix, ranks
 
 NO_INTERVALS = "本次未计算抽样区间（score(ds, intervals=True)）。"
+PROBABILITY_COLUMNS = ("靠后概率", "约谈概率", "不评优概率", "触发概率")  # shares 0-1 of the replicates
 
 
 def interval_text(lo, hi, digits: int = 2, scale: float = 1.0, suffix: str = "") -> str:
     """'a–b' for an interval, '—' when either end is missing."""
     if pd.isna(lo) or pd.isna(hi):
         return "—"
-    return f"{lo * scale:.{digits}f}–{hi * scale:.{digits}f}{suffix}"
+    return f"{format_number(float(lo) * scale, digits)}–{format_number(float(hi) * scale, digits)}{suffix}"
 
 
 def rank_range(lo, hi) -> str:
     """'第3–5名', or '第3名' when the interval is one rank; '—' when missing."""
     if pd.isna(lo) or pd.isna(hi):
         return "—"
-    return f"第{lo}名" if lo == hi else f"第{lo}–{hi}名"
+    return f"第{format_rank(lo)}名" if lo == hi else f"第{format_rank(lo)}–{format_rank(hi)}名"
 
 
 def level_text(res: Results) -> str:
@@ -46,7 +48,7 @@ def interval_card(res: Results, unit_id: str) -> dict[str, str]:
             f"满意度{lv}区间": interval_text(u["satisfaction_lo"], u["satisfaction_hi"], suffix="%")}
     if pd.notna(u["rank"]):
         card[f"排名{lv}区间"] = rank_range(u["rank_lo"], u["rank_hi"])
-        card["排名靠后的概率"] = f"{u['p_bottom']:.0%}"
+        card["排名靠后的概率"] = format_share(u["p_bottom"], 0)
     return card
 
 
@@ -66,7 +68,7 @@ def interval_table(res: Results, unit_id: str) -> pd.DataFrame:
     lv = level_text(res)
     return pd.DataFrame({
         "指标": t["label"],
-        "公布值": [f"{e * s:.{d}f}{x}" for e, s, d, x in zip(t["estimate"], scale, digits, suffix)],
+        "公布值": [format_number(e * s, d, x) for e, s, d, x in zip(t["estimate"], scale, digits, suffix)],
         f"{lv}区间": [interval_text(lo, hi, d, s, x)
                     for lo, hi, d, s, x in zip(t["lo"], t["hi"], digits, scale, suffix)],
         "解析区间": [interval_text(lo, hi, d, s, x)
@@ -77,8 +79,11 @@ def interval_table(res: Results, unit_id: str) -> pd.DataFrame:
 
 def robustness(res: Results, unit_id: str | None = None) -> pd.DataFrame:
     """The sampled consequences that fire (约谈, 不评优), how often they fire in the replicates,
-    and the robustness label in words. Columns: unit_id, 单位名称, 结果, 触发概率, 稳健性, 说明."""
-    cols = ["unit_id", "单位名称", "结果", "触发概率", "稳健性", "说明"]
+    and the robustness label in words. Columns: 单位编码, 单位名称 (all units only), 结果,
+    触发概率, 稳健性, 说明."""
+    label = res.ruleset.column_labels
+    unit_cols = [label["unit_id"], label["name"]] if unit_id is None else []
+    cols = [*unit_cols, "结果", "触发概率", "稳健性", "说明"]
     if not has_intervals(res):
         return pd.DataFrame(columns=cols)
     u = res.units if unit_id is None else res.units[res.units["unit_id"] == unit_id]
@@ -86,9 +91,9 @@ def robustness(res: Results, unit_id: str | None = None) -> pd.DataFrame:
     for r in u.to_dict("records"):
         for f in ranks.SAMPLED_FLAGS:
             if r[f]:
-                rows.append({"unit_id": r["unit_id"], "单位名称": r["name"], "结果": res.ruleset.flags[f].label,
-                             "触发概率": r[f"p_{f}"], "稳健性": r[f"{f}_robustness"],
-                             "说明": robustness_sentence(res, r, f)})
+                rows.append({label["unit_id"]: r["unit_id"], label["name"]: r["name"],
+                             "结果": res.ruleset.flags[f].label, "触发概率": r[f"p_{f}"],
+                             "稳健性": r[f"{f}_robustness"], "说明": robustness_sentence(res, r, f)})
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -97,13 +102,13 @@ def robustness_sentence(res: Results, u: dict, flag: str) -> str:
     rs = res.ruleset
     n = res.replicates.replicates if res.replicates is not None else rs.stats.replicates
     lv = level_text(res)
-    text = f"在{n}次重抽样中{u[f'p_{flag}']:.1%}触发（{u[f'{flag}_robustness']}）"
+    text = f"在{n}次重抽样中{format_share(u[f'p_{flag}'])}触发（{u[f'{flag}_robustness']}）"
     if flag == "talk":
         span = interval_text(u["satisfaction_lo"], u["satisfaction_hi"])
-        text += (f"；满意度{u['satisfaction']:.2f}%的{lv}区间为{span}%，"
+        text += (f"；满意度{format_number(u['satisfaction'], rs.decimals)}%的{lv}区间为{span}%，"
                  + ("包含" if u["satisfaction_lo"] <= rs.talk_threshold <= u["satisfaction_hi"] else "不包含")
                  + f"{rs.talk_threshold:g}%约谈线")
-    text += f"；排名{lv}区间为{rank_range(u['rank_lo'], u['rank_hi'])}，排名靠后的概率{u['p_bottom']:.1%}。"
+    text += f"；排名{lv}区间为{rank_range(u['rank_lo'], u['rank_hi'])}，排名靠后的概率{format_share(u['p_bottom'])}。"
     return text
 
 
@@ -115,26 +120,30 @@ def league_intervals(res: Results, group: str) -> pd.DataFrame:
     t = res.league(group)
     t = t[t["rank"].notna()]
     lv = level_text(res)
+    label = res.ruleset.column_labels
     return pd.DataFrame({
-        "排名": t["rank"].astype(object), "unit_id": t["unit_id"], "单位名称": t["name"],
-        "综合得分": t["composite"], f"综合得分{lv}区间": [interval_text(a, b) for a, b in
-                                                 zip(t["composite_lo"], t["composite_hi"])],
-        f"排名{lv}区间": [rank_range(a, b) for a, b in zip(t["rank_lo"], t["rank_hi"])],
-        "群众满意度": t["satisfaction"], f"满意度{lv}区间": [interval_text(a, b) for a, b in
-                                                zip(t["satisfaction_lo"], t["satisfaction_hi"])],
+        label["rank"]: t["rank"].astype(object), label["unit_id"]: t["unit_id"], label["name"]: t["name"],
+        label["composite"]: t["composite"],
+        f"{label['composite']}{lv}区间": [interval_text(a, b) for a, b in zip(t["composite_lo"], t["composite_hi"])],
+        f"{label['rank']}{lv}区间": [rank_range(a, b) for a, b in zip(t["rank_lo"], t["rank_hi"])],
+        label["satisfaction"]: t["satisfaction"],
+        f"{label['satisfaction']}{lv}区间": [interval_text(a, b)
+                                           for a, b in zip(t["satisfaction_lo"], t["satisfaction_hi"])],
         "靠后概率": t["p_bottom"], "约谈概率": t["p_talk"], "不评优概率": t["p_no_excellence"],
     }).reset_index(drop=True)
 
 
 def mix_overview(res: Results, unit_id: str | None = None) -> pd.DataFrame:
     """Achieved against target share of respondent categories: one row per unit × category
-    (of one unit, or all). Columns: unit_id, 调查对象类别, 有效问卷, 实际占比, 目标占比, 权重."""
+    (of one unit, or all). Columns: 单位编码 (all units only), 调查对象类别, 有效问卷, 实际占比,
+    目标占比, 权重."""
     m = mix.mix_table(res)
+    out = pd.DataFrame({res.ruleset.column_labels["unit_id"]: m["unit_id"], "调查对象类别": m["category"],
+                        "有效问卷": m["questionnaires"], "实际占比": m["achieved"], "目标占比": m["target"],
+                        "权重": m["weight"]})
     if unit_id is not None:
-        m = m[m["unit_id"] == unit_id]
-    return pd.DataFrame({"unit_id": m["unit_id"], "调查对象类别": m["category"], "有效问卷": m["questionnaires"],
-                         "实际占比": m["achieved"], "目标占比": m["target"], "权重": m["weight"]}) \
-        .reset_index(drop=True)
+        out = out[m["unit_id"] == unit_id].iloc[:, 1:]
+    return out.reset_index(drop=True)
 
 
 def mix_gaps(res: Results) -> pd.DataFrame:
@@ -150,7 +159,8 @@ def mix_gaps(res: Results) -> pd.DataFrame:
     names = res.units.set_index("unit_id")["name"]
     order = {u: i for i, u in enumerate(res.units["unit_id"])}
     worst = worst.sort_values("unit_id", key=lambda s: s.map(order))
-    return pd.DataFrame({"unit_id": worst["unit_id"], "单位名称": worst["unit_id"].map(names),
+    label = res.ruleset.column_labels
+    return pd.DataFrame({label["unit_id"]: worst["unit_id"], label["name"]: worst["unit_id"].map(names),
                          "偏离最大的类别": worst["category"], "实际占比": worst["achieved"],
                          "目标占比": worst["target"], "偏差": worst["gap"],
                          "缺少类别": worst["unit_id"].map(missing).fillna("")}).reset_index(drop=True)
@@ -168,11 +178,12 @@ def weighting_table(res: Results, only_changed: bool = False) -> pd.DataFrame:
     def conseq(row, suffix: str) -> str:
         return "、".join(labels[f].label for f in ranks.SAMPLED_FLAGS if row[f + suffix]) or "无"
 
+    label = res.ruleset.column_labels
     return pd.DataFrame({
-        "unit_id": p["unit_id"], "单位名称": p["name"], "问卷调查指数": p["survey_index"],
-        "加权问卷调查指数": p["survey_index_weighted"],
-        "综合得分": p["composite"], "加权综合得分": p["composite_weighted"],
-        "排名": p["rank"].astype(object), "加权排名": p["rank_weighted"].astype(object),
+        label["unit_id"]: p["unit_id"], label["name"]: p["name"], label["survey_index"]: p["survey_index"],
+        "加权" + label["survey_index"]: p["survey_index_weighted"],
+        label["composite"]: p["composite"], "加权" + label["composite"]: p["composite_weighted"],
+        label["rank"]: p["rank"].astype(object), "加权" + label["rank"]: p["rank_weighted"].astype(object),
         "结果运用": [conseq(r, "") for r in p.to_dict("records")],
         "加权后结果运用": [conseq(r, "_weighted") for r in p.to_dict("records")],
         "是否变化": p["changed"], "缺少类别": p["missing"],
@@ -191,7 +202,7 @@ def weighting_summary(res: Results) -> str:
     for r in ch.to_dict("records"):
         bits = []
         if r["rank"] != r["rank_weighted"]:
-            bits.append(f"排名由第{r['rank']}名变为第{r['rank_weighted']}名")
+            bits.append(f"排名由第{format_rank(r['rank'])}名变为第{format_rank(r['rank_weighted'])}名")
         for f in ranks.SAMPLED_FLAGS:
             if r[f] != r[f + "_weighted"]:
                 bits.append(("不再" if r[f] else "将") + f"触发{res.ruleset.flags[f].label}")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.scheme.ruleset import Ruleset
-from pingyi_lib.scoring import indices
 from pingyi_lib.stats.intervals import percentile
 
 PAIRING_STREAM = 0x1B  # a stream of the seed used only for pairing replicates across rounds
@@ -36,8 +36,8 @@ def change_intervals(now, prev, ruleset: Ruleset) -> pd.DataFrame:
                        ("satisfaction", now.survey, prev.survey)):
         diff = x[a][:, :r] - y[b][:, perm]
         lo, hi = percentile(diff, st.level, axis=1)
-        out[f"{name}_change_lo"] = indices.publish(lo, ruleset.decimals)
-        out[f"{name}_change_hi"] = indices.publish(hi, ruleset.decimals)
+        out[f"{name}_change_lo"] = round_half_up(lo, ruleset.decimals)
+        out[f"{name}_change_hi"] = round_half_up(hi, ruleset.decimals)
         known = ~np.isnan(lo) & ~np.isnan(hi)
         out[f"{name}_significant"] = pd.array(np.where(known, (lo > 0) | (hi < 0), False), dtype="boolean")
         out.loc[~known, f"{name}_significant"] = pd.NA

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.scoring import consequences, counts, indices
 from pingyi_lib.scoring.results import Results
 
@@ -110,11 +111,11 @@ def post_stratified(res: Results) -> pd.DataFrame:
 
     w_units = u.copy()
     w_units["survey_index_raw"] = weighted_q
-    w_units["survey_index"] = indices.publish(weighted_q, rs.decimals)
+    w_units["survey_index"] = round_half_up(weighted_q, rs.decimals)
     w_units["satisfaction"] = w_units["survey_index"]
     cp = indices.case_points(res.dataset.cases, u["unit_id"], rs)["case_points"].to_numpy()
     bp = indices.bonus_points(res.dataset.bonuses, u["unit_id"], rs)["bonus_points"].to_numpy()
-    w_units["composite"] = indices.publish(indices.composite_array(
+    w_units["composite"] = round_half_up(indices.composite_array(
         u["onsite_index_raw"], weighted_q, cp, bp, rs), rs.decimals)
     w_units = w_units.drop(columns=["rank", "group_n", "group_mean", "in_bottom"])
     parts = [indices.rank_group(g, rs) for _, g in w_units[w_units["rank_group"].notna()].groupby("rank_group")]

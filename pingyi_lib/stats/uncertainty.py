@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import indices
 from pingyi_lib.scoring.results import COMPONENTS, Results
@@ -85,8 +86,8 @@ def replicate_scores(units: pd.DataFrame, items: dict[str, ItemReplicates], rule
     cases = np.broadcast_to(np.asarray(cases, dtype=float), (len(ids),))[:, None]
     bonus = np.broadcast_to(np.asarray(bonus, dtype=float), (len(ids),))[:, None]
     raw = indices.composite_array(comp["onsite"][0], comp["survey"][0], cases, bonus, rs)
-    published = indices.publish(raw, rs.decimals)
-    satisfaction = indices.publish(comp["survey"][0], rs.decimals)
+    published = round_half_up(raw, rs.decimals)
+    satisfaction = round_half_up(comp["survey"][0], rs.decimals)
     rk = ranks.rank_replicates(published, satisfaction, units, rs)
     return ScoreReplicates(ids, comp["onsite"][0], comp["survey"][0], comp["survey"][1], raw, published,
                            satisfaction, rk["rank"], rk["in_bottom"], rk["no_excellence"], rk["talk"], items)
@@ -156,9 +157,9 @@ def interval_table(res: Results, reps: ScoreReplicates, lin: dict[str, dict[str,
         rows.append(pd.DataFrame({
             "unit_id": reps.unit_ids, "measure": measure, "component": component, "item": item, "label": label,
             "estimate": np.asarray(estimate, dtype=float),
-            "lo": indices.publish(lo, digits), "hi": indices.publish(hi, digits),
-            "analytic_lo": indices.publish(np.asarray(a_lo, dtype=float), digits),
-            "analytic_hi": indices.publish(np.asarray(a_hi, dtype=float), digits),
+            "lo": round_half_up(lo, digits), "hi": round_half_up(hi, digits),
+            "analytic_lo": round_half_up(np.asarray(a_lo, dtype=float), digits),
+            "analytic_hi": round_half_up(np.asarray(a_hi, dtype=float), digits),
             "se": np.asarray(se, dtype=float), "analytic": analytic, "n": n, "draw": draw}))
 
     # the composite: components are independent samples, case points and bonus are fixed

@@ -1,47 +1,26 @@
 """Main problems raised by the public (群众反映主要问题, seed §五(六)).
 
-Questionnaire comments and case summaries are matched against the theme dictionary of
-the ruleset (each theme belongs to one of the five dimensions); a keyword that is
-negated nearby ("没有推诿", "乱罚款少了") does not count. jieba segments the same texts
-for a keyword list with a stop-word list. Quotes are published, so personal data in
-them is masked first (:func:`mask_personal_data`).
+Questionnaire comments and case summaries are read by :mod:`pingyi_lib.text.matching`
+against the themes of the ruleset (each theme belongs to one of the five dimensions of
+seed §三): keywords with synonyms and gaps, negation, praise kept apart, similarity to
+example sentences. Every theme found keeps the keyword or example that found it, so a
+report can say why. Quotes are published, so personal data in them is masked first
+(``text/masking.py``).
 
-Every text is looked at once: identical comments are matched once and counted by
-their multiplicity.
+Every text is looked at once: identical comments are read once and counted by their
+multiplicity.
 """
 
 from __future__ import annotations
 
-import functools
-import re
+from collections import Counter
 
 import pandas as pd
 
 from pingyi_lib.dataset.load import Dataset
-from pingyi_lib.scheme.ruleset import Ruleset, Theme
+from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.text.masking import mask_personal_data
-
-
-# --- themes ------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=8)
-def _theme_patterns(rules) -> list[tuple[Theme, re.Pattern]]:
-    out = []
-    for t in rules.themes:
-        kw = "|".join(re.escape(k) for k in sorted(t.keywords, key=len, reverse=True))
-        out.append((t, re.compile(kw)))
-    return out
-
-
-_CLAUSE = re.compile(r"[，。；！？、,.;!?\s]")
-
-
-def _negated(text: str, start: int, end: int, rules) -> bool:
-    """A negation word shortly before the keyword in the same clause ("没有推诿扯皮"), or a
-    word saying it went away right after it ("乱罚款少了")."""
-    before = _CLAUSE.split(text[max(0, start - 6):start])[-1]
-    after = text[end:end + 4]
-    return any(n in before for n in rules.negation_before) or any(after.startswith(n)
-                                                                  for n in rules.negation_after)
+from pingyi_lib.text.matching import KEYWORD, PRAISE, PROBLEM, UNTHEMED, matcher
 
 
 def themes_of(text: str, ruleset: Ruleset) -> list[str]:
@@ -50,12 +29,7 @@ def themes_of(text: str, ruleset: Ruleset) -> list[str]:
     >>> themes_of("窗口推诿扯皮，态度冷淡", rs)            # doctest: +SKIP
     ['推诿扯皮', '服务态度差']
     """
-    rules = ruleset.problems
-    hits = []
-    for theme, pat in _theme_patterns(rules):
-        if any(not _negated(text, m.start(), m.end(), rules) for m in pat.finditer(text)):
-            hits.append(theme.name)
-    return hits
+    return matcher(ruleset.problems).read(text).themes
 
 
 def texts(ds: Dataset) -> pd.DataFrame:
@@ -71,15 +45,66 @@ def texts(ds: Dataset) -> pd.DataFrame:
     ], ignore_index=True)
 
 
+def read_texts(tx: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
+    """The columns of ``tx`` plus kind (problem, praise, blank, unthemed; see
+    :mod:`pingyi_lib.text.matching`) and reading (the :class:`Reading`, with its matches)."""
+    uniques = list(pd.unique(tx["text"].astype(str)))
+    per_text = dict(zip(uniques, matcher(ruleset.problems).read_all(uniques)))  # each distinct text once
+    readings = tx["text"].astype(str).map(per_text)
+    return tx.assign(kind=[r.kind for r in readings], reading=readings.to_numpy())
+
+
 def tag_themes(tx: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
-    """One row per (text, theme) it raises: the columns of ``tx`` plus theme, dimension."""
-    uniques = pd.unique(tx["text"])
-    per_text = {t: themes_of(t, ruleset) for t in uniques}  # each distinct text once
-    dim = {t.name: t.dimension for t in ruleset.problems.themes}
-    themes = tx["text"].map(per_text)
-    long = tx.assign(theme=themes).explode("theme").dropna(subset=["theme"])
-    long["dimension"] = long["theme"].map(dim)
-    return long.reset_index(drop=True)
+    """One row per (text, theme) it raises: the columns of ``tx`` plus theme, dimension,
+    via (keyword or example), rule (the keyword or example sentence) and why (in words)."""
+    read = read_texts(tx, ruleset)
+    rows = read[read["kind"] == PROBLEM]
+    matches = rows["reading"].map(lambda r: list(r.matches))
+    long = rows.drop(columns=["reading"]).assign(match=matches.to_numpy()).explode("match")
+    cols = list(tx.columns) + ["theme", "dimension", "via", "rule", "why"]
+    if not len(long):
+        return pd.DataFrame(columns=cols)
+    m = long["match"]
+    long = long.assign(theme=[x.theme for x in m], dimension=[x.dimension for x in m], via=[x.via for x in m],
+                       rule=[x.rule for x in m], why=[x.explain() for x in m])
+    return long[cols].reset_index(drop=True)
+
+
+def coverage(ds: Dataset, ruleset: Ruleset | None = None) -> pd.DataFrame:
+    """How much of what the public wrote the themes account for, per unit.
+
+    Columns: unit_id ('' for the city as a whole, first), texts (comments and case
+    summaries), substantive (complaints and suggestions: not praise, not empty), themed
+    (substantive texts with a theme), unthemed, praise, blank, coverage (themed /
+    substantive; NaN without a substantive text).
+    """
+    rs = ruleset or ds.ruleset
+    read = read_texts(texts(ds), rs)
+    kinds = pd.crosstab(read["unit_id"], read["kind"]).reindex(columns=[PROBLEM, UNTHEMED, PRAISE, "blank"],
+                                                                 fill_value=0)
+    kinds = kinds.reindex(ds.units["unit_id"], fill_value=0)
+    kinds.loc[""] = kinds.sum()
+    kinds = kinds.loc[["", *ds.units["unit_id"]]]
+    out = pd.DataFrame({"unit_id": kinds.index, "texts": kinds.sum(axis=1).to_numpy(),
+                        "substantive": (kinds[PROBLEM] + kinds[UNTHEMED]).to_numpy(),
+                        "themed": kinds[PROBLEM].to_numpy(), "unthemed": kinds[UNTHEMED].to_numpy(),
+                        "praise": kinds[PRAISE].to_numpy(), "blank": kinds["blank"].to_numpy()})
+    out["coverage"] = out["themed"] / out["substantive"].where(out["substantive"] > 0)
+    return out.astype({c: "int64" for c in ("texts", "substantive", "themed", "unthemed", "praise", "blank")})
+
+
+def _basis(group: pd.DataFrame, n: int = 3) -> str:
+    """Which rules found a theme's texts: 关键词“推诿”×3、“扯皮”×1；相似例句×2."""
+    kw = Counter(r.replace("*", "…") for r in group.loc[group["via"] == KEYWORD, "rule"])
+    parts = []
+    if kw:
+        top = sorted(kw.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown = "、".join(f"“{k}”×{c}" for k, c in top[:n]) + ("等" if len(top) > n else "")
+        parts.append("关键词" + shown)
+    ex = int((group["via"] != KEYWORD).sum())
+    if ex:
+        parts.append(f"相似例句×{ex}")
+    return "；".join(parts)
 
 
 def _quote_order(group: pd.DataFrame, chars: tuple[int, int]) -> pd.DataFrame:
@@ -105,7 +130,8 @@ def main_problems(ds: Dataset, ruleset: Ruleset | None = None) -> pd.DataFrame:
 
     Columns: unit_id ('' for the city as a whole), theme, dimension, dimension_label,
     count (texts raising it), share (of the unit's texts), quotes (list of masked texts),
-    rank (1 = most raised). At most ``problems.top`` themes per unit.
+    basis (the keywords and examples that found these texts, in words), rank (1 = most
+    raised). At most ``problems.top`` themes per unit.
     """
     rs = ruleset or ds.ruleset
     rules = rs.problems
@@ -114,7 +140,7 @@ def main_problems(ds: Dataset, ruleset: Ruleset | None = None) -> pd.DataFrame:
     city = tagged.assign(unit_id="")
     totals = pd.concat([tx["unit_id"].value_counts(), pd.Series({"": len(tx)})])
     both = pd.concat([tagged, city], ignore_index=True)
-    cols = ["unit_id", "theme", "dimension", "dimension_label", "count", "share", "quotes", "rank"]
+    cols = ["unit_id", "theme", "dimension", "dimension_label", "count", "share", "quotes", "basis", "rank"]
     if not len(both):
         return pd.DataFrame(columns=cols)
     order = {t.name: i for i, t in enumerate(rules.themes)}
@@ -123,22 +149,16 @@ def main_problems(ds: Dataset, ruleset: Ruleset | None = None) -> pd.DataFrame:
     counts = counts.sort_values(["unit_id", "count", "_order"], ascending=[True, False, True], kind="stable")
     counts["rank"] = counts.groupby("unit_id").cumcount() + 1
     counts = counts[counts["rank"] <= rules.top]
-    quotes = {}
+    kept = set(zip(counts["unit_id"], counts["theme"]))
+    quotes, basis = {}, {}
     for (uid, theme), g in both.groupby(["unit_id", "theme"]):
-        if (counts["unit_id"].eq(uid) & counts["theme"].eq(theme)).any():
+        if (uid, theme) in kept:
             quotes[(uid, theme)] = [mask_personal_data(t) for t in _distinct(
                 _quote_order(g.drop_duplicates("text"), rules.quote_chars)["text"], rules.quotes)]
+            basis[(uid, theme)] = _basis(g)
     counts["quotes"] = [quotes[(u, t)] for u, t in zip(counts["unit_id"], counts["theme"])]
+    counts["basis"] = [basis[(u, t)] for u, t in zip(counts["unit_id"], counts["theme"])]
     counts["dimension"] = counts["theme"].map({t.name: t.dimension for t in rules.themes})
     counts["dimension_label"] = counts["dimension"].map(rs.item_labels)
     counts["share"] = counts["count"] / counts["unit_id"].map(totals).astype(float)
     return counts[cols].reset_index(drop=True)
-
-
-def workbook_column(problems: pd.DataFrame, unit_ids, ruleset: Ruleset) -> pd.Series:
-    """The workbook's 群众反映主要问题 text per unit: 'theme（n条）；…' for the top themes."""
-    top = problems[(problems["unit_id"] != "") & (problems["rank"] <= ruleset.problems.workbook_top)]
-    text: dict[str, list[str]] = {}
-    for uid, theme, count in zip(top["unit_id"], top["theme"], top["count"]):
-        text.setdefault(uid, []).append(f"{theme}（{count}条）")
-    return pd.Series(["；".join(text.get(u, [])) for u in unit_ids], dtype=object)
