@@ -384,8 +384,8 @@ def _stats(r: _Reader) -> StatsRules:
         level=level,
         replicates=r.integer("stats.replicates", lo=100, default=2000),
         seed=r.integer("stats.seed", default=20110831),
-        exact_max_patterns=r.integer("stats.exact_max_patterns", lo=1, default=200),
-        normal_min_answers=r.integer("stats.normal_min_answers", lo=1, default=100),
+        exact_max_patterns=r.integer("stats.exact_max_patterns", lo=1, default=100),
+        normal_min_answers=r.integer("stats.normal_min_answers", lo=1, default=50),
         robust=robust, likely=likely,
         labels={k: r.text(f"stats.labels.{k}", default) for k, default in
                 (("robust", "稳健"), ("likely", "较可能"), ("noise", "可能是抽样波动"))},
