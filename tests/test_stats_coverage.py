@@ -1,8 +1,8 @@
 """Coverage by simulation (issue 15): for a known population, the 95% bootstrap interval of
 the questionnaire index covers the truth in 92-98% of simulated surveys, at n = 30 and
-n = 1000, and the bootstrap and analytic intervals agree at large n. (Measured with 3,000
-surveys: 95.2% at n = 30 with the expanded percentile interval, 93.7% without it; 95.4%
-at n = 1000.)
+n = 1000, and the bootstrap and analytic intervals agree at large n. (bench/sim_coverage.py,
+2,000 surveys of this population: 95.3% at n = 30 with the expanded percentile interval,
+94.0% without it; 95.4% at n = 1000.)
 
 Each simulated survey is one "unit" of a pattern-count table, so all surveys of one size
 are resampled in one call, with the ruleset's own choice of draw (exact multinomial at
