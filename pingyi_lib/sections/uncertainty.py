@@ -11,7 +11,6 @@ from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.stats import mix, ranks
 
-NO_INTERVALS = "本次未计算抽样区间（score(ds, intervals=True)）。"
 PROBABILITY_COLUMNS = ("靠后概率", "约谈概率", "不评优概率", "触发概率")  # shares 0-1 of the replicates
 
 

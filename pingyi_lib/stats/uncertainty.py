@@ -162,16 +162,15 @@ def interval_table(res: Results, reps: ScoreReplicates, lin: dict[str, dict[str,
             "analytic_hi": round_half_up(np.asarray(a_hi, dtype=float), digits),
             "se": np.asarray(se, dtype=float), "analytic": analytic, "n": n, "draw": draw}))
 
-    # the composite: components are independent samples, case points and bonus are fixed
-    w = rs.weights
+    # the composite: components are independent samples, case points and bonus are fixed; each
+    # component's coefficient is what the missing-component rule makes of one point of it
     has_o, has_q = u["onsite_index_raw"].notna().to_numpy(), u["survey_index_raw"].notna().to_numpy()
-    present = w.onsite * has_o + w.survey * has_q
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scale = (w.onsite + w.survey) / np.where(present > 0, present, np.nan)
+    coef = dict(zip(COMPONENTS, indices.composite_parts_array(np.where(has_o, 1.0, np.nan),
+                                                              np.where(has_q, 1.0, np.nan), rs)))
     var, ws_den = np.zeros(len(u)), np.zeros(len(u))
-    for c, wc, has in (("onsite", w.onsite, has_o), ("survey", w.survey, has_q)):
+    for c, has in (("onsite", has_o), ("survey", has_q)):
         lu = lin[c]["units"].reindex(reps.unit_ids)
-        v = np.where(has, (wc * scale) ** 2 * np.nan_to_num(lu["index_var"].to_numpy()), 0.0)
+        v = np.where(has, np.nan_to_num(coef[c]) ** 2 * np.nan_to_num(lu["index_var"].to_numpy()), 0.0)
         var = var + v
         with np.errstate(invalid="ignore", divide="ignore"):
             ws_den = ws_den + np.where(v > 0, v ** 2 / (lu["valid"].to_numpy() - 1), 0.0)
