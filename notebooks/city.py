@@ -25,27 +25,34 @@ unit_links = ""  # link pattern to unit reports such as units/{slug}.html; empty
 linked_units = []  # unit ids that have a report to link to
 previous = ""  # last year's dataset folder for the look-back; empty: none
 report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty: today
+scored = ""  # the round scored once by `pingyi report` (output/scored.py); empty: score it here
 
 # %%
-import pingyi_lib as py
 from pingyi_lib.output import page
+from pingyi_lib.output import scored as scored_round
 from pingyi_lib.sections import charts
 from pingyi_lib.sections import followup
+from pingyi_lib.sections import headline
+from pingyi_lib.sections import integrity
 from pingyi_lib.sections import scores
 from pingyi_lib.sections import uncertainty
 from pingyi_lib.stats import funnel
 from pingyi_lib.text import unmatched
 
-res = py.score(py.load_dataset(dataset, ruleset=ruleset or None), intervals=True)
+res, last_year, fu = scored_round.load(scored, dataset, ruleset, previous, report_date)
 rs = res.ruleset
 links = scores.unit_links(linked_units, unit_links)
-last_year = py.score(py.load_dataset(previous), intervals=True) if previous else None
-fu = followup.FollowUp(res, last_year, report_date)
 report = page.Page(plotlyjs)
 report.style()
 
 # %%
 page.heading(f"{rs.title}：全市评议结果", 1)
+
+# %%
+page.headline(headline.city_headline(res), "须关注事项：排名靠后和评议结果运用")
+
+# %%
+page.headline(headline.city_notes(res), "数据质量提示（不属于评议结果运用）", kind="note")
 
 # %%
 page.para("{text}", text=scores.city_summary(res))
@@ -67,7 +74,7 @@ page.table(scores.league(res, "service"), links=links, link_column=rs.column_lab
 
 # %% [markdown]
 # ## 抽样误差：得分区间与排名区间
-# 问卷和现场评议是抽样调查：换一批受访者，得分会有波动。下表和下图给出每个单位综合得分的区间、排名区间，以及在重抽样中排名靠后、被约谈、不评优的概率。
+# 问卷和现场评议是抽样调查：换一批受访者，得分会有起伏。下表和下图给出每个单位综合得分的区间、排名区间，以及在重抽样中排名靠后、被约谈、不评优的概率。
 
 # %%
 page.table(uncertainty.league_intervals(res, "district"), links=links, link_column=rs.column_labels["unit_id"])
@@ -103,7 +110,7 @@ report.figure(charts.heatmap(scores.heatmap_frame(res, "survey"), "各单位各�
 report.figure(charts.satisfaction_bar(res.units, rs.talk_threshold, f"群众满意度（{rs.talk_threshold:g}% 为约谈线）"))
 
 # %% [markdown]
-# 漏斗图：横轴为有效问卷数，虚线为组平均分的控制限。落在漏斗内的低分可能只是样本小带来的波动；落在外侧控制限以下的，不是抽样波动能解释的。
+# 漏斗图：横轴为有效问卷数，虚线为组平均的控制限。落在漏斗内的低分可能只是样本少带来的波动；落在外侧控制限以下的，不是抽样波动能解释的。
 
 # %%
 report.figure(charts.funnel_plot(*funnel.funnel(res, "district"), rs.talk_threshold, rs.rank_group_labels["district"] + "：满意度漏斗图"))
@@ -115,12 +122,12 @@ report.figure(charts.funnel_plot(*funnel.funnel(res, "service"), rs.talk_thresho
 # ## 评议结果运用
 
 # %%
-page.table(scores.consequence_summary(res))
+page.table(scores.consequence_table(res), links=links, link_column=rs.column_labels["unit_id"],
+           empty="没有单位触发评议结果运用条款。")
 
-# %%
-page.table(res.consequences.drop(columns=["flag"]).rename(
-    columns={"unit_id": "单位编码", "name": "单位名称", "label": "结果", "reason": "原因", "consequence": "结果运用"}),
-    links=links, link_column="单位编码", empty="没有单位触发评议结果运用条款。")
+# %% [markdown]
+# ### 评议结果运用的稳健性
+# 稳健：重抽样中至少95%触发；较可能：75%–95%；可能是抽样波动：不足75%，作出处理前宜慎重。
 
 # %%
 page.table(uncertainty.robustness(res), links=links, link_column=rs.column_labels["unit_id"], empty="没有单位被约谈或不评优。")
@@ -153,7 +160,7 @@ page.para("{text}", text=followup.coverage_summary(fu.coverage, ""))
 # ### 各单位主题覆盖率
 
 # %%
-page.table(followup.coverage_table(fu.coverage, res), links=links, link_column="单位编码")
+page.table(followup.coverage_table(fu.coverage, res), links=links, link_column=rs.column_labels["unit_id"])
 
 # %% [markdown]
 # ### 未归入主题的意见（按相似分组）
@@ -172,30 +179,35 @@ page.table(followup.unmatched_table(unmatched.unmatched_groups(res.dataset), rs.
 page.para("整改台账截至{day}。", day=fu.report_date.strftime("%Y-%m-%d"))
 
 # %%
-page.table(followup.overdue_overview(res, fu.ledger), links=links, link_column="unit_id", empty="无整改事项。")
+page.table(followup.overdue_overview(res, fu.ledger), links=links, link_column=rs.column_labels["unit_id"],
+           empty="无整改事项。")
 
 # %%
-page.table(followup.ledger_table(fu.ledger[fu.ledger["overdue"]]), links=links, link_column="单位编码",
-        empty="没有逾期未完成的整改事项。")
+page.table(followup.ledger_table(fu.ledger[fu.ledger["overdue"]], ruleset=rs), links=links,
+           link_column=rs.column_labels["unit_id"], empty="没有逾期未完成的整改事项。")
 
 # %% [markdown]
 # ## 工作节点报送情况
 
 # %%
-page.table(followup.timeline_table(fu.timeline), links=links, link_column="unit_id", empty="无工作节点报送记录。")
+page.table(followup.timeline_table(fu.timeline, ruleset=rs), links=links, link_column=rs.column_labels["unit_id"],
+           empty="无工作节点报送记录。")
 
 # %% [markdown]
 # ## 回头看：与上一年比较
 
 # %%
-page.table(followup.lookback_table(fu.compare), links=links, link_column="unit_id", empty=followup.NO_PREVIOUS)
+page.note(followup.lookback_note(fu.previous))
 
 # %%
-report.chart(fu.compare, lambda d: charts.lookback_bar(d, "综合得分变化（今年 − 去年）"), followup.NO_PREVIOUS)
+page.table(followup.lookback_table(fu.compare, ruleset=rs), links=links, link_column=rs.column_labels["unit_id"])
 
 # %%
-page.table(followup.closure_overview(res, fu.closure), links=links, link_column="unit_id",
-        empty="上一年无整改事项，或未提供上一年数据。")
+report.chart(fu.compare, lambda d: charts.lookback_bar(d, "综合得分变化（今年 − 去年）"), "")
+
+# %%
+page.table(followup.closure_overview(res, fu.closure), links=links, link_column=rs.column_labels["unit_id"],
+           empty="上一年无整改事项。")
 
 # %% [markdown]
 # ## 市局自身评议结果
@@ -205,9 +217,36 @@ city_ids = scores.city_unit_ids(res)
 page.bullets([scores.unit_summary(res, u) for u in city_ids])
 
 # %%
-page.table(res.units[res.units["unit_id"].isin(city_ids)][
-    ["unit_id", "name", "survey_index", "case_points", "bonus_points", "composite", "satisfaction"]],
-    links=links, link_column="unit_id")
+page.table(scores.city_bureau_table(res), links=links, link_column=rs.column_labels["unit_id"])
+
+# %% [markdown]
+# ## 评议纪律：问卷异常检测与违纪认定
+
+# %%
+page.para("{text}", text=integrity.city_summary(res))
+
+# %%
+page.table(integrity.overview(res), links=links, link_column="单位编码", empty="没有单位的问卷被标记。")
+
+# %%
+report.chart(integrity.timeline(res, freq="1D"), lambda d: charts.responses_timeline(d, "被标记单位每日问卷数（红色标记：短时集中提交）"),
+             "")  # the table above already says when no unit was flagged
+
+# %%
+page.table(integrity.episodes(res), empty="没有发现短时集中提交。")
+
+# %%
+page.table(integrity.effect(res, changed_only=True), links=links, link_column="单位编码",
+        empty="剔除问卷对各单位的得分、排名和结果运用没有影响。")
+
+# %%
+page.table(integrity.reviews(res), empty="没有人工复核记录。")
+
+# %%
+page.table(integrity.violations(res), empty="没有违反评议纪律的记录。")
+
+# %%
+page.table(integrity.worst(res), empty="没有单位被列为最差单位。")
 
 # %% [markdown]
 # ## 数据质量
@@ -217,7 +256,10 @@ page.table(res.dataset.table_counts.drop(columns="file").rename(
     columns={"table": "表", "accepted": "接受行数", "rejected": "拒绝行数"}))
 
 # %%
-page.table(scores.data_quality(res), links=links, link_column="unit_id")
+page.table(scores.data_quality(res), links=links, link_column=rs.column_labels["unit_id"])
 
 # %%
 page.bullets(res.warnings["message"])
+
+# %%
+page.glossary(scores.glossary(res))

@@ -25,20 +25,21 @@ ruleset = ""  # a ruleset TOML file; empty: the dataset folder ruleset.toml or t
 plotlyjs = ""  # empty: interactive; inline, or a relative path to plotly.min.js in a report
 previous = ""  # last year's dataset folder for the look-back; empty: none
 report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty: today
+scored = ""  # the round scored once by `pingyi report` (output/scored.py); empty: score it here
 
 # %%
-import pingyi_lib as py
 from pingyi_lib.output import page
+from pingyi_lib.output import scored as scored_round
 from pingyi_lib.sections import charts
 from pingyi_lib.sections import followup
+from pingyi_lib.sections import headline
+from pingyi_lib.sections import integrity
 from pingyi_lib.sections import scores
 from pingyi_lib.sections import uncertainty
 
-res = py.score(py.load_dataset(dataset, ruleset=ruleset or None), intervals=True)
+res, last_year, fu = scored_round.load(scored, dataset, ruleset, previous, report_date)
 rs = res.ruleset
 unit = res.unit(unit_id)
-last_year = py.score(py.load_dataset(previous), intervals=True) if previous else None
-fu = followup.FollowUp(res, last_year, report_date)
 report = page.Page(plotlyjs)
 report.style()
 
@@ -46,26 +47,23 @@ report.style()
 page.heading(f"{unit['name']}　{rs.title}评议结果", 1)
 
 # %%
-page.para("{text}", text=scores.unit_summary(res, unit_id))
+page.headline(headline.unit_headline(res, unit_id), "评议结果和评议结果运用")
 
 # %%
-page.card(scores.score_card(res, unit_id))
+page.headline(headline.unit_notes(res, unit_id), "数据质量提示（不属于评议结果运用）", kind="note")
+
+# %%
+page.card(scores.score_card(res, unit_id, scores.PARTS_COLUMNS), scores.card_titles(res))
 
 # %%
 page.card(uncertainty.interval_card(res, unit_id))
 
 # %% [markdown]
-# ## 评议结果运用
-
-# %%
-page.table(scores.unit_consequences(res, unit_id), empty="本单位未触发评议结果运用条款。")
+# ## 抽样误差与评议结果运用的稳健性
+# 问卷和现场评议是抽样调查。区间由对本单位答卷的重抽样得出；解析区间（正态、Wilson）作为核对。稳健：重抽样中至少95%触发；较可能：75%–95%；可能是抽样波动：不足75%。
 
 # %%
 page.table(uncertainty.robustness(res, unit_id), empty="本单位未被约谈或不评优。")
-
-# %% [markdown]
-# ## 抽样误差
-# 问卷和现场评议是抽样调查。区间由对本单位答卷的重抽样得出；解析区间（正态、Wilson）作为核对。
 
 # %%
 page.table(uncertainty.interval_table(res, unit_id))
@@ -93,7 +91,7 @@ report.figure(charts.dimensions_bar(dims, unit["name"]))
 page.table(dims.drop(columns="item"))
 
 # %% [markdown]
-# ## 答案分布
+# ## 答案分布（各等次答卷份数）
 
 # %%
 report.figure(charts.distribution_bar(scores.answer_distribution(res, unit_id, "survey"), rs, "问卷调查：各评议内容答案分布"))
@@ -148,32 +146,60 @@ page.table(scores.bonuses(res, unit_id), empty="无加分。")
 page.para("整改台账截至{day}。", day=fu.report_date.strftime("%Y-%m-%d"))
 
 # %%
-page.table(followup.ledger_table(fu.ledger, unit_id), empty="本单位无整改事项。")
+page.table(followup.ledger_table(fu.ledger, unit_id, ruleset=rs), empty="本单位无整改事项。")
 
 # %% [markdown]
 # ## 工作节点报送情况
 
 # %%
-page.table(followup.timeline_table(fu.timeline, unit_id), empty="本单位无需报送工作节点材料。")
+page.table(followup.timeline_table(fu.timeline, unit_id, ruleset=rs), empty="本单位无需报送工作节点材料。")
 
 # %% [markdown]
 # ## 回头看：与上一年比较
 
 # %%
-page.table(followup.lookback_table(fu.compare, unit_id), empty=followup.NO_PREVIOUS)
+page.note(followup.lookback_note(fu.previous))
 
 # %%
-page.table(followup.lookback_dimensions(fu.compare, unit_id, res), empty=followup.NO_PREVIOUS)
+page.table(followup.lookback_table(fu.compare, unit_id, ruleset=rs))
 
 # %%
-page.table(followup.closure_table(fu.closure, unit_id), empty="上一年无整改事项，或未提供上一年数据。")
+page.table(followup.lookback_dimensions(fu.compare, unit_id, res))
+
+# %%
+page.table(followup.closure_table(fu.closure, unit_id, ruleset=rs), empty="上一年本单位无整改事项。")
+
+# %% [markdown]
+# ## 评议纪律：问卷异常检测
+
+# %%
+page.para("{text}", text=integrity.unit_summary(res, unit_id))
+
+# %%
+report.chart(integrity.timeline(res, unit_id), lambda d: charts.responses_timeline(d, "问卷提交时间（每小时；红色标记：短时集中提交）"),
+             "本单位问卷没有提交时间。")
+
+# %%
+page.table(integrity.reason_counts(res, unit_id), empty="本单位问卷未被标记。")
+
+# %%
+page.table(integrity.episodes(res, unit_id), empty="本单位没有短时集中提交。")
+
+# %%
+page.table(integrity.effect(res, unit_id, changed_only=True), empty="剔除问卷对本单位的得分、排名和结果运用没有影响。")
+
+# %%
+page.table(integrity.flagged_rows(res, unit_id, limit=20), empty="")  # "未被标记" is said above
+
+# %%
+page.table(integrity.violations(res, unit_id), empty="本单位没有违反评议纪律的记录。")
 
 # %% [markdown]
 # ## 数据质量
 
 # %%
 quality = scores.data_quality(res)
-page.table(quality[quality["unit_id"] == unit_id].drop(columns="unit_id"))
+page.table(quality[quality[rs.column_labels["unit_id"]] == unit_id].drop(columns=rs.column_labels["unit_id"]))
 
 # %%
-page.bullets(scores.unit_warnings(res, unit_id))
+page.glossary(scores.glossary(res))

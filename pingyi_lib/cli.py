@@ -109,6 +109,11 @@ def _score_tables(res) -> None:
                 u = robust.loc[c.unit_id]
                 note = f"（稳健性：{u[f'{c.flag}_robustness']}，重抽样中触发概率 {format_share(u[f'p_{c.flag}'])}）"
             con.print(f"  {c.name}【{c.label}】{c.reason}{note}。{c.consequence}。", soft_wrap=True)
+    if len(res.notes):  # 样本不足: said beside the figures, not among the consequences
+        con.print()
+        con.print(f"{rs.column_labels.get('notes', '数据质量提示')}：")
+        for c in res.notes.itertuples(index=False):
+            con.print(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。", soft_wrap=True)
 
 
 def _interval_tables(res, groups, con) -> None:
@@ -139,7 +144,12 @@ def cmd_score(args) -> int:
     from pingyi_lib.dataset.load import load_dataset
     from pingyi_lib.scoring.results import score
 
-    ds = load_dataset(args.dataset, ruleset=args.ruleset)
+    if args.counts:
+        from pingyi_lib.scoring.parts import with_counts
+
+        ds = with_counts(args.dataset, args.counts, ruleset=args.ruleset)
+    else:
+        ds = load_dataset(args.dataset, ruleset=args.ruleset)
     res = score(ds)
     if args.intervals:
         from pingyi_lib.stats.uncertainty import add_intervals
@@ -153,9 +163,118 @@ def cmd_score(args) -> int:
     if ds.rejected:
         print(f"note: {ds.rejected} rows were rejected and left out; "
               f"`pingyi validate {args.dataset}` lists them", file=sys.stderr)
+    found = res.integrity
+    if found is not None and (found.excluded or found.flagged):
+        print(f"note: {found.summary()}`pingyi integrity {args.dataset}` 列出明细", file=sys.stderr)
     for m in res.warnings["message"]:
         print(f"warning: {m}", file=sys.stderr)
     return 0
+
+
+def _print_frame(con, df, title: str) -> None:
+    """A section frame (Chinese headings) as a rich table; numbers right-aligned, as published."""
+    from rich.table import Table
+
+    from pingyi_lib.common.numbers import format_number
+
+    t = Table(title=title, title_justify="left")
+    for c in df.columns:
+        t.add_column(str(c), justify="right" if df[c].dtype.kind in "iuf" else "left", overflow="fold")
+    for row in df.itertuples(index=False):
+        t.add_row(*(format_number(v) if isinstance(v, float) else "" if v is None else str(v) for v in row))
+    con.print(t)
+
+
+def cmd_integrity(args) -> int:
+    from pingyi_lib.dataset.load import load_dataset
+    from pingyi_lib.integrity.policy import REASONS
+    from pingyi_lib.scoring.results import score
+    from pingyi_lib.sections import integrity
+
+    res = score(load_dataset(args.dataset, ruleset=args.ruleset))
+    found = res.integrity
+    if args.format == "json":
+        u, rows = found.units, found.rows
+        rows = rows[rows["reasons"].map(len) > 0]
+        doc = {"units": [{"unit_id": r["unit_id"], "responses": int(r["responses"]), "flagged": int(r["flagged"]),
+                          "excluded": int(r["excluded"]), "suspicion": float(r["suspicion"]),
+                          "reasons": {k: int(r[k]) for k in REASONS if r[k]}} for _, r in u.iterrows()],
+               "flagged": [{"response_id": r.response_id, "unit_id": r.unit_id, "reasons": list(r.reasons),
+                            "excluded": bool(r.excluded)} for r in rows.itertuples(index=False)],
+               "reviews": [{"response_id": r.response_id, "decision": r.decision, "note": r.note,
+                            "reviewer": r.reviewer, "outcome": r.outcome}
+                           for r in found.reviews.itertuples(index=False)]}
+        json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        con = _console()
+        con.print(found.summary())
+        overview = integrity.overview(res)
+        if len(overview):
+            _print_frame(con, overview, "各单位问卷异常")
+            con.print(f"其余{len(found.units) - len(overview)}个单位的问卷未被标记。")
+        for title, frame in (("短时集中提交", integrity.episodes(res)),
+                             ("剔除问卷对得分、排名和结果运用的影响", integrity.effect(res, changed_only=True)),
+                             ("人工复核记录", integrity.reviews(res))):
+            if len(frame):
+                _print_frame(con, frame, title)
+        flagged = integrity.flagged_rows(res, limit=args.limit)
+        if len(flagged):
+            _print_frame(con, flagged.drop(columns="说明"), f"被标记的问卷（可疑度高者在前，前{len(flagged)}份）")
+            more = len(found.rows) - len(flagged)
+            if more > 0:
+                con.print(f"还有{more}份；`--format json` 列出全部。")
+    for m in found.warnings:
+        print(f"warning: {m}", file=sys.stderr)
+    return 0
+
+
+def cmd_count(args) -> int:
+    from pingyi_lib.scoring import parts
+
+    part = parts.parse_part(args.part) if args.part else None
+    if args.dask:
+        from dask.distributed import Client, LocalCluster
+
+        from pingyi_lib.dataset.distributed import count_parquet_dir
+
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False) if args.dask == "local" else None
+        with Client(cluster or args.dask) as client:
+            counts, quarantine, accepted = count_parquet_dir(client, args.dataset, args.parts_dir,
+                                                             ruleset=args.ruleset)
+        if cluster is not None:
+            cluster.close()
+        from pingyi_lib.dataset.load import load_dataset
+        from pingyi_lib.scoring.counts import merge_counts
+
+        small = load_dataset(args.dataset, ruleset=args.ruleset, skip=("survey",))  # on-site ballots: here
+        tables = {"survey": {"accepted": accepted, "rejected": len(quarantine)}}
+        tables.update({r.table: {"accepted": int(r.accepted), "rejected": int(r.rejected)}
+                       for r in small.table_counts.itertuples(index=False) if r.table == "onsite"})
+        _write_counts(merge_counts([counts, parts.dataset_counts(small)]), args.out, {"part": "", "tables": tables})
+        print(f"counted {accepted} questionnaires in {args.parts_dir} ({len(quarantine)} rejected); "
+              f"wrote {args.out}", file=sys.stderr)
+        return 0
+    from pingyi_lib.dataset.load import load_dataset
+
+    ds = load_dataset(args.dataset, ruleset=args.ruleset)
+    parts.write_part(ds, args.out, part)
+    print(f"wrote {args.out}" + (f" (part {args.part})" if part else ""), file=sys.stderr)
+    if ds.rejected:
+        print(f"note: {ds.rejected} rows were rejected and left out; "
+              f"`pingyi validate {args.dataset}` lists them", file=sys.stderr)
+    return 0
+
+
+def _write_counts(counts, out: str, meta: dict) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pingyi_lib.scoring.parts import META
+
+    tb = pa.Table.from_pandas(counts, preserve_index=False)
+    tb = tb.replace_schema_metadata({**(tb.schema.metadata or {}), META: json.dumps(meta).encode("utf-8")})
+    pq.write_table(tb, out)
 
 
 def cmd_validate(args) -> int:
@@ -328,7 +447,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--intervals", action="store_true",
                     help="add bootstrap intervals, rank intervals and the probability of each consequence "
                          "(columns " + ", ".join(INTERVAL_COLUMNS) + ")")
+    sp.add_argument("--counts", nargs="+", metavar="PART",
+                    help="count files from `pingyi count` (merged); DATASET then gives only the small tables")
     sp.set_defaults(func=cmd_score)
+    sp = dataset_cmd("count", "count the answers of a round, or of one part of it, into a Parquet file "
+                     "(docs/scale.md)", ("table",))
+    sp.add_argument("--out", required=True, metavar="PART.parquet")
+    sp.add_argument("--part", metavar="K/N", help="this dataset is part K of N, split by the hash of response_id; "
+                    "checked")
+    sp.add_argument("--dask", metavar="ADDRESS", help="count the Parquet files of --parts-dir on a Dask cluster "
+                    "(a scheduler address, or 'local')")
+    sp.add_argument("--parts-dir", metavar="DIR", help="with --dask: the survey as Parquet files, one part each")
+    sp.set_defaults(func=cmd_count)
     dataset_cmd("validate", "check a dataset and list every rejected row (exit 1 if any)", ("table", "json")) \
         .set_defaults(func=cmd_validate)
     sp = dataset_cmd("problems", "main problems raised by the public, per unit and for the city",
@@ -337,6 +467,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="list the substantive comments no theme took, grouped by similarity (to improve the ruleset)")
     sp.add_argument("--unit", metavar="UNIT", default=None, help="only this unit id (default: every unit)")
     sp.set_defaults(func=cmd_problems)
+    sp = dataset_cmd("integrity", "questionnaires that look stuffed (刷票): flagged, excluded, and the effect on "
+                     "the scores", ("table", "json"))
+    sp.add_argument("--limit", type=int, default=20, metavar="N",
+                    help="flagged questionnaires listed in the table (default 20; json lists all)")
+    sp.set_defaults(func=cmd_integrity)
     sp = dataset_cmd("report", "run the notebooks and write the HTML reports, index.html and 评议结果.xlsx", ("table",))
     sp.add_argument("--out", required=True, metavar="DIR",
                     help="folder for the reports (created; reruns replace files)")

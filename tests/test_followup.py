@@ -83,7 +83,7 @@ def test_timeline_year_follows_the_data_not_the_ruleset(tmp_path):
 
 def test_timeline_table_shows_state_and_date(tmp_path):
     ds = ds_with(tmp_path, milestones="unit_id,step,submitted_on\na,自查自纠,2011-07-28\n")
-    t = followup.timeline_table(ledger.timeline(ds)).set_index("unit_id")
+    t = followup.timeline_table(ledger.timeline(ds), ruleset=ds.ruleset).set_index("单位编码")
     assert t.loc["a", "自查自纠（07-25前）"] == "逾期3天（07-28）"
     assert t.loc["b", "整改（09-15前）"] == "未报送"
 
@@ -162,6 +162,6 @@ def test_lookback_on_the_sample_rounds_says_which_changes_are_significant():
     assert not c.loc["wj-hutang", "significant"]
     assert c.loc["wj-hutang", "composite_change_lo"] < 0 < c.loc["wj-hutang", "composite_change_hi"]
     assert pd.isna(c.loc["wj-gxq-win", "significant"])  # new this year: nothing to compare
-    t = followup.lookback_table(lookback.compare(now, prev)).set_index("unit_id")
+    t = followup.lookback_table(lookback.compare(now, prev), ruleset=now.ruleset).set_index("单位编码")
     assert set(t["变化是否显著"]) <= {"是", "否", "未评估"} and t.loc["wj", "变化是否显著"] == "是"
     assert t.loc["wj-hutang", "变化是否显著"] == "否" and t.loc["wj-gxq-win", "变化是否显著"] == "未评估"

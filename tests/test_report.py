@@ -199,3 +199,15 @@ def test_reports_show_funnel_caterpillar_intervals_and_robustness(sample_reports
     city = (out / "city.html").read_text(encoding="utf-8")
     assert "变化是否显著" in city and "未评估</td>" in city  # units present in one round only
     assert city.count('<td class="txt">是</td>') >= 3  # some changes are significant
+
+
+def test_reports_carry_the_integrity_section(sample_reports, lookback_reports):
+    clean = (sample_reports[0] / "units/tn-win.html").read_text(encoding="utf-8")  # 2011: nothing found
+    assert "评议纪律：问卷异常检测" in clean and "问卷异常检测未发现疑似刷票问卷" in clean
+    city = (lookback_reports[0] / "city.html").read_text(encoding="utf-8")  # 2012: the tn-win burst
+    start = city.index("评议纪律：问卷异常检测与违纪认定")  # the headline above also speaks of 评议纪律
+    section = city[start:city.index("数据质量", start)]
+    assert "按评议纪律规则剔除问卷108份" in section and "2012-08-21 20:07" in section
+    assert "综合得分(不剔除)" in section and "95.72" in section  # the effect of the exclusion
+    assert "确认违反评议纪律：刷票" in section  # confirmed violation and the worst listing
+    assert section.count('class="plotly-graph-div"') == 1  # responses over time, bursts marked

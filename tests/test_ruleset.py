@@ -36,6 +36,9 @@ def test_default_ruleset_has_the_numbers_of_spec_section_3():
     (lambda r: r["rules"].pop("talk_threshold"), "rules.talk_threshold", "is missing"),
     (lambda r: r["cases"].update(cap=25.0), "cases.cap", "100 x weights.cases"),
     (lambda r: r["rank_groups"].update(province="x"), "rank_groups.province", "not a unit level"),
+    (lambda r: r["flags"]["talk"].update(kind="penalty"), "flags.talk.kind", "must be one of"),
+    (lambda r: r["labels"]["glossary"].update(composite="{weight}"), "labels.glossary.composite", "placeholder"),
+    (lambda r: r["labels"]["units"].update(speed="分"), "labels.units.speed", "no label"),
 ])
 def test_bad_ruleset_error_names_key_and_problem(mutate, key, words):
     r = raw()
@@ -62,3 +65,19 @@ def test_changed_weights_change_the_composite(tiny, tmp_path):
     u = py.score(py.load_dataset(tiny, ruleset=p)).units.set_index("unit_id")
     # a: 0.4 × 90 + 0.4 × 82 + 15 = 36 + 32.8 + 15 = 83.8
     assert u.loc["a", "composite"] == 83.8
+
+
+def test_glossary_takes_its_numbers_from_the_rules(tmp_path):
+    text = default_ruleset_path().read_text(encoding="utf-8").replace("talk_threshold = 80.0", "talk_threshold = 85.0")
+    p = tmp_path / "r.toml"
+    p.write_text(text, encoding="utf-8")
+    rs = py.load_ruleset(p)
+    assert "低于85%" in rs.glossary["satisfaction"] and "{" not in "".join(rs.glossary.values())
+
+
+def test_only_low_sample_is_a_data_quality_flag_and_every_consequence_cites_a_clause():
+    rs = py.load_ruleset()
+    assert rs.note_flags == ("low_sample",)
+    assert rs.consequence_flags == ("no_excellence", "talk", "worst", "panel_noncompliant")
+    assert all(rs.flags[f].clause for f in rs.consequence_flags)
+    assert rs.header("composite") == "综合得分（分）" and rs.header("onsite_index") == "现场评议指数"

@@ -54,10 +54,13 @@ def test_without_intervals_the_sections_are_empty_not_wrong():
 
 def test_caterpillar_shades_the_bottom_group_and_draws_each_interval(res):
     fig = charts.caterpillar(res.league("service"), 0.95, "t")
-    assert len(fig.layout.shapes) >= 1  # the shaded bottom group (and the mean line)
-    trace = fig.data[0]
-    assert list(trace.y)[:3] == ["武进区湖塘镇安监站", "常州市行政服务中心安监窗口", "新北区春江镇安监所"]
-    assert len(trace.error_x.array) == 11
+    assert any(s.type == "rect" for s in fig.layout.shapes)  # the shaded bottom group
+    others, bottom = fig.data
+    assert (others.name, bottom.name) == ("其他单位", "排名靠后")
+    assert [c[0] for c in bottom.customdata] == ["新北区春江镇安监所", "常州市行政服务中心安监窗口",
+                                                 "武进区湖塘镇安监站"]
+    assert len(others.error_x.array) + len(bottom.error_x.array) == 11
+    assert list(fig.layout.yaxis.categoryarray)[-1] == "武进区湖塘镇安监站"  # worst at the bottom
 
 
 def test_funnel_plot_has_both_control_limits_and_marks_the_bottom_group(res):
@@ -65,4 +68,17 @@ def test_funnel_plot_has_both_control_limits_and_marks_the_bottom_group(res):
     names = {t.name for t in fig.data}
     assert {"95%控制限", "99.8%控制限", "排名靠后", "其他单位"} <= names
     bottom = next(t for t in fig.data if t.name == "排名靠后")
-    assert "武进区湖塘镇安监站" in bottom.text and bottom.marker.symbol == "diamond"
+    assert "武进区湖塘镇安监站" in bottom.customdata and bottom.marker.symbol == "diamond"
+
+
+def test_headlines_say_how_robust_each_consequence_is(res):
+    from pingyi_lib.sections import headline
+
+    unit = headline.unit_headline(res, "wj-hutang").set_index("code")
+    assert "稳健性：可能是抽样波动" in unit.loc["talk", "内容"]
+    assert "稳健性：稳健" in unit.loc["no_excellence", "内容"]
+    assert "排名95%区间第9–11名" in unit.loc["rank", "内容"]
+    city = headline.city_headline(res).set_index("code")
+    assert "武进区湖塘镇安监站" in city.loc["talk", "内容"] and "可能是抽样波动" in city.loc["talk", "内容"]
+    plain = py.score(py.load_dataset(SAMPLE_2011))
+    assert "稳健性" not in headline.unit_headline(plain, "wj-hutang").set_index("code").loc["talk", "内容"]

@@ -19,17 +19,27 @@ def res(tiny):
 
 def test_score_card_formats_published_values(res):
     card = scores.score_card(res, "a")
-    assert card["综合得分"] == "83.00" and card["排名"] == "1/2" and card["群众满意度"] == "82.00%"
-    assert scores.score_card(res, "c")["排名"] == "不参加排名"
+    assert card["综合得分"] == "83.00分" and card["排名"] == "1/2" and card["群众满意度"] == "82.00%"
+    # indices are 0-100 indices, points are 分: the card says which is which
+    assert card["现场评议指数"] == "90.00" and card["实例调查"] == "15.00分" and card["加分"] == "0.00分"
+    city = scores.score_card(res, "c")
+    assert city["排名"] == "不参加排名" and "组平均分" not in city and "现场评议指数" not in city
+
+
+def test_every_card_tile_has_a_hover_title_and_share_and_index_are_told_apart(res):
+    titles = scores.card_titles(res)
+    assert set(scores.score_card(res, "a")) - {"排名"} <= set(titles)
+    assert "满意率" in titles["满意率"] and "群众满意度" in titles["满意率"]  # says how the two differ
+    assert "0–100" in titles["现场评议指数"] and "20分" in titles["实例调查"]  # scales from the ruleset
 
 
 def test_dimensions_against_group_mean(res):
     d = scores.dimensions(res, "a").set_index("item")
     # survey integrity: a = 50 (0 and 1), b = 0 → group mean 25
-    assert d.loc["integrity", "问卷调查"] == 50.0
-    assert d.loc["integrity", "问卷调查组平均"] == 25.0
+    assert d.loc["integrity", "问卷调查指数"] == 50.0
+    assert d.loc["integrity", "问卷调查指数组平均"] == 25.0
     # on-site: a = 90, b = 60 → 75
-    assert d.loc["lawful", "现场评议组平均"] == 75.0
+    assert d.loc["lawful", "现场评议指数组平均"] == 75.0
 
 
 def test_answer_distribution_counts_levels_and_blanks(res):
@@ -41,7 +51,7 @@ def test_answer_distribution_counts_levels_and_blanks(res):
 def test_breakdown_by_channel_recomputes_index_per_channel(res):
     b = scores.breakdown(res, "a", "channel").set_index("渠道")
     # both questionnaires of a came in online (网上): same as its Q of 82
-    assert b.loc["网上", "问卷数"] == 2 and b.loc["网上", "问卷调查指数"] == 82.0
+    assert b.loc["网上", "问卷（份）"] == 2 and b.loc["网上", "问卷调查指数"] == 82.0
 
 
 def test_breakdown_splits_categories(tmp_path):
@@ -62,8 +72,8 @@ def test_panel_share_and_public_marking(res):
 def test_data_quality_counts_rejected_rows_per_unit(tmp_path):
     ds = write_dataset(tmp_path / "d", units="unit_id,name,level\na,甲,district\n",
                        survey="response_id,unit_id,channel," + ITEMS + "\n1,a,online,1,1,1,1,1\n2,a,online,9,1,1,1,1\n")
-    q = scores.data_quality(py.score(py.load_dataset(ds))).set_index("unit_id")
-    assert q.loc["a", "问卷"] == 1 and q.loc["a", "被拒绝行"] == 1
+    q = scores.data_quality(py.score(py.load_dataset(ds))).set_index("单位编码")
+    assert q.loc["a", "问卷（份）"] == 1 and q.loc["a", "被拒绝行（条）"] == 1
 
 
 def test_summaries_speak_chinese_with_numbers(res):
@@ -71,6 +81,11 @@ def test_summaries_speak_chinese_with_numbers(res):
     assert "38.00" in s and "第2名" in s and "约谈" in s
     assert "第一名甲区安监局" in scores.city_summary(res)
     assert "未计算综合得分" in scores.unit_summary(res, "w")
+
+
+def test_city_summary_leaves_the_consequences_to_the_headline(res):
+    s = scores.city_summary(res)
+    assert "约谈" not in s and "不评优" not in s
 
 
 def test_case_summaries_are_published_with_personal_data_masked(tmp_path):

@@ -9,14 +9,38 @@
 from __future__ import annotations
 
 import html
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from pingyi_lib.common.errors import OptionError
+from pingyi_lib.dataset import engine as engine_mod
 from pingyi_lib.dataset.read import read_folder
 from pingyi_lib.dataset.validate import validate_tables
 from pingyi_lib.scheme.ruleset import Ruleset, load_ruleset
+
+ENGINES = ("auto", "duckdb", "pandas")
+
+
+class Tables(dict):
+    """Clean tables by name. A table the engine checked is built on first use
+    (``engine.DeferredTable``), so scoring a big round never holds its rows in pandas."""
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        v = super().__getitem__(name)
+        if callable(v):
+            v = v()
+            super().__setitem__(name, v)
+        return v
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+    def loaded(self, name: str) -> bool:
+        """Is the clean table in memory (not waiting to be built)?"""
+        return not callable(super().__getitem__(name))
 
 
 @dataclass
@@ -29,6 +53,11 @@ class Dataset:
     quarantine: pd.DataFrame
     table_counts: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    # answer counts (engine.COUNT_COLUMNS) of the response tables the engine counted, or that
+    # `pingyi score --counts` merged; scoring counts the other tables from their rows
+    counts: pd.DataFrame | None = None
+    engines: dict[str, str] = field(default_factory=dict)  # table → "duckdb", "pandas" or "counts"
+    unit_sets: dict = field(default_factory=dict)  # "units": valid unit ids, "rejected": rejected ones
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -55,11 +84,16 @@ def _esc(s: str) -> str:
     return html.escape(str(s))
 
 
-def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None) -> Dataset:
+def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None, engine: str | None = None,
+                 skip: tuple[str, ...] = ()) -> Dataset:
     """Read and validate a dataset folder.
 
     ``ruleset``: a :class:`Ruleset`, a path to a TOML file, or ``None`` for the folder's own
     ``ruleset.toml`` if it has one, else the bundled default.
+    ``engine``: how the big response tables (survey, onsite; CSV or Parquet) are read:
+    ``"duckdb"`` (dataset/engine.py), ``"pandas"``, or ``"auto"`` (DuckDB for files of
+    4 MB or more); default ``$PINGYI_ENGINE`` or auto. Both give the same quarantine and scores.
+    ``skip``: tables not read at all (their counts come from elsewhere: ``pingyi score --counts``).
     """
     path = Path(path)
     if ruleset is None:
@@ -67,6 +101,19 @@ def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None) 
         ruleset = load_ruleset(own if own.is_file() else None)
     elif not isinstance(ruleset, Ruleset):
         ruleset = load_ruleset(ruleset)
-    raws = read_folder(path, ruleset)
-    clean, quarantine, table_counts, notes = validate_tables(raws, ruleset)
-    return Dataset(str(path), ruleset, clean, quarantine, table_counts, notes)
+    engine = engine or os.environ.get("PINGYI_ENGINE") or "auto"
+    if engine not in ENGINES:
+        raise OptionError(f"unknown engine '{engine}'; use one of {', '.join(ENGINES)}")
+
+    def defer(name: str, p: Path) -> bool:
+        if engine == "pandas" or name not in engine_mod.ENGINE_TABLES or not engine_mod.available():
+            return False
+        return engine == "duckdb" or p.stat().st_size >= engine_mod.AUTO_MIN_BYTES
+
+    raws = read_folder(path, ruleset, defer=defer, skip=skip)
+    engine_counts: list[pd.DataFrame] = []
+    engines: dict[str, str] = {}
+    unit_sets: dict = {}
+    clean, quarantine, table_counts, notes = validate_tables(raws, ruleset, engine_counts, engines, unit_sets)
+    counts = pd.concat(engine_counts, ignore_index=True) if engine_counts else None
+    return Dataset(str(path), ruleset, Tables(clean), quarantine, table_counts, notes, counts, engines, unit_sets)

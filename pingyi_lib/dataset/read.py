@@ -269,8 +269,24 @@ def read_parquet_table(path: Path, table: Table) -> RawTable:
     return RawTable(table.name, str(path), _assemble(columns, tb.num_rows, rows, table), [], ignored)
 
 
-def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
-    """Find and read every table of a dataset folder."""
+def read_table(path: Path, table: Table) -> RawTable:
+    """One CSV or Parquet file of a table."""
+    return read_parquet_table(path, table) if path.suffix.lower() == ".parquet" else read_csv_table(path, table)
+
+
+@dataclass
+class Deferred:
+    """A table file found but not read: validate.py hands it to the engine (dataset/engine.py)."""
+
+    name: str
+    path: str
+
+
+def read_folder(folder: str | Path, ruleset: Ruleset, defer=lambda name, path: False,
+                skip: tuple[str, ...] = ()) -> dict[str, RawTable | Deferred]:
+    """Find and read every table of a dataset folder. A CSV or Parquet file for which
+    ``defer(name, path)`` is true is found but not read (a :class:`Deferred`); tables in
+    ``skip`` are neither read nor required (``pingyi score --counts`` has their counts)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetNotFound(f"dataset folder not found: {folder}", path=str(folder))
@@ -288,10 +304,12 @@ def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
             continue
         name = table_for_name(p.stem, ruleset)
         suffix = p.suffix.lower()
-        if suffix == ".csv" and name:
-            add(read_csv_table(p, schema[name]))
-        elif suffix == ".parquet" and name:
-            add(read_parquet_table(p, schema[name]))
+        if name in skip:
+            continue
+        if suffix in (".csv", ".parquet") and name and defer(name, p):
+            add(Deferred(name, str(p)))
+        elif suffix in (".csv", ".parquet") and name:
+            add(read_table(p, schema[name]))
         elif suffix == ".xlsx":
             import openpyxl
 
@@ -303,13 +321,13 @@ def read_folder(folder: str | Path, ruleset: Ruleset) -> dict[str, RawTable]:
             try:
                 for ws, wsf in zip(wb.worksheets, wbf.worksheets):
                     sname = table_for_name(ws.title, ruleset)
-                    if sname:
+                    if sname and sname not in skip:
                         add(read_sheet(ws, schema[sname], f"{p}[{ws.title}]", wsf))
             finally:
                 wb.close()
                 wbf.close()
     for t in schema.values():
-        if t.required and t.name not in found:
+        if t.required and t.name not in found and t.name not in skip:
             raise DatasetError(
                 f"{folder}: the required table '{t.name}' ({t.zh}) is missing; expected "
                 f"{t.name}.csv, {t.zh}.csv, {t.name}.parquet or a sheet '{t.name}' in an .xlsx workbook",

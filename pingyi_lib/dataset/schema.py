@@ -30,6 +30,7 @@ CASE_SOURCE = "case_source"
 VIOLATION_KIND = "violation_kind"
 STATUS = "status"
 STEP = "step"
+DECISION = "decision"      # a reviewer's decision on a flagged questionnaire: exclude / keep
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ def tables(ruleset: Ruleset) -> dict[str, Table]:
             Column("name", "单位名称", REQUIRED_TEXT),
             Column("level", "层级", UNIT_LEVEL),
             Column("parent_id", "上级单位编码", PARENT, False),
+            # for the plausibility of a unit's questionnaire count (integrity); blank or 0: not given
+            Column("population", "服务对象数", AMOUNT, False),
+            Column("quota", "问卷配额", AMOUNT, False),
         ), required=True),
         Table("onsite", "现场评议", (
             Column("ballot_id", "票号", ID), unit,
@@ -113,6 +117,13 @@ def tables(ruleset: Ruleset) -> dict[str, Table]:
             unit,
             Column("step", "环节", STEP),
             Column("submitted_on", "报送日期", DATE),
+        )),
+        # an analyst's reviewed decisions on flagged questionnaires (integrity), kept as the audit trail
+        Table("integrity_review", "问卷复核", (
+            Column("response_id", "问卷编号", ID),
+            Column("decision", "处理决定", DECISION),
+            Column("note", "复核意见", TEXT, False),
+            Column("reviewer", "复核人", TEXT, False),
         )),
     ]
     return {x.name: x for x in t}

@@ -10,12 +10,13 @@ reasons of the rows that fail.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pingyi_lib.dataset import schema
-from pingyi_lib.dataset.read import ROW, RawTable
+from pingyi_lib.dataset import engine, schema
+from pingyi_lib.dataset.read import ROW, Deferred, RawTable, read_table
 from pingyi_lib.scheme.ruleset import Ruleset
 
 QUARANTINE_COLUMNS = ["table", "file", "row", "unit_id", "column", "value", "reason_code", "reason"]
@@ -49,6 +50,9 @@ def _raw_lookup(ruleset: Ruleset, kind: str) -> dict[str, object]:
         return {**{k: k for k in ruleset.channels}, **{v: k for k, v in ruleset.channels.items()}}
     if kind == schema.BOOL:
         return {**{y: True for y in ruleset.yes}, **{n: False for n in ruleset.no}}
+    if kind == schema.DECISION:
+        review = ruleset.integrity
+        return {**{w: "exclude" for w in review.review_exclude}, **{w: "keep" for w in review.review_keep}}
     vocab = {schema.PANEL_CATEGORY: ruleset.panel_categories, schema.CASE_SOURCE: ruleset.case_sources,
              schema.VIOLATION_KIND: ruleset.violation_kinds, schema.STATUS: ruleset.rectification_status,
              schema.STEP: ruleset.milestone_steps}[kind]
@@ -56,7 +60,7 @@ def _raw_lookup(ruleset: Ruleset, kind: str) -> dict[str, object]:
 
 
 _WHAT = {schema.ANSWER: "answer", schema.UNIT_LEVEL: "unit level", schema.CHANNEL: "channel",
-         schema.BOOL: "yes/no value",
+         schema.BOOL: "yes/no value", schema.DECISION: "decision",
          schema.PANEL_CATEGORY: "panel member category", schema.CASE_SOURCE: "case source",
          schema.VIOLATION_KIND: "violation kind", schema.STATUS: "status", schema.STEP: "step"}
 
@@ -68,6 +72,8 @@ def _allowed(ruleset: Ruleset, kind: str) -> list[str]:
         return [f"{k} {v}" for k, v in ruleset.channels.items()]
     if kind == schema.BOOL:
         return ["/".join(ruleset.yes[:1] + ruleset.no[:1])]
+    if kind == schema.DECISION:
+        return list(ruleset.integrity.review_exclude + ruleset.integrity.review_keep)
     return [str(v) for v in _raw_lookup(ruleset, kind)]
 
 
@@ -146,7 +152,12 @@ def _duplicates(df: pd.DataFrame, column: str, pb: _Problems) -> None:
     vals = s[dup]
     pb.parts.append(pd.DataFrame({
         "pos": np.flatnonzero(dup), "column": column, "value": vals.to_numpy(), "reason_code": "duplicate_id",
-        "reason": [f"duplicate {column} '{v}' (first on row {first_row[v]})" for v in vals]}))
+        "reason": [duplicate_reason(column, v, first_row[v]) for v in vals]}))
+
+
+def duplicate_reason(column: str, value: str, first_row: int) -> str:
+    """The reason of a row repeating an earlier valid row's id (also used by dataset/engine.py)."""
+    return f"duplicate {column} '{value}' (first on row {first_row})"
 
 
 def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: set[str],
@@ -232,8 +243,16 @@ def empty_table(table: schema.Table) -> pd.DataFrame:
                          **{c.id: pd.Series(dtype=_EMPTY_DTYPES.get(c.kind, object)) for c in table.columns}})
 
 
-def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
-    """Return (clean tables, quarantine frame, counts frame, notes)."""
+def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engine_counts: list | None = None,
+                    engines: dict[str, str] | None = None, unit_sets: dict | None = None):
+    """Return (clean tables, quarantine frame, counts frame, notes).
+
+    A :class:`Deferred` table is read, checked and counted by ``dataset/engine.py``
+    (falling back to the pandas path where the engine cannot promise the same answer):
+    its clean table is then an ``engine.DeferredTable`` (built on first use), and its
+    answer counts go to ``engine_counts``. ``engines`` receives the path each table took,
+    ``unit_sets`` the valid and the rejected unit ids (what checking a response table needs).
+    """
     specs = schema.tables(ruleset)
     clean: dict[str, pd.DataFrame] = {}
     quarantine: list[pd.DataFrame] = []
@@ -246,6 +265,29 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
         if raw is None:
             clean[name] = empty_table(table)
             continue
+        if isinstance(raw, Deferred):
+            try:
+                scanned = engine.scan(raw.path, table, ruleset, units, rejected_units)
+            except engine.Unsupported:
+                raw = read_table(Path(raw.path), table)
+            else:
+                if scanned.ignored_columns:
+                    notes.append(f"{raw.path}: ignored unknown columns {', '.join(scanned.ignored_columns)}")
+                rej = scanned.rejected
+                rej.insert(0, "file", raw.path)
+                rej.insert(0, "table", name)
+                quarantine.append(rej)
+                clean[name] = engine.DeferredTable(raw.path, name, ruleset, frozenset(units),
+                                                   frozenset(rejected_units))
+                counts.append({"table": name, "file": raw.path, "accepted": scanned.accepted,
+                               "rejected": len(rej)})
+                if engine_counts is not None:
+                    engine_counts.append(scanned.counts)
+                if engines is not None:
+                    engines[name] = "duckdb"
+                continue
+        if engines is not None:
+            engines[name] = "pandas"
         if raw.ignored_columns:
             notes.append(f"{raw.path}: ignored unknown columns {', '.join(raw.ignored_columns)}")
         if name == "units":
@@ -268,6 +310,8 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
                 c = c[~orphan].reset_index(drop=True)
                 units = set(c["unit_id"])
             c["rank_group"] = c["level"].map(ruleset.rank_groups)
+            if unit_sets is not None:
+                unit_sets.update(units=frozenset(units), rejected=frozenset(rejected_units))
         bad = pd.DataFrame({"row": [r for r, _, _ in raw.bad_rows], "unit_id": [u for _, _, u in raw.bad_rows],
                             "column": "", "value": "",
                             "reason_code": ["unsaved_formula" if "formula" in m else "wrong_field_count"
@@ -285,4 +329,5 @@ def validate_tables(raws: dict[str, RawTable], ruleset: Ruleset):
     q = q[QUARANTINE_COLUMNS].sort_values(["table", "row"], key=lambda c: c.map(order) if c.name == "table" else c,
                                           kind="stable").reset_index(drop=True)
     q["row"] = q["row"].astype(np.int64)
+    q = q.astype({c: object for c in QUARANTINE_COLUMNS if c != "row"})  # one dtype whichever path found them
     return clean, q, pd.DataFrame(counts, columns=["table", "file", "accepted", "rejected"]), notes

@@ -71,10 +71,12 @@ def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_colu
     named in PERCENT_COLUMNS as percentages), missing as '—'.
 
     ``links`` maps a value of ``link_column`` to a relative URL; those cells become links
-    (URL and text both escaped).
+    (URL and text both escaped). ``None`` shows nothing; an empty frame shows ``empty``.
     """
-    if df is None or not len(df):
-        return Html(f'<p class="pingyi-empty">{esc(empty)}</p>')
+    if df is None:  # a section with no data at all: its one sentence is said elsewhere (note)
+        return Html("")
+    if not len(df):  # empty="": the section already said there is nothing
+        return Html(f'<p class="pingyi-empty">{esc(empty)}</p>' if empty else "")
     head = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
     body = []
     for row in df.itertuples(index=False):
@@ -95,11 +97,42 @@ def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_colu
                 f'<tbody>{"".join(body)}</tbody></table>')
 
 
-def card(items: Mapping[str, str]) -> Html:
-    """Key figures as a row of tiles: {label: already formatted value}."""
-    tiles = "".join(f'<div class="pingyi-tile"><div class="v">{esc(v)}</div><div class="k">{esc(k)}</div></div>'
-                    for k, v in items.items())
+def card(items: Mapping[str, str], titles: Mapping[str, str] | None = None) -> Html:
+    """Key figures as a row of tiles: {label: already formatted value}; ``titles`` gives a
+    tile its hover text ({label: what the figure means}, from the ruleset's glossary)."""
+    titles = titles or {}
+    tiles = "".join(f'<div class="pingyi-tile"{_title(titles.get(k))}><div class="v">{esc(v)}</div>'
+                    f'<div class="k">{esc(k)}</div></div>' for k, v in items.items())
     return Html(f'<div class="pingyi-card">{tiles}</div>')
+
+
+def _title(text: str | None) -> str:
+    return f' title="{esc(text)}"' if text else ""
+
+
+def headline(points: pd.DataFrame, title: str, kind: str = "act") -> Html:
+    """The box a page opens with (sections.headline): one line per point, 事项 in bold then
+    内容. ``kind``: "act" (what the reader must act on) or "note" (data-quality notes, shown
+    apart and quieter)."""
+    if points is None or not len(points):
+        return Html("")
+    lines = "".join(f'<li data-code="{esc(code)}"><strong>{esc(item)}</strong>：{esc(text)}</li>'
+                    for code, item, text in zip(points["code"], points["事项"], points["内容"]))
+    return Html(f'<div class="pingyi-headline pingyi-{esc(kind)}"><p class="pingyi-headline-title">{esc(title)}</p>'
+                f'<ul>{lines}</ul></div>')
+
+
+def glossary(terms: Mapping[str, str], title: str = "名词解释") -> Html:
+    """The page's foot: what each figure means ({term: explanation that names the term})."""
+    if not terms:
+        return Html("")
+    items = "".join(f'<li data-term="{esc(k)}">{esc(v)}</li>' for k, v in terms.items())
+    return Html(f'<div class="pingyi-glossary"><p class="pingyi-headline-title">{esc(title)}</p><ul>{items}</ul></div>')
+
+
+def note(text: str) -> Html:
+    """A sentence, or nothing when ``text`` is empty (a section says "no data" once, not per table)."""
+    return para("{text}", text=text) if text else Html("")
 
 
 class Page:
@@ -131,12 +164,13 @@ class Page:
         """``build(frame)`` shown as a figure, or the sentence ``empty`` when there is no
         data (``frame`` None or without rows): a section never shows a blank chart."""
         if frame is None or not len(frame):
-            return para("{text}", text=empty)
+            return note(empty)
         return self.figure(build(frame))
 
     def style(self) -> Html:
-        """The page's CSS (font stack that finds Chinese fonts users have, tables, tiles)."""
-        return Html(f"<style>{PAGE_CSS}</style>")
+        """The page's CSS (font stack that finds Chinese fonts users have, tables, tiles, the
+        A4 print layout) and, in a report, the script that fits charts to the printed page."""
+        return Html(f"<style>{PAGE_CSS}</style>" + (f"<script>{PRINT_JS}</script>" if self.plotlyjs else ""))
 
 
 PAGE_CSS = f"""
@@ -152,4 +186,41 @@ table.pingyi-table th, .jp-RenderedHTMLCommon table.pingyi-table th, table.pingy
 table.pingyi-table td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .pingyi-flag {{ color: #b42318; font-weight: 600; }}
 .pingyi-empty {{ color: #57606a; }}
+.pingyi-headline {{ border: 2px solid #1f2328; border-radius: 6px; padding: 8px 16px; margin: 10px 0 16px; }}
+.pingyi-headline.pingyi-note {{ border: 1px dashed #57606a; color: #3d444d; }}
+.pingyi-headline-title {{ font-weight: 700; font-size: 1.1em; margin: 4px 0; }}
+.pingyi-headline ul {{ margin: 4px 0; padding-left: 1.2em; }}
+.pingyi-headline li {{ margin: 3px 0; line-height: 1.6; }}
+.pingyi-glossary {{ border-top: 1px solid #d0d7de; margin-top: 28px; padding-top: 8px; font-size: .9em;
+                   color: #3d444d; }}
+.pingyi-glossary li {{ margin: 3px 0; line-height: 1.6; }}
+.pingyi-tile[title] {{ cursor: help; }}
+@page {{ size: A4; margin: 14mm 12mm; }}
+@media print {{
+  body, .jp-Notebook {{ max-width: none !important; margin: 0 !important; padding: 0 !important; }}
+  .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea-output {{ padding: 0 !important; }}
+  h2 {{ break-before: page; page-break-before: always; }}
+  h1, h2, h3, .pingyi-headline-title {{ break-after: avoid; page-break-after: avoid; }}
+  .pingyi-headline, .pingyi-card, .pingyi-chart, .pingyi-glossary li, .pingyi-tile {{ break-inside: avoid; }}
+  table.pingyi-table tr {{ break-inside: avoid; page-break-inside: avoid; }}
+  table.pingyi-table thead {{ display: table-header-group; }}
+  table.pingyi-table {{ font-size: 9pt; }}
+  .modebar-container, .modebar, .pingyi-backlink, .anchor-link, .hoverlayer {{ display: none !important; }}
+  a, .jp-RenderedHTMLCommon a {{ color: inherit !important; text-decoration: none !important; }}
+}}
+"""
+
+# Charts are drawn at the screen's width; before printing, fit them to the A4 text width
+# (186 mm at 96 dpi is about 700 px) and give them their screen size back afterwards.
+PRINT_WIDTH_PX = 690
+PRINT_JS = f"""
+(function () {{
+  function charts() {{ return document.querySelectorAll('.pingyi-chart .js-plotly-plot'); }}
+  window.addEventListener('beforeprint', function () {{
+    if (window.Plotly) charts().forEach(function (gd) {{ Plotly.relayout(gd, {{width: {PRINT_WIDTH_PX}}}); }});
+  }});
+  window.addEventListener('afterprint', function () {{
+    if (window.Plotly) charts().forEach(function (gd) {{ Plotly.relayout(gd, {{width: null, autosize: true}}); }});
+  }});
+}})();
 """

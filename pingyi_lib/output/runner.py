@@ -9,6 +9,7 @@ Layout of ``OUT``::
     assets/plotly.min.js  plotly.js, once, loaded by relative path (unless self-contained)
     notebooks/*.ipynb     the executed notebooks (kept; a failed one shows the failing cell)
     评议结果.xlsx          ranking, satisfaction, main problems (seed §五(六))
+    评议结果通报.docx      the notice of results sent upward, in the layout of a government notice
     report.log            what ran, how long, what failed
 
 Each notebook runs in its own process (papermill changes the working directory, so
@@ -38,6 +39,7 @@ NOTEBOOK_DIR = PACKAGE_DIR.parents[1] / "notebooks"
 HIDDEN_TAGS = {"parameters", "injected-parameters", "analyst-note"}  # analyst-note: notes for JupyterLab only
 KERNEL = "python3"
 WORKBOOK_NAME = "评议结果.xlsx"
+NOTICE_NAME = "评议结果通报.docx"
 log = logging.getLogger("pingyi.report")
 
 
@@ -153,8 +155,14 @@ def _failure_page(r: JobResult, backlink: str) -> str:
             f"<p>{escape(r.error_name)}</p><pre>{escape(r.error_value)}</pre></body></html>")
 
 
+def _today() -> str:
+    import datetime as dt
+
+    return dt.date.today().isoformat()  # an empty report date means today: a cache of yesterday is stale
+
+
 def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, ruleset: str,
-              self_contained: bool, previous: str = "", report_date: str = "") -> list[Job]:
+              self_contained: bool, previous: str = "", report_date: str = "", scored: str = "") -> list[Job]:
     from pingyi_lib.output.page import INLINE
 
     names = res.units.set_index("unit_id")["name"]
@@ -163,7 +171,7 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
                 str(out / "city.html"), "city.html",
                 {"dataset": dataset, "ruleset": ruleset, "plotlyjs": INLINE if self_contained
                  else "assets/plotly.min.js", "unit_links": "units/{slug}.html", "linked_units": list(units),
-                 "previous": previous, "report_date": report_date},
+                 "previous": previous, "report_date": report_date, "scored": scored},
                 "index.html")]
     for uid in units:
         slug = unit_slug(uid)
@@ -172,7 +180,7 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
                         f"units/{slug}.html",
                         {"dataset": dataset, "unit_id": uid, "ruleset": ruleset,
                          "plotlyjs": INLINE if self_contained else "../assets/plotly.min.js",
-                         "previous": previous, "report_date": report_date},
+                         "previous": previous, "report_date": report_date, "scored": scored},
                         "../index.html", uid))
     return jobs
 
@@ -193,14 +201,27 @@ def write_index(res, out: Path, results: list[JobResult], dataset: str) -> Path:
         if not len(rows):
             continue
         groups.append({"label": label, "units": [
-            {"rank": format_rank(r.rank), "name": r.name,
+            {"rank": format_rank(r.rank), "name": r.name, "bottom": bool(r.in_bottom),
              "composite": format_number(r.composite), "satisfaction": format_number(r.satisfaction), "flags": r.flags,
-             "job": by_unit.get(r.unit_id)} for r in rows.itertuples(index=False)]})
+             "notes": r.notes, "job": by_unit.get(r.unit_id)} for r in rows.itertuples(index=False)]})
     html = env.get_template("index.html.j2").render(
         title=f"{res.ruleset.title}评议结果", dataset=dataset, ruleset=res.ruleset.name, units=list(u["unit_id"]),
-        groups=groups, city=city, failed=[r for r in results if not r.ok], workbook=WORKBOOK_NAME,
+        groups=groups, city=city, failed=[r for r in results if not r.ok], workbook=WORKBOOK_NAME, notice=NOTICE_NAME,
+        recipient=res.ruleset.notice.recipient or "上级",
+        labels={k: res.ruleset.header(k) for k in ("rank", "name", "composite", "satisfaction", "in_bottom", "flags",
+                                                   "notes")},
         tables=res.dataset.table_counts.to_dict("records"), rejected=res.dataset.rejected)
     return write_text(out / "index.html", html)
+
+
+def write_round_notice(res, path: Path, report_date: str = "") -> Path:
+    """The notice of results sent upward (评议结果通报.docx), read as of ``report_date``."""
+    from pingyi_lib.output.notice import write_notice
+    from pingyi_lib.sections.followup import FollowUp
+    from pingyi_lib.sections.notice import notice_blocks
+
+    title = res.ruleset.title
+    return write_notice(notice_blocks(res, FollowUp(res, None, report_date), title), path, title)
 
 
 def _setup_log(out: Path, verbose: bool) -> logging.Handler:
@@ -228,9 +249,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     shared ``assets/plotly.min.js``; ``previous``: last year's dataset for the look-back;
     ``report_date``: the day the rectification ledger is read (YYYY-MM-DD, default today).
     """
-    from pingyi_lib.dataset.load import load_dataset
+    from pingyi_lib.output import scored
     from pingyi_lib.output.workbook import write_results_workbook
-    from pingyi_lib.scoring.results import score
 
     out = Path(out).resolve()
     dataset_abs = str(Path(dataset).resolve())
@@ -239,10 +259,7 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     for name in ("city.ipynb", "unit.ipynb"):
         if not (nb_dir / name).is_file():
             raise ReportError(f"notebook not found: {nb_dir / name}")
-    res = score(load_dataset(dataset, ruleset=ruleset))
     previous_abs = str(Path(previous).resolve()) if previous else ""
-    if previous:
-        load_dataset(previous)  # a bad previous round is one plain error now, not a failure per unit
     if report_date:
         from pingyi_lib.followup.ledger import parse_day
 
@@ -250,6 +267,10 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
             report_date = parse_day(report_date).strftime("%Y-%m-%d")
         except ValueError:
             raise OptionError(f"report date '{report_date}' is not a date like 2011-09-15") from None
+    # scored once for the whole batch (a bad previous round is one plain error here, not a failure per
+    # unit); every notebook gets the pickled bundle as its `scored` parameter
+    bundle = scored.compute(dataset_abs, ruleset_abs, previous_abs, report_date or "")
+    res = bundle[0]
     all_units = list(res.units["unit_id"])
     if units:
         unknown = [x for x in units if x not in all_units]
@@ -258,8 +279,13 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     chosen = units or all_units
     handler = _setup_log(out, verbose)
     try:
+        key = scored.content_hash(dataset_abs, ruleset_abs or None, previous_abs or None,
+                                  extra=f"{report_date or ''}|{_today()}")
+        for old in (out / "notebooks").glob(f"scored-*{scored.SUFFIX}"):
+            old.unlink()
+        cache = scored.write(bundle, out / "notebooks", key)
         plan = plan_jobs(res, out, nb_dir, chosen, dataset_abs, ruleset_abs, self_contained, previous_abs,
-                         report_date or "")
+                         report_date or "", str(cache))
         check_parameters(nb_dir / "city.ipynb", plan[0].parameters)
         check_parameters(nb_dir / "unit.ipynb", plan[-1].parameters if len(plan) > 1 else {})
         if not self_contained:
@@ -271,13 +297,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
         workers = max(1, min(jobs or os.cpu_count() or 1, len(plan)))
         log.info("dataset %s: %d units, %d reports, %d processes", dataset_abs, len(all_units), len(plan), workers)
         results = _execute(plan, workers, progress)
-        for r in results:
-            if r.ok:
-                log.info("ok     %-40s %6.1fs", r.title, r.seconds)
-            else:
-                last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
-                log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, last, r.cell)
         write_results_workbook(res, out / WORKBOOK_NAME)
+        write_round_notice(res, out / NOTICE_NAME, report_date or "")
         write_index(res, out, results, str(dataset))
         log.info("wrote %s", out / "index.html")
         return res, results
@@ -295,15 +316,49 @@ def _quiet_worker(kernel_log: str) -> None:
     os.close(fd)
 
 
+def _log_result(r: JobResult) -> None:
+    """One line in report.log as soon as a report is finished (the handler flushes each line)."""
+    if r.ok:
+        log.info("ok     %-40s %6.1fs", r.title, r.seconds)
+    else:
+        last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
+        log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, last, r.cell)
+
+
+def time_left(elapsed: float | None, done: int, total: int) -> float | None:
+    """Seconds left at the average pace so far (None before the first report is done):
+    ``elapsed / done × (total − done)``; all workers' progress is in ``done``."""
+    if not done or elapsed is None:
+        return None
+    return elapsed / done * (total - done)
+
+
+def _time_left_column():
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class TimeLeft(ProgressColumn):
+        """剩余 m:ss, estimated from the first finished report on (rich's own needs two)."""
+
+        def render(self, task) -> Text:
+            left = time_left(task.elapsed, int(task.completed), int(task.total or 0))
+            if left is None:
+                return Text("剩余 估算中", style="progress.remaining")
+            m, s = divmod(int(round(left)), 60)
+            return Text(f"剩余 {m}:{s:02d}", style="progress.remaining")
+
+    return TimeLeft()
+
+
 def _execute(plan: list[Job], workers: int, progress: bool | None) -> list[JobResult]:
     show = sys.stderr.isatty() if progress is None else progress
     results: list[JobResult] = []
     bar = None
     if show:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        bar = Progress(TextColumn("报告"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       TextColumn("{task.description}"), transient=False)
+        bar = Progress(SpinnerColumn(), TextColumn("报告"), BarColumn(), MofNCompleteColumn(), TextColumn("已用"),
+                       TimeElapsedColumn(), _time_left_column(), TextColumn("{task.description}"), transient=False)
         bar.start()
         task = bar.add_task("", total=len(plan))
     try:
@@ -320,6 +375,7 @@ def _execute(plan: list[Job], workers: int, progress: bool | None) -> list[JobRe
                     name, value, _ = _error_of(exc)
                     results.append(JobResult(job.kind, job.title, job.unit_id, job.html_rel, False, 0.0,
                                              name, value))
+                _log_result(results[-1])
                 if bar:
                     bar.update(task, advance=1, description=job.title)
     finally:

@@ -16,12 +16,14 @@ from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.common.values import plain
 from pingyi_lib.output.atomic import atomic_path
 from pingyi_lib.scoring.results import Results
+from pingyi_lib.sections import integrity
 from pingyi_lib.sections.followup import main_problems_text
 from pingyi_lib.sections.scores import unit_table
 from pingyi_lib.text import themes
 
 RESULT_COLUMNS = ["rank_group_label", "rank", "unit_id", "name", "level_label", "onsite_index", "survey_index",
-                  "case_points", "bonus_points", "composite", "satisfaction", "satisfied_share", "in_bottom", "flags"]
+                  "case_points", "bonus_points", "composite", "satisfaction", "satisfied_share", "in_bottom", "flags",
+                  "notes"]
 MAIN_PROBLEMS = "群众反映主要问题"
 
 
@@ -41,7 +43,16 @@ def results_frame(res: Results, main_problems: pd.Series | None = None) -> pd.Da
     return out
 
 
-def _write_sheet(wb, title: str, df: pd.DataFrame, widths: dict[str, int] | None = None) -> None:
+def _number_formats(res: Results) -> dict[str, str]:
+    """Excel formats that show each figure's unit (83.25分, 86.51%) and keep it a number."""
+    rs = res.ruleset
+    fmt = "0." + "0" * rs.decimals
+    return {rs.column_labels[c]: fmt + (f'"{u}"' if u != "指数" else "") for c, u in rs.column_units.items()
+            if c in RESULT_COLUMNS}
+
+
+def _write_sheet(wb, title: str, df: pd.DataFrame, widths: dict[str, int] | None = None,
+                 formats: dict[str, str] | None = None) -> None:
     from openpyxl.styles import Font
 
     ws = wb.create_sheet(title)
@@ -51,12 +62,13 @@ def _write_sheet(wb, title: str, df: pd.DataFrame, widths: dict[str, int] | None
     for row in df.itertuples(index=False):
         ws.append([plain(v) for v in row])
     # every string cell is data, not a formula, whatever it starts with
+    column_format = [(formats or {}).get(col, "0.00") for col in df.columns]
     for row in ws.iter_rows(min_row=2):
-        for c in row:
+        for c, fmt in zip(row, column_format):
             if isinstance(c.value, str):
                 c.data_type = "s"
             elif isinstance(c.value, float):
-                c.number_format = "0.00"
+                c.number_format = fmt
     for i, col in enumerate(df.columns, start=1):
         letter = ws.cell(row=1, column=i).column_letter
         ws.column_dimensions[letter].width = (widths or {}).get(col, max(8, min(40, 2 * len(str(col)) + 4)))
@@ -71,13 +83,17 @@ def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Ser
     wb = Workbook()
     wb.remove(wb.active)
     _write_sheet(wb, "评议结果", results_frame(res, main_problems),
-                 {"单位名称": 30, "排名组": 22, "结果运用": 24, "群众反映主要问题": 60})
+                 {"单位名称": 30, "排名组": 22, "结果运用": 24, "数据质量提示": 14, "群众反映主要问题": 60},
+                 _number_formats(res))
     c = res.consequences.rename(columns={"unit_id": "单位编码", "name": "单位名称", "label": "结果",
-                                         "reason": "原因", "consequence": "结果运用"}).drop(columns="flag")
+                                         "reason": "原因", "consequence": "结果运用", "clause": "依据"}) \
+        .drop(columns="flag")
     _write_sheet(wb, "结果运用", c, {"单位名称": 30, "原因": 50, "结果运用": 50})
     q = res.quarantine.rename(columns={"table": "表", "file": "文件", "row": "行号", "unit_id": "单位编码",
                                        "column": "列", "value": "值", "reason_code": "原因代码", "reason": "原因"})
     _write_sheet(wb, "数据质量", q, {"文件": 40, "原因": 60})
+    if res.integrity is not None:  # every flagged or reviewed questionnaire, for the reviewer
+        _write_sheet(wb, "问卷异常", integrity.flagged_rows(res), {"标记原因": 30, "说明": 80})
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path

@@ -27,6 +27,9 @@ FLAGS = ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample")  
 COMPONENTS = ("onsite", "survey", "cases", "bonus")  # the parts of the composite (SPEC §4)
 COMPONENT_COLUMNS = {"onsite": "onsite_index", "survey": "survey_index", "cases": "case_points",
                      "bonus": "bonus_points"}
+# why a questionnaire may look stuffed (seed §六(三)), in the order they are reported
+INTEGRITY_REASONS = ("fingerprint_repeat", "burst", "burst_straightline", "identical_run", "outside_window",
+                     "implausible_volume")
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,24 @@ class Weights:
     cases: float
 
 
+FLAG_KINDS = ("consequence", "data_quality")  # 评议结果运用, or a note on how far a figure can be trusted
+
+
 @dataclass(frozen=True)
 class Flag:
     label: str
     consequence: str
+    clause: str = ""  # where the scheme says so (实施意见六（二）)
+    kind: str = "consequence"  # one of FLAG_KINDS
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Who the notice of results (评议结果通报) goes to, who signs it, what its clauses cite."""
+
+    recipient: str
+    sender: str
+    basis: str
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,43 @@ class StatsRules:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """One reason a questionnaire is flagged: its words, whether it excludes, its weight."""
+
+    label: str
+    exclude: bool  # True: left out of scoring automatically; False: flagged for review
+    weight: float  # 0-1, for the suspicion score
+
+
+@dataclass(frozen=True)
+class IntegrityRules:
+    """Thresholds and policy of the integrity checks (``[integrity]`` in the TOML)."""
+
+    reasons: dict[str, Reason]  # INTEGRITY_REASONS -> Reason
+    fingerprint_limit: int
+    burst_window_minutes: float
+    burst_p: float
+    burst_min: int
+    burst_day_hours: float
+    burst_channels: tuple[str, ...]
+    run_min: int
+    run_p: float
+    population_share: float
+    quota_ratio: float
+    review_label: str
+    review_exclude: tuple[str, ...]
+    review_keep: tuple[str, ...]
+
+    @property
+    def excluding(self) -> tuple[str, ...]:
+        """The reasons that exclude a row from scoring without review."""
+        return tuple(k for k, r in self.reasons.items() if r.exclude)
+
+    def label(self, reason: str) -> str:
+        return self.review_label if reason == "review" else self.reasons[reason].label
+
+
+@dataclass(frozen=True)
 class Ruleset:
     name: str
     title: str
@@ -152,6 +206,11 @@ class Ruleset:
     respondent_targets: dict[str, dict[str, float]]  # unit level -> respondent category -> target share
     component_labels: dict[str, str]
     column_labels: dict[str, str]  # unit-table column -> the Chinese header a reader sees
+    survey_window: tuple[str, str] | None  # "MM-DD" first and last day of the questionnaire survey
+    integrity: IntegrityRules
+    column_units: dict[str, str] = field(default_factory=dict)  # column -> 分, %, 指数
+    glossary: dict[str, str] = field(default_factory=dict)  # column -> what its figure means (numbers filled in)
+    notice: Notice = field(default_factory=lambda: Notice("", "", ""))
     source: str = field(default="", compare=False)
 
     # ---- derived lookups -------------------------------------------------------------
@@ -162,6 +221,24 @@ class Ruleset:
     @property
     def level_labels(self) -> dict[int, str]:
         return {lv.code: lv.label for lv in self.levels}
+
+    @property
+    def consequence_flags(self) -> tuple[str, ...]:
+        """The flags that are consequences (评议结果运用), in FLAGS order."""
+        return tuple(f for f in FLAGS if self.flags[f].kind == "consequence")
+
+    @property
+    def note_flags(self) -> tuple[str, ...]:
+        """The flags that are data-quality notes (样本不足), shown apart from consequences."""
+        return tuple(f for f in FLAGS if self.flags[f].kind == "data_quality")
+
+    def header(self, column: str) -> str:
+        """The column's label with its unit, as a table header: 综合得分（分）, 现场评议指数."""
+        label = self.column_labels.get(column, column)
+        unit = self.column_units.get(column, "")
+        if not unit:
+            return label
+        return f"{label}{unit}" if unit == "指数" else f"{label}（{unit}）"
 
     @property
     def minimum(self) -> dict[str, int]:
@@ -238,11 +315,21 @@ class _Reader:
             self.fail(key, f"must be at least {lo}, not {v!r}")
         return v
 
+    def boolean(self, key: str, default: Any = ...) -> bool:
+        v = self.get(key, default)
+        if not isinstance(v, bool):
+            self.fail(key, f"must be true or false, not {v!r}")
+        return v
+
     def text(self, key: str, default: Any = ...) -> str:
         v = self.get(key, default)
         if not isinstance(v, str) or not v.strip():
             self.fail(key, f"must be a non-empty string, not {v!r}")
         return v
+
+    def optional_text(self, key: str) -> str:
+        """A non-empty string when the key is there, '' when it is absent."""
+        return self.text(key) if self.get(key, None) is not None else ""
 
     def texts(self, key: str, default: Any = ...) -> tuple[str, ...]:
         v = self.get(key, default)
@@ -418,6 +505,53 @@ def _respondent_targets(r: _Reader) -> dict[str, dict[str, float]]:
     return {lvl: t for lvl, t in out.items() if t}
 
 
+def _month_day(r: _Reader, key: str) -> str:
+    v = r.text(key)
+    try:
+        ok = len(v) == 5 and v[2] == "-" and bool(dt.date(2000, int(v[:2]), int(v[3:5])))
+    except ValueError:
+        ok = False
+    if not ok:
+        r.fail(key, f"must be a month-day like \"07-10\", not {v!r}")
+    return v
+
+
+def _integrity(r: _Reader, channels: dict[str, str]) -> IntegrityRules:
+    reasons = {}
+    for code in INTEGRITY_REASONS:
+        k = f"integrity.{code}"
+        reasons[code] = Reason(r.text(f"{k}.label"), r.boolean(f"{k}.exclude"), r.number(f"{k}.weight", lo=0, hi=1))
+    burst_channels = r.texts("integrity.burst.channels")
+    for c in burst_channels:
+        if c not in channels:
+            r.fail("integrity.burst.channels", f"names '{c}', not a channel of vocab.channel")
+    window = r.number("integrity.burst.window_minutes", lo=1)
+    day_hours = r.number("integrity.burst.day_hours", lo=1, hi=24)
+    if window / 60 >= day_hours:
+        r.fail("integrity.burst.window_minutes", "must be shorter than integrity.burst.day_hours")
+    exclude_words = r.texts("integrity.review.exclude")
+    keep_words = r.texts("integrity.review.keep")
+    both = {w.lower() for w in exclude_words} & {w.lower() for w in keep_words}
+    if both:
+        r.fail("integrity.review.keep", f"shares words with integrity.review.exclude: {', '.join(sorted(both))}")
+    return IntegrityRules(
+        reasons=reasons,
+        fingerprint_limit=r.integer("integrity.fingerprint_repeat.limit", lo=1),
+        burst_window_minutes=window,
+        burst_p=r.number("integrity.burst.p", lo=0, hi=1),
+        burst_min=r.integer("integrity.burst.min_responses", lo=2),
+        burst_day_hours=day_hours,
+        burst_channels=burst_channels,
+        run_min=r.integer("integrity.identical_run.min_length", lo=2),
+        run_p=r.number("integrity.identical_run.p", lo=0, hi=1),
+        population_share=r.number("integrity.implausible_volume.population_share", lo=0),
+        quota_ratio=r.number("integrity.implausible_volume.quota_ratio", lo=0),
+        review_label=r.text("integrity.review.label"),
+        review_exclude=exclude_words,
+        review_keep=keep_words,
+    )
+
+
 def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     """Validate a ruleset already parsed from TOML (see :func:`load_ruleset`)."""
     r = _Reader(raw, source)
@@ -457,20 +591,22 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
 
     flags = {}
     for name in FLAGS:
-        flags[name] = Flag(r.text(f"flags.{name}.label"), r.text(f"flags.{name}.consequence"))
+        kind = r.text(f"flags.{name}.kind", "consequence")
+        if kind not in FLAG_KINDS:
+            r.fail(f"flags.{name}.kind", f"must be one of {', '.join(FLAG_KINDS)}, not {kind!r}")
+        flags[name] = Flag(r.text(f"flags.{name}.label"), r.text(f"flags.{name}.consequence"),
+                           r.optional_text(f"flags.{name}.clause"), kind)
     tl = r.table("timeline", {})
     timeline = {str(k): str(v) for k, v in tl.items() if isinstance(v, str)}
     milestone_steps = r.texts("vocab.milestone_steps")
     deadlines = {}
     for step in milestone_steps:
-        v = r.text(f"timeline.{step}")
-        try:
-            ok = len(v) == 5 and v[2] == "-" and bool(dt.date(2000, int(v[:2]), int(v[3:5])))
-        except ValueError:
-            ok = False
-        if not ok:
-            r.fail(f"timeline.{step}", f"must be a month-day like \"07-10\", not {v!r}")
-        deadlines[step] = v
+        deadlines[step] = _month_day(r, f"timeline.{step}")
+    survey_window = None
+    if "survey_start" in tl or "survey_end" in tl:
+        survey_window = (_month_day(r, "timeline.survey_start"), _month_day(r, "timeline.survey_end"))
+        if survey_window[1] < survey_window[0]:
+            r.fail("timeline.survey_end", f"must not come before timeline.survey_start ({survey_window[0]})")
     timeline_levels = r.texts("timeline.timeline_levels", ["district"])
     for lvl in timeline_levels:
         if lvl not in UNIT_LEVELS:
@@ -483,6 +619,12 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     component_labels = {c: r.text(f"labels.components.{c}") for c in COMPONENTS}
     column_labels = {k: r.text(f"labels.columns.{k}") for k in r.table("labels.columns")}
     column_labels.update({COMPONENT_COLUMNS[c]: label for c, label in component_labels.items()})
+    column_units = {k: r.text(f"labels.units.{k}") for k in r.table("labels.units", {})}
+    for k in column_units:
+        if k not in column_labels:
+            r.fail(f"labels.units.{k}", "names a column that has no label in labels.columns or labels.components")
+    glossary = _glossary(r, levels, w, column_labels)
+    notice = Notice(*(r.optional_text(f"notice.{k}") for k in ("recipient", "sender", "basis")))
 
     return Ruleset(
         name=r.text("name"),
@@ -526,5 +668,33 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         respondent_targets=_respondent_targets(r),
         component_labels=component_labels,
         column_labels=column_labels,
+        survey_window=survey_window,
+        integrity=_integrity(r, channels),
+        column_units=column_units,
+        glossary=glossary,
+        notice=notice,
         source=source,
     )
+
+
+def _glossary(r: _Reader, levels: tuple[Level, ...], w: Weights, column_labels: dict[str, str]) -> dict[str, str]:
+    """``labels.glossary`` with the ruleset's own numbers filled in, so the words cannot drift from the rules."""
+    values = {
+        "onsite_pct": f"{w.onsite * 100:g}", "survey_pct": f"{w.survey * 100:g}",
+        "case_cap": f"{r.number('cases.cap', lo=0):g}", "bonus_cap": f"{r.number('bonus.cap', lo=0):g}",
+        "talk_threshold": f"{r.number('rules.talk_threshold', lo=0, hi=100):g}",
+        "bottom_max": str(r.integer("rules.bottom_max", lo=0)),
+        "level_scores": "、".join(f"{lv.label}{lv.score:g}" for lv in levels if lv.score is not None),
+        "satisfied_levels": "、".join(lv.label for lv in levels if lv.satisfied and lv.score is not None),
+        "abstain": "、".join(lv.label for lv in levels if lv.score is None) or "无",
+    }
+    out = {}
+    for k in r.table("labels.glossary", {}):
+        if k not in column_labels:
+            r.fail(f"labels.glossary.{k}", "names a column that has no label in labels.columns or labels.components")
+        text = r.text(f"labels.glossary.{k}")
+        try:
+            out[k] = text.format(**values)
+        except (KeyError, IndexError, ValueError) as exc:
+            r.fail(f"labels.glossary.{k}", f"uses an unknown placeholder {exc}; known: {', '.join(values)}")
+    return out

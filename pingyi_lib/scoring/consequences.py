@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pingyi_lib.common.numbers import format_number
-from pingyi_lib.scheme.ruleset import FLAGS, Ruleset
+from pingyi_lib.scheme.ruleset import Ruleset
 
 
 def rule_array(in_bottom, composite, group_mean, satisfaction, ruleset: Ruleset) -> dict[str, np.ndarray]:
@@ -49,17 +49,32 @@ def flags(units: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
     }, index=units.index).astype(bool)
 
 
+COLUMNS = ["unit_id", "name", "flag", "label", "reason", "consequence", "clause"]
+
+
 def consequences(units: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
-    """Long table of the flags that fire: unit_id, name, flag, label, reason, consequence.
+    """Long table of the consequences (评议结果运用) that fire: unit_id, name, flag, label,
+    reason, consequence, clause (where the scheme says so).
 
     ``reason`` says in Chinese why the flag fired, with the numbers that made it fire.
+    Data-quality flags (``kind = "data_quality"``, 样本不足) are not consequences: see :func:`notes`.
     """
+    return _fired(units, ruleset, ruleset.consequence_flags)
+
+
+def notes(units: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
+    """Long table of the data-quality flags that fire (样本不足), columns as :func:`consequences`:
+    shown apart from the consequences, beside the figures they qualify."""
+    return _fired(units, ruleset, ruleset.note_flags)
+
+
+def _fired(units: pd.DataFrame, ruleset: Ruleset, which: tuple[str, ...]) -> pd.DataFrame:
     rows = []
     for u in units.itertuples(index=False):  # a few dozen units: per-row text is fine
         where = f"第{u.rank}名/共{u.group_n}名" if pd.notna(u.rank) else ""
         reasons = {
-            "no_excellence": f"排名靠后（{where}），综合得分{format_number(u.composite)}"
-                             f"低于平均分{format_number(u.group_mean)}"
+            "no_excellence": f"排名靠后（{where}），综合得分{format_number(u.composite)}分"
+                             f"低于平均分{format_number(u.group_mean)}分"
             if u.no_excellence else None,
             "talk": f"排名靠后（{where}），群众满意度{format_number(u.satisfaction)}%低于{ruleset.talk_threshold:g}%"
             if u.talk else None,
@@ -72,16 +87,21 @@ def consequences(units: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
                 for c, v in (("survey", u.survey_valid), ("onsite", u.onsite_valid))
                 if 0 < v < ruleset.minimum[c]) if u.low_sample else None,
         }
-        for flag in FLAGS:
+        for flag in which:
             if reasons[flag]:
                 f = ruleset.flags[flag]
                 rows.append({"unit_id": u.unit_id, "name": u.name, "flag": flag, "label": f.label,
-                             "reason": reasons[flag], "consequence": f.consequence})
-    return pd.DataFrame(rows, columns=["unit_id", "name", "flag", "label", "reason", "consequence"])
+                             "reason": reasons[flag], "consequence": f.consequence, "clause": f.clause})
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def flag_words(units: pd.DataFrame, ruleset: Ruleset) -> pd.Series:
-    """The flags of each unit as Chinese labels joined by 、 ('' when none fire)."""
-    labels = np.array([ruleset.flags[f].label for f in FLAGS], dtype=object)
-    m = units[list(FLAGS)].to_numpy(dtype=bool)
-    return pd.Series(["、".join(labels[row]) for row in m], index=units.index, name="flags")
+def flag_words(units: pd.DataFrame, ruleset: Ruleset, which: tuple[str, ...] | None = None) -> pd.Series:
+    """The flags of each unit as Chinese labels joined by 、 ('' when none fire).
+
+    ``which``: the flags to name (default: the consequences; ``ruleset.note_flags`` for the
+    data-quality notes)."""
+    which = ruleset.consequence_flags if which is None else which
+    labels = np.array([ruleset.flags[f].label for f in which], dtype=object)
+    m = units[list(which)].to_numpy(dtype=bool).reshape(len(units), len(which))
+    return pd.Series(["、".join(labels[row]) for row in m], index=units.index,
+                     name="flags" if which == ruleset.consequence_flags else "notes")

@@ -78,3 +78,57 @@ def panel_counts(onsite: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
     out = pd.DataFrame({"ballots": g.size(), "public": g.sum().astype(np.int64)}).rename_axis("unit_id")
     out["share"] = out["public"] / out["ballots"]
     return out
+
+
+# --- counts as one long table (dataset/engine.py COUNT_COLUMNS): what machines exchange ------------------
+
+def long_counts(frame: pd.DataFrame, table: str, ruleset: Ruleset) -> pd.DataFrame:
+    """The counts of one clean response table (survey or onsite) as a long table: the
+    same numbers the engine computes in DuckDB, from rows already in pandas."""
+    from pingyi_lib.dataset.engine import counts_frame
+
+    if not len(frame):
+        return counts_frame([])
+    tally = answer_counts(frame, ruleset)
+    rows_n = frame.groupby(frame["unit_id"].to_numpy()).size()
+    valid = valid_counts(frame, ruleset).reindex(rows_n.index, fill_value=0)
+    recs = [(table, u, "rows", "", -1, int(n)) for u, n in rows_n.items()]
+    recs += [(table, u, "valid", "", -1, int(n)) for u, n in valid.items()]
+    if table == "onsite":
+        panel = panel_counts(frame, ruleset)
+        recs += [(table, u, "public", "", -1, int(n)) for u, n in panel["public"].items()]
+    for (u, it), row in zip(tally.index, tally.to_numpy()):
+        recs += [(table, u, "answers", it, lv, int(n)) for lv, n in enumerate(row)]
+    return counts_frame(recs)
+
+
+def merge_counts(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Counts of several parts of a round added up (dataset/engine.py ``merge_counts``)."""
+    from pingyi_lib.dataset.engine import merge_counts as merge
+
+    return merge(parts)
+
+
+def from_long(long: pd.DataFrame, table: str, ruleset: Ruleset) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """(answer counts, valid counts, panel counts) of one table from a long count table:
+    the frames :func:`answer_counts`, :func:`valid_counts` and :func:`panel_counts` give."""
+    n_levels = len(ruleset.levels) + 1
+    c = long[long["table"] == table]
+    rows = c[c["measure"] == "rows"].set_index("unit_id")["n"]
+    units = sorted(rows.index[rows > 0])
+    ans = c[c["measure"] == "answers"]
+    items = [it for it in ruleset.items if it in set(ans["item"])]
+    if not units or not items:
+        tally = answer_counts(pd.DataFrame({"unit_id": pd.Series(dtype=object)}), ruleset)
+    else:
+        wide = ans.pivot_table(index=["unit_id", "item"], columns="level", values="n", aggfunc="sum", fill_value=0)
+        idx = pd.MultiIndex.from_tuples([(u, it) for u in units for it in items], names=["unit_id", "item"])
+        tally = wide.reindex(index=idx, columns=range(n_levels), fill_value=0).astype(np.int64)
+        tally.columns = range(n_levels)
+    valid = c[c["measure"] == "valid"].set_index("unit_id")["n"].reindex(units, fill_value=0) \
+        .astype(np.int64).rename("valid").rename_axis("unit_id")
+    public = c[c["measure"] == "public"].set_index("unit_id")["n"].reindex(units, fill_value=0).astype(np.int64)
+    ballots = rows.reindex(units).astype(np.int64)
+    panel = pd.DataFrame({"ballots": ballots, "public": public}).rename_axis("unit_id")
+    panel["share"] = panel["public"] / panel["ballots"]
+    return tally, valid, panel

@@ -7,20 +7,28 @@
 
 ``ds`` holds the clean tables and the quarantine; ``res`` holds DataFrames: ``units``
 (one row per unit, the columns of SPEC §6 and more), ``items`` (item indices per unit
-and component), ``consequences`` (flags that fire, in words), ``warnings`` and
+and component), ``consequences`` (the consequences that fire, in words), ``notes`` (data-quality
+flags that fire, such as 样本不足), ``warnings`` and
 ``quarantine``.
+
+Scoring applies the integrity policy first (``pingyi_lib.integrity``): questionnaires it
+excludes (default: a device's repeated questionnaires for one unit) are left out and
+join the quarantine; ``res.integrity`` holds what was flagged and excluded, and its
+``comparison`` frame the scores, ranks and consequences with and without the exclusion.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.dataset.load import Dataset
+from pingyi_lib.integrity.policy import Integrity, check
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import consequences, counts, indices
 
@@ -38,6 +46,8 @@ class Results:
     consequences: pd.DataFrame
     warnings: pd.DataFrame
     counts: dict[str, pd.DataFrame]
+    integrity: Integrity | None = None  # None: scored without the integrity policy
+    notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=consequences.COLUMNS))
     # Filled by pingyi_lib.stats.uncertainty.add_intervals (``score(ds, intervals=True)``), else None:
     # ``intervals``: every index with its bootstrap and analytic interval (long table);
     # ``replicates``: the bootstrap replicates (stats.uncertainty.ScoreReplicates), for the look-back.
@@ -59,30 +69,86 @@ class Results:
             raise KeyError(f"no unit '{unit_id}' in this round; units are: {', '.join(u.index)}")
         return u.loc[unit_id]
 
+    def _counts(self) -> str:
+        excluded = self.integrity.excluded if self.integrity is not None else 0
+        return (f"{len(self.units)} units, {len(self.consequences)} consequences, "
+                f"{len(self.quarantine) - excluded} rejected rows, {excluded} questionnaires excluded (integrity)")
+
     def __repr__(self) -> str:
         cols = ["unit_id", "name", "composite", "rank", "satisfaction", "flags"]
-        return (f"Results of {self.dataset.path}: {len(self.units)} units, "
-                f"{len(self.consequences)} consequences, {len(self.quarantine)} rejected rows\n"
-                + self.units[cols].to_string(index=False))
+        return f"Results of {self.dataset.path}: {self._counts()}\n" + self.units[cols].to_string(index=False)
 
     def _repr_html_(self) -> str:
         cols = ["unit_id", "name", "level", "composite", "rank", "satisfaction", "flags"]
-        return (f"<p>Results of <code>{html.escape(str(self.dataset.path))}</code>: {len(self.units)} units, "
-                f"{len(self.consequences)} consequences, {len(self.quarantine)} rejected rows</p>"
+        return (f"<p>Results of <code>{html.escape(str(self.dataset.path))}</code>: {html.escape(self._counts())}</p>"
                 + self.units[cols].to_html(index=False, escape=True, na_rep=""))
 
 
-def _component(frame: pd.DataFrame, rs: Ruleset, unit_ids: pd.Index):
-    tally = counts.answer_counts(frame, rs)
+def component_counts(ds: Dataset, table: str, rs: Ruleset) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """(answer counts, valid counts, panel counts) of a response table: from the counts the
+    engine made (or ``pingyi score --counts`` merged) when there are some, else from its rows."""
+    if ds.counts is not None and ds.engines.get(table) in ("duckdb", "counts"):
+        return counts.from_long(ds.counts, table, rs)
+    frame = ds.tables[table]
+    panel = counts.panel_counts(frame, rs) if table == "onsite" else None
+    return counts.answer_counts(frame, rs), counts.valid_counts(frame, rs), panel
+
+
+def _component(tally: pd.DataFrame, valid: pd.Series, rs: Ruleset, unit_ids: pd.Index):
     items = indices.item_indices(tally, rs)
     comp = indices.component_index(items, rs).reindex(unit_ids)
-    valid = counts.valid_counts(frame, rs).reindex(unit_ids, fill_value=0)
-    return tally, items, comp, valid
+    return items, comp, valid.reindex(unit_ids, fill_value=0)
 
 
-def score(ds: Dataset, ruleset: Ruleset | None = None) -> Results:
-    """Score every unit of a dataset: indices, composite, ranks and flags (SPEC §4-5)."""
+def score(ds: Dataset, ruleset: Ruleset | None = None, *, integrity: bool = True) -> Results:
+    """Score every unit of a dataset: indices, composite, ranks and flags (SPEC §4-5).
+
+    With ``integrity`` (the default) the questionnaires the integrity policy excludes are
+    left out first; ``res.dataset`` is then the dataset without them (they are in its
+    quarantine) and ``res.integrity.comparison`` compares with the scores that keep them.
+    ``integrity=False`` scores every accepted questionnaire, as before any check.
+    """
     rs = ruleset or ds.ruleset
+    if not integrity:
+        return _score(ds, rs)
+    found = check(ds, rs)
+    res = _score(found.apply(ds), rs)
+    without = _score(ds, rs) if found.excluded else res
+    res.integrity = dataclasses.replace(found, comparison=exclusion_effect(res, without, found))
+    if found.warnings:
+        extra = pd.DataFrame({"unit_id": None, "table": "integrity_review", "row": None,
+                              "message": list(found.warnings)})
+        res.warnings = pd.concat([res.warnings, extra], ignore_index=True)
+    return res
+
+
+def exclusion_effect(res: Results, without: Results, found: Integrity) -> pd.DataFrame:
+    """Per unit: questionnaires excluded, and the questionnaire index, composite, rank and
+    consequences with the exclusion (the published figures) and without it.
+
+    Columns: unit_id, name, rank_group, excluded, survey_valid, survey_valid_without,
+    survey_index, survey_index_without, composite, composite_without, composite_change,
+    rank, rank_without, flags, flags_without, changed (any of composite, rank, flags differ).
+    """
+    cols = ["survey_valid", "survey_index", "composite", "rank", "flags"]
+    a = res.units.set_index("unit_id")
+    b = without.units.set_index("unit_id").reindex(a.index)
+    out = a[["name", "rank_group"]].copy()
+    out["excluded"] = found.units.set_index("unit_id")["excluded"].reindex(a.index).fillna(0).astype(np.int64)
+    for c in cols:
+        out[c] = a[c]
+        out[f"{c}_without"] = b[c]
+    out["composite_change"] = round_half_up(out["composite"] - out["composite_without"], res.ruleset.decimals)
+    out["changed"] = False
+    for c in ("composite", "rank", "flags"):  # missing on both sides is no change
+        x, y = (out[k].astype(object).where(out[k].notna(), "") for k in (c, f"{c}_without"))
+        out["changed"] |= (x != y).to_numpy()
+    return out.reset_index()[["unit_id", "name", "rank_group", "excluded", "survey_valid", "survey_valid_without",
+                              "survey_index", "survey_index_without", "composite", "composite_without",
+                              "composite_change", "rank", "rank_without", "flags", "flags_without", "changed"]]
+
+
+def _score(ds: Dataset, rs: Ruleset) -> Results:
     u = ds.units[["unit_id", "name", "level", "parent_id", "rank_group"]].set_index("unit_id")
     u["level_label"] = u["level"].map(rs.unit_level_labels)
     u["rank_group_label"] = u["rank_group"].map(rs.rank_group_labels)
@@ -92,10 +158,12 @@ def score(ds: Dataset, ruleset: Ruleset | None = None) -> Results:
     u = _ranks(u, rs).reset_index()
     u = pd.concat([u, consequences.flags(u, rs)], axis=1)
     u["flags"] = consequences.flag_words(u, rs)
+    u["notes"] = consequences.flag_words(u, rs, rs.note_flags)
     level_order = {lvl: i for i, lvl in enumerate(rs.unit_level_labels)}
     u = u.sort_values(["level", "rank", "unit_id"], key=lambda c: c.map(level_order) if c.name == "level" else c,
                       na_position="last", kind="stable").reset_index(drop=True)
-    return Results(ds, rs, u, items, consequences.consequences(u, rs), _warnings(ds, u), all_counts)
+    return Results(ds, rs, u, items, consequences.consequences(u, rs), _warnings(ds, u), all_counts,
+                   notes=consequences.notes(u, rs))
 
 
 def _indices(ds: Dataset, u: pd.DataFrame, rs: Ruleset):
@@ -104,7 +172,8 @@ def _indices(ds: Dataset, u: pd.DataFrame, rs: Ruleset):
     d = rs.decimals
     all_counts, item_frames = {}, []
     for comp in COMPONENTS:
-        tally, items, ci, valid = _component(ds.tables[comp], rs, u.index)
+        tally, valid, _ = component_counts(ds, comp, rs)
+        items, ci, valid = _component(tally, valid, rs, u.index)
         all_counts[comp] = tally
         item_frames.append(items.assign(component=comp))
         u[f"{comp}_index_raw"] = ci["index"]
@@ -141,7 +210,7 @@ def _discipline_and_panel(ds: Dataset, u: pd.DataFrame, rs: Ruleset) -> pd.DataF
     u["violation"] = u.index.isin(viol["unit_id"])
     u["violation_kinds"] = viol.groupby("unit_id")["kind"].agg(lambda s: "、".join(dict.fromkeys(s))) \
         .reindex(u.index).fillna("")
-    panel = counts.panel_counts(ds.onsite, rs).reindex(u.index)
+    panel = component_counts(ds, "onsite", rs)[2].reindex(u.index)
     u["panel_ballots"] = panel["ballots"].fillna(0).astype(np.int64)
     u["panel_public"] = panel["public"].fillna(0).astype(np.int64)
     u["panel_share"] = panel["share"]

@@ -1,8 +1,20 @@
-"""Plotly figure builders: a frame from views.py in, a figure out, no I/O.
+"""Plotly figure builders: a frame from sections/ in, a figure out, no I/O.
 
-All figures share one template with a Chinese font stack, so they read the same in
-JupyterLab and in an offline HTML report. Plotly renders titles, labels and hover
-text as text (not HTML), so names from the data cannot inject markup here.
+All figures share one layout with a Chinese font stack, so they read the same in
+JupyterLab, in an offline HTML report and on paper:
+
+* **Nothing hidden or overlapping.** Units are listed on the vertical axis (horizontal
+  bars), never as rotated labels; the chart grows with the number of units so every
+  name has its line. Legends sit at the right, outside the plot, where plotly makes room
+  for them; titles and lines' labels sit above the plot.
+* **Legends only for what is drawn.** A component, level or group that no unit has is
+  not a trace.
+* **Long unit names are shortened** (:func:`short_names`), the full name is in the hover.
+* **Colour-blind and grey-scale safe.** The Okabe-Ito palette, and a fill pattern on
+  every second series, so two series never differ by hue alone.
+
+Plotly renders titles, labels and hover text as text (not HTML), so names from the data
+cannot inject markup here.
 """
 
 from __future__ import annotations
@@ -15,172 +27,321 @@ from pingyi_lib.scheme.ruleset import Ruleset
 # the Chinese fonts readers have, in order (pages use the same stack: output/page.py)
 FONT_STACK = ('"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei", '
               '"Source Han Sans SC", sans-serif')
-LEVEL_COLOURS = ["#1a7f37", "#4ac26b", "#aceebb", "#cf222e", "#afb8c1", "#eaeef2"]
-COMPONENT_COLOURS = {"onsite": "#0969da", "survey": "#54aeff", "cases": "#bf8700", "bonus": "#8250df"}
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour vision deficiency
+OKABE_ITO = {"blue": "#0072B2", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442", "orange": "#E69F00",
+             "vermillion": "#D55E00", "purple": "#CC79A7", "grey": "#999999", "black": "#000000"}
+# (colour, fill pattern): neighbours differ in lightness and in pattern, so they survive grey-scale printing
+SERIES = [(OKABE_ITO["blue"], ""), (OKABE_ITO["sky"], "/"), (OKABE_ITO["yellow"], "."), (OKABE_ITO["vermillion"], "x"),
+          (OKABE_ITO["grey"], "-"), ("#DDDDDD", ""), (OKABE_ITO["green"], "\\"), (OKABE_ITO["purple"], "+")]
+COMPONENT_STYLE = {"onsite": SERIES[0], "survey": SERIES[1], "cases": (OKABE_ITO["orange"], "."),
+                   "bonus": (OKABE_ITO["purple"], "x")}
 COMPONENT_PARTS = {"onsite": "onsite_part", "survey": "survey_part", "cases": "case_points", "bonus": "bonus_points"}
+GOOD, BAD = (OKABE_ITO["blue"], ""), (OKABE_ITO["vermillion"], "/")  # above / below a line that matters
+LINE = OKABE_ITO["black"]
+SHORT_NAME = 10  # characters of a unit name on an axis; the full name is in the hover
+ROW_PX = 26  # height of one category line of a horizontal bar chart
+
+
+def short_name(name: str, limit: int = SHORT_NAME) -> str:
+    """A unit name cut in the middle to ``limit`` characters, keeping its start (the place)
+    and its end (the kind of unit): 戚墅堰区行政服务中心安监窗口 → 戚墅堰区行…安监窗口."""
+    name = str(name)
+    if len(name) <= limit:
+        return name
+    tail = (limit - 1) // 2
+    return name[:limit - 1 - tail] + "…" + name[-tail:]
+
+
+def short_names(names, limit: int = SHORT_NAME) -> list[str]:
+    """:func:`short_name` of each name, unless two would read the same: then the full names
+    (an axis must never merge two units into one line)."""
+    names = [str(n) for n in names]
+    short = [short_name(n, limit) for n in names]
+    return short if len(set(short)) == len(set(names)) else names
+
+
+def _style(trace: dict, style: tuple[str, str]) -> dict:
+    """``trace`` (keyword arguments of a bar) with the colour and fill pattern of ``style``."""
+    colour, pattern = style
+    marker = {"color": colour, "line": {"color": "#333333", "width": 0.5}}
+    if pattern:
+        marker["pattern"] = {"shape": pattern, "fillmode": "overlay", "size": 6, "solidity": 0.3}
+    return {**trace, "marker": marker}
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
-    fig.update_layout(title={"text": title, "x": 0}, height=height, template="plotly_white",
-                      font={"family": FONT_STACK, "size": 13}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      legend={"orientation": "h", "y": -0.15})
+    fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "y": 1, "yanchor": "top",
+                             "yref": "container", "pad": {"t": 8, "l": 4}},
+                      height=height, template="plotly_white",
+                      font={"family": FONT_STACK, "size": 13}, margin={"l": 10, "r": 10, "t": 64, "b": 10},
+                      legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",
+                              "traceorder": "normal"},
+                      showlegend=len(fig.data) > 1, hoverlabel={"font": {"family": FONT_STACK}})
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig
 
 
+def _rows_height(n: int, extra: int = 120, minimum: int = 260) -> int:
+    return max(minimum, extra + ROW_PX * n)
+
+
 def dimensions_bar(dims: pd.DataFrame, unit_name: str) -> go.Figure:
-    """Questionnaire and on-site index per dimension against the group mean (views.dimensions)."""
+    """Questionnaire and on-site index per dimension (bars) with the group mean of each as a
+    black mark (white-edged, so it shows on a dark bar too) on its own bar (scores.dimensions)."""
     fig = go.Figure()
-    for col, colour in (("问卷调查", "#0969da"), ("现场评议", "#54aeff")):
-        if dims[col].notna().any():
-            fig.add_bar(x=dims["评议内容"], y=dims[col], name=f"{unit_name} {col}", marker_color=colour)
-    for col, colour in (("问卷调查组平均", "#cf222e"), ("现场评议组平均", "#bf8700")):
-        if dims[col].notna().any():
-            fig.add_scatter(x=dims["评议内容"], y=dims[col], name=col, mode="markers+lines",
-                            line={"dash": "dot", "color": colour})
-    fig.update_yaxes(range=[0, 100], title="指数")
-    return _layout(fig, "各评议内容指数与组平均")
+    parts = [c for c in ("问卷调查指数", "现场评议指数") if c in dims and dims[c].notna().any()]
+    for i, col in enumerate(parts):
+        fig.add_bar(**_style({"x": dims["评议内容"], "y": dims[col], "name": f"本单位{col}", "offsetgroup": col,
+                              "hovertemplate": "%{x} " + col + "：%{y:.2f}<extra></extra>"}, SERIES[i]))
+    for i, col in enumerate(parts):
+        mean = f"{col}组平均"
+        if dims[mean].notna().any():
+            fig.add_scatter(x=dims["评议内容"], y=dims[mean], name=mean, mode="markers", offsetgroup=col,
+                            marker={"symbol": ("diamond-wide", "circle")[i], "size": 13, "color": LINE,
+                                    "line": {"width": 1.5, "color": "#FFFFFF"}},
+                            hovertemplate="%{x} " + mean + "：%{y:.2f}<extra></extra>")
+    fig.update_layout(scattermode="group", barmode="group")
+    fig.update_yaxes(range=[0, 100], title="指数（0–100）")
+    return _layout(fig, f"{unit_name}：各评议内容指数与组平均", height=380)
 
 
 def distribution_bar(dist: pd.DataFrame, ruleset: Ruleset, title: str = "各评议内容答案分布") -> go.Figure:
-    """Stacked horizontal shares of each answer level per item (views.answer_distribution)."""
+    """Stacked horizontal shares of each answer level per item (scores.answer_distribution);
+    a level nobody chose is not drawn (and not in the legend)."""
     cols = [lv.label for lv in ruleset.levels] + ["未作答"]
     total = dist[cols].sum(axis=1).where(lambda s: s > 0)
     fig = go.Figure()
-    for col, colour in zip(cols, LEVEL_COLOURS):
+    for i, col in enumerate(cols):
+        if not (dist[col] > 0).any():
+            continue
         share = dist[col] / total * 100
-        fig.add_bar(y=dist["评议内容"], x=share, name=col, orientation="h", marker_color=colour,
-                    customdata=dist[col], hovertemplate="%{y} " + col + ": %{customdata} (%{x:.1f}%)<extra></extra>")
+        fig.add_bar(**_style({"y": dist["评议内容"], "x": share, "name": col, "orientation": "h",
+                              "customdata": dist[col],
+                              "hovertemplate": "%{y} " + col + "：%{customdata}份（%{x:.1f}%）<extra></extra>"},
+                             SERIES[i % len(SERIES)]))
     fig.update_layout(barmode="stack")
-    fig.update_xaxes(range=[0, 100], title="占比 %")
+    fig.update_xaxes(range=[0, 100], title="占答卷的比例（%）")
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, title, height=320)
+    return _layout(fig, title, height=_rows_height(len(dist), extra=150))
 
 
 def breakdown_bar(frame: pd.DataFrame, label: str, threshold: float, title: str) -> go.Figure:
-    """Questionnaire index per category (views.breakdown) with the 约谈 line."""
+    """Questionnaire index per category (scores.breakdown) with the 约谈 line; categories below
+    it in the second style."""
     fig = go.Figure()
-    fig.add_bar(x=frame[label], y=frame["问卷调查指数"], marker_color="#0969da", customdata=frame["问卷数"],
-                hovertemplate="%{x}: %{y:.2f}（%{customdata}份）<extra></extra>", name="问卷调查指数")
-    fig.add_hline(y=threshold, line_dash="dash", line_color="#cf222e")
-    fig.update_yaxes(range=[0, 100], title="指数")
-    return _layout(fig, title, height=340)
+    below = frame["问卷调查指数"] < threshold
+    for mask, style, name in ((~below, GOOD, f"不低于{threshold:g}"), (below, BAD, f"低于{threshold:g}")):
+        part = frame[mask]
+        if len(part):
+            fig.add_bar(**_style({"y": part[label], "x": part["问卷调查指数"], "orientation": "h", "name": name,
+                                  "customdata": part["问卷（份）"],
+                                  "hovertemplate": "%{y}：%{x:.2f}（%{customdata}份）<extra></extra>"}, style))
+    _threshold(fig, threshold, f"约谈线 {threshold:g}")
+    fig.update_xaxes(range=[0, 100], title="问卷调查指数（0–100）")
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=list(frame[label]))
+    return _layout(fig, title, height=_rows_height(len(frame), extra=140))
+
+
+def _threshold(fig: go.Figure, x: float, text: str) -> None:
+    """A vertical dashed line with its label above the plot (never on a bar)."""
+    fig.add_vline(x=x, line_dash="dash", line_color=LINE, line_width=1.5)
+    fig.add_annotation(x=x, y=1, xref="x", yref="paper", yanchor="bottom", text=text, showarrow=False,
+                       font={"size": 12})
 
 
 def panel_bar(frame: pd.DataFrame, min_share: float) -> go.Figure:
-    """The panel's composition (views.panel); public and enterprise members highlighted."""
-    colours = ["#1a7f37" if p else "#afb8c1" for p in frame["群众或企业代表"]]
-    fig = go.Figure(go.Bar(x=frame["代表类别"], y=frame["占比"] * 100, marker_color=colours,
-                           customdata=frame["票数"], hovertemplate="%{x}: %{customdata}票（%{y:.1f}%）<extra></extra>"))
-    share = frame.loc[frame["群众或企业代表"], "占比"].sum() * 100
-    fig.update_yaxes(title="占比 %")
-    return _layout(fig, f"现场评议代表构成：群众代表和企业代表合计 {share:.1f}%（要求不少于 {min_share:.0%}）",
-                   height=320)
+    """The panel's composition (scores.panel); public and enterprise members in the first style."""
+    fig = go.Figure()
+    share = frame["占比"] * 100
+    public = frame["群众或企业代表"].astype(bool)
+    for mask, style, name in ((public, GOOD, "群众代表和企业代表"), (~public, (OKABE_ITO["grey"], "/"), "其他代表")):
+        if mask.any():
+            fig.add_bar(**_style({"y": frame.loc[mask, "代表类别"], "x": share[mask], "orientation": "h",
+                                  "name": name, "customdata": frame.loc[mask, "票数（票）"],
+                                  "hovertemplate": "%{y}：%{customdata}票（%{x:.1f}%）<extra></extra>"}, style))
+    fig.update_xaxes(title="占现场评议票的比例（%）", rangemode="tozero")
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=list(frame["代表类别"]))
+    total = share[public].sum()
+    return _layout(fig, f"现场评议代表构成：群众和企业代表合计{total:.1f}%（要求不少于{min_share:.0%}）",
+                   height=_rows_height(len(frame), extra=130))
 
 
 def components_stacked(units: pd.DataFrame, title: str, ruleset: Ruleset) -> go.Figure:
-    """The composite of each unit as stacked parts: on-site, questionnaire, cases, bonus."""
+    """The composite of each unit as stacked parts (on-site, questionnaire, cases, bonus), one
+    line per unit in league order; a part no unit has is not drawn."""
     u = units[units["composite"].notna()]
+    names = u["name"].tolist()
+    short = short_names(names)
     fig = go.Figure()
     for comp, col in COMPONENT_PARTS.items():
+        values = u[col]
+        if not (values.fillna(0) > 0).any():
+            continue
         label = ruleset.component_labels[comp]
-        fig.add_bar(x=u["name"], y=u[col], name=label, marker_color=COMPONENT_COLOURS[comp],
-                    hovertemplate="%{x} " + label + ": %{y:.2f}<extra></extra>")
+        fig.add_bar(**_style({"y": short, "x": values, "name": label, "orientation": "h", "customdata": names,
+                              "hovertemplate": "%{customdata} " + label + "：%{x:.2f}分<extra></extra>"},
+                             COMPONENT_STYLE[comp]))
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(title="得分")
-    return _layout(fig, title, height=420)
+    fig.update_xaxes(title="综合得分（分）", rangemode="tozero")
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=short)
+    return _layout(fig, title, height=_rows_height(len(u)))
 
 
 def heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:
-    """Unit × dimension indices (views.heatmap_frame)."""
-    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index),
-                               colorscale="RdYlGn", zmin=60, zmax=100,
-                               text=[[f"{v:.1f}" if v == v else "" for v in row] for row in matrix.to_numpy()],
-                               texttemplate="%{text}", hovertemplate="%{y} %{x}: %{z:.2f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, title, height=max(320, 28 * len(matrix) + 120))
+    """Unit × dimension indices (scores.heatmap_frame), each cell labelled with its value; a
+    colour scale whose lightness rises steadily (cividis), so it reads in grey too."""
+    names = list(matrix.index)
+    short = short_names(names)
+    values = matrix.to_numpy()
+    fig = go.Figure(go.Heatmap(z=values, x=list(matrix.columns), y=short, colorscale="Cividis", zmin=60, zmax=100,
+                               customdata=[[n] * len(matrix.columns) for n in names],
+                               colorbar={"thickness": 14},  # the title says these are indices
+                               text=[[f"{v:.1f}" if v == v else "" for v in row] for row in values],
+                               texttemplate="%{text}", hovertemplate="%{customdata} %{x}：%{z:.2f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(side="top", type="category")
+    fig = _layout(fig, title, height=_rows_height(len(matrix), extra=150))
+    fig.update_layout(margin={"t": 90})
+    return fig
 
 
 def satisfaction_bar(units: pd.DataFrame, threshold: float, title: str) -> go.Figure:
-    """Satisfaction per unit against the 约谈 line; units below it in red."""
-    u = units[units["satisfaction"].notna()].sort_values("satisfaction", ascending=False)
-    colours = ["#cf222e" if s < threshold else "#1a7f37" for s in u["satisfaction"]]
-    fig = go.Figure(go.Bar(x=u["name"], y=u["satisfaction"], marker_color=colours,
-                           hovertemplate="%{x}: %{y:.2f}%<extra></extra>"))
-    fig.add_hline(y=threshold, line_dash="dash", line_color="#cf222e",
-                  annotation_text=f"{threshold:g}%", annotation_position="top left")
-    fig.update_yaxes(range=[min(60, float(u["satisfaction"].min()) - 5) if len(u) else 60, 100], title="群众满意度 %")
-    return _layout(fig, title, height=400)
+    """Satisfaction per unit against the 约谈 line, highest first; units below it in the
+    second style (colour and pattern)."""
+    u = units[units["satisfaction"].notna()].sort_values("satisfaction", ascending=False, kind="stable")
+    names = u["name"].tolist()
+    short = short_names(names)
+    fig = go.Figure()
+    below = (u["satisfaction"] < threshold).to_numpy()
+    for mask, style, name in ((~below, GOOD, f"不低于{threshold:g}%"), (below, BAD, f"低于{threshold:g}%")):
+        if mask.any():
+            fig.add_bar(**_style({"y": [s for s, m in zip(short, mask) if m], "x": u["satisfaction"][mask],
+                                  "orientation": "h", "name": name, "customdata": [n for n, m in zip(names, mask) if m],
+                                  "hovertemplate": "%{customdata}：%{x:.2f}%<extra></extra>"}, style))
+    _threshold(fig, threshold, f"约谈线 {threshold:g}%")
+    low = min(60.0, float(u["satisfaction"].min()) - 5) if len(u) else 60.0
+    fig.update_xaxes(range=[low, 100], title="群众满意度（%）")
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=short)
+    return _layout(fig, title, height=_rows_height(len(u)))
 
 
 def lookback_bar(cmp: pd.DataFrame, title: str) -> go.Figure:
-    """Change in composite per unit present in both rounds (lookback.compare), with the
-    interval of the change when both rounds have intervals."""
-    x = cmp[cmp["composite_change"].notna()].sort_values("composite_change", ascending=False)
-    colours = ["#1a7f37" if v >= 0 else "#cf222e" for v in x["composite_change"]]
-    error = None
-    if "composite_change_lo" in x:
-        error = {"type": "data", "symmetric": False, "array": x["composite_change_hi"] - x["composite_change"],
-                 "arrayminus": x["composite_change"] - x["composite_change_lo"], "color": "#57606a"}
-    fig = go.Figure(go.Bar(x=x["name"], y=x["composite_change"], marker_color=colours, error_y=error,
-                           customdata=x[["composite_prev", "composite_now"]].to_numpy(),
-                           hovertemplate="%{x}: %{customdata[0]:.2f} → %{customdata[1]:.2f}"
-                                         "（%{y:+.2f}）<extra></extra>"))
-    fig.add_hline(y=0, line_color="#57606a")
-    fig.update_yaxes(title="分")
-    return _layout(fig, title, height=400)
+    """Change in composite per unit present in both rounds (lookback.compare), largest rise first."""
+    x = cmp[cmp["composite_change"].notna()].sort_values("composite_change", ascending=False, kind="stable")
+    names = x["name"].tolist()
+    short = short_names(names)
+    fig = go.Figure()
+    down = (x["composite_change"] < 0).to_numpy()
+    for mask, style, name in ((~down, GOOD, "上升或持平"), (down, BAD, "下降")):
+        if mask.any():
+            part = x[mask]
+            error = {"type": "data", "symmetric": False, "color": LINE, "thickness": 1,
+                     "array": part["composite_change_hi"] - part["composite_change"],
+                     "arrayminus": part["composite_change"] - part["composite_change_lo"]} \
+                if "composite_change_lo" in part else None
+            fig.add_bar(**_style({"y": [s for s, m in zip(short, mask) if m], "x": part["composite_change"],
+                                  "orientation": "h", "name": name, "error_x": error,
+                                  "customdata": [[n, p, c] for n, p, c in
+                                                 zip(part["name"], part["composite_prev"], part["composite_now"])],
+                                  "hovertemplate": "%{customdata[0]}：%{customdata[1]:.2f} → %{customdata[2]:.2f}"
+                                                   "（%{x:+.2f}分）<extra></extra>"}, style))
+    fig.add_vline(x=0, line_color=LINE, line_width=1)
+    fig.update_xaxes(title="综合得分变化（分）")
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=short)
+    return _layout(fig, title, height=_rows_height(len(x)))
+
+
+def responses_timeline(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Questionnaires per time bin (sections.integrity.timeline), excluded ones included;
+    bins holding a burst (短时集中提交) marked in red. One unit: bars; several: a line each."""
+    fig = go.Figure()
+    names = list(dict.fromkeys(frame["name"]))
+    for name in names:
+        f = frame[frame["name"] == name]
+        hover = "%{x|%Y-%m-%d %H:%M} " + ("" if len(names) == 1 else "%{fullData.name} ") + \
+            "%{y}份（剔除%{customdata}份）<extra></extra>"
+        if len(names) == 1:
+            fig.add_bar(x=f["start"], y=f["responses"], name="问卷数", marker_color=OKABE_ITO["sky"],
+                        customdata=f["excluded"], hovertemplate=hover)
+        else:
+            fig.add_scatter(x=f["start"], y=f["responses"], name=name, mode="lines+markers",
+                            marker={"size": 4}, customdata=f["excluded"], hovertemplate=hover)
+    b = frame[frame["burst"] > 0]
+    if len(b):
+        fig.add_scatter(x=b["start"], y=b["responses"], name="短时集中提交", mode="markers",
+                        marker={"color": OKABE_ITO["vermillion"], "size": 11, "symbol": "triangle-down",
+                                 "line": {"color": LINE, "width": 1}},
+                        customdata=b[["name", "burst", "excluded"]].to_numpy(),
+                        hovertemplate="%{customdata[0]} %{x|%Y-%m-%d %H:%M}: %{y}份，其中集中提交%{customdata[1]}份、"
+                                      "剔除%{customdata[2]}份<extra></extra>")
+    fig.update_yaxes(title="问卷（份）", rangemode="tozero")
+    return _layout(fig, title, height=360)
 
 
 def caterpillar(units: pd.DataFrame, level: float, title: str) -> go.Figure:
-    """Composite with its interval per unit of one rank group, sorted, the bottom group shaded
-    (needs the columns of ``score(ds, intervals=True)``)."""
-    u = units[units["composite"].notna() & units["rank"].notna()] \
-        .sort_values(["rank", "unit_id"], ascending=[False, True], kind="stable")  # worst at the bottom
+    """Composite with its interval per ranked unit of one rank group, best first, the bottom
+    group shaded and drawn in the second style (needs ``score(ds, intervals=True)``)."""
+    u = units[units["composite"].notna() & units["rank"].notna()].sort_values(["rank", "unit_id"], kind="stable")
+    names = u["name"].tolist()
+    short = short_names(names)
     fig = go.Figure()
-    bottom = u[u["in_bottom"]]
-    if len(bottom):
-        fig.add_hrect(y0=-0.5, y1=len(bottom) - 0.5, fillcolor="#cf222e", opacity=0.08, line_width=0,
-                      annotation_text="排名靠后", annotation_position="top left")
-    colours = ["#cf222e" if b else "#0969da" for b in u["in_bottom"]]
-    hover = ("%{y}: %{x:.2f}（" + f"{level:.0%}" + "区间 %{customdata[0]:.2f}–%{customdata[1]:.2f}；"
-             "第%{customdata[2]:.0f}名，区间 %{customdata[3]:.0f}–%{customdata[4]:.0f}）<extra></extra>")
-    fig.add_scatter(x=u["composite"], y=u["name"], mode="markers", marker={"color": colours, "size": 9},
-                    error_x={"type": "data", "symmetric": False, "array": u["composite_hi"] - u["composite"],
-                             "arrayminus": u["composite"] - u["composite_lo"], "color": "#57606a", "thickness": 1.5},
-                    customdata=u[["composite_lo", "composite_hi", "rank", "rank_lo", "rank_hi"]].astype(float)
-                    .to_numpy(), hovertemplate=hover, name="综合得分")
+    bottom = u["in_bottom"].to_numpy(dtype=bool)
+    if bottom.any():  # the bottom ranks are the last lines of the axis
+        fig.add_hrect(y0=len(u) - bottom.sum() - 0.5, y1=len(u) - 0.5, fillcolor=OKABE_ITO["vermillion"],
+                      opacity=0.08, line_width=0)
+    hover = ("%{customdata[0]}：%{x:.2f}（" + f"{level:.0%}" + "区间 %{customdata[1]:.2f}–%{customdata[2]:.2f}；"
+             "第%{customdata[3]:.0f}名，排名区间 %{customdata[4]:.0f}–%{customdata[5]:.0f}）<extra></extra>")
+    for mask, (colour, _), name, symbol in ((~bottom, GOOD, "其他单位", "circle"),
+                                            (bottom, BAD, "排名靠后", "diamond")):
+        if mask.any():
+            part = u[mask]
+            fig.add_scatter(x=part["composite"], y=[s for s, m in zip(short, mask) if m], mode="markers", name=name,
+                            marker={"color": colour, "size": 10, "symbol": symbol, "line": {"color": LINE, "width": 1}},
+                            error_x={"type": "data", "symmetric": False, "color": LINE, "thickness": 1.5,
+                                     "array": part["composite_hi"] - part["composite"],
+                                     "arrayminus": part["composite"] - part["composite_lo"]},
+                            customdata=list(zip(part["name"], part["composite_lo"], part["composite_hi"],
+                                                part["rank"].astype(float), part["rank_lo"].astype(float),
+                                                part["rank_hi"].astype(float))),
+                            hovertemplate=hover)
     mean = u["group_mean"].dropna()
     if len(mean):
-        fig.add_vline(x=float(mean.iloc[0]), line_dash="dot", line_color="#57606a",
-                      annotation_text=f"平均分 {float(mean.iloc[0]):.2f}", annotation_position="top")
-    fig.update_xaxes(title=f"综合得分及其{level:.0%}区间")
-    fig.update_layout(showlegend=False)
-    return _layout(fig, title, height=max(300, 30 * len(u) + 120))
+        _threshold(fig, float(mean.iloc[0]), f"组平均分 {float(mean.iloc[0]):.2f}")
+    fig.update_xaxes(title=f"综合得分及其{level:.0%}区间（分）")
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=short)
+    return _layout(fig, title, height=_rows_height(len(u)))
 
 
 def funnel_plot(points: pd.DataFrame, limits: pd.DataFrame, centre: dict, threshold: float,
                 title: str) -> go.Figure:
-    """Satisfaction against valid questionnaires with control limits around the group mean
-    (stats.funnel), the 约谈 line, and the bottom group marked."""
+    """Satisfaction against valid questionnaires (stats.funnel) with control limits around the
+    group mean, the 约谈 line, and the bottom group in the second style."""
     fig = go.Figure()
     levels = sorted({c.split("_", 1)[1] for c in limits.columns if c.startswith("lo_")}, key=float)
     for lvl, dash in zip(levels, ("dash", "dot", "dashdot")):
         name = f"{float(lvl):.1%}控制限".replace(".0%", "%")
         for side in ("lo", "hi"):
             fig.add_scatter(x=limits["n"], y=limits[f"{side}_{lvl}"], mode="lines", name=name,
-                            line={"color": "#57606a", "dash": dash, "width": 1}, showlegend=side == "lo",
-                            hoverinfo="skip")
-    fig.add_hline(y=centre["mean"], line_color="#57606a", line_width=1,
-                  annotation_text=f"组平均 {centre['mean']:.2f}", annotation_position="bottom right")
-    fig.add_hline(y=threshold, line_dash="dash", line_color="#cf222e",
-                  annotation_text=f"{threshold:g}% 约谈线", annotation_position="top left")
-    for bottom, label, colour, symbol in ((False, "其他单位", "#0969da", "circle"),
-                                          (True, "排名靠后", "#cf222e", "diamond")):
+                            line={"color": OKABE_ITO["grey"], "dash": dash, "width": 1.5},
+                            showlegend=side == "lo", legendgroup=name, hoverinfo="skip")
+    fig.add_hline(y=centre["mean"], line_color=OKABE_ITO["grey"], line_width=1)
+    fig.add_annotation(x=1, y=centre["mean"], xref="paper", yref="y", xanchor="right", yanchor="bottom",
+                       text=f"组平均 {centre['mean']:.2f}%", showarrow=False, font={"size": 12})
+    fig.add_hline(y=threshold, line_dash="dash", line_color=LINE, line_width=1.5)
+    fig.add_annotation(x=0, y=threshold, xref="paper", yref="y", xanchor="left", yanchor="bottom",
+                       text=f"约谈线 {threshold:g}%", showarrow=False, font={"size": 12})
+    short = dict(zip(points["name"], short_names(points["name"])))
+    for bottom, (colour, _), label, symbol in ((False, GOOD, "其他单位", "circle"),
+                                               (True, BAD, "排名靠后", "diamond")):
         p = points[points["in_bottom"] == bottom]
         if len(p):
-            fig.add_scatter(x=p["n"], y=p["satisfaction"], mode="markers+text", text=p["name"],
-                            textposition="top center", textfont={"size": 10}, name=label,
-                            marker={"color": colour, "size": 10, "symbol": symbol},
-                            hovertemplate="%{text}: %{y:.2f}%（有效问卷%{x}份）<extra></extra>")
-    fig.update_xaxes(type="log", title="有效问卷数（对数刻度）")
-    fig.update_yaxes(title="群众满意度 %")
-    return _layout(fig, title, height=460)
+            fig.add_scatter(x=p["n"], y=p["satisfaction"], mode="markers+text", name=label,
+                            text=[short[n] for n in p["name"]], textposition="top center", textfont={"size": 11},
+                            marker={"color": colour, "size": 11, "symbol": symbol, "line": {"color": LINE, "width": 1}},
+                            customdata=p["name"],
+                            hovertemplate="%{customdata}：%{y:.2f}%（有效问卷%{x}份）<extra></extra>")
+    fig.update_xaxes(type="log", title="有效问卷数（份，对数刻度）")
+    fig.update_yaxes(title="群众满意度（%）")
+    return _layout(fig, title, height=480)

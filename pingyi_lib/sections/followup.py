@@ -17,11 +17,22 @@ from pingyi_lib.text import themes
 NO_PREVIOUS = "未提供上一年数据，不作比较。"
 
 
+def _id_name(rs: Ruleset) -> tuple[str, str]:
+    """The headers of the unit id and name columns (ruleset ``labels.columns``)."""
+    return rs.column_labels["unit_id"], rs.column_labels["name"]
+
+
+def lookback_note(previous) -> str:
+    """The look-back section's one sentence when there is no previous round ('' otherwise):
+    said once, not once per table of the section."""
+    return NO_PREVIOUS if previous is None else ""
+
+
 def problems_table(problems: pd.DataFrame, unit_id: str = "") -> pd.DataFrame:
     """Top themes of one unit ('' = the city): 问题, 评议内容, 条数, 占比, 群众原话 (masked),
     匹配依据 (the keywords or example sentences that found the texts)."""
     p = problems[problems["unit_id"] == unit_id]
-    return pd.DataFrame({"问题": p["theme"], "评议内容": p["dimension_label"], "条数": p["count"],
+    return pd.DataFrame({"问题": p["theme"], "评议内容": p["dimension_label"], "条数（条）": p["count"],
                          "占比": p["share"], "群众原话": ["；".join(q) for q in p["quotes"]],
                          "匹配依据": p["basis"]}).reset_index(drop=True)
 
@@ -39,16 +50,17 @@ def coverage_summary(cov: pd.DataFrame, unit_id: str = "") -> str:
 def coverage_table(cov: pd.DataFrame, res: Results) -> pd.DataFrame:
     """Per unit (the city first): 意见条数, 有实质内容, 归入主题, 未归类, 覆盖率, 表扬肯定."""
     names = dict(zip(res.units["unit_id"], res.units["name"]))
-    return pd.DataFrame({"单位编码": cov["unit_id"], "单位名称": cov["unit_id"].map(names).fillna("全市"),
-                         "意见条数": cov["texts"], "有实质内容": cov["substantive"], "归入主题": cov["themed"],
-                         "未归类": cov["unthemed"], "覆盖率": cov["coverage"], "表扬肯定": cov["praise"]}) \
-        .reset_index(drop=True)
+    uid, name = _id_name(res.ruleset)
+    return pd.DataFrame({uid: cov["unit_id"], name: cov["unit_id"].map(names).fillna("全市"),
+                         "意见（条）": cov["texts"], "有实质内容（条）": cov["substantive"],
+                         "归入主题（条）": cov["themed"], "未归类（条）": cov["unthemed"], "覆盖率": cov["coverage"],
+                         "表扬肯定（条）": cov["praise"]}).reset_index(drop=True)
 
 
 def unmatched_table(groups: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
     """Groups of unthemed comments (largest first): 组, 条数, 涉及单位, 常见词, 示例 (masked)."""
     g = groups if top is None else groups.head(top)
-    return pd.DataFrame({"组": g["group"], "条数": g["count"], "涉及单位": g["units"],
+    return pd.DataFrame({"组": g["group"], "条数（条）": g["count"], "涉及单位": g["units"],
                          "常见词": ["、".join(w) for w in g["words"]],
                          "示例": ["；".join(e) for e in g["examples"]]}).reset_index(drop=True)
 
@@ -71,67 +83,73 @@ def main_problems_text(problems: pd.DataFrame, unit_ids, ruleset: Ruleset) -> pd
     return pd.Series(["；".join(text.get(u, [])) for u in unit_ids], dtype=object)
 
 
-def ledger_table(led: pd.DataFrame, unit_id: str | None = None) -> pd.DataFrame:
+def ledger_table(led: pd.DataFrame, unit_id: str | None = None, *, ruleset: Ruleset) -> pd.DataFrame:
     """Rectification items (of one unit, or all): 编号, 问题, 整改措施, 责任处室, 期限, 状态,
     完成日期, 逾期天数 (open and past the deadline), 对应问题."""
     x = led if unit_id is None else led[led["unit_id"] == unit_id]
+    uid, _ = _id_name(ruleset)
     return pd.DataFrame({
-        "单位编码": x["unit_id"], "编号": x["item_id"], "问题": x["problem"], "整改措施": x["measure"],
+        uid: x["unit_id"], "编号": x["item_id"], "问题": x["problem"], "整改措施": x["measure"],
         "责任处室": x["owner"], "期限": x["deadline"].dt.strftime("%Y-%m-%d"), "状态": x["status"],
         "完成日期": x["completed_on"].dt.strftime("%Y-%m-%d").fillna(""),
-        "逾期天数": x["days_overdue"].astype(object).where(x["overdue"], None),
-        "超期完成天数": x["days_late"].astype(object).where(x["completed_late"], None),
+        "逾期天数（天）": x["days_overdue"].astype(object).where(x["overdue"], None),
+        "超期完成天数（天）": x["days_late"].astype(object).where(x["completed_late"], None),
         "对应问题": x["themes"],
-    }).drop(columns=[] if unit_id is None else ["单位编码"]).reset_index(drop=True)
+    }).drop(columns=[] if unit_id is None else [uid]).reset_index(drop=True)
 
 
 def overdue_overview(res: Results, led: pd.DataFrame) -> pd.DataFrame:
     """Per unit with rectification items: items, completed, completion rate, overdue."""
     s = ledger.ledger_summary(led)
     names = res.units.set_index("unit_id")["name"]
-    return pd.DataFrame({"unit_id": s["unit_id"], "单位名称": s["unit_id"].map(names), "整改事项": s["items"],
-                         "已完成": s["completed"], "完成率": s["completion_rate"], "逾期未完成": s["overdue"],
-                         "超期完成": s["completed_late"]}).sort_values(["逾期未完成", "unit_id"],
-                                                                 ascending=[False, True], kind="stable") \
-        .reset_index(drop=True)
+    uid, name = _id_name(res.ruleset)
+    return pd.DataFrame({uid: s["unit_id"], name: s["unit_id"].map(names), "整改事项（项）": s["items"],
+                         "已完成（项）": s["completed"], "完成率": s["completion_rate"],
+                         "逾期未完成（项）": s["overdue"], "超期完成（项）": s["completed_late"]}) \
+        .sort_values(["逾期未完成（项）", uid], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def timeline_table(tl: pd.DataFrame, unit_id: str | None = None) -> pd.DataFrame:
+def timeline_table(tl: pd.DataFrame, unit_id: str | None = None, *, ruleset: Ruleset) -> pd.DataFrame:
     """Units × steps as a table: for each step '按时', '逾期N天' or '未报送'."""
     x = tl if unit_id is None else tl[tl["unit_id"] == unit_id]
     if not len(x):
         return pd.DataFrame()
+    uid, name = _id_name(ruleset)
     state = x["state"].where(x["state"] != "逾期", "逾期" + x["days_late"].astype(str) + "天")
     cell = state + x["submitted_on"].dt.strftime("（%m-%d）").fillna("")
-    wide = pd.DataFrame({"unit_id": x["unit_id"], "单位名称": x["name"], "step": x["step"], "cell": cell}) \
-        .pivot(index=["unit_id", "单位名称"], columns="step", values="cell")
+    wide = pd.DataFrame({uid: x["unit_id"], name: x["name"], "step": x["step"], "cell": cell}) \
+        .pivot(index=[uid, name], columns="step", values="cell")
     steps = list(dict.fromkeys(x["step"]))
     deadlines = dict(zip(x["step"], x["deadline"].dt.strftime("%m-%d")))
     wide = wide[steps].rename(columns={s: f"{s}（{deadlines[s]}前）" for s in steps})
     order = list(dict.fromkeys(x["unit_id"]))
-    return wide.reset_index().set_index("unit_id").loc[order].reset_index()
+    return wide.reset_index().set_index(uid).loc[order].reset_index()
 
 
-def lookback_table(cmp: pd.DataFrame | None, unit_id: str | None = None) -> pd.DataFrame:
+def lookback_table(cmp: pd.DataFrame | None, unit_id: str | None = None, *, ruleset: Ruleset) -> pd.DataFrame | None:
     """Year-over-year: 去年/今年/变化 for composite, satisfaction, rank, and whether each change
-    is real: 是/否 from the two rounds' bootstrap replicates, 未评估 when a round was scored
-    without intervals or the unit is in one round only."""
+    is real: 是/否 from the two rounds' bootstrap replicates (stats.change), 未评估 when a round
+    was scored without intervals or the unit is in one round only. None when there is no
+    previous round (see :func:`lookback_note`)."""
     if cmp is None:  # no previous round
-        return pd.DataFrame()
+        return None
     x = cmp if unit_id is None else cmp[cmp["unit_id"] == unit_id]
 
     def words(col: str) -> pd.Series:
         return x[col].map({True: "是", False: "否"}).fillna("未评估").astype(str)
 
+    uid, name = _id_name(ruleset)
     out = pd.DataFrame({
-        "unit_id": x["unit_id"], "单位名称": x["name"], "参评情况": x["presence"],
-        "去年综合得分": x["composite_prev"], "今年综合得分": x["composite_now"], "综合得分变化": x["composite_change"],
+        uid: x["unit_id"], name: x["name"], "参评情况": x["presence"],
+        "去年综合得分（分）": x["composite_prev"], "今年综合得分（分）": x["composite_now"],
+        "综合得分变化（分）": x["composite_change"],
     })
     if "composite_change_lo" in x:
-        out["变化区间"] = [interval_text(lo, hi) for lo, hi in zip(x["composite_change_lo"], x["composite_change_hi"])]
+        out["变化区间（分）"] = [interval_text(lo, hi)
+                            for lo, hi in zip(x["composite_change_lo"], x["composite_change_hi"])]
     out["变化是否显著"] = words("significant")
-    out["去年满意度"], out["今年满意度"] = x["satisfaction_prev"], x["satisfaction_now"]
-    out["满意度变化"] = x["satisfaction_change"]
+    out["去年群众满意度（%）"], out["今年群众满意度（%）"] = x["satisfaction_prev"], x["satisfaction_now"]
+    out["群众满意度变化（百分点）"] = x["satisfaction_change"]
     out["满意度变化是否显著"] = words("satisfaction_significant")
     out["去年排名"], out["今年排名"] = x["rank_prev"].astype(object), x["rank_now"].astype(object)
     out["排名变化"] = x["rank_change"].astype(object)
@@ -142,35 +160,37 @@ def lookback_table(cmp: pd.DataFrame | None, unit_id: str | None = None) -> pd.D
 def lookback_dimensions(cmp: pd.DataFrame | None, unit_id: str, res: Results) -> pd.DataFrame:
     """One unit's questionnaire index per dimension, last year against this year."""
     if cmp is None:  # no previous round
-        return pd.DataFrame()
+        return None
     rs = res.ruleset
     row = cmp[cmp["unit_id"] == unit_id]
+    cols = ["评议内容", "去年问卷调查指数", "今年问卷调查指数", "变化"]
     if not len(row):
-        return pd.DataFrame(columns=["评议内容", "去年", "今年", "变化"])
+        return pd.DataFrame(columns=cols)
     r = row.iloc[0]
-    return pd.DataFrame({"评议内容": [rs.item_labels[i] for i in rs.scored_items],
-                         "去年": [r[f"{i}_prev"] for i in rs.scored_items],
-                         "今年": [r[f"{i}_now"] for i in rs.scored_items],
-                         "变化": [r[f"{i}_change"] for i in rs.scored_items]})
+    return pd.DataFrame({cols[0]: [rs.item_labels[i] for i in rs.scored_items],
+                         cols[1]: [r[f"{i}_prev"] for i in rs.scored_items],
+                         cols[2]: [r[f"{i}_now"] for i in rs.scored_items],
+                         cols[3]: [r[f"{i}_change"] for i in rs.scored_items]})
 
 
-def closure_table(cl: pd.DataFrame | None, unit_id: str | None = None) -> pd.DataFrame:
+def closure_table(cl: pd.DataFrame | None, unit_id: str | None = None, *, ruleset: Ruleset) -> pd.DataFrame | None:
     if cl is None:  # no previous round
-        return pd.DataFrame()
+        return None
     x = cl if unit_id is None else cl[cl["unit_id"] == unit_id]
-    return pd.DataFrame({"单位编码": x["unit_id"], "去年编号": x["item_id"], "问题": x["problem"],
+    return pd.DataFrame({_id_name(ruleset)[0]: x["unit_id"], "去年编号": x["item_id"], "问题": x["problem"],
                          "去年状态": x["status_prev"], "回头看事项": x["followup_item"],
                          "今年状态": x["status_now"], "已整改到位": x["closed"]}).reset_index(drop=True)
 
 
 def closure_overview(res: Results, cl: pd.DataFrame | None) -> pd.DataFrame:
     if cl is None:  # no previous round
-        return pd.DataFrame()
+        return None
     s = lookback.closure_summary(cl)
     names = res.units.set_index("unit_id")["name"]
-    return pd.DataFrame({"unit_id": s["unit_id"], "单位名称": s["unit_id"].map(names).fillna(""),
-                         "去年整改事项": s["items_prev"], "去年已完成": s["done_prev"],
-                         "今年回头看": s["followed_up"], "已整改到位": s["closed"]})
+    uid, name = _id_name(res.ruleset)
+    return pd.DataFrame({uid: s["unit_id"], name: s["unit_id"].map(names).fillna(""),
+                         "去年整改事项（项）": s["items_prev"], "去年已完成（项）": s["done_prev"],
+                         "今年回头看（项）": s["followed_up"], "已整改到位（项）": s["closed"]})
 
 
 class FollowUp:

@@ -12,51 +12,88 @@ import pandas as pd
 
 from pingyi_lib.common.names import unit_slug
 from pingyi_lib.common.numbers import format_number, format_rank, format_share, round_half_up
-from pingyi_lib.scheme.ruleset import FLAGS, Ruleset
+from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import counts, indices
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.text.masking import mask_personal_data
 
 
-def unit_table(units: pd.DataFrame, columns: list[str], ruleset: Ruleset) -> pd.DataFrame:
+def unit_table(units: pd.DataFrame, columns: list[str], ruleset: Ruleset, with_units: bool = False) -> pd.DataFrame:
     """``units`` (rows of ``Results.units``) cut to ``columns`` and headed with the Chinese
     labels of the ruleset (``labels`` in the TOML): the one mapping of a unit table's columns
     to what a reader sees, used by pages, the workbook and the command line.
 
-    Ranks become plain integers or None (a unit that is not ranked).
+    ``with_units``: headers carry the unit of their figures (综合得分（分）, 现场评议指数,
+    群众满意度（%）), as on pages. Ranks become plain integers or None (a unit that is not ranked).
     """
     out = units[columns].copy()
     if "rank" in out:
         out["rank"] = out["rank"].astype(object).where(out["rank"].notna(), None)
-    return out.rename(columns=ruleset.column_labels).reset_index(drop=True)
+    names = {c: ruleset.header(c) for c in columns} if with_units else ruleset.column_labels
+    return out.rename(columns=names).reset_index(drop=True)
 
 
-def score_card(res: Results, unit_id: str) -> dict[str, str]:
-    """The key figures of one unit, formatted as published: {label: text}."""
+CARD_COLUMNS = ("composite", "rank", "group_mean", "onsite_index", "survey_index", "case_points", "bonus_points",
+                "satisfaction", "satisfied_share")
+PARTS_COLUMNS = CARD_COLUMNS[3:]  # what the composite is made of (the headline already gives composite and rank)
+
+
+def _card_label(rs: Ruleset, column: str) -> str:
+    return rs.column_labels[column] + ("指数" if rs.column_units.get(column) == "指数" else "")
+
+
+def score_card(res: Results, unit_id: str, columns: tuple[str, ...] = CARD_COLUMNS) -> dict[str, str]:
+    """The key figures of one unit, formatted as published with their units: {label: text}
+    (综合得分: 83.25分, 现场评议指数: 88.31, 群众满意度: 86.51%, 满意率: 83.7%). A figure the
+    unit does not have (组平均分 of an unranked unit, 现场评议指数 without a panel) is left out."""
     rs = res.ruleset
     u = res.unit(unit_id)
-    label = rs.column_labels
-    rank = f"{format_rank(u['rank'])}/{u['group_n']}" if pd.notna(u["rank"]) else "不参加排名"
-    card = {label["composite"]: format_number(u["composite"]), label["rank"]: rank,
-            label["group_mean"]: format_number(u["group_mean"])}
-    for col in ("onsite_index", "survey_index", "case_points", "bonus_points"):
-        card[label[col]] = format_number(u[col])
-    card[label["satisfaction"]] = format_number(u["satisfaction"], suffix="%")
-    card[label["satisfied_share"]] = format_share(u["satisfied_share"])
+    card = {}
+    for col in columns:
+        if col not in ("composite", "rank") and pd.isna(u[col]):
+            continue  # a figure the unit does not have (no panel, not ranked) is not a tile of dashes
+        unit = rs.column_units.get(col, "")
+        if col == "rank":
+            text = f"{format_rank(u['rank'])}/{u['group_n']}" if pd.notna(u["rank"]) else "不参加排名"
+        elif col == "satisfied_share":
+            text = format_share(u[col])
+        else:
+            text = format_number(u[col], rs.decimals, "" if unit == "指数" else unit)
+        card[_card_label(rs, col)] = text
     return card
 
 
+def card_titles(res: Results) -> dict[str, str]:
+    """Hover text of each tile of :func:`score_card`: what the figure means (ruleset glossary)."""
+    rs = res.ruleset
+    return {_card_label(rs, c): rs.glossary[c] for c in CARD_COLUMNS if c in rs.glossary}
+
+
+def glossary(res: Results) -> dict[str, str]:
+    """The foot of a page: {term: what it means}, from the ruleset's ``labels.glossary``."""
+    rs = res.ruleset
+    return {_card_label(rs, c): text for c, text in rs.glossary.items()}
+
+
+def consequence_table(res: Results, unit_id: str | None = None) -> pd.DataFrame:
+    """The consequences that fire (of one unit, or all): 单位编码, 单位名称, 结果, 原因, 结果运用, 依据."""
+    rs = res.ruleset
+    c = res.consequences if unit_id is None else res.consequences[res.consequences["unit_id"] == unit_id]
+    out = pd.DataFrame({rs.column_labels["unit_id"]: c["unit_id"], rs.column_labels["name"]: c["name"],
+                        "结果": c["label"], "原因": c["reason"], rs.column_labels["flags"]: c["consequence"],
+                        "依据": c["clause"]}).reset_index(drop=True)
+    return out if unit_id is None else out.drop(columns=[rs.column_labels["unit_id"], rs.column_labels["name"]])
+
+
 def unit_consequences(res: Results, unit_id: str) -> pd.DataFrame:
-    c = res.consequences[res.consequences["unit_id"] == unit_id]
-    return c[["label", "reason", "consequence"]].rename(columns={"label": "结果", "reason": "原因",
-                                                                  "consequence": "结果运用"})
+    return consequence_table(res, unit_id)
 
 
 def dimensions(res: Results, unit_id: str) -> pd.DataFrame:
     """Per scored dimension: the unit's questionnaire and on-site item index against the
     mean of the same index over the ranked units of its group (``组平均``).
 
-    Columns: item, 评议内容, 问卷调查, 现场评议, 问卷调查组平均, 现场评议组平均.
+    Columns: item, 评议内容, 问卷调查指数, 现场评议指数, 问卷调查指数组平均, 现场评议指数组平均.
     """
     rs = res.ruleset
     u = res.unit(unit_id)
@@ -65,7 +102,8 @@ def dimensions(res: Results, unit_id: str) -> pd.DataFrame:
         if pd.notna(u["rank_group"]) else pd.Series([unit_id])
     out = pd.DataFrame({"item": list(rs.scored_items)})
     out["评议内容"] = out["item"].map(rs.item_labels)
-    for comp, label in (("survey", "问卷调查"), ("onsite", "现场评议")):
+    for comp in ("survey", "onsite"):
+        label = rs.component_labels[comp] + "指数"
         c = it[it["component"] == comp]
         mine = c[c["unit_id"] == unit_id].set_index("item")["index"]
         group = c[c["unit_id"].isin(peers)].groupby("item")["index"].mean()
@@ -96,7 +134,7 @@ def answer_distribution(res: Results, unit_id: str, component: str = "survey") -
 def breakdown(res: Results, unit_id: str, column: str) -> pd.DataFrame:
     """The questionnaire index of one unit by respondent category or channel.
 
-    Columns: the category (Chinese label for channels), 问卷数, 问卷调查指数, 满意率.
+    Columns: the category (Chinese label for channels), 问卷（份）, 问卷调查指数, 满意率.
     Derived from counts per (unit, category, item, level), like every index.
     """
     rs = res.ruleset
@@ -104,34 +142,34 @@ def breakdown(res: Results, unit_id: str, column: str) -> pd.DataFrame:
     sv = sv[sv["unit_id"] == unit_id]
     label = {"respondent_category": "调查对象类别", "channel": "渠道"}[column]
     if not len(sv):
-        return pd.DataFrame(columns=[label, "问卷数", "问卷调查指数", "满意率"])
+        return pd.DataFrame(columns=[label, "问卷（份）", "问卷调查指数", "满意率"])
     key = sv[column].replace("", "未填写")
     sv = sv.assign(**{column: key})
     tally = counts.answer_counts(sv, rs, by=["unit_id", column])
     comp = indices.component_index(indices.item_indices(tally, rs), rs, by=["unit_id", column]) \
         .xs(unit_id, level="unit_id")
     n = sv.groupby(column).size()
-    out = pd.DataFrame({label: n.index, "问卷数": n.to_numpy()})
+    out = pd.DataFrame({label: n.index, "问卷（份）": n.to_numpy()})
     out["问卷调查指数"] = round_half_up(out[label].map(comp["index"]).astype(float), rs.decimals)
     out["满意率"] = out[label].map(comp["satisfied_share"]).astype(float)
     if column == "channel":
         out[label] = out[label].map(lambda c: rs.channels.get(c, c))
-    return out.sort_values("问卷数", ascending=False, kind="stable").reset_index(drop=True)
+    return out.sort_values("问卷（份）", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def panel(res: Results, unit_id: str) -> pd.DataFrame:
     """The on-site panel by member category, public + enterprise marked.
 
-    Columns: 代表类别, 票数, 占比, 群众或企业代表.
+    Columns: 代表类别, 票数（票）, 占比, 群众或企业代表.
     """
     rs = res.ruleset
     on = res.dataset.onsite
     on = on[on["unit_id"] == unit_id]
     if not len(on):
-        return pd.DataFrame(columns=["代表类别", "票数", "占比", "群众或企业代表"])
+        return pd.DataFrame(columns=["代表类别", "票数（票）", "占比", "群众或企业代表"])
     n = on.groupby("member_category").size()
     n = n.reindex([c for c in rs.panel_categories if c in n.index])
-    return pd.DataFrame({"代表类别": n.index, "票数": n.to_numpy(), "占比": (n / n.sum()).to_numpy(),
+    return pd.DataFrame({"代表类别": n.index, "票数（票）": n.to_numpy(), "占比": (n / n.sum()).to_numpy(),
                          "群众或企业代表": [c in rs.public_categories for c in n.index]})
 
 
@@ -141,35 +179,40 @@ def cases(res: Results, unit_id: str) -> pd.DataFrame:
     # summaries are published: personal data in them is masked like the quotes of problems
     return pd.DataFrame({"案例编号": c["case_id"], "来源": c["source"],
                          "情况摘要": c["summary"].map(mask_personal_data),
-                         "是否属实": c["substantiated"].astype(bool), "扣分": c["deduction"].astype(float)}) \
+                         "是否属实": c["substantiated"].astype(bool), "扣分（分）": c["deduction"].astype(float)}) \
         .reset_index(drop=True)
 
 
 def bonuses(res: Results, unit_id: str) -> pd.DataFrame:
     b = res.dataset.bonuses
     b = b[b["unit_id"] == unit_id]
-    return pd.DataFrame({"事由": b["reason"], "加分": b["points"].astype(float)}).reset_index(drop=True)
+    return pd.DataFrame({"事由": b["reason"], "加分（分）": b["points"].astype(float)}).reset_index(drop=True)
 
 
 def data_quality(res: Results) -> pd.DataFrame:
-    """Per unit: accepted questionnaires and ballots, rejected rows that name the unit,
-    valid answers against the minimum, and the low-sample flag.
+    """Per unit: scored questionnaires and ballots, rejected rows that name the unit,
+    questionnaires excluded under evaluation discipline (integrity), valid answers against
+    the minimum, and the low-sample flag.
 
-    Columns: unit_id, 单位名称, 问卷(有效), 现场评议票(有效), 被拒绝行, 样本不足.
+    Columns: 单位编码, 单位名称, 问卷（份）, 有效问卷（份）, 现场评议票（票）, 有效票（票）,
+    被拒绝行（条）, 剔除问卷（份）, and the data-quality notes (数据质量提示, e.g. 样本不足) in words.
     """
+    rs = res.ruleset
     u = res.units
     q = res.quarantine
-    rejected = q[q["unit_id"] != ""].groupby("unit_id").size()
+    excluded = q["reason_code"].astype(str).str.startswith("integrity_")
+    rejected = q[(q["unit_id"] != "") & ~excluded].groupby("unit_id").size()
     ds = res.dataset
     accepted = {t: ds.tables[t].groupby("unit_id").size() for t in ("survey", "onsite")}
     out = pd.DataFrame({
-        "unit_id": u["unit_id"], "单位名称": u["name"],
-        "问卷": u["unit_id"].map(accepted["survey"]).fillna(0).astype(np.int64),
-        "有效问卷": u["survey_valid"].astype(np.int64),
-        "现场评议票": u["unit_id"].map(accepted["onsite"]).fillna(0).astype(np.int64),
-        "有效票": u["onsite_valid"].astype(np.int64),
-        "被拒绝行": u["unit_id"].map(rejected).fillna(0).astype(np.int64),
-        "样本不足": u["low_sample"].astype(bool),
+        rs.column_labels["unit_id"]: u["unit_id"], rs.column_labels["name"]: u["name"],
+        "问卷（份）": u["unit_id"].map(accepted["survey"]).fillna(0).astype(np.int64),
+        "有效问卷（份）": u["survey_valid"].astype(np.int64),
+        "现场评议票（票）": u["unit_id"].map(accepted["onsite"]).fillna(0).astype(np.int64),
+        "有效票（票）": u["onsite_valid"].astype(np.int64),
+        "被拒绝行（条）": u["unit_id"].map(rejected).fillna(0).astype(np.int64),
+        "剔除问卷（份）": u["unit_id"].map(q[excluded].groupby("unit_id").size()).fillna(0).astype(np.int64),
+        rs.column_labels["notes"]: u["notes"],
     })
     return out.reset_index(drop=True)
 
@@ -180,12 +223,23 @@ def unit_warnings(res: Results, unit_id: str) -> list[str]:
 
 
 LEAGUE_COLUMNS = ["rank", "unit_id", "name", "onsite_index", "survey_index", "case_points", "bonus_points",
-                  "composite", "satisfaction", "in_bottom", "flags"]
+                  "composite", "satisfaction", "in_bottom", "flags", "notes"]
+CITY_COLUMNS = ["unit_id", "name", "survey_index", "case_points", "bonus_points", "composite", "satisfaction",
+                "flags", "notes"]
 
 
 def league(res: Results, group: str) -> pd.DataFrame:
-    """The league table of a rank group with Chinese headings and flags in words."""
-    return unit_table(res.league(group), LEAGUE_COLUMNS, res.ruleset)
+    """The league table of a rank group with Chinese headings (and units), the bottom group
+    marked, consequences and data-quality notes in words."""
+    lg = res.league(group)
+    return unit_table(lg.assign(in_bottom=lg["in_bottom"].map({True: "排名靠后", False: ""})), LEAGUE_COLUMNS,
+                      res.ruleset, with_units=True)
+
+
+def city_bureau_table(res: Results) -> pd.DataFrame:
+    """The city bureau's own figures (it is scored, not ranked), headed like a league table."""
+    u = res.units[res.units["unit_id"].isin(city_unit_ids(res))]
+    return unit_table(u, CITY_COLUMNS, res.ruleset, with_units=True)
 
 
 def heatmap_frame(res: Results, component: str = "survey") -> pd.DataFrame:
@@ -201,12 +255,15 @@ def heatmap_frame(res: Results, component: str = "survey") -> pd.DataFrame:
 
 
 def consequence_summary(res: Results) -> pd.DataFrame:
-    """How many units each consequence hits, and which."""
+    """How many units each consequence hits, and which (data-quality notes are not consequences)."""
+    rs = res.ruleset
     c = res.consequences
     rows = []
-    for flag, f in res.ruleset.flags.items():
+    for flag in rs.consequence_flags:
+        f = rs.flags[flag]
         hit = c[c["flag"] == flag]
-        rows.append({"结果": f.label, "单位数": len(hit), "单位": "、".join(hit["name"]), "结果运用": f.consequence})
+        rows.append({"结果": f.label, "单位数（个）": len(hit), "单位": "、".join(hit["name"]) or "无",
+                     rs.column_labels["flags"]: f.consequence, "依据": f.clause})
     return pd.DataFrame(rows)
 
 
@@ -225,13 +282,15 @@ def unit_summary(res: Results, unit_id: str) -> str:
     if pd.notna(u["satisfaction"]):
         rel = "低于" if u["satisfaction"] < rs.talk_threshold else "不低于"
         text += f"；群众满意度{format_number(u['satisfaction'])}%，{rel}{rs.talk_threshold:g}%"
-    labels = [res.ruleset.flags[f].label for f in FLAGS if u[f]]
+    labels = [rs.flags[f].label for f in rs.consequence_flags if u[f]]
     text += "；触发评议结果运用：" + "、".join(labels) + "。" if labels else "；未触发评议结果运用条款。"
     return text
 
 
 def city_summary(res: Results) -> str:
-    """One paragraph in Chinese about the round as a whole."""
+    """One paragraph in Chinese about the round as a whole: how many units, each group's mean
+    and first place, how many fall below the 约谈 line. Who is in the bottom group and what
+    happens to them is the headline's (sections.headline), not repeated here."""
     rs = res.ruleset
     u = res.units
     parts = [f"本轮共评议{len(u)}个单位"]
@@ -243,11 +302,6 @@ def city_summary(res: Results) -> str:
                          f"第一名{best['name']}（{format_number(best['composite'])}分）")
     below = u[u["satisfaction"] < rs.talk_threshold]
     parts.append(f"群众满意度低于{rs.talk_threshold:g}%的单位{len(below)}个")
-    c = res.consequences
-    for flag in ("talk", "no_excellence", "worst"):
-        hit = c[c["flag"] == flag]
-        if len(hit):
-            parts.append(f"{rs.flags[flag].label}{len(hit)}个（{'、'.join(hit['name'])}）")
     return "；".join(parts) + "。"
 
 

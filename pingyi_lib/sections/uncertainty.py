@@ -96,6 +96,27 @@ def robustness(res: Results, unit_id: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def robustness_note(res: Results, unit_id: str, flag: str) -> str:
+    """'（稳健性：可能是抽样波动，重抽样中54.1%触发）' for a sampled consequence that fires,
+    '' otherwise or without intervals: for the headlines."""
+    if not has_intervals(res) or flag not in ranks.SAMPLED_FLAGS:
+        return ""
+    u = res.unit(unit_id)
+    if not u[flag]:
+        return ""
+    return f"（稳健性：{u[f'{flag}_robustness']}，重抽样中{format_share(u[f'p_{flag}'])}触发）"
+
+
+def rank_interval_note(res: Results, unit_id: str) -> str:
+    """'，排名95%区间第9–11名' for a ranked unit, '' otherwise or without intervals."""
+    if not has_intervals(res):
+        return ""
+    u = res.unit(unit_id)
+    if pd.isna(u["rank"]):
+        return ""
+    return f"，排名{level_text(res)}区间{rank_range(u['rank_lo'], u['rank_hi'])}"
+
+
 def robustness_sentence(res: Results, u: dict, flag: str) -> str:
     """Why a consequence is or is not robust, with the numbers, in one sentence."""
     rs = res.ruleset

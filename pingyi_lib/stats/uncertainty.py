@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.errors import OptionError
 from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import indices
@@ -53,7 +54,7 @@ class ScoreReplicates:
     in_bottom: np.ndarray
     no_excellence: np.ndarray
     talk: np.ndarray
-    items: dict[str, ItemReplicates]
+    items: dict[str, ItemReplicates]  # item-index replicates; add_intervals drops them once summarised
 
     @property
     def replicates(self) -> int:
@@ -118,6 +119,10 @@ def observed_items(res: Results, component: str) -> ItemReplicates:
 def add_intervals(res: Results) -> Results:
     """A copy of ``res`` with intervals, rank uncertainty and robustness (see the module doc)."""
     rs = res.ruleset
+    for c in COMPONENTS:
+        if res.dataset.engines.get(c) == "counts":
+            raise OptionError("抽样区间需要每份问卷的答案组合，用 --counts 合并的计数中没有；"
+                              "请对数据集本身计算区间（不加 --counts）")
     ids = pd.Index(res.units["unit_id"], name="unit_id")
     patterns = {c: answer_patterns(res.dataset.tables[c], rs) for c in COMPONENTS}
     items = {c: resample_items(patterns[c], ids, rs, c) for c in COMPONENTS}
@@ -136,7 +141,8 @@ def add_intervals(res: Results) -> Results:
     u = u.merge(summary, on="unit_id", how="left")
     for col in ("p_bottom", "p_talk", "p_no_excellence"):
         u[col] = u[col].round(4)
-    return dataclasses.replace(res, units=u, intervals=table, replicates=reps)
+    # keep what the look-back needs (units × replicates); the item replicates are in `table`
+    return dataclasses.replace(res, units=u, intervals=table, replicates=dataclasses.replace(reps, items={}))
 
 
 def interval_table(res: Results, reps: ScoreReplicates, lin: dict[str, dict[str, pd.DataFrame]]) -> pd.DataFrame:

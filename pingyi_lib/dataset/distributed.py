@@ -1,0 +1,54 @@
+"""The counts of a round past one machine, on Dask (``dask.distributed``).
+
+A directory of Parquet files of the survey, split by ``scoring.parts.part_of`` (every
+copy of an id in one file), is counted one file a task by the same engine that reads
+one machine's round (dataset/engine.py); the scheduler only moves the small count
+tables and the rejected rows. The sums equal the single-machine counts (tests/test_scale.py).
+
+    from dask.distributed import Client
+    client = Client("tcp://scheduler:8786")          # or LocalCluster() on one machine
+    counts, quarantine = count_parquet_dir(client, "round/", "round/survey-parts/")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pingyi_lib.common.errors import DatasetError
+from pingyi_lib.dataset import engine, schema
+from pingyi_lib.dataset.load import load_dataset
+from pingyi_lib.scheme.ruleset import Ruleset
+
+
+def _count_file(path: str, ruleset: Ruleset, units: frozenset, rejected: frozenset, table: str, n_parts: int):
+    """One task: (counts, rejected rows, accepted, the parts its ids fall in) of one file."""
+    spec = schema.tables(ruleset)[table]
+    sc = engine.scan(path, spec, ruleset, set(units), set(rejected), threads=1)
+    rej = sc.rejected.assign(table=table, file=path)
+    return sc.counts, rej, sc.accepted, set(engine.part_buckets(path, spec, n_parts))
+
+
+def count_parquet_dir(client, dataset: str | Path, parts_dir: str | Path, table: str = "survey",
+                      ruleset: Ruleset | str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """(counts, quarantine rows, accepted) of every ``*.parquet`` file in ``parts_dir``,
+    one Dask task a file; ``dataset`` gives the units table (and the ruleset)."""
+    small = load_dataset(dataset, ruleset=ruleset, skip=engine.ENGINE_TABLES)
+    files = sorted(str(p) for p in Path(parts_dir).glob("*.parquet"))
+    if not files:
+        raise DatasetError(f"{parts_dir}: no .parquet files to count", path=str(parts_dir))
+    futures = client.map(_count_file, files, ruleset=small.ruleset, units=small.unit_sets["units"],
+                         rejected=small.unit_sets["rejected"], table=table, n_parts=len(files), pure=False)
+    results = client.gather(futures)
+    owner: dict[int, str] = {}  # the rule that makes the sums exact: every id's part in one file
+    for f, (_, _, _, parts) in zip(files, results):
+        if len(parts) > 1 or any(owner.get(k, f) != f for k in parts):
+            raise DatasetError(f"{f}: its ids are not one part of {len(files)} (split the rows by "
+                               f"part_of(id, {len(files)}), docs/scale.md); duplicates across files "
+                               "could not be judged", path=f)
+        owner.update(dict.fromkeys(parts, f))
+    counts = engine.merge_counts([r[0] for r in results])
+    rejected = [r[1] for r in results if len(r[1])]
+    quarantine = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame()
+    return counts, quarantine, sum(r[2] for r in results)

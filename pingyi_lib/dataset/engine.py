@@ -1,0 +1,438 @@
+"""The big response tables (survey, onsite) read, checked and counted in DuckDB.
+
+Only what a person must see comes back to Python: the rejected rows (their reasons are
+written by the same code as the pandas path, ``validate._check_table`` on those rows
+alone, and ``validate.duplicate_reason``) and the answer counts per unit × item ×
+level. The clean rows stay in the file; :class:`DeferredTable` builds them with the
+pandas path only if a notebook asks for them.
+
+Row numbers are those a spreadsheet shows (header = row 1): Parquet's
+``file_row_number`` + 2; for CSV the position in the file + 2, used only when every
+line is one record (no blank lines, no line breaks inside cells, no row with the wrong
+number of fields: otherwise :class:`Unsupported` sends the table to the exact ``csv``
+path of ``read.py``). GB18030 CSV is transcoded to a temporary UTF-8 file first
+(DuckDB cannot read GB18030 without an extension it would download).
+
+The counts come out as a long table (``COUNT_COLUMNS``), the unit of exchange between
+machines (``pingyi count``): they add up over any split of the rows that never puts
+the same ``response_id`` in two parts.
+
+    measure  item   level  n
+    rows     ''     -1     ballots or questionnaires of the unit
+    valid    ''     -1     of which with at least one scored answer
+    public   ''     -1     on-site ballots of public + enterprise members
+    answers  ITEM   L      answers at level code L (0 = blank) to ITEM
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pingyi_lib.common.errors import DatasetError
+from pingyi_lib.dataset import schema
+from pingyi_lib.dataset.read import ROW, RawTable, _header_map
+from pingyi_lib.scheme.ruleset import Ruleset
+
+ENGINE_TABLES = ("survey", "onsite")
+COUNT_COLUMNS = ["table", "unit_id", "measure", "item", "level", "n"]
+AUTO_MIN_BYTES = 4 << 20  # "auto" reads smaller files with pandas: DuckDB's start-up would not pay
+MAX_DISTINCT = 10_000  # more distinct values in a checked column: hostile or odd data, use pandas
+# what Arrow's utf8_trim_whitespace (read.py) strips: DuckDB's trim() takes them as a set
+WHITESPACE = "".join(map(chr, [0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680,
+                               *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]))
+_KINDS = {schema.ID, schema.UNIT, schema.TEXT, schema.REQUIRED_TEXT, schema.ANSWER, schema.CHANNEL,
+          schema.PANEL_CATEGORY, schema.DATETIME}
+# a date-time DuckDB and pandas both read the same way; anything else is decided by validate.parse_datetimes
+_PLAIN_DATETIME = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])( ([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?)?"
+
+
+class Unsupported(Exception):
+    """The engine cannot promise the pandas path's answer for this file: use the pandas path."""
+
+
+def available() -> bool:
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _lit(v: str) -> str:
+    if "\x00" in v:
+        raise Unsupported("a NUL character")
+    return "'" + v.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _in(expr: str, values) -> str:
+    values = list(values)
+    return f"{expr} IN ({', '.join(_lit(v) for v in values)})" if values else "false"
+
+
+@dataclass
+class Scanned:
+    """What the engine hands ``validate.validate_tables`` for one table."""
+
+    name: str
+    path: str
+    accepted: int
+    rejected: pd.DataFrame  # the columns of _check_table's quarantine part: column, value, reason_code, reason, row,
+    # unit_id
+    counts: pd.DataFrame  # COUNT_COLUMNS
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DeferredTable:
+    """A clean table built on first use, by the pandas path (read + validate), so it is
+    the very frame that path would have made. Picklable: it holds no open file."""
+
+    path: str
+    name: str
+    ruleset: Ruleset
+    units: frozenset
+    rejected_units: frozenset
+
+    def __call__(self) -> pd.DataFrame:
+        from pingyi_lib.dataset.read import read_table
+        from pingyi_lib.dataset.validate import _check_table
+
+        table = schema.tables(self.ruleset)[self.name]
+        raw = read_table(Path(self.path), table)
+        clean, _ = _check_table(raw, table, self.ruleset, set(self.units), set(self.rejected_units))
+        return clean
+
+
+class _Source:
+    """A table file opened in DuckDB as relation ``src`` with a ``_row`` column, plus
+    ``_keep`` (false for CSV lines with no value at all, which hold no data)."""
+
+    def __init__(self, path: Path, table: schema.Table, threads: int | None = None):
+        import duckdb
+
+        self.tmp = tempfile.TemporaryDirectory(prefix="pingyi-engine-")
+        self.con = duckdb.connect(str(Path(self.tmp.name) / "engine.duckdb"))
+        self.con.execute(f"SET temp_directory = {_lit(str(Path(self.tmp.name) / 'spill'))}")
+        self.con.execute(f"SET memory_limit = {_lit(os.environ.get('PINGYI_ENGINE_MEMORY', '1GB'))}")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.path = path
+        if path.suffix.lower() == ".parquet":
+            self._parquet(path, table)
+        else:
+            self._csv(path, table)
+
+    def close(self) -> None:
+        self.con.close()
+        self.tmp.cleanup()
+
+    def _columns(self, names: list[str], table: schema.Table) -> None:
+        ids, self.ignored = _header_map(names, table, str(self.path))
+        self.col = {cid: _ident(n) for n, cid in zip(self.sql_names, ids) if cid is not None}
+        self.known = {n for n, cid in zip(self.sql_names, ids) if cid is not None}
+
+    def _parquet(self, path: Path, table: schema.Table) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            sch = pq.read_schema(path)
+        except Exception as exc:  # pyarrow raises many kinds
+            raise DatasetError(f"{path}: not a readable Parquet file ({exc})", path=str(path)) from None
+        self.sql_names = [str(n) for n in sch.names]
+        self._columns(self.sql_names, table)
+        for f in sch:
+            t = f.type.value_type if pa.types.is_dictionary(f.type) else f.type
+            if str(f.name) in self.known and not (
+                    pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t)):
+                raise Unsupported(f"column {f.name} is {f.type}")  # floats, dates: read.cell_text decides
+        self.con.execute(f"CREATE VIEW src AS SELECT *, file_row_number + 2 AS _row, true AS _keep "
+                         f"FROM read_parquet({_lit(str(path))}, file_row_number = true)")
+
+    def _csv(self, path: Path, table: schema.Table) -> None:
+        """CSV → a temporary Parquet file of the checked columns, in file order, so the
+        rest is the Parquet path (``file_row_number`` is the position in the file)."""
+        text_path = path
+        try:
+            lines, header = _prescan(path)
+        except _NotUtf8:
+            text_path = self._transcode(path)
+            lines, header = _prescan(text_path)
+        self.sql_names = [f"c{i}" for i in range(len(header))]
+        self._columns(header, table)
+        # free text is not checked: it stays in the file (the reasons of a rejected row never quote it)
+        self.col = {c.id: self.col[c.id] for c in table.columns if c.id in self.col and c.kind != schema.TEXT}
+        # a line with no value at all holds no data (read.py drops it; its number is still counted)
+        keep = f"trim(concat({', '.join(self.sql_names)}), {_lit(WHITESPACE)}) <> ''"
+        cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
+        keep_cols = "".join(f"{v}, " for v in self.col.values())
+        out = Path(self.tmp.name) / "checked.parquet"
+        for attempt in (1, 2):
+            read = (f"read_csv({_lit(str(text_path))}, header = false, skip = 1, all_varchar = true, "
+                    f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {{{cols}}}, "
+                    f"strict_mode = true, null_padding = false)")
+            try:
+                self.con.execute(f"COPY (SELECT {keep_cols}{keep} AS _keep FROM {read}) "
+                                 f"TO {_lit(str(out))} (FORMAT parquet)")
+            except Exception as exc:  # noqa: BLE001 - wrong field counts, odd quoting: the exact path decides
+                if "unicode" in str(exc).lower() and attempt == 1:  # not UTF-8: read.py reads it as GB18030
+                    text_path = self._transcode(path)
+                    lines, _ = _prescan(text_path)
+                    continue
+                raise Unsupported(f"DuckDB cannot read it as one record a line ({str(exc)[:80]})") from None
+            break
+        n = self.con.execute(f"SELECT count(*) FROM read_parquet({_lit(str(out))})").fetchone()[0]
+        if n != lines - 1:
+            raise Unsupported("blank lines or line breaks inside cells")
+        self.con.execute(f"CREATE VIEW src AS SELECT *, file_row_number + 2 AS _row "
+                         f"FROM read_parquet({_lit(str(out))}, file_row_number = true)")
+
+    def _transcode(self, path: Path) -> Path:
+        """GB18030 → a temporary UTF-8 file, streaming (DuckDB reads no GB18030 offline)."""
+        out = Path(self.tmp.name) / "utf8.csv"
+        dec = codecs.getincrementaldecoder("gb18030")()
+        try:
+            with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+                while chunk := src.read(1 << 24):
+                    dst.write(dec.decode(chunk))
+                dst.write(dec.decode(b"", final=True))
+        except UnicodeDecodeError:
+            raise DatasetError(f"{path}: cannot read the file as UTF-8 or GB18030 text; "
+                               "save it as CSV UTF-8 from Excel", path=str(path)) from None
+        return out
+
+
+class _NotUtf8(Exception):
+    pass
+
+
+def _prescan(path: Path) -> tuple[int, list[str]]:
+    """(lines as read.py counts them, the header cells). Raises _NotUtf8 when the header
+    is not UTF-8 (the rest DuckDB checks as it reads) and Unsupported where read.py would
+    not take its one-record-a-line path (blank lines before the header, a header cell
+    with a line break, carriage returns without a line feed)."""
+    newlines = cr = crlf = 0
+    prev = last = first = b""
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 24):
+            if not first:
+                first = chunk.split(b"\n", 1)[0]
+            newlines += chunk.count(b"\n")
+            c = chunk.count(b"\r")
+            if c or prev == b"\r":
+                cr += c
+                crlf += chunk.count(b"\r\n") + (prev == b"\r" and chunk[:1] == b"\n")
+            prev = last = chunk[-1:]
+    if cr != crlf:
+        raise Unsupported("carriage returns without a line feed")
+    try:
+        head = first.rstrip(b"\r").decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _NotUtf8 from None
+    if not head.strip() or head.count('"') % 2:
+        raise Unsupported("blank lines before the header, or a line break inside a header cell")
+    return newlines + (0 if last == b"\n" or not last else 1), next(csv.reader([head]))
+
+
+def scan(path: str | Path, table: schema.Table, ruleset: Ruleset, units: set[str], rejected_units: set[str],
+         threads: int | None = None) -> Scanned:
+    """Read, check and count one response table in DuckDB (see the module docstring)."""
+    path = Path(path)
+    if table.name not in ENGINE_TABLES or any(c.kind not in _KINDS for c in table.columns):
+        raise Unsupported(f"table {table.name}")
+    src = _Source(path, table, threads)
+    try:
+        return _scan(src, path, table, ruleset, units, rejected_units)
+    finally:
+        src.close()
+
+
+def _strip(values: list[str]) -> list[str]:
+    """read.py's stripping (Arrow's utf8_trim_whitespace), for a few distinct values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.utf8_trim_whitespace(pa.array(values, type=pa.string())).to_pylist() if values else []
+
+
+def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units: set[str],
+          rejected_units: set[str]) -> Scanned:
+    """Checked columns are matched on their raw text (each distinct value is stripped and
+    looked up once, in Python, as validate.map_values does), so DuckDB never strips a
+    whole column; only the id column is stripped, where a value starts or ends in white space."""
+    from pingyi_lib.dataset import validate
+
+    con = src.con
+    ws = _lit(WHITESPACE)
+    ws_codes = ", ".join(str(ord(c)) for c in WHITESPACE)
+
+    def raw(cid: str) -> str:  # the text as stored, '' for blank or absent
+        return f"coalesce(CAST({src.col[cid]} AS VARCHAR), '')" if cid in src.col else "''"
+
+    def t(cid: str) -> str:  # stripped text (read._assemble)
+        return f"trim({raw(cid)}, {ws})" if cid in src.col else "''"
+
+    def t_fast(cid: str) -> str:  # the same, stripping only where needed
+        r = raw(cid)
+        return f"(CASE WHEN unicode({r}) IN ({ws_codes}) OR unicode(right({r}, 1)) IN ({ws_codes}) " \
+               f"THEN trim({r}, {ws}) ELSE {r} END)" if cid in src.col else "''"
+
+    def distinct(cid: str) -> dict[str, str]:
+        """raw value → stripped value, for every distinct value of a column."""
+        if cid not in src.col:
+            return {"": ""}
+        vals = [v for (v,) in con.execute(
+            f"SELECT DISTINCT {raw(cid)} FROM src WHERE _keep LIMIT {MAX_DISTINCT + 1}").fetchall()]
+        if len(vals) > MAX_DISTINCT:
+            raise Unsupported(f"too many distinct values in {cid}")
+        return dict(zip(vals, _strip(vals)))
+
+    def looked_up(cid: str, kind: str) -> dict[str, object]:
+        """raw value → canonical value, for the values the ruleset knows."""
+        lut = validate._lookup(ruleset, kind)
+        found = {v: lut.get(validate.normalise(s)) for v, s in distinct(cid).items() if s}
+        return {v: c for v, c in found.items() if c is not None}
+
+    good: list[str] = []
+    codes: dict[str, str] = {}  # item → SQL level code expression
+    public_expr = "false"
+    for col in table.columns:
+        k, e = col.kind, raw(col.id)
+        if k == schema.ID:
+            good.append(f"{t_fast(col.id)} <> ''")
+        elif k == schema.REQUIRED_TEXT:
+            good.append(f"{t(col.id)} <> ''")
+        elif k == schema.UNIT:
+            good.append(_in(e, [v for v, s in distinct(col.id).items() if s in units]))
+        elif k == schema.ANSWER:
+            found = looked_up(col.id, k)
+            blank = [v for v, s in distinct(col.id).items() if not s]
+            good.append(_in(e, [*blank, *found]))
+            arms = " ".join(f"WHEN {_lit(v)} THEN {int(c)}" for v, c in found.items())
+            codes[col.id] = f"CAST(CASE {e} {arms} ELSE 0 END AS TINYINT)" if arms else "CAST(0 AS TINYINT)"
+        elif k == schema.DATETIME:
+            fast = f"regexp_full_match({e}, {_lit(_PLAIN_DATETIME)}) AND TRY_CAST({e} AS TIMESTAMP) IS NOT NULL"
+            odd = [] if col.id not in src.col else [v for (v,) in con.execute(
+                f"SELECT DISTINCT {e} FROM src WHERE _keep AND {e} <> '' AND NOT ({fast}) "
+                f"LIMIT {MAX_DISTINCT + 1}").fetchall()]
+            if len(odd) > MAX_DISTINCT:
+                raise Unsupported(f"too many distinct odd dates in {col.id}")
+            stripped = _strip(odd)
+            ok = validate.parse_datetimes(pd.Series(stripped, dtype=object)).notna().to_numpy() if odd else []
+            good.append(f"({e} = '' OR ({fast}) OR {_in(e, [v for v, s, y in zip(odd, stripped, ok) if y or not s])})")
+        elif k != schema.TEXT:  # an enumerated column: channel, panel member category
+            found = looked_up(col.id, k)
+            good.append(_in(e, found))
+            if k == schema.PANEL_CATEGORY:
+                public_expr = _in(e, [v for v, c in found.items() if c in ruleset.public_categories])
+    good_sql = " AND ".join(good) or "true"
+    id_col = table.id_column
+
+    # rejected rows: the pandas path writes their reasons, on these rows alone
+    names = [c.id for c in table.columns]
+    bad = con.execute(f"SELECT _row, {', '.join(t(c) for c in names)} FROM src "
+                      f"WHERE _keep AND NOT ({good_sql}) ORDER BY _row").df()
+    bad.columns = [ROW, *names]
+    bad = bad[[*names, ROW]].astype({c: object for c in names})
+    raw_table = RawTable(table.name, str(path), bad.reset_index(drop=True))
+    still_clean, rejected = validate._check_table(raw_table, table, ruleset, units, rejected_units)
+    if len(still_clean):
+        raise Unsupported("the engine and the pandas path disagree on a row")  # never expected: fall back
+
+    # duplicate ids among the rows that pass every other check; the first is kept
+    con.execute(f"CREATE TEMP TABLE g AS SELECT _row, {t_fast(id_col)} AS id FROM src WHERE _keep AND {good_sql}")
+    dup = con.execute(f"SELECT _row, id, {t('unit_id')} AS unit FROM src JOIN "
+                      f"(SELECT _row, id FROM g WHERE id IN (SELECT id FROM g GROUP BY id HAVING count(*) > 1)) "
+                      f"USING (_row) ORDER BY _row").df()
+    n_good = con.execute("SELECT count(*) FROM g").fetchone()[0]
+    con.execute("DROP TABLE g")
+    if len(dup):
+        first = ~dup["id"].duplicated(keep="first")
+        first_row = dict(zip(dup.loc[first, "id"], dup.loc[first, "_row"]))
+        d = dup[~first]
+        dups = pd.DataFrame({"column": id_col, "value": d["id"].astype(object),
+                             "reason_code": "duplicate_id",
+                             "reason": [validate.duplicate_reason(id_col, v, first_row[v]) for v in d["id"]],
+                             ROW: d["_row"].astype(np.int64), "unit_id": d["unit"].astype(object)})
+        rejected = pd.concat([x for x in (rejected, dups) if len(x)], ignore_index=True) \
+            .sort_values(ROW, kind="stable").reset_index(drop=True)
+        con.register("dup_rows", pd.DataFrame({"_row": d["_row"].to_numpy(dtype=np.int64)}))
+        not_dup = "AND _row NOT IN (SELECT _row FROM dup_rows)"
+    else:
+        d, not_dup = dup, ""
+
+    counts = _counts(con, table, ruleset, raw, codes, public_expr, f"_keep AND {good_sql} {not_dup}")
+    return Scanned(table.name, str(path), n_good - len(d), rejected, counts, src.ignored)
+
+
+def _counts(con, table: schema.Table, ruleset: Ruleset, raw, codes: dict[str, str], public_expr: str,
+            where: str) -> pd.DataFrame:
+    """One pass, one group per unit (as written; stripped here): rows, valid rows, public
+    ballots, and answers per item × level."""
+    items = [c.id for c in table.columns if c.kind == schema.ANSWER]
+    levels = range(len(ruleset.levels) + 1)
+    scored_codes = [lv.code for lv in ruleset.levels if lv.score is not None]
+    scored = [it for it in ruleset.scored_items if it in items]
+    inner = ", ".join([f"{raw('unit_id')} AS u", f"{public_expr} AS p"] + [f"{codes[it]} AS a{i}"
+                                                                           for i, it in enumerate(items)])
+    valid = " OR ".join(f"a{items.index(it)} IN ({', '.join(map(str, scored_codes))})" for it in scored) \
+        if scored and scored_codes else "false"
+    aggs = ["count(*)", f"count(*) FILTER (WHERE {valid})", "count(*) FILTER (WHERE p)"]
+    aggs += [f"count(*) FILTER (WHERE a{i} = {lv})" for i in range(len(items)) for lv in levels]
+    wide = con.execute(f"SELECT u, {', '.join(aggs)} FROM (SELECT {inner} FROM src WHERE {where}) "
+                       f"GROUP BY u").df()
+    wide["u"] = _strip(list(wide["u"]))  # ' u001' and 'u001' are one unit
+    wide = wide.groupby("u", sort=True).sum()
+    rows = []
+    for u, rec in zip(wide.index, wide.to_numpy(dtype=np.int64).tolist()):
+        n, v, p, rest = rec[0], rec[1], rec[2], rec[3:]
+        rows += [(table.name, u, "rows", "", -1, n), (table.name, u, "valid", "", -1, v)]
+        if table.name == "onsite":
+            rows.append((table.name, u, "public", "", -1, p))
+        for i, it in enumerate(items):
+            rows += [(table.name, u, "answers", it, lv, rest[i * len(levels) + lv]) for lv in levels]
+    return counts_frame(rows)
+
+
+def counts_frame(rows) -> pd.DataFrame:
+    """A COUNT_COLUMNS frame with fixed dtypes."""
+    df = pd.DataFrame(rows, columns=COUNT_COLUMNS)
+    return df.astype({"table": object, "unit_id": object, "measure": object, "item": object,
+                      "level": np.int16, "n": np.int64})
+
+
+def part_buckets(path: str | Path, table: schema.Table, n: int) -> dict[int, int]:
+    """How many non-blank ids of a CSV or Parquet table fall in each part of ``n``
+    (scoring/parts.py: the first 8 hex digits of the MD5 of the stripped id, modulo n)."""
+    src = _Source(Path(path), table, threads=None)
+    try:
+        ident = src.col.get(table.id_column)
+        if ident is None:
+            return {}
+        idx = f"trim(coalesce(CAST({ident} AS VARCHAR), ''), {_lit(WHITESPACE)})"
+        rows = src.con.execute(f"SELECT CAST('0x' || md5({idx})[1:8] AS UBIGINT) % {int(n)} AS k, count(*) "
+                               f"FROM src WHERE _keep AND {idx} <> '' GROUP BY k").fetchall()
+        return {int(k): int(c) for k, c in rows}
+    finally:
+        src.close()
+
+
+def merge_counts(parts) -> pd.DataFrame:
+    """Counts of several parts of a round added up (they add: each row is in one part)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return counts_frame([])
+    m = pd.concat(parts, ignore_index=True).groupby(COUNT_COLUMNS[:-1], sort=True, as_index=False)["n"].sum()
+    return counts_frame(m[COUNT_COLUMNS].itertuples(index=False, name=None))

@@ -1,0 +1,304 @@
+"""The integrity policy: which flagged questionnaires leave the score, and the record of why.
+
+    >>> found = check(ds)                 # detection + the ruleset's policy + reviewed overrides
+    >>> found.units                       # per unit: responses, flagged, excluded, suspicion, reasons
+    >>> found.rows                        # every flagged or reviewed questionnaire, with its reasons
+    >>> scored = found.apply(ds)          # the dataset without the excluded rows
+
+A questionnaire is excluded when one of its reasons is marked ``exclude`` in the ruleset
+(default: a device's repeated questionnaires for one unit), unless an analyst's reviewed
+list (``integrity_review.csv``: response_id, decision, note, reviewer) says keep; a
+reviewer may also exclude a row no detector flagged. Excluded rows are moved to the
+quarantine with their reasons in words (reason_code ``integrity_<reason>``), so nothing is
+lost, and every review decision is kept in :attr:`Integrity.reviews`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pingyi_lib.common.numbers import format_number
+from pingyi_lib.dataset import schema
+from pingyi_lib.dataset.load import Dataset
+from pingyi_lib.dataset.validate import QUARANTINE_COLUMNS
+from pingyi_lib.integrity.detect import Detection, detect
+from pingyi_lib.scheme.ruleset import INTEGRITY_REASONS, IntegrityRules, Ruleset
+
+REVIEW = "review"  # the reason of a row a reviewer excluded
+REASONS = (*INTEGRITY_REASONS, REVIEW)
+ROW_COLUMNS = ["response_id", "unit_id", "row", "channel", "submitted_at", "fingerprint", "reasons",
+               "policy_excluded", "decision", "note", "reviewer", "excluded", "suspicion", "detail"]
+REVIEW_COLUMNS = ["row", "response_id", "unit_id", "decision", "note", "reviewer", "reasons", "policy_excluded",
+                  "excluded", "outcome"]
+
+
+@dataclass(frozen=True)
+class Integrity:
+    """What :func:`check` found and decided for one round.
+
+    ``rows``: one row per questionnaire that is flagged or reviewed (ROW_COLUMNS):
+    ``reasons`` is a tuple of reason codes (INTEGRITY_REASONS, and ``review`` when a
+    reviewer excluded it), ``policy_excluded`` what the ruleset alone decides,
+    ``decision`` the reviewer's (``exclude``, ``keep`` or ''), ``excluded`` the outcome,
+    ``suspicion`` 0-1 (``1 - Π(1 - weight)`` over its reasons), ``detail`` the reasons in words.
+    ``units``: per unit of the units table: responses, flagged, excluded, flagged_share,
+    suspicion (0-100: the mean suspicion of its questionnaires) and one count per reason.
+    ``bursts``: the burst episodes (see :class:`~pingyi_lib.integrity.detect.Detection`).
+    ``reviews``: the reviewed list as applied (REVIEW_COLUMNS), the audit trail.
+    ``quarantine``: the excluded rows in the quarantine's columns.
+    ``comparison``: filled in by scoring: score, rank and consequences with and without
+    the exclusion (see ``pingyi_lib.scoring.results.score``).
+    """
+
+    rules: IntegrityRules
+    rows: pd.DataFrame
+    units: pd.DataFrame
+    bursts: pd.DataFrame
+    reviews: pd.DataFrame
+    quarantine: pd.DataFrame
+    warnings: tuple[str, ...]
+    window: tuple[pd.Timestamp, pd.Timestamp] | None
+    comparison: pd.DataFrame | None = None
+
+    @property
+    def excluded(self) -> int:
+        return int(self.rows["excluded"].sum())
+
+    @property
+    def flagged(self) -> int:
+        return int(detected(self.rows).sum())
+
+    def label(self, reason: str) -> str:
+        return self.rules.label(reason)
+
+    def excluded_by_reason(self) -> pd.Series:
+        """reason code -> excluded questionnaires whose exclusion it causes (the first
+        excluding reason of each row; ``review`` for a reviewer's own exclusion)."""
+        return self.quarantine["reason_code"].str.removeprefix("integrity_").value_counts() \
+            .reindex(list(REASONS)).dropna().astype(np.int64)
+
+    def apply(self, ds: Dataset) -> Dataset:
+        """``ds`` without the excluded questionnaires, which join its quarantine."""
+        if not self.excluded:
+            return ds
+        gone = set(self.rows.loc[self.rows["excluded"], "response_id"])
+        survey = ds.survey[~ds.survey["response_id"].isin(gone)].reset_index(drop=True)
+        order = {name: i for i, name in enumerate(schema.tables(ds.ruleset))}
+        q = pd.concat([ds.quarantine, self.quarantine], ignore_index=True)
+        q = q.sort_values(["table", "row"], key=lambda c: c.map(order) if c.name == "table" else c,
+                          kind="stable").reset_index(drop=True)
+        # answer counts made by the reading engine include the excluded rows: count the kept rows again
+        engines = {**ds.engines, "survey": "pandas"} if ds.engines.get("survey") == "duckdb" else ds.engines
+        return dataclasses.replace(ds, tables={**ds.tables, "survey": survey}, quarantine=q, engines=engines)
+
+    def summary(self) -> str:
+        """One sentence: how many questionnaires were excluded and why, how many flagged."""
+        if not self.flagged and not self.excluded:
+            return "问卷异常检测未发现疑似刷票问卷。"
+        by = self.excluded_by_reason()
+        why = "、".join(f"{self.label(k)}{v}份" for k, v in by.items())
+        only = int((~self.rows["excluded"]).sum())
+        text = f"按评议纪律规则剔除问卷{self.excluded}份，不计入得分（{why}）" if self.excluded \
+            else "没有问卷被剔除"
+        return text + (f"；另有{only}份被标记、待复核，仍计入得分。" if only else "。")
+
+
+def detected(rows: pd.DataFrame) -> np.ndarray:
+    """Which of ``rows`` a detector flagged (not only a reviewer)."""
+    return np.array([any(x != REVIEW for x in r) for r in rows["reasons"]], dtype=bool)
+
+
+def survey_year(ds: Dataset) -> int:
+    """The calendar year of the survey: ``year`` of the dataset's round.toml if it gives
+    one, else the most common year of the submission times, else the ruleset's year."""
+    meta = Path(ds.path) / "round.toml"
+    if meta.is_file():
+        try:
+            year = tomllib.loads(meta.read_text(encoding="utf-8")).get("year")
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            year = None  # the round's own loader reports a broken file; here: fall back
+        if isinstance(year, int) and not isinstance(year, bool):
+            return year
+    if "submitted_at" in ds.survey:
+        years = pd.to_datetime(ds.survey["submitted_at"]).dt.year.dropna()
+        if len(years):
+            return int(years.mode().min())
+    return ds.ruleset.year
+
+
+def survey_window(ds: Dataset, ruleset: Ruleset) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last day of the questionnaire survey (SPEC §1: the ruleset's
+    ``timeline.survey_start``/``survey_end`` in the survey's year), or None."""
+    if ruleset.survey_window is None:
+        return None
+    year = survey_year(ds)
+    return tuple(pd.Timestamp(f"{year}-{md}") for md in ruleset.survey_window)  # type: ignore[return-value]
+
+
+def check(ds: Dataset, ruleset: Ruleset | None = None) -> Integrity:
+    """Detect, apply the ruleset's policy and the reviewed overrides (see module doc)."""
+    rs = ruleset or ds.ruleset
+    rules = rs.integrity
+    sv = ds.survey
+    window = survey_window(ds, rs)
+    found = detect(sv, ds.units, rs, window)
+    flags = found.flags.to_numpy()
+    reasons = np.array(INTEGRITY_REASONS)
+    policy = flags[:, [rules.reasons[r].exclude for r in INTEGRITY_REASONS]].any(axis=1)
+
+    review = ds.tables.get("integrity_review")
+    if review is None:
+        review = pd.DataFrame(columns=["row", "response_id", "decision", "note", "reviewer"])
+    pos = pd.Index(sv["response_id"]).get_indexer(review["response_id"]) if len(review) \
+        else np.zeros(0, dtype=np.int64)
+    known = pos >= 0
+    decision = np.full(len(sv), "", dtype=object)
+    decision[pos[known]] = review["decision"].to_numpy()[known]
+    excluded = (policy & (decision != "keep")) | (decision == "exclude")
+
+    pick = np.flatnonzero(flags.any(axis=1) | (decision != ""))
+    rows = _rows(sv, pick, flags, reasons, policy, decision, excluded, review, known, pos, found, rs, window)
+    units = _units(ds, sv, rows, rules)
+    reviews = _reviews(review, known, pos, sv, rows, rs)
+    warnings = tuple(f"问卷复核表第{r.row}行：问卷编号 {r.response_id} 不在已接受的问卷中，该复核决定未执行"
+                     for r in review[~known].itertuples(index=False))
+    quarantine = _quarantine(ds, rows[rows["excluded"]], rules)
+    return Integrity(rules, rows, units, found.bursts, reviews, quarantine, warnings, window)
+
+
+def _rows(sv, pick, flags, reasons, policy, decision, excluded, review, known, pos, found: Detection, rs, window):
+    rules = rs.integrity
+    f = flags[pick]
+    dec = decision[pick]
+    codes = [tuple(reasons[r]) + ((REVIEW,) if d == "exclude" else ()) for r, d in zip(f, dec)]
+    weights = np.array([rules.reasons[r].weight for r in INTEGRITY_REASONS])
+    suspicion = 1 - np.prod(np.where(f, 1 - weights[None, :], 1.0), axis=1)
+    at = dict(zip(pos[known].astype(np.int64), range(int(known.sum()))))  # survey position -> review row
+    said = [at.get(k) for k in pick]
+
+    def review_text(column: str) -> list[str]:
+        v = review[column].fillna("").to_numpy()[known] if column in review else np.full(int(known.sum()), "")
+        return ["" if i is None else str(v[i]) for i in said]
+
+    sub = sv.iloc[pick]
+    out = pd.DataFrame({
+        "response_id": sub["response_id"].to_numpy(dtype=object), "unit_id": sub["unit_id"].to_numpy(dtype=object),
+        "row": sub["row"].to_numpy() if "row" in sub else pick + 2,
+        "channel": _column(sub, "channel"), "submitted_at": _column(sub, "submitted_at", None),
+        "fingerprint": _column(sub, "fingerprint"), "reasons": codes,
+        "policy_excluded": policy[pick], "decision": dec, "note": review_text("note"),
+        "reviewer": review_text("reviewer"), "excluded": excluded[pick], "suspicion": suspicion,
+    })
+    details = found.details.reindex(pick)
+    out["detail"] = [_detail(r, d, rs, window) for r, d in zip(out.itertuples(index=False),
+                                                                 details.itertuples(index=False))]
+    return out[ROW_COLUMNS]
+
+
+def _column(sub: pd.DataFrame, name: str, blank=""):
+    if name not in sub:
+        return np.full(len(sub), blank, dtype=object)
+    col = sub[name]
+    return col.to_numpy() if blank is None else col.fillna(blank).to_numpy(dtype=object)
+
+
+def _detail(r, d, rs: Ruleset, window) -> str:
+    """The reasons of one flagged questionnaire in words, with the numbers behind them."""
+    rules = rs.integrity
+    words = []
+    for code in r.reasons:
+        if code == "fingerprint_repeat":
+            what = f"终端标识{r.fingerprint}对本单位第{int(d.fp_seq)}次提交（第一次在第{int(d.fp_first_row)}行）"
+        elif code == "burst":
+            what = (f"前后{rules.burst_window_minutes:g}分钟内本单位{rs.channels.get(r.channel, r.channel)}问卷"
+                    f"{int(d.burst_count)}份，按平常约{format_number(d.burst_expected, 1)}份")
+        elif code == "burst_straightline":
+            what = "集中提交时段内各项答案同为一档"
+        elif code == "identical_run":
+            what = f"连续{int(d.run_length)}份问卷答案和意见完全相同"
+        elif code == "outside_window":
+            what = (f"提交于{pd.Timestamp(r.submitted_at):%Y-%m-%d %H:%M}，不在问卷调查期"
+                    f"（{window[0]:%Y-%m-%d}至{window[1]:%Y-%m-%d}）内")
+        elif code == "implausible_volume":
+            what = f"本单位第{int(d.volume_seq)}份问卷，超过合理上限{int(d.volume_cap)}份"
+        else:  # review
+            what = "复核决定剔除" + (f"（{r.note}）" if r.note else "")
+        words.append(f"{rules.label(code)}：{what}")
+    if r.decision == "keep":
+        words.append("复核决定保留" + (f"（{r.note}）" if r.note else ""))
+    return "；".join(words)
+
+
+def _units(ds: Dataset, sv: pd.DataFrame, rows: pd.DataFrame, rules: IntegrityRules) -> pd.DataFrame:
+    ids = ds.units["unit_id"]
+    responses = sv.groupby("unit_id").size().reindex(ids, fill_value=0).to_numpy()
+    flagged = rows.loc[detected(rows)]
+    g = rows.groupby("unit_id")
+    out = pd.DataFrame({
+        "unit_id": ids.to_numpy(), "name": ds.units["name"].to_numpy(), "responses": responses,
+        "flagged": flagged.groupby("unit_id").size().reindex(ids, fill_value=0).to_numpy(),
+        "excluded": g["excluded"].sum().reindex(ids, fill_value=0).astype(np.int64).to_numpy(),
+    })
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["flagged_share"] = np.where(responses > 0, out["flagged"] / np.maximum(responses, 1), np.nan)
+        susp = g["suspicion"].sum().reindex(ids, fill_value=0).to_numpy()
+        out["suspicion"] = np.where(responses > 0, np.round(100 * susp / np.maximum(responses, 1), 1), 0.0)
+    exploded = rows[["unit_id", "reasons"]].explode("reasons")
+    counts = exploded.groupby(["unit_id", "reasons"]).size().unstack(fill_value=0) if len(exploded) \
+        else pd.DataFrame(index=pd.Index([], name="unit_id"))
+    for reason in REASONS:
+        out[reason] = counts[reason].reindex(ids, fill_value=0).to_numpy().astype(np.int64) \
+            if reason in counts else 0
+    return out
+
+
+def _reviews(review, known, pos, sv, rows, rs: Ruleset) -> pd.DataFrame:
+    if not len(review):
+        return pd.DataFrame(columns=REVIEW_COLUMNS)
+    by_id = rows.set_index("response_id")
+    out = review[["row", "response_id", "decision"]].copy()
+    out["note"] = review["note"].fillna("") if "note" in review else ""
+    out["reviewer"] = review["reviewer"].fillna("") if "reviewer" in review else ""
+    unit = np.full(len(review), "", dtype=object)
+    unit[known] = sv["unit_id"].iloc[pos[known]].to_numpy(dtype=object)
+    out["unit_id"] = unit
+    hit = by_id.reindex(out["response_id"])
+    out["reasons"] = [tuple(x for x in r if x != REVIEW) if isinstance(r, tuple) else () for r in hit["reasons"]]
+    out["policy_excluded"] = hit["policy_excluded"].fillna(False).astype(bool).to_numpy()
+    out["excluded"] = hit["excluded"].fillna(False).astype(bool).to_numpy()
+    outcome = []
+    for k, r in zip(known, out.itertuples(index=False)):
+        if not k:
+            outcome.append("未找到该问卷，未执行")
+        elif r.decision == "exclude":
+            outcome.append("确认自动剔除" if r.policy_excluded else
+                           "剔除（复核决定）" if r.reasons else "剔除（复核决定，检测未标记）")
+        else:
+            outcome.append("保留（推翻自动剔除）" if r.policy_excluded else "保留")
+    out["outcome"] = outcome
+    return out[REVIEW_COLUMNS].reset_index(drop=True)
+
+
+def _quarantine(ds: Dataset, gone: pd.DataFrame, rules: IntegrityRules) -> pd.DataFrame:
+    if not len(gone):
+        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    tc = ds.table_counts
+    file = tc.loc[tc["table"] == "survey", "file"]
+    first = [next((c for c in r if c == REVIEW or rules.reasons[c].exclude), r[0]) for r in gone["reasons"]]
+    column = ["fingerprint" if c == "fingerprint_repeat" else
+              "submitted_at" if c in ("burst", "burst_straightline", "outside_window") else "" for c in first]
+    value = [str(fp) if col == "fingerprint" else
+             (f"{pd.Timestamp(t):%Y-%m-%d %H:%M:%S}" if col == "submitted_at" and pd.notna(t) else "")
+             for col, fp, t in zip(column, gone["fingerprint"], gone["submitted_at"])]
+    return pd.DataFrame({
+        "table": "survey", "file": file.iloc[0] if len(file) else "", "row": gone["row"].astype(np.int64).to_numpy(),
+        "unit_id": gone["unit_id"].to_numpy(), "column": column, "value": value,
+        "reason_code": [f"integrity_{c}" for c in first],
+        "reason": ("按评议纪律规则剔除，不计入得分：" + gone["detail"]).to_numpy(),
+    })[QUARANTINE_COLUMNS]

@@ -1,0 +1,139 @@
+"""Partial counts: a round counted in parts, on one machine or many, and merged.
+
+The answer counts per unit × item × level (dataset/engine.py ``COUNT_COLUMNS``) add up
+over any split of the questionnaires that never puts one ``response_id`` in two parts,
+because duplicates are judged within a part. The rule that guarantees it: part ``k`` of
+``n`` holds exactly the rows whose id has ``part_of(id, n) == k``, where ``part_of`` is
+the first 8 hex digits of the MD5 of the stripped id, modulo ``n`` (the same number in
+Python, DuckDB, Spark or SQL: ``CAST('0x' || md5(id)[1:8] AS UBIGINT) % n``).
+
+    pingyi count ROUND_PART_3 --part 3/8 --out part3.parquet     # on each machine
+    pingyi score ROUND --counts part*.parquet                     # anywhere
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from pingyi_lib.common.errors import DatasetError, OptionError
+from pingyi_lib.dataset.engine import ENGINE_TABLES, counts_frame
+from pingyi_lib.dataset.load import Dataset, load_dataset
+from pingyi_lib.scheme.ruleset import Ruleset
+from pingyi_lib.scoring import counts as counts_mod
+
+META = b"pingyi"
+
+
+def part_of(response_id: str, n: int) -> int:
+    """The part (0..n-1) a questionnaire belongs to, by its stripped id."""
+    return int(hashlib.md5(response_id.strip().encode("utf-8")).hexdigest()[:8], 16) % n
+
+
+def parse_part(text: str) -> tuple[int, int]:
+    """'3/8' → (3, 8): part 3 of parts 0..7."""
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise OptionError(f"--part '{text}' is not K/N (for example 0/4)") from None
+    if not 0 <= k < n:
+        raise OptionError(f"--part '{text}': K must be 0 to N-1")
+    return k, n
+
+
+def dataset_counts(ds: Dataset) -> pd.DataFrame:
+    """The long counts of every response table of a dataset, whichever path read it."""
+    parts = [ds.counts[ds.counts["table"] == t] for t in ENGINE_TABLES
+             if ds.counts is not None and ds.engines.get(t) in ("duckdb", "counts")]
+    parts += [counts_mod.long_counts(ds.tables[t], t, ds.ruleset) for t in ENGINE_TABLES
+              if ds.engines.get(t) not in ("duckdb", "counts")]
+    return counts_mod.merge_counts(parts)
+
+
+def check_part(ds: Dataset, part: tuple[int, int]) -> None:
+    """Refuse a part that holds an id of another part (its duplicates could not be judged)."""
+    from pingyi_lib.dataset import engine, schema
+
+    k, n = part
+    for t in ENGINE_TABLES:
+        spec = schema.tables(ds.ruleset)[t]
+        path = ds.table_counts.set_index("table")["file"].get(t)
+        if path is None:
+            continue
+        if Path(path).suffix.lower() in (".csv", ".parquet") and engine.available():
+            try:
+                buckets = engine.part_buckets(path, spec, n)
+            except engine.Unsupported:  # line breaks in cells and the like: ask the clean rows
+                buckets = pd.Series([part_of(i, n) for i in ds.tables[t][spec.id_column]]).value_counts().to_dict()
+        else:
+            buckets = pd.Series([part_of(i, n) for i in ds.tables[t][spec.id_column]]).value_counts().to_dict()
+        wrong = sum(c for b, c in buckets.items() if b != k)
+        if wrong:
+            raise DatasetError(f"{path}: {wrong} {t} ids do not belong to part {k}/{n}; split the rows by "
+                               f"part_of(id, {n}) (docs/scale.md)", path=str(path), table=t)
+
+
+def write_part(ds: Dataset, out: str | Path, part: tuple[int, int] | None = None) -> Path:
+    """Write the dataset's counts as a part file (Parquet, with what was accepted and rejected)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if part is not None:
+        check_part(ds, part)
+    tc = ds.table_counts[ds.table_counts["table"].isin(ENGINE_TABLES)]
+    meta = {"part": f"{part[0]}/{part[1]}" if part else "", "ruleset": ds.ruleset.name,
+            "tables": {r.table: {"accepted": int(r.accepted), "rejected": int(r.rejected)}
+                       for r in tc.itertuples(index=False)}}
+    tb = pa.Table.from_pandas(dataset_counts(ds), preserve_index=False)
+    tb = tb.replace_schema_metadata({**(tb.schema.metadata or {}), META: json.dumps(meta).encode("utf-8")})
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(tb, out)
+    return out
+
+
+def read_parts(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+    """Merge part files: (counts, accepted/rejected per table). Parts that declare K/N
+    must share N and have distinct K (a part given twice would count twice)."""
+    import pyarrow.parquet as pq
+
+    frames, seen, totals = [], {}, {}
+    for p in paths:
+        try:
+            tb = pq.read_table(p)
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds
+            raise DatasetError(f"{p}: not a readable count file ({exc})", path=str(p)) from None
+        meta = json.loads((tb.schema.metadata or {}).get(META, b"{}"))
+        if "tables" not in meta:
+            raise DatasetError(f"{p}: not a count file written by `pingyi count`", path=str(p))
+        if meta.get("part"):
+            k, n = parse_part(meta["part"])
+            if seen and next(iter(seen.values()))[1] != n:
+                raise DatasetError(f"{p}: part {k}/{n} does not match the other parts' number", path=str(p))
+            if (k, n) in seen.values():
+                raise DatasetError(f"{p}: part {k}/{n} is given twice", path=str(p))
+            seen[str(p)] = (k, n)
+        for t, c in meta["tables"].items():
+            acc = totals.setdefault(t, {"accepted": 0, "rejected": 0})
+            acc["accepted"] += c["accepted"]
+            acc["rejected"] += c["rejected"]
+        frames.append(counts_frame(tb.to_pandas().itertuples(index=False, name=None)))
+    return counts_mod.merge_counts(frames), totals
+
+
+def with_counts(folder: str | Path, parts: Sequence[str | Path], ruleset: Ruleset | str | Path | None = None,
+                engine: str | None = None) -> Dataset:
+    """The small tables of ``folder`` with the response tables' counts taken from ``parts``."""
+    ds = load_dataset(folder, ruleset=ruleset, engine=engine, skip=ENGINE_TABLES)
+    merged, totals = read_parts(parts)
+    ds.counts = merged
+    for t in ENGINE_TABLES:
+        ds.engines[t] = "counts"
+    rows = [{"table": t, "file": "; ".join(str(p) for p in parts), **totals[t]} for t in ENGINE_TABLES if t in totals]
+    ds.table_counts = pd.concat([ds.table_counts[~ds.table_counts["table"].isin(ENGINE_TABLES)],
+                                 pd.DataFrame(rows)], ignore_index=True)
+    return ds

@@ -1,0 +1,165 @@
+"""What the reader must act on, first: the headline of the city page and of a unit page,
+and the data-quality notes shown apart from it.
+
+Each function returns a small frame, one row per point, with the columns
+
+* ``code``: a stable English key for programs and tests (``bottom:district``, ``talk``, …);
+* ``事项``: what the point is about, in Chinese (排名靠后（辖市(区)安监局）, 约谈, …);
+* ``内容``: one sentence with the units, their figures and the reason, '无' when nothing fired;
+* ``unit_ids``: the units the point names (a tuple, possibly empty).
+
+A consequence names the clause of the scheme it comes from. Data-quality notes (样本不足,
+rejected rows) never appear among the consequences: :func:`city_notes` and :func:`unit_notes`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pingyi_lib.common.numbers import format_number, format_rank
+from pingyi_lib.scoring.results import Results
+from pingyi_lib.sections.uncertainty import rank_interval_note, robustness_note
+
+COLUMNS = ["code", "事项", "内容", "unit_ids"]
+NONE = "无"
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _points(value, rs, column: str) -> str:
+    """A figure with its unit (ruleset ``labels.units``): 83.25分, 75.83%."""
+    return format_number(value, rs.decimals, rs.column_units.get(column, ""))
+
+
+def _clause(rs, flag: str) -> str:
+    clause = rs.flags[flag].clause
+    return f"（依据{clause}）" if clause else ""
+
+
+def bottom_groups(res: Results) -> pd.DataFrame:
+    """Per rank group, the units in its bottom group (排名靠后), worst last:
+    code ``bottom:<group>``; 内容 like 金坛市安监局（第5名，83.25分）、…（共7名，组平均分82.73分）."""
+    rs = res.ruleset
+    rows = []
+    for g, label in rs.rank_group_labels.items():
+        lg = res.league(g)
+        ranked = lg[lg["rank"].notna()]
+        if not len(ranked):
+            continue
+        bottom = ranked[ranked["in_bottom"]]
+        if len(bottom):
+            who = "、".join(f"{r.name}（第{format_rank(r.rank)}名，{_points(r.composite, rs, 'composite')}）"
+                           for r in bottom.itertuples(index=False))
+            text = (f"{who}；本组共{len(ranked)}个单位参加排名，"
+                    f"组平均分{_points(ranked['group_mean'].iloc[0], rs, 'group_mean')}。")
+        else:
+            text = f"{NONE}（本组参加排名的单位不足，不划排名靠后）。"
+        rows.append({"code": f"bottom:{g}", "事项": f"{rs.column_labels['in_bottom']}（{label}）", "内容": text,
+                     "unit_ids": tuple(bottom["unit_id"])})
+    return _frame(rows)
+
+
+def city_headline(res: Results) -> pd.DataFrame:
+    """The city page's first screen: the bottom group of each rank group, then every
+    consequence of the scheme (约谈, 不评优, 最差单位, 评议代表构成不合规) with who and why,
+    '无' for a consequence that hit nobody."""
+    rs = res.ruleset
+    rows = bottom_groups(res).to_dict("records")
+    c = res.consequences
+    for flag in rs.consequence_flags:
+        hit = c[c["flag"] == flag]
+        label = rs.flags[flag].label
+        if len(hit):
+            text = "；".join(f"{r.name}：{r.reason}{robustness_note(res, r.unit_id, flag)}"
+                            for r in hit.itertuples(index=False))
+            text += f"。{rs.flags[flag].consequence}{_clause(rs, flag)}。"
+            label = f"{label}（{len(hit)}个单位）"
+        else:
+            text = f"{NONE}。"
+        rows.append({"code": flag, "事项": label, "内容": text, "unit_ids": tuple(hit["unit_id"])})
+    return _frame(rows)
+
+
+def city_notes(res: Results) -> pd.DataFrame:
+    """Data-quality notes of the round: each data-quality flag (样本不足) with its units and
+    reasons, then the rejected rows."""
+    rs = res.ruleset
+    rows = []
+    n = res.notes
+    for flag in rs.note_flags:
+        hit = n[n["flag"] == flag]
+        if len(hit):
+            text = "；".join(f"{r.name}：{r.reason}" for r in hit.itertuples(index=False))
+            rows.append({"code": flag, "事项": f"{rs.flags[flag].label}（{len(hit)}个单位）",
+                         "内容": f"{text}。{rs.flags[flag].consequence}。", "unit_ids": tuple(hit["unit_id"])})
+    rows += _rejected(res, None)
+    return _frame(rows)
+
+
+def _rejected(res: Results, unit_id: str | None) -> list[dict]:
+    """Rows rejected by validation, and questionnaires excluded under evaluation discipline
+    (the integrity policy; their reason codes start with ``integrity_``), counted once each."""
+    q = res.quarantine
+    if unit_id is not None:
+        q = q[q["unit_id"] == unit_id]
+    integrity = q["reason_code"].astype(str).str.startswith("integrity_")
+    n = q[~integrity][["table", "row"]].drop_duplicates().shape[0]
+    text = (f"{n}条数据行未通过校验，未计入评分（原因见“数据质量”）。" if n
+            else "全部数据行通过校验。")
+    rows = [{"code": "rejected", "事项": "被拒绝的数据行", "内容": text,
+             "unit_ids": (unit_id,) if unit_id is not None and n else ()}]
+    m = q[integrity][["table", "row"]].drop_duplicates().shape[0]
+    if m:
+        rows.append({"code": "excluded", "事项": "剔除的问卷",
+                     "内容": f"{m}份问卷按评议纪律核查规则被剔除，未计入评分（见“评议纪律核查”）。",
+                     "unit_ids": (unit_id,) if unit_id is not None else ()})
+    return rows
+
+
+def unit_headline(res: Results, unit_id: str) -> pd.DataFrame:
+    """A unit page's first screen: composite, rank (and whether in the bottom group), group
+    mean, then each consequence that fired with its reason and clause."""
+    rs = res.ruleset
+    u = res.unit(unit_id)
+    label = rs.column_labels
+    rows = [{"code": "composite", "事项": label["composite"],
+             "内容": _points(u["composite"], rs, "composite") if pd.notna(u["composite"])
+             else "未计算（本轮没有有效的现场评议和问卷调查答卷）", "unit_ids": (unit_id,)}]
+    if pd.notna(u["rank"]):
+        rank = f"第{format_rank(u['rank'])}名/共{u['group_n']}名（{u['rank_group_label']}）"
+        if u["in_bottom"]:
+            rank += f"，{label['in_bottom']}"
+        rank += rank_interval_note(res, unit_id)
+        rows.append({"code": "rank", "事项": label["rank"], "内容": rank, "unit_ids": (unit_id,)})
+        rows.append({"code": "group_mean", "事项": label["group_mean"],
+                     "内容": _points(u["group_mean"], rs, "group_mean"), "unit_ids": (unit_id,)})
+    else:
+        rows.append({"code": "rank", "事项": label["rank"], "内容": "不参加排名", "unit_ids": (unit_id,)})
+    c = res.consequences[res.consequences["unit_id"] == unit_id]
+    for r in c.itertuples(index=False):
+        rows.append({"code": r.flag, "事项": f"{label['flags']}：{r.label}",
+                     "内容": f"{r.reason}{robustness_note(res, unit_id, r.flag)}。"
+                           f"{r.consequence}{_clause(rs, r.flag)}。",
+                     "unit_ids": (unit_id,)})
+    if not len(c):
+        why = ""
+        if u["in_bottom"]:  # in the bottom group yet nothing happens: say why, or the reader wonders
+            why = (f"排名靠后，但综合得分不低于组平均分、群众满意度不低于{rs.talk_threshold:g}%，")
+        rows.append({"code": "no_consequence", "事项": label["flags"], "内容": f"{why}未触发评议结果运用条款。",
+                     "unit_ids": ()})
+    return _frame(rows)
+
+
+def unit_notes(res: Results, unit_id: str) -> pd.DataFrame:
+    """A unit's data-quality notes: its data-quality flags with their reasons, its rejected
+    rows, and the warnings that name it (a case not substantiated, a capped bonus)."""
+    n = res.notes[res.notes["unit_id"] == unit_id]
+    rows = [{"code": r.flag, "事项": r.label, "内容": f"{r.reason}。{r.consequence}。", "unit_ids": (unit_id,)}
+            for r in n.itertuples(index=False)]
+    rows += _rejected(res, unit_id)
+    w = res.warnings
+    for m in w.loc[w["unit_id"] == unit_id, "message"]:
+        rows.append({"code": "warning", "事项": "提示", "内容": f"{m}。", "unit_ids": (unit_id,)})
+    return _frame(rows)
