@@ -116,7 +116,13 @@ report.figure(charts.satisfaction_bar(res.units, rs.talk_threshold, f"群众满�
 report.figure(charts.funnel_plot(*funnel.funnel(res, "district"), rs.talk_threshold, rs.rank_group_labels["district"] + "：满意度漏斗图"))
 
 # %%
+page.table(uncertainty.funnel_table(res, "district"), links=links, link_column=rs.column_labels["unit_id"])
+
+# %%
 report.figure(charts.funnel_plot(*funnel.funnel(res, "service"), rs.talk_threshold, rs.rank_group_labels["service"] + "：满意度漏斗图"))
+
+# %%
+page.table(uncertainty.funnel_table(res, "service"), links=links, link_column=rs.column_labels["unit_id"])
 
 # %% [markdown]
 # ## 评议结果运用

@@ -27,11 +27,13 @@ __all__ = ["load_dataset", "score", "load_ruleset", "Dataset", "Results", "Rules
 __version__ = "0.1.0"
 
 
-def score(ds: Dataset, ruleset: Ruleset | None = None, *, intervals: bool = False) -> Results:
-    """Score every unit (SPEC §4-5). With ``intervals=True`` also the bootstrap and analytic
-    intervals, rank intervals, consequence probabilities and robustness labels
+def score(ds: Dataset, ruleset: Ruleset | None = None, *, integrity: bool = True,
+          intervals: bool = False) -> Results:
+    """Score every unit (SPEC §4-5; ``integrity``: see :func:`pingyi_lib.scoring.results.score`).
+    With ``intervals=True`` also the bootstrap and analytic intervals, rank intervals,
+    consequence probabilities and robustness labels
     (:func:`pingyi_lib.stats.uncertainty.add_intervals`; columns listed there)."""
-    res = _score(ds, ruleset)
+    res = _score(ds, ruleset, integrity=integrity)
     if intervals:
         from pingyi_lib.stats.uncertainty import add_intervals
 

@@ -82,3 +82,10 @@ def test_headlines_say_how_robust_each_consequence_is(res):
     assert "武进区湖塘镇安监站" in city.loc["talk", "内容"] and "可能是抽样波动" in city.loc["talk", "内容"]
     plain = py.score(py.load_dataset(SAMPLE_2011))
     assert "稳健性" not in headline.unit_headline(plain, "wj-hutang").set_index("code").loc["talk", "内容"]
+
+
+def test_funnel_table_says_where_each_unit_lies_against_the_limits(res):
+    t = uncertainty.funnel_table(res, "service").set_index("单位编码")
+    assert t.index[0] == "wj-hutang" and t.loc["wj-hutang", "与控制限比较"] == "低于99.8%控制限"
+    assert t.loc["qsy-win", "与控制限比较"] == "在控制限内"  # 89.36% on 29 questionnaires
+    assert t.loc["xb-chunjiang", "有效问卷（份）"] == 24

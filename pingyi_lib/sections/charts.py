@@ -317,7 +317,8 @@ def caterpillar(units: pd.DataFrame, level: float, title: str) -> go.Figure:
 def funnel_plot(points: pd.DataFrame, limits: pd.DataFrame, centre: dict, threshold: float,
                 title: str) -> go.Figure:
     """Satisfaction against valid questionnaires (stats.funnel) with control limits around the
-    group mean, the 约谈 line, and the bottom group in the second style."""
+    group mean, the 约谈 line, and the bottom group in the second style. Points carry no
+    labels (they crowd); sections.uncertainty.funnel_table names each unit's place."""
     fig = go.Figure()
     levels = sorted({c.split("_", 1)[1] for c in limits.columns if c.startswith("lo_")}, key=float)
     for lvl, dash in zip(levels, ("dash", "dot", "dashdot")):
@@ -332,13 +333,11 @@ def funnel_plot(points: pd.DataFrame, limits: pd.DataFrame, centre: dict, thresh
     fig.add_hline(y=threshold, line_dash="dash", line_color=LINE, line_width=1.5)
     fig.add_annotation(x=0, y=threshold, xref="paper", yref="y", xanchor="left", yanchor="bottom",
                        text=f"约谈线 {threshold:g}%", showarrow=False, font={"size": 12})
-    short = dict(zip(points["name"], short_names(points["name"])))
     for bottom, (colour, _), label, symbol in ((False, GOOD, "其他单位", "circle"),
                                                (True, BAD, "排名靠后", "diamond")):
         p = points[points["in_bottom"] == bottom]
-        if len(p):
-            fig.add_scatter(x=p["n"], y=p["satisfaction"], mode="markers+text", name=label,
-                            text=[short[n] for n in p["name"]], textposition="top center", textfont={"size": 11},
+        if len(p):  # no text beside the points (they crowd): names in the hover and in the table below the chart
+            fig.add_scatter(x=p["n"], y=p["satisfaction"], mode="markers", name=label,
                             marker={"color": colour, "size": 11, "symbol": symbol, "line": {"color": LINE, "width": 1}},
                             customdata=p["name"],
                             hovertemplate="%{customdata}：%{y:.2f}%（有效问卷%{x}份）<extra></extra>")

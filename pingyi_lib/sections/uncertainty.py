@@ -153,6 +153,28 @@ def league_intervals(res: Results, group: str) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
+def funnel_table(res: Results, group: str) -> pd.DataFrame:
+    """The units of a funnel plot (stats.funnel) and where each lies against its control
+    limits, lowest satisfaction first: 单位编码, 单位名称, 有效问卷（份）, 群众满意度（%）, 与控制限比较."""
+    from pingyi_lib.stats import funnel
+
+    points, _, _ = funnel.funnel(res, group)
+    levels = sorted(res.ruleset.stats.funnel_levels, reverse=True)  # the widest limits first
+
+    def place(row) -> str:
+        for lv in levels:
+            side = row[f"outside_{lv:g}"]
+            if side:
+                return f"{'低于' if side == 'below' else '高于'}{format_share(lv, 1).replace('.0%', '%')}控制限"
+        return "在控制限内"
+
+    label = res.ruleset.column_labels
+    p = points.sort_values(["satisfaction", "unit_id"], kind="stable")
+    return pd.DataFrame({label["unit_id"]: p["unit_id"], label["name"]: p["name"], "有效问卷（份）": p["n"],
+                         f"{label['satisfaction']}（%）": p["satisfaction"],
+                         "与控制限比较": [place(r) for r in p.to_dict("records")]}).reset_index(drop=True)
+
+
 def mix_overview(res: Results, unit_id: str | None = None) -> pd.DataFrame:
     """Achieved against target share of respondent categories: one row per unit × category
     (of one unit, or all). Columns: 单位编码 (all units only), 调查对象类别, 有效问卷, 实际占比,
