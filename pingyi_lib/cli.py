@@ -1,8 +1,12 @@
 """The ``pingyi`` command (SPEC §6): argument parsing and printing only.
 
-Exit codes: 0 success, 1 data problems found, 2 usage error. A user's mistake
-(a missing table, a bad ruleset) prints one plain line on stderr; ``--debug`` shows
-the traceback instead.
+Exit codes: 0 success, 1 data problems found (or a report failed, the output folder is
+busy, a write failed), 2 usage error. A user's mistake (a missing table, a bad ruleset)
+prints one plain line on stderr; ``--debug`` shows the traceback instead.
+
+Text from the data reaches the terminal only through :func:`shown` (control characters
+written out, so a cell cannot set the window title or clear the screen); ``--format csv``
+and ``json`` are for programs and stay faithful to the data (JSON escapes controls itself).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import DatasetNotFound, OptionError, PingyiError, RulesetError
 from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.common.values import plain
@@ -34,6 +39,11 @@ def _csv_value(v, decimals: int = 2) -> str:
     if isinstance(v, float):
         return format_number(v, decimals, missing="")
     return str(v)
+
+
+def shown(v) -> str:
+    """A value for a terminal table: text with its control characters written out."""
+    return visible(str(v))
 
 
 def _console(stream=None):
@@ -78,14 +88,14 @@ def _score_tables(res) -> None:
     for g in groups:
         league = res.league(g)
         mean = league["group_mean"].dropna()
-        t = Table(title=f"{rs.rank_group_labels[g]}（{int(league['group_n'].max())} 个单位参加排名，"
+        t = Table(title=f"{shown(rs.rank_group_labels[g])}（{int(league['group_n'].max())} 个单位参加排名，"
                         f"平均分 {_num(mean.iloc[0]) if len(mean) else '—'}）", title_justify="left")
         for h in headers:
             t.add_column(h, justify="left" if h in left else "right")
         for r in league.itertuples(index=False):
-            t.add_row(format_rank(r.rank), r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index),
-                      _num(r.case_points), _num(r.bonus_points), _num(r.composite), _num(r.satisfaction),
-                      r.flags + ("（排名靠后）" if r.in_bottom and not r.flags else ""))
+            t.add_row(format_rank(r.rank), shown(r.unit_id), shown(r.name), _num(r.onsite_index),
+                      _num(r.survey_index), _num(r.case_points), _num(r.bonus_points), _num(r.composite),
+                      _num(r.satisfaction), shown(r.flags) + ("（排名靠后）" if r.in_bottom and not r.flags else ""))
         con.print(t)
         con.print()
     others = u[u["rank_group"].isna()]
@@ -94,8 +104,9 @@ def _score_tables(res) -> None:
         for h in headers[1:]:
             t.add_column(h, justify="left" if h in left else "right")
         for r in others.itertuples(index=False):
-            t.add_row(r.unit_id, r.name, _num(r.onsite_index), _num(r.survey_index), _num(r.case_points),
-                      _num(r.bonus_points), _num(r.composite), _num(r.satisfaction), r.flags)
+            t.add_row(shown(r.unit_id), shown(r.name), _num(r.onsite_index), _num(r.survey_index),
+                      _num(r.case_points), _num(r.bonus_points), _num(r.composite), _num(r.satisfaction),
+                      shown(r.flags))
         con.print(t)
     if res.intervals is not None:
         _interval_tables(res, groups, con)
@@ -108,12 +119,12 @@ def _score_tables(res) -> None:
             if robust is not None and f"{c.flag}_robustness" in robust.columns:
                 u = robust.loc[c.unit_id]
                 note = f"（稳健性：{u[f'{c.flag}_robustness']}，重抽样中触发概率 {format_share(u[f'p_{c.flag}'])}）"
-            con.print(f"  {c.name}【{c.label}】{c.reason}{note}。{c.consequence}。", soft_wrap=True)
+            con.print(shown(f"  {c.name}【{c.label}】{c.reason}{note}。{c.consequence}。"), soft_wrap=True)
     if len(res.notes):  # 样本不足: said beside the figures, not among the consequences
         con.print()
         con.print(f"{rs.column_labels.get('notes', '数据质量提示')}：")
         for c in res.notes.itertuples(index=False):
-            con.print(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。", soft_wrap=True)
+            con.print(shown(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。"), soft_wrap=True)
 
 
 def _interval_tables(res, groups, con) -> None:
@@ -128,13 +139,13 @@ def _interval_tables(res, groups, con) -> None:
     n = res.replicates.replicates if res.replicates is not None else rs.stats.replicates
     for g in groups:
         frame = league_intervals(res, g).drop(columns=rs.column_labels["unit_id"])
-        t = Table(title=f"{rs.rank_group_labels[g]}：抽样误差（{n}次重抽样，{rs.stats.level:.0%}区间）",
+        t = Table(title=f"{shown(rs.rank_group_labels[g])}：抽样误差（{n}次重抽样，{rs.stats.level:.0%}区间）",
                   title_justify="left")
         for h in frame.columns:
             t.add_column(h, justify="left" if h == rs.column_labels["name"] else "right")
         for row in frame.itertuples(index=False):
             t.add_row(*[format_share(v) if h in PROBABILITY_COLUMNS else
-                        format_number(v, rs.decimals, missing="") if isinstance(v, float) else str(v)
+                        format_number(v, rs.decimals, missing="") if isinstance(v, float) else shown(v)
                         for h, v in zip(frame.columns, row)])
         con.print(t)
         con.print()
@@ -161,13 +172,13 @@ def cmd_score(args) -> int:
         columns = SCORE_COLUMNS + (INTERVAL_COLUMNS if args.intervals else [])
         _print_rows(res.units.to_dict("records"), columns, args.format, res.ruleset.decimals)
     if ds.rejected:
-        print(f"note: {ds.rejected} rows were rejected and left out; "
-              f"`pingyi validate {args.dataset}` lists them", file=sys.stderr)
+        print(shown(f"note: {ds.rejected} rows were rejected and left out; "
+                    f"`pingyi validate {args.dataset}` lists them"), file=sys.stderr)
     found = res.integrity
     if found is not None and (found.excluded or found.flagged):
-        print(f"note: {found.summary()}`pingyi integrity {args.dataset}` 列出明细", file=sys.stderr)
+        print(shown(f"note: {found.summary()}`pingyi integrity {args.dataset}` 列出明细"), file=sys.stderr)
     for m in res.warnings["message"]:
-        print(f"warning: {m}", file=sys.stderr)
+        print(f"warning: {shown(m)}", file=sys.stderr)
     return 0
 
 
@@ -181,7 +192,7 @@ def _print_frame(con, df, title: str) -> None:
     for c in df.columns:
         t.add_column(str(c), justify="right" if df[c].dtype.kind in "iuf" else "left", overflow="fold")
     for row in df.itertuples(index=False):
-        t.add_row(*(format_number(v) if isinstance(v, float) else "" if v is None else str(v) for v in row))
+        t.add_row(*(format_number(v) if isinstance(v, float) else "" if v is None else shown(v) for v in row))
     con.print(t)
 
 
@@ -208,7 +219,7 @@ def cmd_integrity(args) -> int:
         sys.stdout.write("\n")
     else:
         con = _console()
-        con.print(found.summary())
+        con.print(shown(found.summary()))
         overview = integrity.overview(res)
         if len(overview):
             _print_frame(con, overview, "各单位问卷异常")
@@ -225,7 +236,7 @@ def cmd_integrity(args) -> int:
             if more > 0:
                 con.print(f"还有{more}份；`--format json` 列出全部。")
     for m in found.warnings:
-        print(f"warning: {m}", file=sys.stderr)
+        print(f"warning: {shown(m)}", file=sys.stderr)
     return 0
 
 
@@ -294,23 +305,23 @@ def cmd_validate(args) -> int:
         from rich.table import Table
 
         con = _console()
-        t = Table(title=f"{ds.path}", title_justify="left")
+        t = Table(title=shown(ds.path), title_justify="left")
         for h in ("table", "file", "accepted", "rejected"):
             t.add_column(h, justify="right" if h in ("accepted", "rejected") else "left")
         for r in ds.table_counts.itertuples(index=False):
-            t.add_row(r.table, r.file, str(r.accepted), str(r.rejected))
+            t.add_row(r.table, shown(r.file), str(r.accepted), str(r.rejected))
         con.print(t)
         if len(q):
             t = Table(title=f"{len(q)} rejected rows", title_justify="left")
             for h in ("table", "row", "column", "value", "reason"):
                 t.add_column(h, overflow="fold")
             for r in q.itertuples(index=False):
-                t.add_row(r.table, str(r.row), r.column, str(r.value)[:40], r.reason)
+                t.add_row(r.table, str(r.row), shown(r.column), shown(r.value)[:40], shown(r.reason))
             con.print(t)
         else:
             con.print("no rejected rows")
         for n in ds.notes:
-            con.print(f"note: {n}")
+            con.print(f"note: {shown(n)}")
     return 1 if len(q) else 0
 
 
@@ -336,12 +347,12 @@ def cmd_report(args) -> int:
     failed = [r for r in results if not r.ok]
     for r in failed:
         last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
-        print(f"failed: {r.title}: {r.error_name}: {last}", file=sys.stderr)
+        print(shown(f"failed: {r.title}: {r.error_name}: {last}"), file=sys.stderr)
     if not args.quiet:
         from pathlib import Path
 
         index = Path(args.out).resolve() / "index.html"
-        print(f"{len(results) - len(failed)} of {len(results)} reports written; open {index}")
+        print(shown(f"{len(results) - len(failed)} of {len(results)} reports written; open {index}"))
     return 1 if failed else 0
 
 
@@ -352,7 +363,7 @@ def cmd_problems(args) -> int:
     ds = load_dataset(args.dataset, ruleset=args.ruleset)
     names = dict(zip(ds.units["unit_id"], ds.units["name"]))
     if args.unit is not None and args.unit not in names:
-        raise OptionError(f"没有编码为 {args.unit!r} 的单位（--unit）")
+        raise OptionError(f"没有编码为 {shown(args.unit)!r} 的单位（--unit）")
     cov = {r["unit_id"]: r for r in coverage(ds).to_dict("records")}
     if args.unmatched:
         return _print_unmatched(ds, args, names, cov)
@@ -389,12 +400,13 @@ def cmd_problems(args) -> int:
                 f"（覆盖率{format_share(r['coverage'])}）；表扬肯定{r['praise']}条")
         if not len(p) and not r["texts"]:
             continue
-        t = Table(title=f"{names.get(uid, '全市')} 群众反映主要问题", caption=line, title_justify="left",
+        t = Table(title=f"{shown(names.get(uid, '全市'))} 群众反映主要问题", caption=line, title_justify="left",
                   caption_justify="left")
         for h in ("问题", "评议内容", "条数", "占比", "群众原话", "匹配依据"):
             t.add_column(h, justify="right" if h in ("条数", "占比") else "left", overflow="fold")
         for x in p.itertuples(index=False):
-            t.add_row(x.theme, x.dimension_label, str(x.count), format_share(x.share), " / ".join(x.quotes), x.basis)
+            t.add_row(shown(x.theme), shown(x.dimension_label), str(x.count), format_share(x.share),
+                      shown(" / ".join(x.quotes)), shown(x.basis))
         con.print(t)
     return 0
 
@@ -417,14 +429,14 @@ def _print_unmatched(ds, args, names: dict, cov) -> int:
     from rich.table import Table
 
     con = _console()
-    title = f"{names.get(uid, '全市')} 未归入主题的意见（按相似分组）"
+    title = f"{shown(names.get(uid, '全市'))} 未归入主题的意见（按相似分组）"
     t = Table(title=title, title_justify="left", caption_justify="left",
               caption=f"有实质内容的意见{r['substantive']}条，未归入主题{r['unthemed']}条，分为{len(groups)}组。"
                       "在规则文件的 [[problems.themes]] 中补充关键词或主题后重新运行，相应的组即归入主题。")
     for h in ("组", "条数", "涉及单位", "常见词", "示例"):
         t.add_column(h, justify="right" if h in ("组", "条数", "涉及单位") else "left", overflow="fold")
     for g in groups.itertuples(index=False):
-        t.add_row(str(g.group), str(g.count), str(g.units), "、".join(g.words), " / ".join(g.examples))
+        t.add_row(str(g.group), str(g.count), str(g.units), shown("、".join(g.words)), shown(" / ".join(g.examples)))
     con.print(t)
     return 0
 
@@ -474,18 +486,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_integrity)
     sp = dataset_cmd("report", "run the notebooks and write the HTML reports, index.html and 评议结果.xlsx", ("table",))
     sp.add_argument("--out", required=True, metavar="DIR",
-                    help="folder for the reports (created; reruns replace files)")
-    sp.add_argument("--units", nargs="+", metavar="UNIT", help="only these unit ids (default: every unit)")
+                    help="folder for the reports (created; a rerun replaces it whole, at the end)")
+    sp.add_argument("--units", nargs="+", metavar="UNIT",
+                    help="only these unit ids (default: every unit; a repeated id runs once)")
     sp.add_argument("--jobs", type=int, default=None, metavar="N",
-                    help="parallel processes (default: all cores)")
+                    help="parallel processes, 1 or more (default: all cores)")
     sp.add_argument("--notebooks", metavar="DIR", default=None,
                     help="folder with city.ipynb and unit.ipynb (default: the project's notebooks/)")
     sp.add_argument("--self-contained", action="store_true",
                     help="embed plotly.js in every page (pages travel alone; ~4.8 MB each)")
     sp.add_argument("--previous", metavar="DATASET2", default=None,
-                    help="last year's dataset: adds the look-back (回头看) to every report")
+                    help="last year's dataset (not this round again): adds the look-back (回头看) to every report")
     sp.add_argument("--report-date", metavar="YYYY-MM-DD", default=None,
-                    help="the day the rectification ledger is read (default: today)")
+                    help="the day the rectification ledger is read, year first as dates in the data "
+                         "(default: today)")
     sp.add_argument("--quiet", action="store_true", help="print nothing but errors (for scheduled jobs)")
     sp.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
     sp.add_argument("--verbose", action="store_true", help="log each report to stderr as well as report.log")
@@ -517,8 +531,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PingyiError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {shown(exc)}", file=sys.stderr)
         return exit_code(exc)
+    except OSError as exc:  # disk full, a file that cannot be read: one line naming it
+        if args.debug:
+            raise
+        where = f"{shown(exc.filename)}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or shown(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -88,7 +88,7 @@ def test_bad_ruleset_is_usage_error(capsys, tiny, tmp_path):
     p = tmp_path / "r.toml"
     p.write_text("name = 1", encoding="utf-8")
     code, _, err = run(capsys, "score", str(tiny), "--ruleset", str(p))
-    assert code == 2 and "ruleset" in err
+    assert code == 2 and "规则文件" in err and err.count("\n") == 1
 
 
 def test_usage_error_exits_2(capsys):

@@ -389,12 +389,13 @@ def test_the_poisson_tail_bound_is_never_below_the_exact_tail(lam, x):
 
 
 @pytest.mark.parametrize("mutate, key, words", [
-    (lambda r: r["integrity"]["burst"].update(channels=["fax"]), "integrity.burst.channels", "not a channel"),
+    (lambda r: r["integrity"]["burst"].update(channels=["fax"]), "integrity.burst.channels",
+     "不是 vocab.channel 中的渠道"),
     (lambda r: r["integrity"]["fingerprint_repeat"].update(exclude="yes"), "integrity.fingerprint_repeat.exclude",
-     "true or false"),
-    (lambda r: r["integrity"]["identical_run"].update(weight=2), "integrity.identical_run.weight", "at most 1"),
-    (lambda r: r["integrity"]["review"].update(keep=["剔除"]), "integrity.review.keep", "shares words"),
-    (lambda r: r["timeline"].update(survey_end="07-01"), "timeline.survey_end", "must not come before"),
+     "true 或 false"),
+    (lambda r: r["integrity"]["identical_run"].update(weight=2), "integrity.identical_run.weight", "不能大于 1"),
+    (lambda r: r["integrity"]["review"].update(keep=["剔除"]), "integrity.review.keep", "'剔除'"),
+    (lambda r: r["timeline"].update(survey_end="07-01"), "timeline.survey_end", "不能早于"),
 ])
 def test_bad_integrity_rules_name_the_key(mutate, key, words):
     r = _raw()

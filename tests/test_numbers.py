@@ -51,4 +51,4 @@ def test_format_share_and_rank():
 def test_unit_slug_keeps_plain_ids_and_separates_look_alikes():
     assert unit_slug("wj") == "wj"
     a, b = unit_slug("a/b"), unit_slug("a?b")
-    assert a != b and "/" not in a and a.startswith("a_b-")
+    assert a != b and "/" not in a and a.startswith("a_b~")

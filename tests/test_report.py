@@ -15,7 +15,8 @@ import openpyxl
 import pytest
 
 from pingyi_lib.cli import main
-from pingyi_lib.output.runner import NOTEBOOK_DIR, WORKBOOK_NAME, unit_slug
+from pingyi_lib.common.names import unit_slug
+from pingyi_lib.output.runner import NOTEBOOK_DIR, WORKBOOK_NAME
 
 from .conftest import HOSTILE, SAMPLE_2011, SAMPLE_2012
 from .conftest import REPORT_UNITS as UNITS
@@ -80,12 +81,14 @@ def test_workbook_matches_pingyi_score(sample_reports, capsys):
     assert any(r["群众反映主要问题"] for r in rows)
 
 
-def test_rerun_into_same_folder_replaces_files_without_leftovers(sample_reports):
-    out, _ = sample_reports
+def test_rerun_into_same_folder_replaces_files_without_leftovers(sample_reports, tmp_path):
+    out = shutil.copytree(sample_reports[0], tmp_path / "2011")
     before = (out / "units/wj.html").read_bytes()
     assert main(["report", str(SAMPLE_2011), "--out", str(out), "--units", "wj", "--jobs", "1", "--quiet"]) == 0
     assert (out / "units/wj.html").read_bytes() == before  # deterministic output
+    assert not (out / "units/tn-win.html").exists()  # the folder is the new run, whole: no page of the old one
     assert not list(out.rglob(".tmp-*"))
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")]
 
 
 def test_one_broken_unit_does_not_stop_the_others(broken_reports):
@@ -130,7 +133,7 @@ def test_unknown_unit_is_a_plain_error(tmp_path, capsys):
 
 def test_bad_report_date_is_a_usage_error(tmp_path, capsys):
     code = main(["report", str(SAMPLE_2011), "--out", str(tmp_path / "o"), "--report-date", "明天"])
-    assert code == 2 and "not a date" in capsys.readouterr().err
+    assert code == 2 and "不是日期" in capsys.readouterr().err
 
 
 def test_unknown_notebook_parameter_is_refused(tmp_path, capsys):

@@ -29,16 +29,16 @@ def test_default_ruleset_has_the_numbers_of_spec_section_3():
 
 
 @pytest.mark.parametrize("mutate, key, words", [
-    (lambda r: r["weights"].update(survey=0.6), "weights", "add up to 1"),
-    (lambda r: r["bonus"].update(cap="three"), "bonus.cap", "must be a number"),
-    (lambda r: r["levels"][1].update(score=1.5), "levels[1].score", "at most 1"),
-    (lambda r: r["items"].update(scored=["lawful", "speed"]), "items.scored", "not in items.all"),
-    (lambda r: r["rules"].pop("talk_threshold"), "rules.talk_threshold", "is missing"),
+    (lambda r: r["weights"].update(survey=0.6), "weights", "之和必须为 1"),
+    (lambda r: r["bonus"].update(cap="three"), "bonus.cap", "必须是有限的数值"),
+    (lambda r: r["levels"][1].update(score=1.5), "levels[1].score", "不能大于 1"),
+    (lambda r: r["items"].update(scored=["lawful", "speed"]), "items.scored", "不在 items.all 中"),
+    (lambda r: r["rules"].pop("talk_threshold"), "rules.talk_threshold", "缺失"),
     (lambda r: r["cases"].update(cap=25.0), "cases.cap", "100 x weights.cases"),
-    (lambda r: r["rank_groups"].update(province="x"), "rank_groups.province", "not a unit level"),
-    (lambda r: r["flags"]["talk"].update(kind="penalty"), "flags.talk.kind", "must be one of"),
-    (lambda r: r["labels"]["glossary"].update(composite="{weight}"), "labels.glossary.composite", "placeholder"),
-    (lambda r: r["labels"]["units"].update(speed="分"), "labels.units.speed", "no label"),
+    (lambda r: r["rank_groups"].update(province="x"), "rank_groups.province", "不是单位层级"),
+    (lambda r: r["flags"]["talk"].update(kind="penalty"), "flags.talk.kind", "之一"),
+    (lambda r: r["labels"]["glossary"].update(composite="{weight}"), "labels.glossary.composite", "占位符"),
+    (lambda r: r["labels"]["units"].update(speed="分"), "labels.units.speed", "没有名称"),
 ])
 def test_bad_ruleset_error_names_key_and_problem(mutate, key, words):
     r = raw()
@@ -50,10 +50,10 @@ def test_bad_ruleset_error_names_key_and_problem(mutate, key, words):
 
 
 def test_unreadable_ruleset_files(tmp_path):
-    with pytest.raises(py.RulesetError, match="not found"):
+    with pytest.raises(py.RulesetError, match="不存在"):
         py.load_ruleset(tmp_path / "nope.toml")
     (tmp_path / "bad.toml").write_text("weights = [", encoding="utf-8")
-    with pytest.raises(py.RulesetError, match="not valid TOML"):
+    with pytest.raises(py.RulesetError, match="不是有效的 TOML"):
         py.load_ruleset(tmp_path / "bad.toml")
 
 

@@ -118,4 +118,8 @@ def test_ruleset_stats_keys_are_checked():
     raw["stats"]["replicates"] = 10
     with pytest.raises(RulesetError, match="stats.replicates"):
         parse_ruleset(raw)
+    raw["stats"]["replicates"] = 2000
+    raw["stats"]["replicate"] = 500  # a typo is refused, not ignored
+    with pytest.raises(RulesetError, match="stats.replicate"):
+        parse_ruleset(raw)
     assert RS.stats.level == 0.95 and RS.stats.replicates == 2000 and RS.stats.funnel_levels == (0.95, 0.998)

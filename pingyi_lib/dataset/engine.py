@@ -36,9 +36,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.controlchars import CONTROL
 from pingyi_lib.common.errors import DatasetError
 from pingyi_lib.dataset import schema
-from pingyi_lib.dataset.read import ROW, RawTable, _header_map
+from pingyi_lib.dataset.read import MAX_FIELD_CHARS, ROW, RawTable, _header_map
 from pingyi_lib.scheme.ruleset import Ruleset
 
 ENGINE_TABLES = ("survey", "onsite")
@@ -225,11 +226,18 @@ def _prescan(path: Path) -> tuple[int, list[str]]:
     with a line break, carriage returns without a line feed)."""
     newlines = cr = crlf = 0
     prev = last = first = b""
+    longest = run = 0  # the longest line in bytes, and the length of the line still open
     with open(path, "rb") as f:
         while chunk := f.read(1 << 24):
             if not first:
                 first = chunk.split(b"\n", 1)[0]
             newlines += chunk.count(b"\n")
+            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+            if len(ends):
+                longest = max(longest, run + int(ends[0]), int(np.diff(ends).max()) if len(ends) > 1 else 0)
+                run = len(chunk) - int(ends[-1]) - 1
+            else:
+                run += len(chunk)
             c = chunk.count(b"\r")
             if c or prev == b"\r":
                 cr += c
@@ -237,6 +245,8 @@ def _prescan(path: Path) -> tuple[int, list[str]]:
             prev = last = chunk[-1:]
     if cr != crlf:
         raise Unsupported("carriage returns without a line feed")
+    if max(longest, run) > MAX_FIELD_CHARS:  # a field may be past the limit: read.py sets its row aside
+        raise Unsupported("a line longer than a field may be")
     try:
         head = first.rstrip(b"\r").decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -310,8 +320,10 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
     public_expr = "false"
     for col in table.columns:
         k, e = col.kind, raw(col.id)
+        if col.id in src.col:  # a field past the limit: its row is set aside (read.set_aside_long_fields)
+            good.append(f"length({e}) <= {MAX_FIELD_CHARS}")
         if k == schema.ID:
-            good.append(f"{t_fast(col.id)} <> ''")
+            good.append(f"{t_fast(col.id)} <> '' AND NOT regexp_matches({e}, {_lit(CONTROL)})")
         elif k == schema.REQUIRED_TEXT:
             good.append(f"{t(col.id)} <> ''")
         elif k == schema.UNIT:

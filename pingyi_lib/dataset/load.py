@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 from dataclasses import dataclass, field
@@ -117,3 +118,30 @@ def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None, 
     clean, quarantine, table_counts, notes = validate_tables(raws, ruleset, engine_counts, engines, unit_sets)
     counts = pd.concat(engine_counts, ignore_index=True) if engine_counts else None
     return Dataset(str(path), ruleset, Tables(clean), quarantine, table_counts, notes, counts, engines, unit_sets)
+
+
+def _files(folder: Path) -> dict[str, Path]:
+    return {p.name: p for p in sorted(folder.iterdir())
+            if p.is_file() and not p.name.startswith((".", "~$"))} if folder.is_dir() else {}
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def same_content(a: str | Path, b: str | Path) -> bool:
+    """Are two dataset folders the same round: the same folder, or the same files with the
+    same bytes? (Sizes are compared first; files are hashed only when every size matches.)"""
+    a, b = Path(a), Path(b)
+    if a.resolve() == b.resolve():
+        return True
+    fa, fb = _files(a), _files(b)
+    if not fa or fa.keys() != fb.keys():
+        return False
+    if any(fa[n].stat().st_size != fb[n].stat().st_size for n in fa):
+        return False
+    return all(_digest(fa[n]) == _digest(fb[n]) for n in fa)

@@ -5,8 +5,13 @@ or a sheet of that name in the one ``.xlsx`` workbook of the folder. CSV may be
 UTF-8, UTF-8 with BOM or GB18030. Headers may be English ids or Chinese labels.
 
 Every cell comes out as stripped text ('' for blank); typing is validate.py's job.
-Rows with the wrong number of fields are set aside here, with their spreadsheet row
-number (header = row 1), because no column can be trusted in them.
+Rows with the wrong number of fields, or a field longer than :data:`MAX_FIELD_CHARS`, are
+set aside here, with their spreadsheet row number (header = row 1), because no column can
+be trusted in them.
+
+Limits (a hostile or broken file is refused in one plain line, never read until the
+machine runs out of memory): see :data:`MAX_FIELD_CHARS` and :mod:`pingyi_lib.dataset.limits`
+for workbooks.
 """
 
 from __future__ import annotations
@@ -14,18 +19,25 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io as _io
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.controlchars import CONTROL, visible
 from pingyi_lib.common.errors import DatasetError, DatasetNotFound
+from pingyi_lib.dataset import limits
 from pingyi_lib.dataset.schema import Table, table_for_name, tables
 from pingyi_lib.scheme.ruleset import Ruleset
 
 ROW = "row"  # the spreadsheet row number of each record (header = 1)
 ENCODINGS = ("utf-8-sig", "gb18030")
+# the longest field read, in characters: Excel's own limit for a cell. A longer field sets its
+# row aside (the rest of the table is read); it cannot have been typed into a spreadsheet.
+MAX_FIELD_CHARS = 32_767
 
 
 @dataclass
@@ -33,8 +45,10 @@ class RawTable:
     name: str
     path: str  # file (and sheet) it came from
     frame: pd.DataFrame  # canonical column ids + ROW, all text
-    bad_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row, reason, unit id as written)
+    # (row, reason code, reason, unit id as written)
+    bad_rows: list[tuple[int, str, str, str]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what a reader should know (a hidden sheet)
 
 
 def decode_bytes(data: bytes, path: str) -> str:
@@ -60,7 +74,7 @@ def _header_map(header: list[str], table: Table, path: str) -> tuple[list[str | 
         key = str(h).strip().lstrip("\ufeff")
         cid = lookup.get(key.lower(), lookup.get(key))
         if cid is not None and cid in ids:
-            raise DatasetError(f"{path}: column '{key}' appears twice in the header",
+            raise DatasetError(f"{path}: column '{visible(key)}' appears twice in the header",
                                path=path, table=table.name, column=cid)
         if cid is None and key:
             ignored.append(key)
@@ -69,29 +83,50 @@ def _header_map(header: list[str], table: Table, path: str) -> tuple[list[str | 
         if c.required and c.id not in ids:
             raise DatasetError(
                 f"{path}: table '{table.name}' has no column '{c.id}' ({c.zh}); "
-                f"its header is: {', '.join(str(h) for h in header)}",
+                f"its header is: {visible(', '.join(str(h) for h in header))[:500]}",
                 path=path, table=table.name, column=c.id)
     return ids, ignored
 
 
-def _strip(values) -> np.ndarray:
-    """Strip whitespace from a column of text with Arrow (vectorised); '' for missing."""
+# What the reader learns while the text is still in Arrow, where it costs next to nothing,
+# kept on the frame for the steps after it (which would otherwise scan every column again):
+TOO_LONG = "pingyi_too_long"  # {column: field lengths} for columns with a field past MAX_FIELD_CHARS
+CONTROL_COLUMNS = "pingyi_control_columns"  # columns where some cell holds a control character
+
+
+def _strip(values) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """Strip whitespace from a column of text with Arrow (vectorised); '' for missing.
+    Also returns the field lengths when one is past the limit, and whether any cell holds
+    a control character."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if not isinstance(values, (pa.Array, pa.ChunkedArray)):
         values = pa.array(values, type=pa.string(), from_pandas=True)
-    arr = pc.utf8_trim_whitespace(values)
-    return pc.fill_null(arr, "").to_numpy(zero_copy_only=False)
+    arr = pc.fill_null(pc.utf8_trim_whitespace(values), "")
+    lengths = pc.utf8_length(arr)
+    longest = pc.max(lengths).as_py() if len(arr) else 0
+    over = lengths.to_numpy(zero_copy_only=False) if (longest or 0) > MAX_FIELD_CHARS else None
+    control = bool(len(arr)) and bool(pc.any(pc.match_substring_regex(arr, CONTROL)).as_py())
+    return arr.to_numpy(zero_copy_only=False), over, control
 
 
 def _assemble(columns: dict[str, object], n: int, rows, table: Table) -> pd.DataFrame:
     """Canonical column order, absent optional columns as '', every cell stripped text."""
-    out = {}
+    out, too_long, controls = {}, {}, []
     for c in table.columns:
-        out[c.id] = _strip(columns[c.id]) if c.id in columns else np.full(n, "", dtype=object)
+        if c.id not in columns:
+            out[c.id] = np.full(n, "", dtype=object)
+            continue
+        out[c.id], lengths, control = _strip(columns[c.id])
+        if lengths is not None:
+            too_long[c.id] = lengths
+        if control:
+            controls.append(c.id)
     df = pd.DataFrame(out, dtype=object)
     df[ROW] = np.asarray(rows, dtype=np.int64)
+    df.attrs[TOO_LONG] = too_long
+    df.attrs[CONTROL_COLUMNS] = controls
     return df
 
 
@@ -102,12 +137,13 @@ def _frame(records: list[list[str]], rows: list[int], ids: list[str | None], tab
 
 
 def _split_records(records, header: list[str], ids: list[str | None], first_row: int = 2,
-                   preset_bad: dict[int, str] | None = None) -> tuple[list, list[int], list[tuple[int, str, str]]]:
+                   preset_bad: dict[int, tuple[str, str]] | None = None
+                   ) -> tuple[list, list[int], list[tuple[int, str, str, str]]]:
     """Keep records with the header's number of fields (blank records are skipped).
 
     A record may lack trailing fields whose header cell is blank, or carry extra empty
     fields; anything else is a wrong number of fields. ``preset_bad`` maps row numbers to
-    a reason found earlier (an xlsx formula without a saved result).
+    a (reason code, reason) found earlier (an xlsx formula without a saved result).
     """
     width = len(header)
     needed = max((i + 1 for i, h in enumerate(header) if str(h).strip()), default=0)
@@ -119,7 +155,7 @@ def _split_records(records, header: list[str], ids: list[str | None], first_row:
             continue  # an empty line or row holds no data
         unit = rec[unit_col].strip() if unit_col is not None and unit_col < n else ""
         if preset_bad and i in preset_bad:
-            bad.append((i, preset_bad[i], unit))
+            bad.append((i, *preset_bad[i], unit))
         elif n == width:
             good.append(rec)
             rows.append(i)
@@ -130,7 +166,7 @@ def _split_records(records, header: list[str], ids: list[str | None], first_row:
             good.append(rec[:width])
             rows.append(i)
         else:
-            bad.append((i, f"wrong number of fields: {n}, the header has {needed}", unit))
+            bad.append((i, "wrong_field_count", f"wrong number of fields: {n}, the header has {needed}", unit))
     return good, rows, bad
 
 
@@ -173,8 +209,25 @@ def _read_csv_fast(text: str, header: list[str], ids: list[str | None], table: T
     return df
 
 
+@contextmanager
+def _csv_fields_up_to(n: int):
+    """Let the csv module read fields of up to ``n`` characters (its default stops the
+    whole file at 131,072); long fields are set aside per row afterwards."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(min(max(old, n + 1), sys.maxsize))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
 def read_csv_table(path: Path, table: Table) -> RawTable:
     text = decode_bytes(path.read_bytes(), str(path))
+    with _csv_fields_up_to(len(text)):
+        return _read_csv_text(text, path, table)
+
+
+def _read_csv_text(text: str, path: Path, table: Table) -> RawTable:
     try:
         reader = csv.reader(_io.StringIO(text, newline=""))
         lead = 0  # blank lines before the header
@@ -220,8 +273,8 @@ def read_sheet(ws, table: Table, path: str, ws_formulas=None) -> RawTable:
     """A worksheet read for its values. ``ws_formulas`` (the same sheet read without
     cached values) lets a formula with no saved result be reported instead of read as
     blank (workbooks written by scripts store formulas without results)."""
-    it = ws.iter_rows(values_only=True)
-    fit = ws_formulas.iter_rows(values_only=True) if ws_formulas is not None else None
+    it = limits.sheet_rows(ws, path)
+    fit = limits.sheet_rows(ws_formulas, path) if ws_formulas is not None else None
     header = next(it, None)
     if fit is not None:
         next(fit, None)
@@ -238,11 +291,15 @@ def read_sheet(ws, table: Table, path: str, ws_formulas=None) -> RawTable:
         for col, (v, f) in enumerate(zip(values, formulas)):
             if v is None and isinstance(f, str) and f.startswith("="):
                 name = header[col] if col < len(header) else f"column {col + 1}"
-                unsaved[row_no] = (f"'{name}' holds a formula with no saved result ({f}); open and save the "
+                unsaved[row_no] = ("unsaved_formula",
+                                   f"'{name}' holds a formula with no saved result ({f}); open and save the "
                                    "workbook in Excel, or paste values")
                 break
     good, rows, bad = _split_records(records, header, ids, preset_bad=unsaved)
-    return RawTable(table.name, path, _frame(good, rows, ids, table), bad, ignored)
+    raw = RawTable(table.name, path, _frame(good, rows, ids, table), bad, ignored)
+    if getattr(ws, "sheet_state", "visible") != "visible":
+        raw.notes.append(f"{path}: 此工作表为隐藏工作表，仍作为 {table.name} 表读取")
+    return raw
 
 
 def read_parquet_table(path: Path, table: Table) -> RawTable:
@@ -259,6 +316,12 @@ def read_parquet_table(path: Path, table: Table) -> RawTable:
         if cid is None:
             continue
         col = tb.column(i)
+        if pa.types.is_binary(col.type) or pa.types.is_large_binary(col.type):
+            try:  # text some writers store as bytes: UTF-8, as text everywhere else in pingyi
+                col = col.cast(pa.large_string() if pa.types.is_large_binary(col.type) else pa.string())
+            except pa.ArrowInvalid:
+                raise DatasetError(f"{path}: column '{tb.column_names[i]}' holds bytes that are not UTF-8 text",
+                                   path=str(path), table=table.name, column=cid) from None
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             columns[cid] = col  # stays in Arrow: stripped there
         elif pa.types.is_integer(col.type):
@@ -269,9 +332,38 @@ def read_parquet_table(path: Path, table: Table) -> RawTable:
     return RawTable(table.name, str(path), _assemble(columns, tb.num_rows, rows, table), [], ignored)
 
 
+def set_aside_long_fields(raw: RawTable) -> RawTable:
+    """Move rows with a field longer than :data:`MAX_FIELD_CHARS` from the frame to the
+    bad rows, with their row numbers (the lengths were measured in Arrow by the reader)."""
+    df = raw.frame
+    too_long = df.attrs.get(TOO_LONG)
+    if too_long is None:  # a frame not made by the reader: measure here
+        too_long = {c: df[c].map(len).to_numpy() for c in df.columns if c != ROW}
+    over = np.zeros(len(df), dtype=bool)
+    longest = np.zeros(len(df), dtype=np.int64)
+    where = np.full(len(df), "", dtype=object)
+    for c, n in too_long.items():
+        hit = (n > MAX_FIELD_CHARS) & ~over
+        longest[hit], where[hit] = n[hit], c
+        over |= hit
+    if not over.any():
+        return raw
+    unit = df["unit_id"].to_numpy() if "unit_id" in df else np.full(len(df), "", dtype=object)
+    rows = df[ROW].to_numpy()
+    for i in np.flatnonzero(over):
+        raw.bad_rows.append((int(rows[i]), "field_too_long",
+                             f"{where[i]} 列有 {longest[i]:,} 个字符，超过每格上限 {MAX_FIELD_CHARS:,} 个字符",
+                             str(unit[i])[:MAX_FIELD_CHARS]))
+    controls = df.attrs.get(CONTROL_COLUMNS)
+    raw.frame = df[~over].reset_index(drop=True)
+    raw.frame.attrs = {TOO_LONG: {}, CONTROL_COLUMNS: controls}
+    return raw
+
+
 def read_table(path: Path, table: Table) -> RawTable:
-    """One CSV or Parquet file of a table."""
-    return read_parquet_table(path, table) if path.suffix.lower() == ".parquet" else read_csv_table(path, table)
+    """One CSV or Parquet file of a table (a row with a field past the limit set aside)."""
+    raw = read_parquet_table(path, table) if path.suffix.lower() == ".parquet" else read_csv_table(path, table)
+    return set_aside_long_fields(raw)
 
 
 @dataclass
@@ -297,7 +389,7 @@ def read_folder(folder: str | Path, ruleset: Ruleset, defer=lambda name, path: F
         if raw.name in found:
             raise DatasetError(f"table '{raw.name}' is given twice: {found[raw.name].path} and {raw.path}",
                                path=raw.path, table=raw.name)
-        found[raw.name] = raw
+        found[raw.name] = set_aside_long_fields(raw) if isinstance(raw, RawTable) else raw
 
     for p in sorted(folder.iterdir()):
         if p.name.startswith((".", "~$")) or not p.is_file():
@@ -313,6 +405,7 @@ def read_folder(folder: str | Path, ruleset: Ruleset, defer=lambda name, path: F
         elif suffix == ".xlsx":
             import openpyxl
 
+            limits.check_workbook(p)
             try:
                 wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
                 wbf = openpyxl.load_workbook(p, read_only=True, data_only=False)

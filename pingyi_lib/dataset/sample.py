@@ -420,10 +420,14 @@ def _milestones(year: int, rs: Ruleset, units: list[dict], sc: dict) -> list[dic
 
 # ---- writing -------------------------------------------------------------------------------
 def _write(path: Path, columns: list[str], rows: list[dict]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(columns)
-        w.writerows([r[c] for c in columns] for r in rows)
+    try:
+        with path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(columns)
+            w.writerows([r[c] for c in columns] for r in rows)
+    except OSError as exc:  # a full disk names the file it was writing
+        exc.filename = exc.filename or str(path)
+        raise
     return path
 
 

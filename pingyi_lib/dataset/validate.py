@@ -15,11 +15,51 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.controlchars import CONTROL, REMOVED_FROM_TEXT, visible
 from pingyi_lib.dataset import engine, schema
-from pingyi_lib.dataset.read import ROW, Deferred, RawTable, read_table
+from pingyi_lib.dataset.read import CONTROL_COLUMNS, ROW, Deferred, RawTable, read_table
 from pingyi_lib.scheme.ruleset import Ruleset
 
 QUARANTINE_COLUMNS = ["table", "file", "row", "unit_id", "column", "value", "reason_code", "reason"]
+SHOWN_VALUE_CHARS = 200  # a rejected value is shown up to this length (a whole essay helps nobody)
+
+
+def shown(value) -> str:
+    """A rejected value as the quarantine shows it: control characters written out
+    (``\\x00``), cut to :data:`SHOWN_VALUE_CHARS`."""
+    text = visible(str(value))
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[:SHOWN_VALUE_CHARS] + "…"
+
+
+def _arrow(s: pd.Series):
+    import pyarrow as pa
+
+    return pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+
+
+def control_mask(s: pd.Series) -> pd.Series:
+    """True where a text cell holds a control character (any C0/C1 control or DEL)."""
+    import pyarrow.compute as pc
+
+    hit = pc.match_substring_regex(_arrow(s), CONTROL)
+    return pd.Series(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), index=s.index)
+
+
+def strip_text_controls(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Free text with control characters removed (tab and newline kept, CR LF → LF) and the
+    mask of cells that lost one. Vectorised in Arrow; only columns that hold one pay."""
+    import pyarrow.compute as pc
+
+    arr = _arrow(s)
+    crlf = pc.fill_null(pc.match_substring(arr, "\r\n"), False)
+    if pc.any(crlf).as_py():
+        arr = pc.replace_substring(arr, "\r\n", "\n")
+    hit = pc.fill_null(pc.match_substring_regex(arr, REMOVED_FROM_TEXT), False)
+    mask = pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index)
+    if not mask.any() and not pc.any(crlf).as_py():
+        return s, mask
+    fixed = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, REMOVED_FROM_TEXT, ""))
+    return pd.Series(pc.fill_null(fixed, "").to_numpy(zero_copy_only=False), index=s.index, dtype=object), mask
 
 
 _FULLWIDTH = str.maketrans("（）：，　", "():, ")
@@ -83,9 +123,13 @@ _CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?")
 _YEAR_FIRST = re.compile(r"^\s*\d{4}\s*[-/年.]")
 
 
+YEARS = (1900, 2100)  # a date outside these years is a typing slip (0001-01-01), not a date of a round
+
+
 def parse_datetimes(s: pd.Series) -> pd.Series:
     """Text → datetime64; accepts ISO, 2011/8/3 and 2011年8月3日 (year first, as written in
-    China). Anything else ('now', 3/8/2011 with its month-day ambiguity) → NaT."""
+    China) in the years of :data:`YEARS`. Anything else ('now', 3/8/2011 with its month-day
+    ambiguity, 0001-01-01) → NaT."""
     year_first = s.str.match(_YEAR_FIRST).fillna(False).astype(bool)
     s = s.where(year_first, "")
     out = pd.to_datetime(s, errors="coerce", format="ISO8601")
@@ -93,7 +137,8 @@ def parse_datetimes(s: pd.Series) -> pd.Series:
     if rest.any():
         t = s[rest].str.replace(_CN_DATE, r"\1-\2-\3", regex=True).str.replace("/", "-", regex=False)
         out.loc[rest] = pd.to_datetime(t, errors="coerce", format="mixed")
-    return out
+    year = out.dt.year
+    return out.where((year >= YEARS[0]) & (year <= YEARS[1]))
 
 
 def map_values(s: pd.Series, lut: dict, key=lambda x: x) -> pd.Series:
@@ -116,9 +161,10 @@ class _Problems:
         if not mask.any():
             return
         vals = self.frame.loc[mask, column] if column in self.frame else pd.Series("", index=mask[mask].index)
+        vals = [shown(v) for v in vals]  # no control character or essay reaches a reason or a sheet
         reasons = [reason(v) if callable(reason) else reason for v in vals]
         self.parts.append(pd.DataFrame({"pos": np.flatnonzero(mask.to_numpy()), "column": column,
-                                        "value": vals.to_numpy(), "reason_code": code, "reason": reasons}))
+                                        "value": vals, "reason_code": code, "reason": reasons}))
 
     def rejected(self) -> pd.DataFrame:
         if not self.parts:
@@ -151,30 +197,42 @@ def _duplicates(df: pd.DataFrame, column: str, pb: _Problems) -> None:
     first_row = dict(zip(s[ok][~dup[ok]], df[ROW].to_numpy()[ok][~dup[ok]]))
     vals = s[dup]
     pb.parts.append(pd.DataFrame({
-        "pos": np.flatnonzero(dup), "column": column, "value": vals.to_numpy(), "reason_code": "duplicate_id",
-        "reason": [duplicate_reason(column, v, first_row[v]) for v in vals]}))
+        "pos": np.flatnonzero(dup), "column": column, "value": [shown(v) for v in vals],
+        "reason_code": "duplicate_id", "reason": [duplicate_reason(column, v, first_row[v]) for v in vals]}))
 
 
 def duplicate_reason(column: str, value: str, first_row: int) -> str:
     """The reason of a row repeating an earlier valid row's id (also used by dataset/engine.py)."""
-    return f"duplicate {column} '{value}' (first on row {first_row})"
+    return f"duplicate {column} '{shown(value)}' (first on row {first_row})"
+
+
+def _rows_text(rows) -> str:
+    rows = [str(int(r)) for r in rows]
+    return "、".join(rows[:5]) + ("等" if len(rows) > 5 else "")
 
 
 def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: set[str],
-                 rejected_units: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 rejected_units: set[str], notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     df = raw.frame
     out = pd.DataFrame({ROW: df[ROW].to_numpy()}, index=df.index)
     pb = _Problems(df)
+    # the reader noted which columns hold a control character; only those are scanned
+    scan = df.attrs.get(CONTROL_COLUMNS)
     for col in table.columns:
         s = df[col.id]
         blank = s == ""
         label = col.id if col.zh == col.id else f"{col.zh} ({col.id})"
         k = col.kind
+        has_control = scan is None or col.id in scan
+        if k in (schema.ID, schema.UNIT, schema.PARENT):  # an id with an invisible character names nothing
+            control = control_mask(s) if has_control else pd.Series(False, index=s.index)
+            pb.add(control, col.id, "control_character",
+                   lambda v, label=label: f"{label} '{v}' 含控制字符（不可见字符），编码中不允许")
         if k == schema.ID:
             pb.add(blank, col.id, "missing_id", f"{label} is blank")
             out[col.id] = s
         elif k in (schema.UNIT, schema.PARENT):
-            unknown = ~s.isin(units) & ~blank
+            unknown = ~s.isin(units) & ~blank & ~control
             pb.add(unknown, col.id, "unknown_unit",
                    lambda v: f"unit '{v}' was rejected in the units table" if v in rejected_units
                    else f"unknown unit '{v}' (not in the units table)")
@@ -182,6 +240,12 @@ def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: se
                 pb.add(blank, col.id, "missing_unit", f"{label} is blank")
             out[col.id] = s.where(~blank, None) if k == schema.PARENT else s
         elif k in (schema.TEXT, schema.REQUIRED_TEXT):
+            s, cleaned = strip_text_controls(s) if has_control else (s, None)
+            if cleaned is not None and cleaned.any():
+                blank = s == ""
+            if cleaned is not None and cleaned.any() and notes is not None:
+                notes.append(f"{visible(raw.path)}: 已删去 {col.id} 列 {int(cleaned.sum())} 个单元格中的控制字符"
+                             f"（不可见字符；第 {_rows_text(df.loc[cleaned, ROW])} 行）")
             if k == schema.REQUIRED_TEXT:
                 pb.add(blank, col.id, "missing_value", f"{label} is blank")
             out[col.id] = s
@@ -227,7 +291,7 @@ def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: se
     pos = rej["pos"].to_numpy(dtype=np.int64)
     rej["row"] = df[ROW].to_numpy()[pos]
     # the unit the rejected row was about, as written (for data quality per unit)
-    rej["unit_id"] = df["unit_id"].to_numpy()[pos] if "unit_id" in df else ""
+    rej["unit_id"] = [shown(u) for u in df["unit_id"].to_numpy()[pos]] if "unit_id" in df else ""
     return clean, rej.drop(columns="pos")
 
 
@@ -272,7 +336,8 @@ def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engi
                 raw = read_table(Path(raw.path), table)
             else:
                 if scanned.ignored_columns:
-                    notes.append(f"{raw.path}: ignored unknown columns {', '.join(scanned.ignored_columns)}")
+                    notes.append(visible(f"{raw.path}: ignored unknown columns "
+                                         f"{', '.join(scanned.ignored_columns)}"))
                 rej = scanned.rejected
                 rej.insert(0, "file", raw.path)
                 rej.insert(0, "table", name)
@@ -289,13 +354,13 @@ def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engi
         if engines is not None:
             engines[name] = "pandas"
         if raw.ignored_columns:
-            notes.append(f"{raw.path}: ignored unknown columns {', '.join(raw.ignored_columns)}")
+            notes.append(visible(f"{raw.path}: ignored unknown columns {', '.join(raw.ignored_columns)}"))
         if name == "units":
             # parents may come later in the file: check them against every unit id
             units = set(raw.frame["unit_id"][raw.frame["unit_id"] != ""])
-        c, rej = _check_table(raw, table, ruleset, units, rejected_units)
+        c, rej = _check_table(raw, table, ruleset, units, rejected_units, notes)
         if name == "units":
-            written = set(raw.frame["unit_id"]) | {u for _, _, u in raw.bad_rows if u}
+            written = set(raw.frame["unit_id"]) | {u for *_, u in raw.bad_rows if u}
             units = set(c["unit_id"])
             while True:  # a unit whose parent was rejected has nothing to hang on, at any depth
                 rejected_units = written - units
@@ -312,11 +377,10 @@ def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engi
             c["rank_group"] = c["level"].map(ruleset.rank_groups)
             if unit_sets is not None:
                 unit_sets.update(units=frozenset(units), rejected=frozenset(rejected_units))
-        bad = pd.DataFrame({"row": [r for r, _, _ in raw.bad_rows], "unit_id": [u for _, _, u in raw.bad_rows],
-                            "column": "", "value": "",
-                            "reason_code": ["unsaved_formula" if "formula" in m else "wrong_field_count"
-                                            for _, m, _ in raw.bad_rows],
-                            "reason": [m for _, m, _ in raw.bad_rows]})
+        notes.extend(visible(n) for n in raw.notes)
+        bad = pd.DataFrame({"row": [r for r, *_ in raw.bad_rows], "unit_id": [shown(u) for *_, u in raw.bad_rows],
+                            "column": "", "value": "", "reason_code": [c for _, c, _, _ in raw.bad_rows],
+                            "reason": [visible(m) for _, _, m, _ in raw.bad_rows]})
         rej = pd.concat([x for x in (rej, bad) if len(x)], ignore_index=True) if len(bad) else rej
         rej.insert(0, "file", raw.path)
         rej.insert(0, "table", name)

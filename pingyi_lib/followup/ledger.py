@@ -13,14 +13,23 @@ import numpy as np
 import pandas as pd
 
 from pingyi_lib.dataset.load import Dataset
+from pingyi_lib.dataset.validate import parse_datetimes
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.text.themes import themes_of
 
 
 def parse_day(value) -> pd.Timestamp:
-    """'' or None → today; '2011-09-15' or a date → that day (midnight)."""
-    if value in (None, ""):
+    """'' or None → today; '2011-09-15' or a date → that day (midnight).
+
+    Text is read as dates in the data are (:func:`parse_datetimes`: year first, so
+    ``9/15``, ``3/8/2011`` and ``now`` are refused rather than guessed); ValueError if not a date."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return pd.Timestamp(dt.date.today())
+    if isinstance(value, str):
+        day = parse_datetimes(pd.Series([value.strip()], dtype=object)).iloc[0]
+        if pd.isna(day):
+            raise ValueError(f"not a date: {value!r}")
+        return pd.Timestamp(day).normalize()
     return pd.Timestamp(value).normalize()
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success it replaces ``path``.
 
-    On an exception the temporary file is removed and ``path`` is left as it was.
+    On an exception the temporary file is removed and ``path`` is left as it was; an
+    ``OSError`` (disk full) names ``path``. The temporary file is made with ``O_EXCL`` and
+    renamed over ``path``: a symbolic link at ``path`` is replaced, never followed.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -23,6 +25,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; published files are readable
         os.replace(tmp, path)
+    except OSError as exc:
+        if exc.filename is None:  # a write that failed (disk full) names the file it was for
+            exc.filename = str(path)
+        elif exc.filename == tmp:
+            exc.filename = str(path)
+        raise
     finally:
         Path(tmp).unlink(missing_ok=True)
 

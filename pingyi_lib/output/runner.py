@@ -13,25 +13,34 @@ Layout of ``OUT``::
     report.log            what ran, how long, what failed
 
 Each notebook runs in its own process (papermill changes the working directory, so
-threads are not safe); one failing unit does not stop the others. Every file is
-written beside its target and renamed into place, so a rerun never leaves half a file.
+threads are not safe); one failing unit does not stop the others. The whole folder is
+built beside ``OUT`` and swapped in at the end (:mod:`pingyi_lib.output.publish`), so
+``OUT`` holds the last good run or the new one, never a mix; a second run into the same
+``OUT`` refuses while one holds it. Workers die with the run. A full disk or another I/O
+error stops the run with one line naming the file, and ``OUT`` stays as it was.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import OptionError, ReportError
-from pingyi_lib.common.names import unit_slug
+from pingyi_lib.common.names import unit_slugs
 from pingyi_lib.common.numbers import format_number, format_rank
 from pingyi_lib.output.atomic import atomic_path, write_text
+from pingyi_lib.output.publish import ReportFolder
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
@@ -40,7 +49,22 @@ HIDDEN_TAGS = {"parameters", "injected-parameters", "analyst-note"}  # analyst-n
 KERNEL = "python3"
 WORKBOOK_NAME = "评议结果.xlsx"
 NOTICE_NAME = "评议结果通报.docx"
+# what a report folder holds (anything else in OUT: it is someone's folder, not replaced)
+REPORT_ENTRIES = frozenset({"index.html", "city.html", "units", "assets", "notebooks", WORKBOOK_NAME, NOTICE_NAME,
+                            "report.log"})
+# errors of the machine, not of one notebook: the whole run stops, OUT stays as it was
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
 log = logging.getLogger("pingyi.report")
+
+
+def is_disk_error(exc: BaseException | None) -> bool:
+    return isinstance(exc, OSError) and exc.errno in DISK_ERRNOS
+
+
+def disk_error_text(exc: OSError) -> str:
+    """One line for a failed write: the file and what the system said."""
+    where = exc.filename or "?"
+    return f"无法写入 {where}：{exc.strerror or exc}"
 
 
 @dataclass
@@ -69,6 +93,7 @@ class JobResult:
     error_name: str = ""
     error_value: str = ""
     cell: int | None = None
+    disk_error: str = ""  # a write failed for the machine's reasons (disk full): the run stops
 
 
 def check_parameters(notebook: Path, passed: dict) -> None:
@@ -115,6 +140,16 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
 
 def run_job(job: Job) -> JobResult:
     """Execute one notebook and export it; never raises (the result says what failed)."""
+    try:
+        return _run_job(job)
+    except OSError as exc:
+        if not is_disk_error(exc):
+            raise
+        return JobResult(job.kind, job.title, job.unit_id, job.html_rel, False, 0.0, type(exc).__name__,
+                         str(exc), disk_error=disk_error_text(exc))
+
+
+def _run_job(job: Job) -> JobResult:
     import papermill as pm
 
     t0 = time.perf_counter()
@@ -127,6 +162,8 @@ def run_job(job: Job) -> JobResult:
                 pm.execute_notebook(job.notebook, str(tmp), parameters=job.parameters, kernel_name=KERNEL,
                                     progress_bar=False, log_output=False, cwd=str(Path(job.notebook).parent))
             except Exception as exc:  # noqa: BLE001 - any failure is reported for this job only
+                if is_disk_error(exc):  # not the notebook's fault: no half-written notebook is kept
+                    raise
                 error = exc
         if error is None or attempt == 2 or not _is_kernel_start_failure(error):
             break
@@ -139,6 +176,8 @@ def run_job(job: Job) -> JobResult:
         else:
             raise ReportError(f"{job.title}: the notebook did not run")
     except Exception as exc:  # noqa: BLE001
+        if is_disk_error(exc):
+            raise
         if result.ok:
             result.ok = False
             result.error_name, result.error_value, result.cell = _error_of(exc)
@@ -167,6 +206,10 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
 
     names = res.units.set_index("unit_id")["name"]
     title = res.ruleset.title
+    try:
+        slugs = unit_slugs(units)
+    except ValueError as exc:
+        raise ReportError(str(exc)) from None
     jobs = [Job("city", f"{title}：全市评议结果", str(notebooks / "city.ipynb"), str(out / "notebooks" / "city.ipynb"),
                 str(out / "city.html"), "city.html",
                 {"dataset": dataset, "ruleset": ruleset, "plotlyjs": INLINE if self_contained
@@ -174,7 +217,7 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
                  "previous": previous, "report_date": report_date, "scored": scored},
                 "index.html")]
     for uid in units:
-        slug = unit_slug(uid)
+        slug = slugs[uid]
         jobs.append(Job("unit", f"{names[uid]}评议结果", str(notebooks / "unit.ipynb"),
                         str(out / "notebooks" / "units" / f"{slug}.ipynb"), str(out / "units" / f"{slug}.html"),
                         f"units/{slug}.html",
@@ -224,17 +267,95 @@ def write_round_notice(res, path: Path, report_date: str = "") -> Path:
     return write_notice(notice_blocks(res, FollowUp(res, None, report_date), title), path, title)
 
 
-def _setup_log(out: Path, verbose: bool) -> logging.Handler:
-    out.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(out / "report.log", mode="w", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+class _RunLog(logging.StreamHandler):
+    """report.log: created new (never through a link), and a failed write is kept to be
+    reported as one line rather than printed as a logging traceback."""
+
+    def __init__(self, path: Path):
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        self.path = path
+        self.error: OSError | None = None
+        super().__init__(open(os.open(path, flags, 0o644), "w", encoding="utf-8"))  # noqa: SIM115
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+
+    def handleError(self, record) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError) and self.error is None:
+            self.error = exc
+
+    def finish(self) -> None:
+        """Flush and close; raise the first write error (disk full) with the file named."""
+        try:
+            self.stream.close()
+        except OSError as exc:
+            self.error = self.error or exc
+        if self.error is not None:
+            if self.error.filename is None:
+                self.error.filename = str(self.path)
+            raise self.error
+
+
+@contextmanager
+def _logging_to(path: Path, verbose: bool):
+    handler = _RunLog(path)
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     if verbose:
         sh = logging.StreamHandler(sys.stderr)
         sh.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(sh)
-    return handler
+    try:
+        yield handler
+    finally:
+        for h in list(log.handlers):
+            log.removeHandler(h)
+        if not handler.stream.closed:
+            try:
+                handler.stream.close()
+            except OSError:
+                pass
+
+
+@contextmanager
+def _sigterm_interrupts():
+    """A SIGTERM (a scheduler stopping the job) ends the run as Ctrl-C does: workers are
+    stopped and the staging folder removed, the previous report stays."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def check_options(dataset: str | Path, *, jobs: int | None, units: list[str] | None, previous: str | Path | None,
+                  report_date: str | None) -> tuple[list[str] | None, str]:
+    """Refuse a bad option before any work, each in one plain line. Returns the units
+    without repeats and the report date as YYYY-MM-DD ('' for today)."""
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise OptionError(f"--jobs 必须是不小于 1 的整数，而不是 {jobs}")
+    if units:
+        units = list(dict.fromkeys(units))
+    day = ""
+    if report_date:
+        from pingyi_lib.followup.ledger import parse_day
+
+        try:
+            day = parse_day(report_date).strftime("%Y-%m-%d")
+        except ValueError:
+            raise OptionError(f"--report-date '{report_date}' 不是日期；请按年月日写，如 2011-09-15") from None
+    if previous:
+        from pingyi_lib.dataset.load import same_content
+
+        if same_content(dataset, previous):
+            raise OptionError(f"--previous {previous} 与本轮数据 {dataset} 内容相同；请给出上一年的数据")
+    return units, day
 
 
 def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None = None, jobs: int | None = None,
@@ -248,11 +369,16 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     the project's); ``self_contained``: embed plotly.js in every page instead of one
     shared ``assets/plotly.min.js``; ``previous``: last year's dataset for the look-back;
     ``report_date``: the day the rectification ledger is read (YYYY-MM-DD, default today).
+
+    ``out`` is replaced whole at the end (built beside it, then swapped in); on an error
+    it is left as it was. Raises :class:`OptionError` for a bad option or ``out``,
+    :class:`ReportError` when another run holds ``out`` or a write fails (disk full).
     """
     from pingyi_lib.output import scored
-    from pingyi_lib.output.workbook import write_results_workbook
 
-    out = Path(out).resolve()
+    units, day = check_options(dataset, jobs=jobs, units=units, previous=previous, report_date=report_date)
+    folder = ReportFolder(out, REPORT_ENTRIES)
+    folder.check()  # a file or a read-only folder: refused before the data is read
     dataset_abs = str(Path(dataset).resolve())
     ruleset_abs = str(Path(ruleset).resolve()) if ruleset else ""
     nb_dir = Path(notebooks).resolve() if notebooks else NOTEBOOK_DIR
@@ -260,16 +386,9 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
         if not (nb_dir / name).is_file():
             raise ReportError(f"notebook not found: {nb_dir / name}")
     previous_abs = str(Path(previous).resolve()) if previous else ""
-    if report_date:
-        from pingyi_lib.followup.ledger import parse_day
-
-        try:
-            report_date = parse_day(report_date).strftime("%Y-%m-%d")
-        except ValueError:
-            raise OptionError(f"report date '{report_date}' is not a date like 2011-09-15") from None
     # scored once for the whole batch (a bad previous round is one plain error here, not a failure per
     # unit); every notebook gets the pickled bundle as its `scored` parameter
-    bundle = scored.compute(dataset_abs, ruleset_abs, previous_abs, report_date or "")
+    bundle = scored.compute(dataset_abs, ruleset_abs, previous_abs, day)
     res = bundle[0]
     all_units = list(res.units["unit_id"])
     if units:
@@ -277,43 +396,106 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
         if unknown:
             raise OptionError(f"unknown unit {', '.join(unknown)}; units of this round: {', '.join(all_units)}")
     chosen = units or all_units
-    handler = _setup_log(out, verbose)
-    try:
-        key = scored.content_hash(dataset_abs, ruleset_abs or None, previous_abs or None,
-                                  extra=f"{report_date or ''}|{_today()}")
-        for old in (out / "notebooks").glob(f"scored-*{scored.SUFFIX}"):
-            old.unlink()
-        cache = scored.write(bundle, out / "notebooks", key)
-        plan = plan_jobs(res, out, nb_dir, chosen, dataset_abs, ruleset_abs, self_contained, previous_abs,
-                         report_date or "", str(cache))
+    with folder, _sigterm_interrupts():
+        stage = folder.staging
+        assert stage is not None
+
+        def public(text: str) -> str:  # name files where they will be, not where they were built
+            return text.replace(str(stage), str(folder.out))
+
+        try:
+            results = _build(bundle, stage, folder.out, nb_dir, chosen, dataset, dataset_abs, ruleset_abs,
+                             self_contained, previous_abs, day, jobs, progress, verbose)
+        except OSError as exc:
+            if exc.filename is None:
+                exc.filename = str(stage)
+            raise ReportError(public(disk_error_text(exc))) from None
+        stopped = next((r for r in results if r.disk_error), None)
+        if stopped is not None:
+            raise ReportError(public(stopped.disk_error))
+        try:
+            folder.publish()
+        except OSError as exc:
+            raise ReportError(f"无法替换 {folder.out}：{exc.strerror or exc}") from None
+    return res, results
+
+
+def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], dataset, dataset_abs: str,
+           ruleset_abs: str, self_contained: bool, previous_abs: str, day: str, jobs: int | None,
+           progress: bool | None, verbose: bool) -> list[JobResult]:
+    """Write the whole report into the staging folder ``stage``."""
+    from pingyi_lib.output import scored
+    from pingyi_lib.output.workbook import write_results_workbook
+
+    res = bundle[0]
+    with _logging_to(stage / "report.log", verbose) as run_log:
+        key = scored.content_hash(dataset_abs, ruleset_abs or None, previous_abs or None, extra=f"{day}|{_today()}")
+        cache = scored.write(bundle, stage / "notebooks", key)
+        plan = plan_jobs(res, stage, nb_dir, chosen, dataset_abs, ruleset_abs, self_contained, previous_abs, day,
+                         str(cache))
         check_parameters(nb_dir / "city.ipynb", plan[0].parameters)
         check_parameters(nb_dir / "unit.ipynb", plan[-1].parameters if len(plan) > 1 else {})
         if not self_contained:
             from plotly.offline import get_plotlyjs
 
-            write_text(out / "assets" / "plotly.min.js", get_plotlyjs())
+            write_text(stage / "assets" / "plotly.min.js", get_plotlyjs())
         for sub in ("notebooks/units", "units"):
-            (out / sub).mkdir(parents=True, exist_ok=True)
+            (stage / sub).mkdir(parents=True, exist_ok=True)
         workers = max(1, min(jobs or os.cpu_count() or 1, len(plan)))
-        log.info("dataset %s: %d units, %d reports, %d processes", dataset_abs, len(all_units), len(plan), workers)
+        log.info("dataset %s: %d units, %d reports, %d processes", dataset_abs, len(res.units), len(plan), workers)
         results = _execute(plan, workers, progress)
-        write_results_workbook(res, out / WORKBOOK_NAME)
-        write_round_notice(res, out / NOTICE_NAME, report_date or "")
-        write_index(res, out, results, str(dataset))
+        if any(r.disk_error for r in results):
+            return results
+        write_results_workbook(res, stage / WORKBOOK_NAME)
+        write_round_notice(res, stage / NOTICE_NAME, day)
+        write_index(res, stage, results, visible(str(dataset)))  # a folder name can hold an escape too
         log.info("wrote %s", out / "index.html")
-        return res, results
-    finally:
-        log.removeHandler(handler)
-        handler.close()
-        for h in list(log.handlers):
-            log.removeHandler(h)
+        run_log.finish()
+    return results
 
 
-def _quiet_worker(kernel_log: str) -> None:
-    """Send what kernels print on stderr (start-up warnings) to a log, not the terminal."""
-    fd = os.open(kernel_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+def _die_with_parent(parent_pid: int) -> None:
+    """A worker ends when the run that started it ends, however it ends (kill -9 too):
+    the kernel's parent-death signal on Linux, and a watchdog thread everywhere."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="pingyi-parent-watch", daemon=True).start()
+
+
+def _init_worker(kernel_log: str, parent_pid: int) -> None:
+    """Tie the worker to the run, leave Ctrl-C to the run (it stops the workers), and send
+    what kernels print on stderr (start-up warnings) to a log, not the terminal."""
+    _die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    fd = os.open(kernel_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o644)
     os.dup2(fd, 2)
     os.close(fd)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop at once: cancel what has not started, kill the workers running notebooks."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.kill()
+    for p in procs:
+        p.join(timeout=10)
 
 
 def _log_result(r: JobResult) -> None:
@@ -363,9 +545,10 @@ def _execute(plan: list[Job], workers: int, progress: bool | None) -> list[JobRe
         task = bar.add_task("", total=len(plan))
     try:
         kernel_log = str(Path(plan[0].executed).parent / "kernels.log")
-        Path(kernel_log).write_text("", encoding="utf-8")  # this run's kernel messages only
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                                 initializer=_quiet_worker, initargs=(kernel_log,)) as pool:
+        write_text(kernel_log, "")  # this run's kernel messages only
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                   initializer=_init_worker, initargs=(kernel_log, os.getpid()))
+        try:
             futures = {pool.submit(run_job, job): job for job in plan}
             for fut in as_completed(futures):
                 job = futures[fut]
@@ -378,6 +561,13 @@ def _execute(plan: list[Job], workers: int, progress: bool | None) -> list[JobRe
                 _log_result(results[-1])
                 if bar:
                     bar.update(task, advance=1, description=job.title)
+                if results[-1].disk_error:  # the disk is full: nothing else can be written either
+                    _stop(pool)
+                    return results
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown(wait=True)
     finally:
         if bar:
             bar.stop()

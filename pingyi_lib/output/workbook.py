@@ -4,10 +4,14 @@ the data quality behind them.
 
 Text from the data is written as text, never as a formula: a unit named
 ``=HYPERLINK(…)`` stays a string (openpyxl would otherwise store it as a formula).
+Characters XML cannot hold (control characters, which openpyxl refuses with an error that
+would stop the run) are removed from every cell; validation already removed them from
+free text and rejected ids holding them, so this is the last guard, not the rule.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +24,16 @@ from pingyi_lib.sections import integrity
 from pingyi_lib.sections.followup import main_problems_text
 from pingyi_lib.sections.scores import unit_table
 from pingyi_lib.text import themes
+
+# what XML 1.0 cannot hold: openpyxl's ILLEGAL_CHARACTERS_RE, plus non-characters and lone surrogates
+XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def cell_value(v):
+    """A value as a cell can hold it: text without XML-illegal characters."""
+    v = plain(v)
+    return XML_ILLEGAL_RE.sub("", v) if isinstance(v, str) else v
+
 
 RESULT_COLUMNS = ["rank_group_label", "rank", "unit_id", "name", "level_label", "onsite_index", "survey_index",
                   "case_points", "bonus_points", "composite", "satisfaction", "satisfied_share", "in_bottom", "flags",
@@ -60,7 +74,7 @@ def _write_sheet(wb, title: str, df: pd.DataFrame, widths: dict[str, int] | None
     for c in ws[1]:
         c.font = Font(bold=True)
     for row in df.itertuples(index=False):
-        ws.append([plain(v) for v in row])
+        ws.append([cell_value(v) for v in row])
     # every string cell is data, not a formula, whatever it starts with
     column_format = [(formats or {}).get(col, "0.00") for col in df.columns]
     for row in ws.iter_rows(min_row=2):

@@ -12,6 +12,7 @@ A bad file raises :class:`RulesetError` naming the key and what is wrong with it
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -266,65 +267,99 @@ def default_ruleset_path() -> Path:
 def load_ruleset(path: str | Path | None = None) -> Ruleset:
     """Read and validate a ruleset; ``None`` gives the bundled default."""
     p = Path(path) if path is not None else default_ruleset_path()
+    if p.is_dir():
+        raise RulesetError(f"规则文件 {p} 是一个文件夹，请给出 .toml 文件", path=str(p))
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        data = p.read_bytes()
     except FileNotFoundError:
-        raise RulesetError(f"ruleset file not found: {p}", path=str(p)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesetError(f"ruleset {p} is not valid TOML: {exc}", path=str(p)) from None
+        raise RulesetError(f"规则文件不存在：{p}", path=str(p)) from None
+    except OSError as exc:
+        raise RulesetError(f"无法读取规则文件 {p}：{exc.strerror}", path=str(p)) from None
+    if len(data) > MAX_RULESET_BYTES:
+        raise RulesetError(f"规则文件 {p} 超过 {MAX_RULESET_BYTES // 2**20} MB，不像规则文件", path=str(p))
+    try:
+        raw = tomllib.loads(data.decode("utf-8-sig"))  # a BOM (Windows Notepad) is welcome
     except UnicodeDecodeError:
-        raise RulesetError(f"ruleset {p} is not UTF-8 text", path=str(p)) from None
+        raise RulesetError(f"规则文件 {p} 不是 UTF-8 文本", path=str(p)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesetError(f"规则文件 {p} 不是有效的 TOML：{exc}", path=str(p)) from None
     return parse_ruleset(raw, source=str(p))
 
 
-class _Reader:
-    """Typed access to nested TOML keys with errors that name the dotted key."""
+MAX_RULESET_BYTES = 2**20
 
-    def __init__(self, raw: dict, source: str):
-        self.raw, self.source = raw, source
+
+def _shown(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class _Reader:
+    """Typed access to nested TOML keys with errors that name the dotted key.
+
+    Strict by construction: every key read here is a known key, so a key the parser never
+    asks for is unknown and refused (:meth:`refuse_unknown`) with the nearest known key as
+    a suggestion. Declaring a new key is reading it; a table whose keys are data (item ids,
+    channel ids) is read with ``free=True``.
+    """
+
+    def __init__(self, raw: dict, source: str, prefix: str = ""):
+        self.raw, self.source, self.prefix = raw, source, prefix
+        self.seen: set[str] = set()  # dotted keys asked for, relative to raw
+        self.free: set[str] = set()  # tables whose keys are data
 
     def fail(self, key: str, problem: str):
-        raise RulesetError(f"ruleset {self.source}: key '{key}' {problem}", path=self.source, key=key)
+        key = f"{self.prefix}{key}"
+        raise RulesetError(f"规则文件 {self.source}：键 '{key}' {problem}", path=self.source, key=key)
 
     def get(self, key: str, default: Any = ...) -> Any:
         node: Any = self.raw
-        for part in key.split("."):
+        parts = key.split(".")
+        for i in range(len(parts)):
+            self.seen.add(".".join(parts[:i + 1]))
+        for i, part in enumerate(parts):
             if not isinstance(node, dict) or part not in node:
                 if default is not ...:
                     return default
-                self.fail(key, "is missing")
+                near = difflib.get_close_matches(part, list(node), n=1) if isinstance(node, dict) else []
+                written = ".".join([*parts[:i], near[0]]) if near else ""
+                self.fail(key, f"缺失（文件中有 '{self.prefix}{written}'，是否写错了？）" if near else "缺失")
             node = node[part]
         return node
 
     def number(self, key: str, *, lo: float | None = None, hi: float | None = None,
                default: Any = ...) -> float:
         v = self.get(key, default)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
-            self.fail(key, f"must be a number, not {v!r}")
+        if v is None and default is None:
+            return None  # type: ignore[return-value]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            self.fail(key, f"必须是有限的数值，而不是 {_shown(v)}")
         if lo is not None and v < lo:
-            self.fail(key, f"must be at least {lo:g}, not {v!r}")
+            self.fail(key, f"不能小于 {lo:g}（现为 {_shown(v)}）")
         if hi is not None and v > hi:
-            self.fail(key, f"must be at most {hi:g}, not {v!r}")
+            self.fail(key, f"不能大于 {hi:g}（现为 {_shown(v)}）")
         return float(v)
 
-    def integer(self, key: str, *, lo: int = 0, default: Any = ...) -> int:
+    def integer(self, key: str, *, lo: int = 0, hi: int = 10**9, default: Any = ...) -> int:
         v = self.get(key, default)
         if isinstance(v, bool) or not isinstance(v, int):
-            self.fail(key, f"must be a whole number, not {v!r}")
+            self.fail(key, f"必须是整数，而不是 {_shown(v)}")
         if v < lo:
-            self.fail(key, f"must be at least {lo}, not {v!r}")
+            self.fail(key, f"不能小于 {lo}（现为 {_shown(v)}）")
+        if v > hi:
+            self.fail(key, f"不能大于 {hi}（现为 {_shown(v)}）")
         return v
 
     def boolean(self, key: str, default: Any = ...) -> bool:
         v = self.get(key, default)
         if not isinstance(v, bool):
-            self.fail(key, f"must be true or false, not {v!r}")
+            self.fail(key, f"必须是 true 或 false（不加引号），而不是 {_shown(v)}")
         return v
 
     def text(self, key: str, default: Any = ...) -> str:
         v = self.get(key, default)
         if not isinstance(v, str) or not v.strip():
-            self.fail(key, f"must be a non-empty string, not {v!r}")
+            self.fail(key, f"必须是非空字符串，而不是 {_shown(v)}")
         return v
 
     def optional_text(self, key: str) -> str:
@@ -334,144 +369,166 @@ class _Reader:
     def texts(self, key: str, default: Any = ...) -> tuple[str, ...]:
         v = self.get(key, default)
         if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
-            self.fail(key, f"must be a list of non-empty strings, not {v!r}")
+            self.fail(key, f"必须是非空字符串的列表，而不是 {_shown(v)}")
         if len(set(v)) != len(v):
-            self.fail(key, "has repeated entries")
+            self.fail(key, "有重复的项")
         return tuple(v)
 
-    def table(self, key: str, default: Any = ...) -> dict:
+    def table(self, key: str, default: Any = ..., *, free: bool = False) -> dict:
         v = self.get(key, default)
         if not isinstance(v, dict):
-            self.fail(key, f"must be a table, not {v!r}")
+            self.fail(key, f"必须是表（[{self.prefix}{key}]），而不是 {_shown(v)}")
+        if free:
+            self.free.add(key)
         return v
+
+    def sub(self, key: str, entry: Any) -> _Reader:
+        """A reader for one table of an array of tables (``levels[0]``)."""
+        if not isinstance(entry, dict):
+            self.fail(key, "必须是表")
+        return _Reader(entry, self.source, f"{self.prefix}{key}.")
+
+    def refuse_unknown(self, node: dict | None = None, at: str = "") -> None:
+        """Refuse the first key no part of the parser asked for."""
+        node = self.raw if node is None else node
+        for k, v in node.items():
+            path = f"{at}{k}"
+            if path in self.free:
+                continue
+            if path not in self.seen:
+                known = sorted({s[len(at):].split(".")[0] for s in self.seen if s.startswith(at) and s != at})
+                near = difflib.get_close_matches(str(k), known, n=1, cutoff=0.6)
+                hint = (f"（是否想写 '{self.prefix}{at}{near[0]}'？）" if near
+                        else f"（这里可用的键：{', '.join(known)}）")
+                self.fail(path, f"是未知的键，本程序不会读取它{hint}")
+            if isinstance(v, dict):
+                self.refuse_unknown(v, f"{path}.")
+
+
+def _exclusive(r: _Reader, key_a: str, a, key_b: str, b) -> None:
+    both = sorted(set(a) & set(b))
+    if both:
+        r.fail(key_b, f"与 '{key_a}' 有相同的项 {', '.join(map(repr, both))}，一个值只能属于其中一个")
+
+
+def _distinct(r: _Reader, key: str, values) -> None:
+    values = list(values)
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        r.fail(key, f"中 {', '.join(map(repr, twice))} 出现了不止一次，数据中的值将无法区分")
 
 
 def _levels(r: _Reader) -> tuple[Level, ...]:
     raw = r.get("levels")
     if not isinstance(raw, list) or len(raw) < 2:
-        r.fail("levels", "must be an array of at least two [[levels]] tables")
+        r.fail("levels", "必须是至少两个 [[levels]] 表的数组")
     out = []
     for i, entry in enumerate(raw):
-        key = f"levels[{i}]"
-        if not isinstance(entry, dict):
-            r.fail(key, "must be a table")
-        sub = _Reader(entry, r.source)
-        sub.fail = lambda k, p, key=key: r.fail(f"{key}.{k}", p)  # type: ignore[method-assign]
+        sub = r.sub(f"levels[{i}]", entry)
         code = sub.integer("code", lo=1)
         if code != i + 1:
-            r.fail(f"{key}.code", f"must be {i + 1} (codes follow the order of the levels), not {code}")
-        score = sub.number("score", lo=0, hi=1) if "score" in entry else None
-        out.append(Level(code, sub.text("label"), score, bool(entry.get("satisfied", False))))
+            sub.fail("code", f"必须是 {i + 1}（代码按等次的顺序排列），而不是 {code}")
+        score = sub.number("score", lo=0, hi=1, default=None)  # omitted: the abstaining level
+        out.append(Level(code, sub.text("label"), score, sub.boolean("satisfied", default=False)))
+        sub.refuse_unknown()
     if all(lv.score is None for lv in out):
-        r.fail("levels", "must give at least one level a score")
-    if len({lv.label for lv in out}) != len(out):
-        r.fail("levels", "has two levels with the same label")
+        r.fail("levels", "中至少要有一个等次给出 score")
+    _distinct(r, "levels", [lv.label for lv in out])
     return tuple(out)
 
 
-def _pair(r: _Reader, key: str, default: tuple[int, int]) -> tuple[int, int]:
+def _pair(r: _Reader, key: str, default: tuple[int, int], hi: int) -> tuple[int, int]:
     v = r.get(key, list(default))
     if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
-            and 0 <= v[0] <= v[1]):
-        r.fail(key, f"must be [low, high] whole numbers with low <= high, not {v!r}")
+            and 0 <= v[0] <= v[1] <= hi):
+        r.fail(key, f"必须是 [下限, 上限] 两个整数，0 <= 下限 <= 上限 <= {hi}，而不是 {_shown(v)}")
     return (v[0], v[1])
 
 
-_PROBLEM_KEYS = {"top", "quotes", "quote_chars", "workbook_top", "negation_before", "negation_after",
-                 "negation_fillers", "suggestion_cues", "contrast_cues", "synonyms", "gap", "min_chars",
-                 "non_substantive", "similarity", "shared_pairs", "praise", "unmatched", "domain_words", "themes"}
-_THEME_KEYS = {"name", "dimension", "keywords", "examples"}
-
-
-def _known_keys(r: _Reader, key: str, table: dict, known: set[str]) -> None:
-    extra = sorted(set(table) - known)
-    if extra:
-        r.fail(f"{key}.{extra[0]}", f"is not a known key (known: {', '.join(sorted(known))})")
+def _month_day(r: _Reader, key: str, default: Any = ...) -> str | None:
+    v = r.get(key, default)
+    if v is None and default is None:
+        return None
+    try:
+        if not (isinstance(v, str) and len(v) == 5 and v[2] == "-" and v[:2].isdigit() and v[3:].isdigit()):
+            raise ValueError
+        dt.date(2000, int(v[:2]), int(v[3:5]))
+    except ValueError:
+        r.fail(key, f"必须是 \"07-10\" 这样的月-日，而不是 {_shown(v)}")
+    return v
 
 
 def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
-    _known_keys(r, "problems", r.table("problems", {}), _PROBLEM_KEYS)
     themes = []
     raw = r.get("problems.themes", [])
     if not isinstance(raw, list):
-        r.fail("problems.themes", "must be an array of [[problems.themes]] tables")
+        r.fail("problems.themes", "必须是 [[problems.themes]] 表的数组")
     for i, t in enumerate(raw):
-        key = f"problems.themes[{i}]"
-        if not isinstance(t, dict):
-            r.fail(key, "must be a table")
-        _known_keys(r, key, t, _THEME_KEYS)
-        sub = _Reader(t, r.source)
-        sub.fail = lambda k, p, key=key: r.fail(f"{key}.{k}", p)  # type: ignore[method-assign]
+        sub = r.sub(f"problems.themes[{i}]", t)
         dim = sub.text("dimension")
         if dim not in items:
-            r.fail(f"{key}.dimension", f"must be one of the items ({', '.join(items)}), not {dim!r}")
+            sub.fail("dimension", f"必须是评议内容之一（{', '.join(items)}），而不是 {_shown(dim)}")
         kws = sub.texts("keywords")
         if not kws:
-            r.fail(f"{key}.keywords", "must name at least one keyword")
+            sub.fail("keywords", "至少要有一个关键词")
         for k in kws:
             if k.strip("*") != k or "**" in k:
-                r.fail(f"{key}.keywords", f"has {k!r}: a \"*\" stands between two words, never at an end or twice")
+                sub.fail("keywords", f"中的 {k!r} 不对：\"*\" 只能放在两个词之间，不能在首尾，也不能连用")
         themes.append(Theme(sub.text("name"), dim, kws, sub.texts("examples", [])))
+        sub.refuse_unknown()
     names = [t.name for t in themes]
-    if len(set(names)) != len(names):
-        r.fail("problems.themes", f"names a theme twice: {sorted({n for n in names if names.count(n) > 1})[0]}")
+    _distinct(r, "problems.themes", names)
     groups = r.get("problems.synonyms", [])
     if not isinstance(groups, list):
-        r.fail("problems.synonyms", "must be a list of word lists")
+        r.fail("problems.synonyms", "必须是词表的列表")
     synonyms = []
     for i, g in enumerate(groups):
         if not (isinstance(g, list) and len(g) >= 2 and all(isinstance(w, str) and w.strip() for w in g)
                 and len(set(g)) == len(g)):
-            r.fail(f"problems.synonyms[{i}]", f"must list at least two different words, not {g!r}")
+            r.fail(f"problems.synonyms[{i}]", f"必须列出至少两个不同的词，而不是 {_shown(g)}")
         for w in g:
             if any(w in other for other in synonyms):
-                r.fail(f"problems.synonyms[{i}]", f"repeats {w!r}, already in an earlier group")
+                r.fail(f"problems.synonyms[{i}]", f"中的 {w!r} 已在前面的一组中出现")
         synonyms.append(tuple(g))
-    _known_keys(r, "problems.praise", r.table("problems.praise", {}), {"cues", "examples"})
-    _known_keys(r, "problems.unmatched", r.table("problems.unmatched", {}), {"similarity", "top", "examples"})
     return ProblemRules(
-        top=r.integer("problems.top", lo=1, default=5), quotes=r.integer("problems.quotes", default=2),
-        quote_chars=_pair(r, "problems.quote_chars", (10, 80)),
-        workbook_top=r.integer("problems.workbook_top", lo=1, default=3),
+        top=r.integer("problems.top", lo=1, hi=100, default=5),
+        quotes=r.integer("problems.quotes", hi=20, default=2),
+        quote_chars=_pair(r, "problems.quote_chars", (10, 80), hi=10_000),
+        workbook_top=r.integer("problems.workbook_top", lo=1, hi=100, default=3),
         negation_before=r.texts("problems.negation_before", []), negation_after=r.texts("problems.negation_after", []),
         themes=tuple(themes),
         negation_fillers=r.texts("problems.negation_fillers", []),
         suggestion_cues=r.texts("problems.suggestion_cues", []),
         contrast_cues=r.texts("problems.contrast_cues", []),
         synonyms=tuple(synonyms),
-        gap=r.integer("problems.gap", lo=1, default=6),
-        min_chars=r.integer("problems.min_chars", lo=0, default=2),
+        gap=r.integer("problems.gap", lo=1, hi=100, default=6),
+        min_chars=r.integer("problems.min_chars", lo=0, hi=1000, default=2),
         non_substantive=r.texts("problems.non_substantive", []),
         similarity=r.number("problems.similarity", lo=0, hi=1, default=1.0),
-        shared_pairs=r.integer("problems.shared_pairs", lo=0, default=2),
+        shared_pairs=r.integer("problems.shared_pairs", lo=0, hi=100, default=2),
         praise=Praise(r.texts("problems.praise.cues", []), r.texts("problems.praise.examples", [])),
         unmatched=UnmatchedRules(r.number("problems.unmatched.similarity", lo=0, hi=1, default=0.5),
-                                 r.integer("problems.unmatched.top", lo=1, default=10),
-                                 r.integer("problems.unmatched.examples", lo=1, default=3)),
+                                 r.integer("problems.unmatched.top", lo=1, hi=1000, default=10),
+                                 r.integer("problems.unmatched.examples", lo=1, hi=100, default=3)),
         domain_words=r.texts("problems.domain_words", []))
 
 
-_STATS_KEYS = {"level", "replicates", "seed", "exact_max_patterns", "normal_min_answers", "robust", "likely",
-               "funnel_levels", "labels"}
-
-
 def _stats(r: _Reader) -> StatsRules:
-    _known_keys(r, "stats", r.table("stats", {}), _STATS_KEYS)
-    _known_keys(r, "stats.labels", r.table("stats.labels", {}), {"robust", "likely", "noise"})
+    """``[stats]``: how sampling uncertainty is measured and put into words (docs/statistics.md)."""
     level = r.number("stats.level", lo=0.5, hi=0.999, default=0.95)
     robust = r.number("stats.robust", lo=0, hi=1, default=0.95)
     likely = r.number("stats.likely", lo=0, hi=1, default=0.75)
     if likely > robust:
-        r.fail("stats.likely", f"must not be above stats.robust ({robust:g}), not {likely:g}")
+        r.fail("stats.likely", f"不能大于 stats.robust（{robust:g}），现为 {likely:g}")
     funnel = r.get("stats.funnel_levels", [0.95, 0.998])
     if not (isinstance(funnel, list) and funnel and all(isinstance(x, (int, float)) and not isinstance(x, bool)
                                                         and 0.5 <= x < 1 for x in funnel)):
-        r.fail("stats.funnel_levels", f"must be a list of levels between 0.5 and 1, not {funnel!r}")
+        r.fail("stats.funnel_levels", f"必须是 0.5 到 1 之间（不含 1）的数值列表，而不是 {_shown(funnel)}")
     return StatsRules(
         level=level,
-        replicates=r.integer("stats.replicates", lo=100, default=2000),
+        replicates=r.integer("stats.replicates", lo=100, hi=100_000, default=2000),
         seed=r.integer("stats.seed", default=20110831),
-        exact_max_patterns=r.integer("stats.exact_max_patterns", lo=1, default=100),
+        exact_max_patterns=r.integer("stats.exact_max_patterns", lo=1, hi=100_000, default=100),
         normal_min_answers=r.integer("stats.normal_min_answers", lo=1, default=50),
         robust=robust, likely=likely,
         labels={k: r.text(f"stats.labels.{k}", default) for k, default in
@@ -480,14 +537,11 @@ def _stats(r: _Reader) -> StatsRules:
 
 
 def _shares(r: _Reader, key: str) -> dict[str, float]:
-    tbl = r.table(key)
-    out = {}
-    for cat in tbl:
-        if isinstance(tbl[cat], dict):
-            continue
-        out[str(cat)] = r.number(f"{key}.{cat}", lo=0, hi=1)
+    """Target shares by respondent category (the keys are data), adding up to 1."""
+    tbl = r.table(key, free=True)
+    out = {str(cat): r.number(f"{key}.{cat}", lo=0, hi=1) for cat in tbl}
     if out and abs(sum(out.values()) - 1) > 1e-6:
-        r.fail(key, f"must add up to 1, not {sum(out.values()):g}")
+        r.fail(key, f"各类比例之和必须为 1，现为 {sum(out.values()):g}")
     return out
 
 
@@ -495,25 +549,14 @@ def _respondent_targets(r: _Reader) -> dict[str, dict[str, float]]:
     """Target shares of respondent categories per unit level (seed §五(四) 按照一定比例)."""
     if r.get("respondent_mix", None) is None:
         return {}
-    _known_keys(r, "respondent_mix", r.table("respondent_mix"), {"targets", "by_level"})
+    r.table("respondent_mix")
     default = _shares(r, "respondent_mix.targets") if r.get("respondent_mix.targets", None) is not None else {}
-    by_level = r.table("respondent_mix.by_level", {})
+    by_level = r.table("respondent_mix.by_level", {}, free=True)
     for lvl in by_level:
         if lvl not in UNIT_LEVELS:
-            r.fail(f"respondent_mix.by_level.{lvl}", f"is not a unit level (one of {', '.join(UNIT_LEVELS)})")
+            r.fail(f"respondent_mix.by_level.{lvl}", f"不是单位层级（可用：{', '.join(UNIT_LEVELS)}）")
     out = {lvl: _shares(r, f"respondent_mix.by_level.{lvl}") if lvl in by_level else default for lvl in UNIT_LEVELS}
     return {lvl: t for lvl, t in out.items() if t}
-
-
-def _month_day(r: _Reader, key: str) -> str:
-    v = r.text(key)
-    try:
-        ok = len(v) == 5 and v[2] == "-" and bool(dt.date(2000, int(v[:2]), int(v[3:5])))
-    except ValueError:
-        ok = False
-    if not ok:
-        r.fail(key, f"must be a month-day like \"07-10\", not {v!r}")
-    return v
 
 
 def _integrity(r: _Reader, channels: dict[str, str]) -> IntegrityRules:
@@ -524,28 +567,27 @@ def _integrity(r: _Reader, channels: dict[str, str]) -> IntegrityRules:
     burst_channels = r.texts("integrity.burst.channels")
     for c in burst_channels:
         if c not in channels:
-            r.fail("integrity.burst.channels", f"names '{c}', not a channel of vocab.channel")
-    window = r.number("integrity.burst.window_minutes", lo=1)
+            r.fail("integrity.burst.channels", f"列出的 '{c}' 不是 vocab.channel 中的渠道")
+    window = r.number("integrity.burst.window_minutes", lo=1, hi=24 * 60)
     day_hours = r.number("integrity.burst.day_hours", lo=1, hi=24)
     if window / 60 >= day_hours:
-        r.fail("integrity.burst.window_minutes", "must be shorter than integrity.burst.day_hours")
+        r.fail("integrity.burst.window_minutes", "必须短于 integrity.burst.day_hours")
     exclude_words = r.texts("integrity.review.exclude")
     keep_words = r.texts("integrity.review.keep")
-    both = {w.lower() for w in exclude_words} & {w.lower() for w in keep_words}
-    if both:
-        r.fail("integrity.review.keep", f"shares words with integrity.review.exclude: {', '.join(sorted(both))}")
+    _exclusive(r, "integrity.review.exclude", {w.lower() for w in exclude_words},
+               "integrity.review.keep", {w.lower() for w in keep_words})
     return IntegrityRules(
         reasons=reasons,
-        fingerprint_limit=r.integer("integrity.fingerprint_repeat.limit", lo=1),
+        fingerprint_limit=r.integer("integrity.fingerprint_repeat.limit", lo=1, hi=10**6),
         burst_window_minutes=window,
         burst_p=r.number("integrity.burst.p", lo=0, hi=1),
-        burst_min=r.integer("integrity.burst.min_responses", lo=2),
+        burst_min=r.integer("integrity.burst.min_responses", lo=2, hi=10**6),
         burst_day_hours=day_hours,
         burst_channels=burst_channels,
-        run_min=r.integer("integrity.identical_run.min_length", lo=2),
+        run_min=r.integer("integrity.identical_run.min_length", lo=2, hi=10**6),
         run_p=r.number("integrity.identical_run.p", lo=0, hi=1),
-        population_share=r.number("integrity.implausible_volume.population_share", lo=0),
-        quota_ratio=r.number("integrity.implausible_volume.quota_ratio", lo=0),
+        population_share=r.number("integrity.implausible_volume.population_share", lo=0, hi=1000),
+        quota_ratio=r.number("integrity.implausible_volume.quota_ratio", lo=0, hi=1000),
         review_label=r.text("integrity.review.label"),
         review_exclude=exclude_words,
         review_keep=keep_words,
@@ -553,84 +595,99 @@ def _integrity(r: _Reader, channels: dict[str, str]) -> IntegrityRules:
 
 
 def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
-    """Validate a ruleset already parsed from TOML (see :func:`load_ruleset`)."""
+    """Validate a ruleset already parsed from TOML (see :func:`load_ruleset`).
+
+    Strict: exact types (the string "false" is not a boolean), bounded numbers, values
+    that must belong to one list only (是 in both yes and no), and no key the parser does
+    not read (``talk_treshold``, ``[weightz]``), each refused with the dotted key named."""
     r = _Reader(raw, source)
     levels = _levels(r)
     items = r.texts("items.all")
     scored = r.texts("items.scored")
     for it in scored:
         if it not in items:
-            r.fail("items.scored", f"names '{it}', which is not in items.all")
+            r.fail("items.scored", f"列出的 '{it}' 不在 items.all 中")
     if not scored:
-        r.fail("items.scored", "must name at least one item")
-    weights_tbl = r.table("items.weights")
-    item_weights = {it: r.number(f"items.weights.{it}", lo=0) for it in scored}
+        r.fail("items.scored", "至少要有一个计分的评议内容")
+    weights_tbl = r.table("items.weights", free=True)  # keys are item ids, checked just below
+    item_weights = {it: r.number(f"items.weights.{it}", lo=0, hi=1000) for it in scored}
     if sum(item_weights.values()) <= 0:
-        r.fail("items.weights", "must give the scored items a positive total weight")
+        r.fail("items.weights", "中计分内容的权重之和必须大于 0")
     extra = set(weights_tbl) - set(items)
     if extra:
-        r.fail("items.weights", f"names unknown items: {', '.join(sorted(extra))}")
+        r.fail("items.weights", f"列出了未知的评议内容：{', '.join(sorted(extra))}")
+    for it in set(weights_tbl) - set(scored):
+        r.number(f"items.weights.{it}", lo=0, hi=1000)
     item_labels = {it: r.text(f"items.labels.{it}") for it in items}
 
     w = Weights(*(r.number(f"weights.{k}", lo=0, hi=1) for k in ("onsite", "survey", "cases")))
     if abs(w.onsite + w.survey + w.cases - 1) > 1e-9:
-        r.fail("weights", f"must add up to 1, not {w.onsite + w.survey + w.cases:g}")
+        r.fail("weights", f"之和必须为 1，而不是 {w.onsite + w.survey + w.cases:g}")
     if w.onsite + w.survey <= 0:
-        r.fail("weights", "must give the on-site and questionnaire components a positive weight")
-    case_cap = r.number("cases.cap", lo=0)
+        r.fail("weights", "必须给现场评议和问卷调查合计大于 0 的权重")
+    case_cap = r.number("cases.cap", lo=0, hi=100)
     if abs(case_cap - 100 * w.cases) > 1e-9:
-        r.fail("cases.cap", f"must equal 100 x weights.cases = {100 * w.cases:g}, not {case_cap:g}")
+        r.fail("cases.cap", f"必须等于 100 x weights.cases = {100 * w.cases:g}，而不是 {case_cap:g}")
 
     rank_groups = {k: r.text(f"rank_groups.{k}") for k in r.table("rank_groups") if k != "labels"}
     for lvl in rank_groups:
         if lvl not in UNIT_LEVELS:
-            r.fail(f"rank_groups.{lvl}", f"is not a unit level (one of {', '.join(UNIT_LEVELS)})")
+            r.fail(f"rank_groups.{lvl}", f"不是单位层级（应为 {', '.join(UNIT_LEVELS)} 之一）")
     rank_group_labels = {g: r.text(f"rank_groups.labels.{g}") for g in sorted(set(rank_groups.values()))}
     unit_level_labels = {lvl: r.text(f"levels_of_units.{lvl}") for lvl in UNIT_LEVELS}
+    _distinct(r, "levels_of_units", unit_level_labels.values())
     channels = {k: r.text(f"vocab.channel.{k}") for k in r.table("vocab.channel")}
+    _distinct(r, "vocab.channel", channels.values())
 
     flags = {}
     for name in FLAGS:
         kind = r.text(f"flags.{name}.kind", "consequence")
         if kind not in FLAG_KINDS:
-            r.fail(f"flags.{name}.kind", f"must be one of {', '.join(FLAG_KINDS)}, not {kind!r}")
+            r.fail(f"flags.{name}.kind", f"必须是 {', '.join(FLAG_KINDS)} 之一，而不是 {_shown(kind)}")
         flags[name] = Flag(r.text(f"flags.{name}.label"), r.text(f"flags.{name}.consequence"),
                            r.optional_text(f"flags.{name}.clause"), kind)
-    tl = r.table("timeline", {})
-    timeline = {str(k): str(v) for k, v in tl.items() if isinstance(v, str)}
     milestone_steps = r.texts("vocab.milestone_steps")
-    deadlines = {}
-    for step in milestone_steps:
-        deadlines[step] = _month_day(r, f"timeline.{step}")
+    deadlines = {step: _month_day(r, f"timeline.{step}") for step in milestone_steps}
+    start, end = (_month_day(r, f"timeline.{k}", None) for k in ("survey_start", "survey_end"))
     survey_window = None
-    if "survey_start" in tl or "survey_end" in tl:
+    if start is not None or end is not None:  # one given: both are needed
         survey_window = (_month_day(r, "timeline.survey_start"), _month_day(r, "timeline.survey_end"))
         if survey_window[1] < survey_window[0]:
-            r.fail("timeline.survey_end", f"must not come before timeline.survey_start ({survey_window[0]})")
+            r.fail("timeline.survey_end", f"不能早于 timeline.survey_start（{survey_window[0]}）")
+    timeline = {**deadlines, **(dict(zip(("survey_start", "survey_end"), survey_window)) if survey_window else {})}
     timeline_levels = r.texts("timeline.timeline_levels", ["district"])
     for lvl in timeline_levels:
         if lvl not in UNIT_LEVELS:
-            r.fail("timeline.timeline_levels", f"names '{lvl}', not a unit level")
+            r.fail("timeline.timeline_levels", f"列出的 '{lvl}' 不是单位层级")
 
+    public_categories = r.texts("panel.public_categories")
+    panel_categories = r.texts("panel.categories")
+    for c in public_categories:
+        if c not in panel_categories:
+            r.fail("panel.public_categories", f"列出的 '{c}' 不在 panel.categories 中")
     status = r.texts("vocab.rectification_status")
     done = r.text("vocab.rectification_done")
     if done not in status:
-        r.fail("vocab.rectification_done", f"must be one of vocab.rectification_status ({'、'.join(status)})")
+        r.fail("vocab.rectification_done", f"必须是 vocab.rectification_status（{'、'.join(status)}）之一")
     component_labels = {c: r.text(f"labels.components.{c}") for c in COMPONENTS}
     column_labels = {k: r.text(f"labels.columns.{k}") for k in r.table("labels.columns")}
     column_labels.update({COMPONENT_COLUMNS[c]: label for c, label in component_labels.items()})
     column_units = {k: r.text(f"labels.units.{k}") for k in r.table("labels.units", {})}
     for k in column_units:
         if k not in column_labels:
-            r.fail(f"labels.units.{k}", "names a column that has no label in labels.columns or labels.components")
+            r.fail(f"labels.units.{k}", "所说的列在 labels.columns 或 labels.components 中没有名称")
     glossary = _glossary(r, levels, w, column_labels)
     notice = Notice(*(r.optional_text(f"notice.{k}") for k in ("recipient", "sender", "basis")))
 
-    return Ruleset(
+    yes = tuple(s.lower() for s in r.texts("vocab.yes"))
+    no = tuple(s.lower() for s in r.texts("vocab.no"))
+    _exclusive(r, "vocab.yes", yes, "vocab.no", no)
+
+    rs = Ruleset(
         name=r.text("name"),
         title=r.text("title"),
-        year=r.integer("year", lo=1900),
-        decimals=r.integer("decimals", lo=0, default=2),
+        year=r.integer("year", lo=1900, hi=2100),
+        decimals=r.integer("decimals", lo=0, hi=6, default=2),
         levels=levels,
         items=items,
         scored_items=scored,
@@ -638,17 +695,17 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         item_labels=item_labels,
         weights=w,
         case_cap=case_cap,
-        substantiated_only=bool(r.get("cases.substantiated_only", True)),
-        bonus_cap=r.number("bonus.cap", lo=0),
+        substantiated_only=r.boolean("cases.substantiated_only", default=True),
+        bonus_cap=r.number("bonus.cap", lo=0, hi=100),
         talk_threshold=r.number("rules.talk_threshold", lo=0, hi=100),
-        bottom_max=r.integer("rules.bottom_max", lo=0),
+        bottom_max=r.integer("rules.bottom_max", lo=0, hi=10_000),
         bottom_max_share=r.number("rules.bottom_max_share", lo=0, hi=1),
         violation_kinds=r.texts("rules.violation_kinds"),
-        public_categories=r.texts("panel.public_categories"),
+        public_categories=public_categories,
         panel_min_share=r.number("panel.min_share", lo=0, hi=1),
-        panel_categories=r.texts("panel.categories"),
-        min_survey=r.integer("minimum.survey"),
-        min_onsite=r.integer("minimum.onsite"),
+        panel_categories=panel_categories,
+        min_survey=r.integer("minimum.survey", hi=10**7),
+        min_onsite=r.integer("minimum.onsite", hi=10**7),
         unit_level_labels=unit_level_labels,
         rank_groups=rank_groups,
         rank_group_labels=rank_group_labels,
@@ -657,8 +714,8 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         rectification_status=status,
         rectification_done=done,
         milestone_steps=milestone_steps,
-        yes=tuple(s.lower() for s in r.texts("vocab.yes")),
-        no=tuple(s.lower() for s in r.texts("vocab.no")),
+        yes=yes,
+        no=no,
         flags=flags,
         timeline=timeline,
         deadlines=deadlines,
@@ -675,6 +732,8 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         notice=notice,
         source=source,
     )
+    r.refuse_unknown()
+    return rs
 
 
 def _glossary(r: _Reader, levels: tuple[Level, ...], w: Weights, column_labels: dict[str, str]) -> dict[str, str]:
@@ -691,10 +750,10 @@ def _glossary(r: _Reader, levels: tuple[Level, ...], w: Weights, column_labels: 
     out = {}
     for k in r.table("labels.glossary", {}):
         if k not in column_labels:
-            r.fail(f"labels.glossary.{k}", "names a column that has no label in labels.columns or labels.components")
+            r.fail(f"labels.glossary.{k}", "所说的列在 labels.columns 或 labels.components 中没有名称")
         text = r.text(f"labels.glossary.{k}")
         try:
             out[k] = text.format(**values)
         except (KeyError, IndexError, ValueError) as exc:
-            r.fail(f"labels.glossary.{k}", f"uses an unknown placeholder {exc}; known: {', '.join(values)}")
+            r.fail(f"labels.glossary.{k}", f"用了未知的占位符 {exc}；可用的有：{', '.join(values)}")
     return out
