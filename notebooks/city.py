@@ -36,6 +36,8 @@ from pingyi_lib.sections import followup
 from pingyi_lib.sections import headline
 from pingyi_lib.sections import integrity
 from pingyi_lib.sections import scores
+from pingyi_lib.sections import uncertainty
+from pingyi_lib.stats import funnel
 from pingyi_lib.text import unmatched
 
 res, last_year, fu = scored_round.load(scored, dataset or str(bundled_round(2011)), ruleset, previous, report_date)
@@ -75,6 +77,22 @@ page.heading(rs.rank_group_labels["service"], 3)
 page.table(scores.league(res, "service"), links=links, link_column=rs.column_labels["unit_id"])
 
 # %% [markdown]
+# ## 抽样误差：得分区间与排名区间
+# 问卷和现场评议是抽样调查：换一批受访者，得分会有起伏。下表和下图给出每个单位综合得分的区间、排名区间，以及在重抽样中排名靠后、被约谈、不评优的概率。
+
+# %%
+page.table(uncertainty.league_intervals(res, "district"), links=links, link_column=rs.column_labels["unit_id"])
+
+# %%
+report.figure(charts.caterpillar(res.league("district"), rs.stats.level, rs.rank_group_labels["district"] + "：综合得分及其区间"))
+
+# %%
+page.table(uncertainty.league_intervals(res, "service"), links=links, link_column=rs.column_labels["unit_id"])
+
+# %%
+report.figure(charts.caterpillar(res.league("service"), rs.stats.level, rs.rank_group_labels["service"] + "：综合得分及其区间"))
+
+# %% [markdown]
 # ## 综合得分构成
 
 # %%
@@ -96,11 +114,45 @@ report.figure(charts.heatmap(scores.heatmap_frame(res, "survey"), "各单位各�
 report.figure(charts.satisfaction_bar(res.units, rs.talk_threshold, f"群众满意度（{rs.talk_threshold:g}% 为约谈线）"))
 
 # %% [markdown]
+# 漏斗图：横轴为有效问卷数，虚线为组平均的控制限。落在漏斗内的低分可能只是样本少带来的波动；落在外侧控制限以下的，不是抽样波动能解释的。
+
+# %%
+report.figure(charts.funnel_plot(*funnel.funnel(res, "district"), rs.talk_threshold, rs.rank_group_labels["district"] + "：满意度漏斗图"))
+
+# %%
+page.table(uncertainty.funnel_table(res, "district"), links=links, link_column=rs.column_labels["unit_id"])
+
+# %%
+report.figure(charts.funnel_plot(*funnel.funnel(res, "service"), rs.talk_threshold, rs.rank_group_labels["service"] + "：满意度漏斗图"))
+
+# %%
+page.table(uncertainty.funnel_table(res, "service"), links=links, link_column=rs.column_labels["unit_id"])
+
+# %% [markdown]
 # ## 评议结果运用
 
 # %%
 page.table(scores.consequence_table(res), links=links, link_column=rs.column_labels["unit_id"],
            empty="没有单位触发评议结果运用条款。")
+
+# %% [markdown]
+# ### 评议结果运用的稳健性
+# 稳健：重抽样中至少95%触发；较可能：75%–95%；可能是抽样波动：不足75%，作出处理前宜慎重。
+
+# %%
+page.table(uncertainty.robustness(res), links=links, link_column=rs.column_labels["unit_id"], empty="没有单位被约谈或不评优。")
+
+# %% [markdown]
+# ## 调查对象构成与加权敏感性分析
+
+# %%
+page.para("{text}", text=uncertainty.weighting_summary(res))
+
+# %%
+page.table(uncertainty.weighting_table(res), links=links, link_column=rs.column_labels["unit_id"], empty="未设定目标比例。")
+
+# %%
+page.table(uncertainty.mix_gaps(res), links=links, link_column=rs.column_labels["unit_id"], empty="未设定目标比例。")
 
 # %% [markdown]
 # ## 群众反映主要问题

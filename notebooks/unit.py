@@ -36,6 +36,7 @@ from pingyi_lib.sections import followup
 from pingyi_lib.sections import headline
 from pingyi_lib.sections import integrity
 from pingyi_lib.sections import scores
+from pingyi_lib.sections import uncertainty
 
 res, last_year, fu = scored_round.load(scored, dataset or str(bundled_round(2011)), ruleset, previous, report_date)
 rs = res.ruleset
@@ -57,6 +58,19 @@ page.headline(headline.unit_notes(res, unit_id), "数据质量提示（不属于
 
 # %%
 page.card(scores.score_card(res, unit_id, scores.PARTS_COLUMNS), scores.card_titles(res))
+
+# %%
+page.card(uncertainty.interval_card(res, unit_id))
+
+# %% [markdown]
+# ## 抽样误差与评议结果运用的稳健性
+# 问卷和现场评议是抽样调查。区间由对本单位答卷的重抽样得出；解析区间（正态、Wilson）作为核对。稳健：重抽样中至少95%触发；较可能：75%–95%；可能是抽样波动：不足75%。
+
+# %%
+page.table(uncertainty.robustness(res, unit_id), empty="本单位未被约谈或不评优。")
+
+# %%
+page.table(uncertainty.interval_table(res, unit_id))
 
 # %% [markdown]
 # ## 群众反映主要问题
@@ -106,6 +120,9 @@ page.table(by_category)
 # %%
 by_channel = scores.breakdown(res, unit_id, "channel")
 page.table(by_channel)
+
+# %%
+page.table(uncertainty.mix_overview(res, unit_id), empty="未设定调查对象目标比例。")
 
 # %% [markdown]
 # ## 现场评议代表构成

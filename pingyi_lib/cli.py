@@ -19,12 +19,15 @@ from collections.abc import Sequence
 
 from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import DatasetNotFound, LeagueIncomplete, OptionError, PingyiError, RulesetError
-from pingyi_lib.common.numbers import format_number, format_rank
+from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.common.values import plain
 
 SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
                  "bonus_points", "composite", "rank", "group_mean", "satisfaction", "satisfied_share",
                  "in_bottom", "no_excellence", "talk", "worst", "panel_noncompliant", "low_sample"]
+# `score --intervals` (docs/statistics.md): appended to SCORE_COLUMNS
+INTERVAL_COLUMNS = ["composite_lo", "composite_hi", "satisfaction_lo", "satisfaction_hi", "rank_lo", "rank_hi",
+                    "p_bottom", "p_talk", "p_no_excellence"]
 
 
 def _csv_value(v, decimals: int = 2) -> str:
@@ -71,8 +74,9 @@ def _print_rows(rows: list[dict], columns: list[str], fmt: str, decimals: int = 
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(columns)
         for r in rows:
-            # shares (0-1) keep two more places than the published scores
-            w.writerow([_csv_value(r[c], decimals + 2 if c.endswith("_share") else decimals) for c in columns])
+            # shares and probabilities (0-1) keep two more places than the published scores
+            w.writerow([_csv_value(r[c], decimals + 2 if c.endswith("_share") or c.startswith("p_") else decimals)
+                        for c in columns])
 
 
 def _score_tables(res) -> None:
@@ -113,16 +117,47 @@ def _score_tables(res) -> None:
                       _num(r.case_points), _num(r.bonus_points), _num(r.composite), _num(r.satisfaction),
                       shown(r.flags))
         con.print(t)
+    if res.intervals is not None:
+        _interval_tables(res, groups, con)
     if len(res.consequences):
         con.print()
         con.print("评议结果运用：")
+        robust = res.units.set_index("unit_id") if res.intervals is not None else None
         for c in res.consequences.itertuples(index=False):
-            con.print(shown(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。"), soft_wrap=True)
+            note = ""
+            if robust is not None and f"{c.flag}_robustness" in robust.columns:
+                u = robust.loc[c.unit_id]
+                note = f"（稳健性：{u[f'{c.flag}_robustness']}，重抽样中触发概率 {format_share(u[f'p_{c.flag}'])}）"
+            con.print(shown(f"  {c.name}【{c.label}】{c.reason}{note}。{c.consequence}。"), soft_wrap=True)
     if len(res.notes):  # 样本不足: said beside the figures, not among the consequences
         con.print()
         con.print(f"{rs.column_labels.get('notes', '数据质量提示')}：")
         for c in res.notes.itertuples(index=False):
             con.print(shown(f"  {c.name}【{c.label}】{c.reason}。{c.consequence}。"), soft_wrap=True)
+
+
+def _interval_tables(res, groups, con) -> None:
+    """Per rank group: the league with intervals (sections.uncertainty.league_intervals):
+    composite and satisfaction with their intervals, the rank interval and the probabilities
+    of the bottom group and of each sampled consequence."""
+    from rich.table import Table
+
+    from pingyi_lib.sections.uncertainty import PROBABILITY_COLUMNS, league_intervals
+
+    rs = res.ruleset
+    n = res.replicates.replicates if res.replicates is not None else rs.stats.replicates
+    for g in groups:
+        frame = league_intervals(res, g).drop(columns=rs.column_labels["unit_id"])
+        t = Table(title=f"{shown(rs.rank_group_labels[g])}：抽样误差（{n}次重抽样，{rs.stats.level:.0%}区间）",
+                  title_justify="left")
+        for h in frame.columns:
+            t.add_column(h, justify="left" if h == rs.column_labels["name"] else "right")
+        for row in frame.itertuples(index=False):
+            t.add_row(*[format_share(v) if h in PROBABILITY_COLUMNS else
+                        format_number(v, rs.decimals, missing="") if isinstance(v, float) else shown(v)
+                        for h, v in zip(frame.columns, row)])
+        con.print(t)
+        con.print()
 
 
 def cmd_score(args) -> int:
@@ -137,10 +172,15 @@ def cmd_score(args) -> int:
         ds = load_dataset(args.dataset, ruleset=args.ruleset)
     res = score(ds)
     _check_league(res, args.allow_incomplete)
+    if args.intervals:
+        from pingyi_lib.stats.uncertainty import add_intervals
+
+        res = add_intervals(res)
     if args.format == "table":
         _score_tables(res)
     else:
-        _print_rows(res.units.to_dict("records"), SCORE_COLUMNS, args.format, res.ruleset.decimals)
+        columns = SCORE_COLUMNS + (INTERVAL_COLUMNS if args.intervals else [])
+        _print_rows(res.units.to_dict("records"), columns, args.format, res.ruleset.decimals)
     if ds.rejected:
         print(shown(f"注意：共有 {ds.rejected} 行数据被拒绝，未计入评议结果；"
                     f"逐行原因见 pingyi validate {args.dataset}"), file=sys.stderr)
@@ -513,6 +553,9 @@ def build_parser() -> argparse.ArgumentParser:
             "questionnaire); every page and the workbook then say 本次排名不完整"
     sp = dataset_cmd("score", "score every unit and print the league tables", ("table", "csv", "json"))
     sp.add_argument("--allow-incomplete", action="store_true", help=allow)
+    sp.add_argument("--intervals", action="store_true",
+                    help="add bootstrap intervals, rank intervals and the probability of each consequence "
+                         "(columns " + ", ".join(INTERVAL_COLUMNS) + ")")
     sp.add_argument("--counts", nargs="+", metavar="PART",
                     help="count files from `pingyi count` (merged); DATASET then gives only the small tables")
     sp.set_defaults(func=cmd_score)

@@ -124,3 +124,26 @@ def test_report_with_a_notebooks_folder_that_does_not_exist_is_a_usage_error(cap
     code, _, err = run(capsys, "report", str(tiny), "--out", str(tmp_path / "out"), "--notebooks",
                        str(tmp_path / "nonexistent"))
     assert code == 2 and "nonexistent" in err and "Traceback" not in err
+
+
+def test_score_with_intervals_adds_the_columns_to_csv_and_json(capsys):
+    from pingyi_lib.cli import INTERVAL_COLUMNS
+
+    code, out, _ = run(capsys, "score", str(SAMPLE_2011), "--intervals", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and list(rows[0]) == SCORE_COLUMNS + INTERVAL_COLUMNS
+    by = {r["unit_id"]: r for r in rows}
+    assert float(by["wj-hutang"]["satisfaction_lo"]) < 80 < float(by["wj-hutang"]["satisfaction_hi"])
+    assert by["czsaj"]["rank_lo"] == "" and by["wj"]["p_talk"] == "1.0000"
+    code, out, _ = run(capsys, "score", str(SAMPLE_2011), "--intervals", "--format", "json")
+    units = {u["unit_id"]: u for u in json.loads(out)["units"]}
+    assert all(c in units["ly"] for c in INTERVAL_COLUMNS) and units["czsaj"]["p_bottom"] is None
+    assert units["ly"]["rank_lo"] <= units["ly"]["rank"] <= units["ly"]["rank_hi"]
+
+
+def test_score_table_with_intervals_prints_the_uncertainty_and_the_robustness(capsys):
+    code, out, _ = run(capsys, "score", str(SAMPLE_2011), "--intervals")
+    assert code == 0 and "抽样误差" in out and "排名95%区间" in out
+    assert "稳健性：可能是抽样波动" in out  # 武进区湖塘镇安监站's 约谈 at 79.87%
+    code, out, _ = run(capsys, "score", str(SAMPLE_2011))
+    assert "抽样误差" not in out  # only when asked

@@ -144,3 +144,27 @@ def test_closure_follows_lookback_items(tmp_path):
     assert not cl.loc["R2", "closed"]  # open last year, never followed up
     s = lookback.closure_summary(lookback.closure(now, prev)).set_index("unit_id")
     assert s.loc["a"].tolist() == [3, 1, 1, 2]  # items, done then, followed up, closed
+
+
+def test_lookback_significance_from_both_rounds_replicates(tmp_path):
+    # the same answers in both rounds: no change is significant and no rank change is real
+    prev = py.score(ds_with(tmp_path, "p"), intervals=True)
+    same = lookback.compare(py.score(ds_with(tmp_path, "s"), intervals=True), prev).set_index("unit_id")
+    both = same[same["presence"] == "两年均参评"]
+    assert not both["significant"].any() and not both["satisfaction_significant"].any()
+    assert not both["rank_change_real"].fillna(False).any()
+
+
+def test_lookback_on_the_sample_rounds_says_which_changes_are_significant():
+    now = py.score(py.load_dataset(SAMPLE_2012), intervals=True)
+    prev = py.score(py.load_dataset(SAMPLE_2011), intervals=True)
+    c = lookback.compare(now, prev).set_index("unit_id")
+    # 武进区安监局: 61.24 → 87.68 (its 2011 case deductions are gone): significant, and a real climb
+    assert c.loc["wj", "significant"] and c.loc["wj", "composite_change_lo"] > 0 and c.loc["wj", "rank_change_real"]
+    # 武进区湖塘镇安监站: +0.61 with an interval across 0 on about a hundred questionnaires: not significant
+    assert not c.loc["wj-hutang", "significant"]
+    assert c.loc["wj-hutang", "composite_change_lo"] < 0 < c.loc["wj-hutang", "composite_change_hi"]
+    assert pd.isna(c.loc["wj-gxq-win", "significant"])  # new this year: nothing to compare
+    t = followup.lookback_table(lookback.compare(now, prev), ruleset=now.ruleset).set_index("单位编码")
+    assert set(t["变化是否显著"]) <= {"是", "否", "未评估"} and t.loc["wj", "变化是否显著"] == "是"
+    assert t.loc["wj-hutang", "变化是否显著"] == "否" and t.loc["wj-gxq-win", "变化是否显著"] == "未评估"

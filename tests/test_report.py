@@ -241,6 +241,24 @@ def test_a_unit_page_lists_its_rejected_rows_instead_of_a_bare_none(incomplete_r
     assert "被拒绝行" in quality and '<p class="pingyi-empty">无</p>' not in quality
     ws = openpyxl.load_workbook(out / WORKBOOK_NAME)["数据质量"]
     assert [c.value for c in ws[1]][:3] == ["表", "文件", "行号"] and ws["A2"].value == "问卷调查"
+
+
+def test_reports_show_funnel_caterpillar_intervals_and_robustness(sample_reports, lookback_reports):
+    out, code = sample_reports
+    assert code == 0
+    city = (out / "city.html").read_text(encoding="utf-8")
+    for text in ("抽样误差：得分区间与排名区间", "排名95%区间", "调查对象构成与加权敏感性分析", "可能是抽样波动",
+                 *(json.dumps(t)[1:-1] for t in ("综合得分及其区间", "满意度漏斗图", "99.8%控制限", "排名靠后"))):
+        assert text in city, text  # chart titles and legends are in the figure's JSON, escaped
+    unit = (out / "units/wj.html").read_text(encoding="utf-8")
+    for text in ("综合得分95%区间", "排名95%区间", "抽样误差", "解析区间", "Wilson", "稳健"):
+        assert text in unit, text
+    out, code = lookback_reports
+    city = (out / "city.html").read_text(encoding="utf-8")
+    assert "变化是否显著" in city and "未评估</td>" in city  # units present in one round only
+    assert city.count('<td class="txt">是</td>') >= 3  # some changes are significant
+
+
 def test_reports_carry_the_integrity_section(sample_reports, lookback_reports):
     clean = (sample_reports[0] / "units/tn-win.html").read_text(encoding="utf-8")  # 2011: nothing found
     assert "评议纪律：问卷异常检测" in clean and "问卷异常检测未发现疑似刷票问卷" in clean

@@ -198,6 +198,18 @@ def _workbook(path: Path, cells: dict[str, object], hidden: bool = False) -> Pat
     return path / "round.xlsx"
 
 
+def test_a_sheet_row_whose_last_cells_are_empty_is_read_with_those_cells_blank(tmp_path):
+    # before (streaming without the declared size): a row stopping at its last filled cell was
+    # rejected as a wrong number of fields, so the clerks' template with an empty 上级单位 lost rows
+    xlsx = _workbook(tmp_path / "d", {"I1": "comment", "I2": "好"})
+    wb = openpyxl.load_workbook(xlsx)
+    wb["units"]["D1"] = "parent_id"  # the header is wider than the unit's row, which ends at level
+    wb.save(xlsx)
+    ds = py.load_dataset(tmp_path / "d")
+    assert len(ds.quarantine) == 0 and list(ds.units["unit_id"]) == ["a"]
+    assert ds.units["parent_id"].isna().all() and list(ds.survey["comment"]) == ["好"]
+
+
 def test_a_sheet_declaring_16384_columns_by_200000_rows_is_refused_in_one_line(tmp_path, capsys):
     # before: 149 s, 7.6 GB, then MemoryError
     _workbook(tmp_path / "d", {"XFD200000": "x"})

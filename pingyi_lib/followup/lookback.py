@@ -5,9 +5,11 @@ removed between the rounds are listed, not dropped. And whether last year's
 rectification items were closed: done then, or answered by a look-back item this year
 that names them (``回头看(R2011-007): …``) and is done now.
 
-Significance: a change is marked significant only where the uncertainty analysis gives
-intervals for both rounds. It has not landed yet, so ``significant`` is NA (unknown),
-never a guess.
+Significance: where both rounds were scored with intervals (``score(ds, intervals=True)``),
+the change in composite and satisfaction is significant when the interval of the
+difference of the two rounds' bootstrap replicates excludes 0, and a rank change is real
+when the two rank intervals do not overlap (stats.change). Without intervals these are
+NA (unknown), never a guess.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pandas as pd
 
 from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.scoring.results import Results
+from pingyi_lib.stats import change
 
 PRESENCE = {"both": "两年均参评", "new": "本年新增", "gone": "本年未参评"}
 
@@ -29,7 +32,9 @@ def compare(now: Results, prev: Results) -> pd.DataFrame:
     Columns: unit_id, name, presence (两年均参评 / 本年新增 / 本年未参评), then for composite,
     satisfaction and each scored dimension's questionnaire index ``<x>_prev``, ``<x>_now``,
     ``<x>_change``; ``rank_prev``, ``rank_now``, ``rank_change`` (positive = moved up);
-    ``significant`` (NA: no intervals yet).
+    with intervals in both rounds ``composite_change_lo/hi``, ``satisfaction_change_lo/hi``,
+    ``rank_lo/hi_prev``, ``rank_lo/hi_now``; ``significant`` (the composite change),
+    ``satisfaction_significant`` and ``rank_change_real`` (NA where unknown).
     """
     rs = now.ruleset
     cols = ["unit_id", "name", "rank_group", "composite", "satisfaction", "rank"]
@@ -52,7 +57,20 @@ def compare(now: Results, prev: Results) -> pd.DataFrame:
         p, n = _survey_item(prev, item).reindex(ids), _survey_item(now, item).reindex(ids)
         out[f"{item}_prev"], out[f"{item}_now"] = p, n
         out[f"{item}_change"] = round_half_up(n - p, rs.decimals)
-    out["significant"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    for col in ("significant", "satisfaction_significant", "rank_change_real"):
+        out[col] = pd.array([pd.NA] * len(out), dtype="boolean")
+    if now.replicates is not None and prev.replicates is not None:
+        ch = change.change_intervals(now.replicates, prev.replicates, rs).reindex(ids)
+        for col in ("composite_change_lo", "composite_change_hi", "satisfaction_change_lo", "satisfaction_change_hi"):
+            out[col] = ch[col]
+        out["significant"] = ch["composite_significant"].astype("boolean")
+        out["satisfaction_significant"] = ch["satisfaction_significant"].astype("boolean")
+        ra = prev.units.set_index("unit_id")[["rank_lo", "rank_hi"]].reindex(ids)
+        rb = now.units.set_index("unit_id")[["rank_lo", "rank_hi"]].reindex(ids)
+        out["rank_lo_prev"], out["rank_hi_prev"] = ra["rank_lo"], ra["rank_hi"]
+        out["rank_lo_now"], out["rank_hi_now"] = rb["rank_lo"], rb["rank_hi"]
+        real = change.ranks_differ(ra["rank_lo"], ra["rank_hi"], rb["rank_lo"], rb["rank_hi"])
+        out["rank_change_real"] = real.where(same_group.fillna(False).to_numpy(), pd.NA)
     return out.reset_index()
 
 

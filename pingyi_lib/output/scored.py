@@ -36,12 +36,13 @@ def content_hash(*inputs: str | Path | None, extra: str = "") -> str:
 
 
 def compute(dataset: str, ruleset: str = "", previous: str = "", report_date: str = ""):
-    """(Results, last year's Results or None, FollowUp): what a report notebook needs."""
+    """(Results, last year's Results or None, FollowUp): what a report notebook needs; both rounds
+    with intervals (docs/statistics.md), so the look-back can say which changes are significant."""
     import pingyi_lib as py
     from pingyi_lib.sections.followup import FollowUp
 
-    res = py.score(py.load_dataset(dataset, ruleset=ruleset or None))
-    last_year = py.score(py.load_dataset(previous)) if previous else None
+    res = py.score(py.load_dataset(dataset, ruleset=ruleset or None), intervals=True)
+    last_year = py.score(py.load_dataset(previous), intervals=True) if previous else None
     return res, last_year, FollowUp(res, last_year, report_date)
 
 

@@ -116,6 +116,19 @@ KEY_DOCS: dict[str, tuple[str, str]] = {
     "problems.themes[].name": ("问题主题的名称", f"方案 三、五(六)；主题词典为{LOCAL}"),
     "problems.themes[].dimension": ("主题所属的评议内容（条目编号）", "方案 三"),
     "problems.themes[].keywords": ("意见或案例摘要中出现即归入该主题的关键词", LOCAL),
+    "stats.level": ("每个区间的置信水平（如 0.95 即 95% 区间）", f"{LOCAL}；见 docs/statistics.md"),
+    "stats.replicates": ("每轮评议的自助法（bootstrap）重抽样次数", LOCAL),
+    "stats.seed": ("随机数种子：同样的数据、同样的种子，得到同样的区间", LOCAL),
+    "stats.exact_max_patterns": ("单位的不同答题组合不超过此数时按多项分布精确重抽样", LOCAL),
+    "stats.normal_min_answers": ("……超过时，且每个条目至少有这么多计分答案，改用多项分布的正态近似", LOCAL),
+    "stats.robust": ("评议结果运用在重抽样中触发的比例达到此值为“稳健”", LOCAL),
+    "stats.likely": ("……达到此值为“较可能”，低于此值为“可能是抽样波动”", LOCAL),
+    "stats.funnel_levels": ("漏斗图的控制限（置信水平）", f"{LOCAL}（Spiegelhalter 2005）"),
+    "stats.labels.*": ("稳健性的说法（robust / likely / noise）", LOCAL),
+    "respondent_mix.targets.*": ("市局、辖市区局调查对象中该类别的目标比例（各类之和为 1；只用于加权敏感性分析，"
+                                 "不改变正式得分）", f"方案 五(四)“按照一定比例”；比例为{LOCAL}"),
+    "respondent_mix.by_level.*.*": ("该层级单位（window 服务窗口、station 基层站所）调查对象中该类别的目标比例",
+                                    f"方案 五(四)；比例为{LOCAL}"),
 }
 
 

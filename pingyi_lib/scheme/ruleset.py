@@ -113,6 +113,21 @@ class ProblemRules:
 
 
 @dataclass(frozen=True)
+class StatsRules:
+    """How sampling uncertainty is measured and put into words (docs/statistics.md)."""
+
+    level: float  # confidence level of every interval, e.g. 0.95
+    replicates: int  # bootstrap replicates
+    seed: int  # same input, same seed: same output
+    exact_max_patterns: int  # above this many distinct answer patterns a unit uses the multinomial's normal limit
+    normal_min_answers: int  # ... and only when every item has at least this many scored answers
+    robust: float  # a consequence that fires with probability >= robust is 稳健
+    likely: float  # >= likely: 较可能; below: could be sampling noise
+    labels: dict[str, str]  # robust / likely / noise -> words
+    funnel_levels: tuple[float, ...]  # control limits of the funnel plot
+
+
+@dataclass(frozen=True)
 class Reason:
     """One reason a questionnaire is flagged: its words, whether it excludes, its weight."""
 
@@ -188,6 +203,8 @@ class Ruleset:
     deadlines: dict[str, str]  # milestone step -> "MM-DD"
     timeline_levels: tuple[str, ...]
     problems: ProblemRules
+    stats: StatsRules
+    respondent_targets: dict[str, dict[str, float]]  # unit level -> respondent category -> target share
     component_labels: dict[str, str]
     activity: str  # the name of the activity a round's title ends with (民主评议政风行风)
     respondent_categories: tuple[str, ...]  # suggested in the template; other values are accepted
@@ -498,6 +515,52 @@ def _problems(r: _Reader, items: tuple[str, ...]) -> ProblemRules:
         domain_words=r.texts("problems.domain_words", []))
 
 
+def _stats(r: _Reader) -> StatsRules:
+    """``[stats]``: how sampling uncertainty is measured and put into words (docs/statistics.md)."""
+    level = r.number("stats.level", lo=0.5, hi=0.999, default=0.95)
+    robust = r.number("stats.robust", lo=0, hi=1, default=0.95)
+    likely = r.number("stats.likely", lo=0, hi=1, default=0.75)
+    if likely > robust:
+        r.fail("stats.likely", f"不能大于 stats.robust（{robust:g}），现为 {likely:g}")
+    funnel = r.get("stats.funnel_levels", [0.95, 0.998])
+    if not (isinstance(funnel, list) and funnel and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                        and 0.5 <= x < 1 for x in funnel)):
+        r.fail("stats.funnel_levels", f"必须是 0.5 到 1 之间（不含 1）的数值列表，而不是 {_shown(funnel)}")
+    return StatsRules(
+        level=level,
+        replicates=r.integer("stats.replicates", lo=100, hi=100_000, default=2000),
+        seed=r.integer("stats.seed", default=20110831),
+        exact_max_patterns=r.integer("stats.exact_max_patterns", lo=1, hi=100_000, default=100),
+        normal_min_answers=r.integer("stats.normal_min_answers", lo=1, default=50),
+        robust=robust, likely=likely,
+        labels={k: r.text(f"stats.labels.{k}", default) for k, default in
+                (("robust", "稳健"), ("likely", "较可能"), ("noise", "可能是抽样波动"))},
+        funnel_levels=tuple(sorted(float(x) for x in funnel)))
+
+
+def _shares(r: _Reader, key: str) -> dict[str, float]:
+    """Target shares by respondent category (the keys are data), adding up to 1."""
+    tbl = r.table(key, free=True)
+    out = {str(cat): r.number(f"{key}.{cat}", lo=0, hi=1) for cat in tbl}
+    if out and abs(sum(out.values()) - 1) > 1e-6:
+        r.fail(key, f"各类比例之和必须为 1，现为 {sum(out.values()):g}")
+    return out
+
+
+def _respondent_targets(r: _Reader) -> dict[str, dict[str, float]]:
+    """Target shares of respondent categories per unit level (seed §五(四) 按照一定比例)."""
+    if r.get("respondent_mix", None) is None:
+        return {}
+    r.table("respondent_mix")
+    default = _shares(r, "respondent_mix.targets") if r.get("respondent_mix.targets", None) is not None else {}
+    by_level = r.table("respondent_mix.by_level", {}, free=True)
+    for lvl in by_level:
+        if lvl not in UNIT_LEVELS:
+            r.fail(f"respondent_mix.by_level.{lvl}", f"不是单位层级（可用：{', '.join(UNIT_LEVELS)}）")
+    out = {lvl: _shares(r, f"respondent_mix.by_level.{lvl}") if lvl in by_level else default for lvl in UNIT_LEVELS}
+    return {lvl: t for lvl, t in out.items() if t}
+
+
 def _integrity(r: _Reader, channels: dict[str, str]) -> IntegrityRules:
     reasons = {}
     for code in INTEGRITY_REASONS:
@@ -660,6 +723,8 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         deadlines=deadlines,
         timeline_levels=timeline_levels,
         problems=_problems(r, items),
+        stats=_stats(r),
+        respondent_targets=_respondent_targets(r),
         component_labels=component_labels,
         activity=r.text("labels.activity", "民主评议政风行风"),
         respondent_categories=r.texts("vocab.respondent_categories", []),

@@ -12,23 +12,37 @@ from pingyi_lib.common.numbers import format_number
 from pingyi_lib.scheme.ruleset import Ruleset
 
 
+def rule_array(in_bottom, composite, group_mean, satisfaction, ruleset: Ruleset) -> dict[str, np.ndarray]:
+    """The two rules that depend on the scores (``no_excellence``, ``talk``) on arrays.
+
+    Shapes broadcast (``units × replicates`` with ``group_mean`` one per replicate): the
+    bootstrap applies the rules to every replicate through this function, and :func:`flags`
+    to the published values. A missing value never fires a rule.
+    """
+    bottom = np.asarray(in_bottom, dtype=bool)
+    comp, mean = np.asarray(composite, dtype=float), np.asarray(group_mean, dtype=float)
+    sat = np.asarray(satisfaction, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return {"no_excellence": bottom & (comp < mean), "talk": bottom & (sat < ruleset.talk_threshold)}
+
+
 def flags(units: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
     """One boolean column per flag, indexed like ``units``.
 
     ``units`` needs: composite, group_mean, in_bottom, satisfaction, violation,
     panel_share, survey_valid, onsite_valid.
     """
-    bottom = units["in_bottom"].astype(bool)
-    comp, mean = units["composite"], units["group_mean"]
-    sat = units["satisfaction"]
     share = units["panel_share"]
     low = pd.Series(False, index=units.index)
     for comp_name, minimum in ruleset.minimum.items():
         v = units[f"{comp_name}_valid"]
         low |= (v > 0) & (v < minimum)
+    rules = rule_array(units["in_bottom"].to_numpy(dtype=bool), units["composite"].to_numpy(dtype=float),
+                       units["group_mean"].to_numpy(dtype=float), units["satisfaction"].to_numpy(dtype=float),
+                       ruleset)
     return pd.DataFrame({
-        "no_excellence": bottom & (comp < mean).fillna(False),
-        "talk": bottom & (sat < ruleset.talk_threshold).fillna(False),
+        "no_excellence": rules["no_excellence"],
+        "talk": rules["talk"],
         "worst": units["violation"].astype(bool),
         "panel_noncompliant": (share < ruleset.panel_min_share).fillna(False),
         "low_sample": low,

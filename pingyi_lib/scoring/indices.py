@@ -13,6 +13,26 @@ from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.scheme.ruleset import Ruleset
 
 
+def item_index_array(counts, ruleset: Ruleset):
+    """The arithmetic of :func:`item_indices` on an array of counts ``[..., level code 0..L]``.
+
+    Returns ``(n, index, share)`` with the shape of ``counts`` minus its last axis: scored
+    answers, ``100 × Σ score / n`` and the satisfied share (NaN where ``n = 0``). Bootstrap
+    replicates (``units × replicates × items × levels``) go through this same function, so a
+    replicate's index is computed exactly as the published one.
+    """
+    score = np.array([lv.score if lv.score is not None else 0.0 for lv in ruleset.levels])
+    has_score = np.array([lv.score is not None for lv in ruleset.levels])
+    satisfied = np.array([lv.satisfied for lv in ruleset.levels])
+    c = np.asarray(counts, dtype=float)[..., 1:len(ruleset.levels) + 1]
+    n = c[..., has_score].sum(axis=-1)
+    total = c @ score
+    with np.errstate(invalid="ignore", divide="ignore"):
+        index = np.where(n > 0, 100.0 * total / n, np.nan)
+        share = np.where(n > 0, (c[..., satisfied & has_score]).sum(axis=-1) / n, np.nan)
+    return n, index, share
+
+
 def item_indices(counts: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
     """Per group × item: ``n`` scored answers, ``abstain``, ``blank``, ``index`` (0-100) and
     ``satisfied_share`` (satisfied answers / answers with an opinion, 0-1).
@@ -20,20 +40,33 @@ def item_indices(counts: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
     ``index = 100 × Σ score / n`` over answers with a score; NaN when ``n = 0``.
     """
     codes = [lv.code for lv in ruleset.levels]
-    score = np.array([lv.score if lv.score is not None else 0.0 for lv in ruleset.levels])
     has_score = np.array([lv.score is not None for lv in ruleset.levels])
-    satisfied = np.array([lv.satisfied for lv in ruleset.levels])
-    c = counts[codes].to_numpy(dtype=float)
-    n = c[:, has_score].sum(axis=1)
-    total = c @ score
-    with np.errstate(invalid="ignore", divide="ignore"):
-        index = np.where(n > 0, 100.0 * total / n, np.nan)
-        share = np.where(n > 0, (c[:, satisfied & has_score]).sum(axis=1) / n, np.nan)
+    c = counts[[0, *codes]].to_numpy(dtype=float)
+    n, index, share = item_index_array(c, ruleset)
     out = pd.DataFrame({"n": n.astype(np.int64),
-                        "abstain": c[:, ~has_score].sum(axis=1).astype(np.int64),
+                        "abstain": c[:, 1:][:, ~has_score].sum(axis=1).astype(np.int64),
                         "blank": counts[0].to_numpy(dtype=np.int64),
                         "index": index, "satisfied_share": share}, index=counts.index)
     return out
+
+
+def component_index_array(n, index, share, weights):
+    """The arithmetic of :func:`component_index` on arrays whose last axis is the scored items.
+
+    ``n``, ``index``, ``share`` as returned by :func:`item_index_array`; ``weights`` the item
+    weights in the same order. An item with ``n = 0`` drops out; returns ``(index, share, n)``
+    (index and share NaN where no item has an answer).
+    """
+    n = np.nan_to_num(np.asarray(n, dtype=float))
+    use = n > 0
+    w = np.where(use, np.asarray(weights, dtype=float), 0.0)
+    wx = np.where(use, w * np.nan_to_num(index), 0.0)
+    sat = np.where(use, np.nan_to_num(share) * n, 0.0)
+    wsum, total = w.sum(axis=-1), n.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out_index = np.where(wsum > 0, wx.sum(axis=-1) / wsum, np.nan)
+        out_share = np.where(total > 0, sat.sum(axis=-1) / total, np.nan)
+    return out_index, out_share, total
 
 
 def component_index(items: pd.DataFrame, ruleset: Ruleset, by: str | list[str] = "unit_id") -> pd.DataFrame:
@@ -44,13 +77,19 @@ def component_index(items: pd.DataFrame, ruleset: Ruleset, by: str | list[str] =
     the scored answers behind the index.
     """
     by = [by] if isinstance(by, str) else list(by)
+    scored = list(ruleset.scored_items)
     it = items.reset_index()
-    it = it[it["item"].isin(ruleset.scored_items) & (it["n"] > 0)]
-    w = it["item"].map(ruleset.item_weights).astype(float)
-    parts = pd.DataFrame({**{b: it[b] for b in by}, "wx": w * it["index"], "w": w,
-                          "sat": it["satisfied_share"] * it["n"], "n": it["n"]})
-    s = parts.groupby(by).sum()
-    return pd.DataFrame({"index": s["wx"] / s["w"], "satisfied_share": s["sat"] / s["n"], "n": s["n"]})
+    it = it[it["item"].isin(scored)]
+    wide = it.set_index([*by, "item"])[["n", "index", "satisfied_share"]].unstack("item") \
+        if len(it) else pd.DataFrame(columns=pd.MultiIndex.from_product([["n", "index", "satisfied_share"], scored]))
+    wide = wide.reindex(columns=pd.MultiIndex.from_product([["n", "index", "satisfied_share"], scored]))
+    index, share, n = component_index_array(wide["n"].to_numpy(dtype=float), wide["index"].to_numpy(dtype=float),
+                                            wide["satisfied_share"].to_numpy(dtype=float),
+                                            [ruleset.item_weights[i] for i in scored])
+    out = pd.DataFrame({"index": index, "satisfied_share": share, "n": n}, index=wide.index)
+    out = out[out["n"] > 0]
+    out["n"] = out["n"].astype(np.int64)
+    return out
 
 
 def case_points(cases: pd.DataFrame, unit_ids, ruleset: Ruleset) -> pd.DataFrame:
@@ -79,28 +118,99 @@ def bonus_points(bonuses: pd.DataFrame, unit_ids, ruleset: Ruleset) -> pd.DataFr
     return pd.DataFrame({"bonus_claimed": s, "bonus_points": np.minimum(ruleset.bonus_cap, s)})
 
 
+def composite_parts_array(onsite, survey, ruleset: Ruleset):
+    """The arithmetic of :func:`composite_parts` on arrays of any (equal) shape: ``(onsite_part,
+    survey_part)``, a missing component's weight spread over the present one."""
+    w = ruleset.weights
+    onsite, survey = np.asarray(onsite, dtype=float), np.asarray(survey, dtype=float)
+    has_o, has_q = ~np.isnan(onsite), ~np.isnan(survey)
+    present = w.onsite * has_o + w.survey * has_q
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = (w.onsite + w.survey) / np.where(present > 0, present, np.nan)
+    any_ = has_o | has_q
+    return (np.where(any_, w.onsite * np.nan_to_num(onsite) * scale, np.nan),
+            np.where(any_, w.survey * np.nan_to_num(survey) * scale, np.nan))
+
+
 def composite_parts(onsite: pd.Series, survey: pd.Series, ruleset: Ruleset) -> pd.DataFrame:
     """Points each index component adds to the composite: ``wO·O`` and ``wQ·Q``, with a missing
     component's weight spread over the present ones in proportion (both NaN when both are missing)."""
-    w = ruleset.weights
-    has_o, has_q = onsite.notna(), survey.notna()
-    present = w.onsite * has_o + w.survey * has_q
-    scale = (w.onsite + w.survey) / present.where(present > 0)
-    return pd.DataFrame({"onsite_part": (w.onsite * onsite.fillna(0) * scale).where(has_o | has_q),
-                         "survey_part": (w.survey * survey.fillna(0) * scale).where(has_o | has_q)})
+    o, q = composite_parts_array(onsite.to_numpy(dtype=float), survey.to_numpy(dtype=float), ruleset)
+    return pd.DataFrame({"onsite_part": o, "survey_part": q}, index=onsite.index)
+
+
+def composite_array(onsite, survey, cases, bonus, ruleset: Ruleset):
+    """``wO·O + wQ·Q + C + B`` on arrays (unrounded); NaN when both index components are missing."""
+    o, q = composite_parts_array(onsite, survey, ruleset)
+    return o + q + np.asarray(cases, dtype=float) + np.asarray(bonus, dtype=float)
 
 
 def composite(onsite: pd.Series, survey: pd.Series, cases: pd.Series, bonus: pd.Series,
               ruleset: Ruleset) -> pd.Series:
     """``wO·O + wQ·Q + C + B`` with the missing-component rule of :func:`composite_parts`;
     NaN when both index components are missing."""
-    p = composite_parts(onsite, survey, ruleset)
-    return (p["onsite_part"] + p["survey_part"] + cases + bonus).rename("composite")
+    c = composite_array(onsite.to_numpy(dtype=float), survey.to_numpy(dtype=float),
+                        np.asarray(cases, dtype=float), np.asarray(bonus, dtype=float), ruleset)
+    return pd.Series(c, index=onsite.index, name="composite")
+
+
+def competition_rank_array(values):
+    """1, 2, 2, 4 ranking down axis 0 (each column ranked on its own), highest first; NaN stays NaN."""
+    x = np.asarray(values, dtype=float)
+    flat = x.ndim == 1
+    if flat:
+        x = x[:, None]
+    missing = np.isnan(x)
+    key = np.where(missing, -np.inf, x)
+    order = np.argsort(-key, axis=0, kind="stable")
+    xs = np.take_along_axis(key, order, axis=0)
+    pos = np.broadcast_to(np.arange(len(x))[:, None], x.shape)
+    start = np.ones(x.shape, dtype=bool)
+    start[1:] = xs[1:] != xs[:-1]
+    first = np.maximum.accumulate(np.where(start, pos, 0), axis=0)
+    rank = np.empty(x.shape)
+    np.put_along_axis(rank, order, first + 1.0, axis=0)
+    rank[missing] = np.nan
+    return rank[:, 0] if flat else rank
 
 
 def competition_rank(values: pd.Series) -> pd.Series:
     """1, 2, 2, 4 ranking, highest first; NaN stays NaN."""
-    return values.rank(method="min", ascending=False)
+    return pd.Series(competition_rank_array(values.to_numpy(dtype=float)), index=values.index, name=values.name)
+
+
+def bottom_size(n, ruleset: Ruleset):
+    """``k = min(bottom_max, ⌊n · bottom_max_share⌋)``: how many ranks of a group of ``n`` are 排名靠后."""
+    return np.minimum(ruleset.bottom_max, np.floor(np.asarray(n) * ruleset.bottom_max_share + 1e-9).astype(np.int64))
+
+
+def rank_array(composite, violation, ruleset: Ruleset):
+    """The ranking rules of :func:`rank_group` on a ``units × replicates`` array of published composites.
+
+    ``violation`` is one bool per unit. Returns ``(rank, group_n, group_mean, in_bottom)``:
+    ``rank`` and ``in_bottom`` shaped like ``composite`` (rank NaN for a unit without a
+    composite), ``group_n`` and ``group_mean`` one per column.
+    """
+    c = np.asarray(composite, dtype=float)
+    flat = c.ndim == 1
+    if flat:
+        c = c[:, None]
+    ranked = ~np.isnan(c)
+    viol = np.asarray(violation, dtype=bool)[:, None] & ranked
+    clean = ranked & ~viol
+    r_clean = competition_rank_array(np.where(clean, c, np.nan))
+    r_viol = competition_rank_array(np.where(viol, c, np.nan))
+    m = clean.sum(axis=0)
+    rank = np.where(clean, r_clean, np.where(viol, m + r_viol, np.nan))
+    n = ranked.sum(axis=0)
+    k = bottom_size(n, ruleset)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = round_half_up(np.where(n > 0, np.where(ranked, c, 0.0).sum(axis=0) / np.where(n > 0, n, 1), np.nan),
+                       ruleset.decimals)
+    in_bottom = np.where(ranked, rank > n - k, False)
+    if flat:
+        return rank[:, 0], int(n[0]), float(np.asarray(mean).ravel()[0]), in_bottom[:, 0]
+    return rank, n, np.asarray(mean), in_bottom
 
 
 def rank_group(frame: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
@@ -111,15 +221,7 @@ def rank_group(frame: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
     violators. Units without a composite are listed, not ranked. Returns ``rank``,
     ``group_n``, ``group_mean`` and ``in_bottom`` (``rank > n − k``, ``k = min(3, n·share)``).
     """
-    ranked = frame["composite"].notna()
-    viol = frame["violation"].astype(bool) & ranked
-    clean = ranked & ~viol
-    rank = pd.Series(np.nan, index=frame.index)
-    rank[clean] = competition_rank(frame.loc[clean, "composite"])
-    m = int(clean.sum())
-    rank[viol] = m + competition_rank(frame.loc[viol, "composite"])
-    n = int(ranked.sum())
-    k = min(ruleset.bottom_max, int(np.floor(n * ruleset.bottom_max_share + 1e-9)))
-    mean = round_half_up(frame.loc[ranked, "composite"].mean(), ruleset.decimals) if n else np.nan
-    return pd.DataFrame({"rank": rank.astype("Int64"), "group_n": n, "group_mean": mean,
-                         "in_bottom": (rank > n - k).fillna(False).astype(bool)}, index=frame.index)
+    rank, n, mean, in_bottom = rank_array(frame["composite"].to_numpy(dtype=float),
+                                          frame["violation"].to_numpy(dtype=bool), ruleset)
+    return pd.DataFrame({"rank": pd.Series(rank, index=frame.index).astype("Int64"), "group_n": n,
+                         "group_mean": mean, "in_bottom": in_bottom.astype(bool)}, index=frame.index)

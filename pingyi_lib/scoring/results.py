@@ -50,6 +50,11 @@ class Results:
     gaps: pd.DataFrame  # units missing from a league and why (scoring.completeness.league_gaps)
     integrity: Integrity | None = None  # None: scored without the integrity policy
     notes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=consequences.COLUMNS))
+    # Filled by pingyi_lib.stats.uncertainty.add_intervals (``score(ds, intervals=True)``), else None:
+    # ``intervals``: every index with its bootstrap and analytic interval (long table);
+    # ``replicates``: the bootstrap replicates (stats.uncertainty.ScoreReplicates), for the look-back.
+    intervals: pd.DataFrame | None = None
+    replicates: object | None = None
 
     @property
     def incomplete(self) -> str:

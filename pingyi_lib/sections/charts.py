@@ -238,8 +238,12 @@ def lookback_bar(cmp: pd.DataFrame, title: str) -> go.Figure:
     for mask, style, name in ((~down, GOOD, "上升或持平"), (down, BAD, "下降")):
         if mask.any():
             part = x[mask]
+            error = {"type": "data", "symmetric": False, "color": LINE, "thickness": 1,
+                     "array": part["composite_change_hi"] - part["composite_change"],
+                     "arrayminus": part["composite_change"] - part["composite_change_lo"]} \
+                if "composite_change_lo" in part else None
             fig.add_bar(**_style({"y": [s for s, m in zip(short, mask) if m], "x": part["composite_change"],
-                                  "orientation": "h", "name": name,
+                                  "orientation": "h", "name": name, "error_x": error,
                                   "customdata": [[n, p, c] for n, p, c in
                                                  zip(part["name"], part["composite_prev"], part["composite_now"])],
                                   "hovertemplate": "%{customdata[0]}：%{customdata[1]:.2f} → %{customdata[2]:.2f}"
@@ -275,3 +279,69 @@ def responses_timeline(frame: pd.DataFrame, title: str) -> go.Figure:
                                       "剔除%{customdata[2]}份<extra></extra>")
     fig.update_yaxes(title="问卷（份）", rangemode="tozero")
     return _layout(fig, title, height=360)
+
+
+def caterpillar(units: pd.DataFrame, level: float, title: str) -> go.Figure:
+    """Composite with its interval per ranked unit of one rank group, best first, the bottom
+    group shaded and drawn in the second style (needs ``score(ds, intervals=True)``)."""
+    u = units[units["composite"].notna() & units["rank"].notna()].sort_values(["rank", "unit_id"], kind="stable")
+    names = u["name"].tolist()
+    short = short_names(names)
+    fig = go.Figure()
+    bottom = u["in_bottom"].to_numpy(dtype=bool)
+    if bottom.any():  # the bottom ranks are the last lines of the axis
+        fig.add_hrect(y0=len(u) - bottom.sum() - 0.5, y1=len(u) - 0.5, fillcolor=OKABE_ITO["vermillion"],
+                      opacity=0.08, line_width=0)
+    hover = ("%{customdata[0]}：%{x:.2f}（" + f"{level:.0%}" + "区间 %{customdata[1]:.2f}–%{customdata[2]:.2f}；"
+             "第%{customdata[3]:.0f}名，排名区间 %{customdata[4]:.0f}–%{customdata[5]:.0f}）<extra></extra>")
+    for mask, (colour, _), name, symbol in ((~bottom, GOOD, "其他单位", "circle"),
+                                            (bottom, BAD, "排名靠后", "diamond")):
+        if mask.any():
+            part = u[mask]
+            fig.add_scatter(x=part["composite"], y=[s for s, m in zip(short, mask) if m], mode="markers", name=name,
+                            marker={"color": colour, "size": 10, "symbol": symbol, "line": {"color": LINE, "width": 1}},
+                            error_x={"type": "data", "symmetric": False, "color": LINE, "thickness": 1.5,
+                                     "array": part["composite_hi"] - part["composite"],
+                                     "arrayminus": part["composite"] - part["composite_lo"]},
+                            customdata=list(zip(part["name"], part["composite_lo"], part["composite_hi"],
+                                                part["rank"].astype(float), part["rank_lo"].astype(float),
+                                                part["rank_hi"].astype(float))),
+                            hovertemplate=hover)
+    mean = u["group_mean"].dropna()
+    if len(mean):
+        _threshold(fig, float(mean.iloc[0]), f"组平均分 {float(mean.iloc[0]):.2f}")
+    fig.update_xaxes(title=f"综合得分及其{level:.0%}区间（分）")
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=short)
+    return _layout(fig, title, height=_rows_height(len(u)))
+
+
+def funnel_plot(points: pd.DataFrame, limits: pd.DataFrame, centre: dict, threshold: float,
+                title: str) -> go.Figure:
+    """Satisfaction against valid questionnaires (stats.funnel) with control limits around the
+    group mean, the 约谈 line, and the bottom group in the second style. Points carry no
+    labels (they crowd); sections.uncertainty.funnel_table names each unit's place."""
+    fig = go.Figure()
+    levels = sorted({c.split("_", 1)[1] for c in limits.columns if c.startswith("lo_")}, key=float)
+    for lvl, dash in zip(levels, ("dash", "dot", "dashdot")):
+        name = f"{float(lvl):.1%}控制限".replace(".0%", "%")
+        for side in ("lo", "hi"):
+            fig.add_scatter(x=limits["n"], y=limits[f"{side}_{lvl}"], mode="lines", name=name,
+                            line={"color": OKABE_ITO["grey"], "dash": dash, "width": 1.5},
+                            showlegend=side == "lo", legendgroup=name, hoverinfo="skip")
+    fig.add_hline(y=centre["mean"], line_color=OKABE_ITO["grey"], line_width=1)
+    fig.add_annotation(x=1, y=centre["mean"], xref="paper", yref="y", xanchor="right", yanchor="bottom",
+                       text=f"组平均 {centre['mean']:.2f}%", showarrow=False, font={"size": 12})
+    fig.add_hline(y=threshold, line_dash="dash", line_color=LINE, line_width=1.5)
+    fig.add_annotation(x=0, y=threshold, xref="paper", yref="y", xanchor="left", yanchor="bottom",
+                       text=f"约谈线 {threshold:g}%", showarrow=False, font={"size": 12})
+    for bottom, (colour, _), label, symbol in ((False, GOOD, "其他单位", "circle"),
+                                               (True, BAD, "排名靠后", "diamond")):
+        p = points[points["in_bottom"] == bottom]
+        if len(p):  # no text beside the points (they crowd): names in the hover and in the table below the chart
+            fig.add_scatter(x=p["n"], y=p["satisfaction"], mode="markers", name=label,
+                            marker={"color": colour, "size": 11, "symbol": symbol, "line": {"color": LINE, "width": 1}},
+                            customdata=p["name"],
+                            hovertemplate="%{customdata}：%{y:.2f}%（有效问卷%{x}份）<extra></extra>")
+    fig.update_xaxes(type="log", title="有效问卷数（份，对数刻度）")
+    fig.update_yaxes(title="群众满意度（%）")
+    return _layout(fig, title, height=480)

@@ -11,6 +11,7 @@ from pingyi_lib.common.numbers import format_share
 from pingyi_lib.followup import ledger, lookback
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring.results import Results
+from pingyi_lib.sections.uncertainty import interval_text
 from pingyi_lib.text import themes
 
 NO_PREVIOUS = "未提供上一年数据，不作比较。"
@@ -132,22 +133,34 @@ def timeline_table(tl: pd.DataFrame, unit_id: str | None = None, *, ruleset: Rul
 
 
 def lookback_table(cmp: pd.DataFrame | None, unit_id: str | None = None, *, ruleset: Ruleset) -> pd.DataFrame | None:
-    """Year-over-year: 去年/今年/变化 for composite, satisfaction, rank; 显著 (未评估 when
-    no intervals exist). None when there is no previous round (see :func:`lookback_note`)."""
+    """Year-over-year: 去年/今年/变化 for composite, satisfaction, rank, and whether each change
+    is real: 是/否 from the two rounds' bootstrap replicates (stats.change), 未评估 when a round
+    was scored without intervals or the unit is in one round only. None when there is no
+    previous round (see :func:`lookback_note`)."""
     if cmp is None:  # no previous round
         return None
     x = cmp if unit_id is None else cmp[cmp["unit_id"] == unit_id]
-    sig = x["significant"].map({True: "是", False: "否"}).fillna("未评估").astype(str)
+
+    def words(col: str) -> pd.Series:
+        return x[col].map({True: "是", False: "否"}).fillna("未评估").astype(str)
+
     uid, name = _id_name(ruleset)
-    return pd.DataFrame({
+    out = pd.DataFrame({
         uid: x["unit_id"], name: x["name"], "参评情况": x["presence"],
         "去年综合得分（分）": x["composite_prev"], "今年综合得分（分）": x["composite_now"],
         "综合得分变化（分）": x["composite_change"],
-        "去年群众满意度（%）": x["satisfaction_prev"], "今年群众满意度（%）": x["satisfaction_now"],
-        "群众满意度变化（百分点）": x["satisfaction_change"],
-        "去年排名": x["rank_prev"].astype(object), "今年排名": x["rank_now"].astype(object),
-        "排名变化": x["rank_change"].astype(object), "变化是否显著": sig,
-    }).reset_index(drop=True)
+    })
+    if "composite_change_lo" in x:
+        out["变化区间（分）"] = [interval_text(lo, hi)
+                            for lo, hi in zip(x["composite_change_lo"], x["composite_change_hi"])]
+    out["变化是否显著"] = words("significant")
+    out["去年群众满意度（%）"], out["今年群众满意度（%）"] = x["satisfaction_prev"], x["satisfaction_now"]
+    out["群众满意度变化（百分点）"] = x["satisfaction_change"]
+    out["满意度变化是否显著"] = words("satisfaction_significant")
+    out["去年排名"], out["今年排名"] = x["rank_prev"].astype(object), x["rank_now"].astype(object)
+    out["排名变化"] = x["rank_change"].astype(object)
+    out["排名变化是否确实"] = words("rank_change_real")
+    return out.reset_index(drop=True)
 
 
 def lookback_dimensions(cmp: pd.DataFrame | None, unit_id: str, res: Results) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from pingyi_lib.common.numbers import format_number, format_rank
 from pingyi_lib.scoring.results import Results
+from pingyi_lib.sections.uncertainty import rank_interval_note, robustness_note
 
 COLUMNS = ["code", "事项", "内容", "unit_ids"]
 NONE = "无"
@@ -71,7 +72,8 @@ def city_headline(res: Results) -> pd.DataFrame:
         hit = c[c["flag"] == flag]
         label = rs.flags[flag].label
         if len(hit):
-            text = "；".join(f"{r.name}：{r.reason}" for r in hit.itertuples(index=False))
+            text = "；".join(f"{r.name}：{r.reason}{robustness_note(res, r.unit_id, flag)}"
+                            for r in hit.itertuples(index=False))
             text += f"。{rs.flags[flag].consequence}{_clause(rs, flag)}。"
             label = f"{label}（{len(hit)}个单位）"
         else:
@@ -129,6 +131,7 @@ def unit_headline(res: Results, unit_id: str) -> pd.DataFrame:
         rank = f"第{format_rank(u['rank'])}名/共{u['group_n']}名（{u['rank_group_label']}）"
         if u["in_bottom"]:
             rank += f"，{label['in_bottom']}"
+        rank += rank_interval_note(res, unit_id)
         rows.append({"code": "rank", "事项": label["rank"], "内容": rank, "unit_ids": (unit_id,)})
         rows.append({"code": "group_mean", "事项": label["group_mean"],
                      "内容": _points(u["group_mean"], rs, "group_mean"), "unit_ids": (unit_id,)})
@@ -137,7 +140,9 @@ def unit_headline(res: Results, unit_id: str) -> pd.DataFrame:
     c = res.consequences[res.consequences["unit_id"] == unit_id]
     for r in c.itertuples(index=False):
         rows.append({"code": r.flag, "事项": f"{label['flags']}：{r.label}",
-                     "内容": f"{r.reason}。{r.consequence}{_clause(rs, r.flag)}。", "unit_ids": (unit_id,)})
+                     "内容": f"{r.reason}{robustness_note(res, unit_id, r.flag)}。"
+                           f"{r.consequence}{_clause(rs, r.flag)}。",
+                     "unit_ids": (unit_id,)})
     if not len(c):
         why = ""
         if u["in_bottom"]:  # in the bottom group yet nothing happens: say why, or the reader wonders
