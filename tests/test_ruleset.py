@@ -7,6 +7,7 @@ import tomllib
 import pytest
 
 import pingyi_lib as py
+from pingyi_lib.common.errors import RulesetError
 from pingyi_lib.scheme.ruleset import default_ruleset_path, parse_ruleset
 
 
@@ -81,3 +82,11 @@ def test_only_low_sample_is_a_data_quality_flag_and_every_consequence_cites_a_cl
     assert rs.consequence_flags == ("no_excellence", "talk", "worst", "panel_noncompliant")
     assert all(rs.flags[f].clause for f in rs.consequence_flags)
     assert rs.header("composite") == "综合得分（分）" and rs.header("onsite_index") == "现场评议指数"
+
+
+def test_respondent_mix_targets_must_name_known_respondent_categories():
+    raw = tomllib.loads(default_ruleset_path().read_text(encoding="utf-8"))
+    raw["respondent_mix"]["targets"] = {"外星访客": 1.0}
+    raw["respondent_mix"].pop("by_level", None)
+    with pytest.raises(RulesetError, match="外星访客"):
+        parse_ruleset(raw, "t")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import fcntl
 import os
 import shutil
 import sys
@@ -137,7 +136,7 @@ class ReportFolder:
                     raise OptionError(f"{self.lock_path} 是一个符号链接；请删除它") from None
                 raise
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _try_lock(fd)
             except BlockingIOError:
                 holder = os.read(fd, 64).decode("ascii", "replace").strip()
                 os.close(fd)
@@ -216,3 +215,19 @@ class ReportFolder:
                 _remove_tree(self.staging)
         finally:
             self._unlock()
+
+
+def _try_lock(fd: int) -> None:
+    """An exclusive lock on an open file, without waiting: BlockingIOError when another
+    process holds it. flock on Linux and macOS; msvcrt's byte lock on Windows."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            raise BlockingIOError from None
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

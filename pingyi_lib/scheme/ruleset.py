@@ -601,9 +601,58 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
 
     Strict: exact types (the string "false" is not a boolean), bounded numbers, values
     that must belong to one list only (是 in both yes and no), and no key the parser does
-    not read (``talk_treshold``, ``[weightz]``), each refused with the dotted key named."""
+    not read (``talk_treshold``, ``[weightz]``), each refused with the dotted key named.
+    Each ``_read_*`` function below reads one part of the file and checks it."""
     r = _Reader(raw, source)
     levels = _levels(r)
+    items = _read_items(r)
+    w, case_cap = _read_weights(r)
+    groups = _read_units_and_groups(r)
+    timeline = _read_timeline(r)
+    vocab = _read_vocab(r)
+    labels = _read_labels(r, levels, w)
+    respondent_targets = _respondent_targets(r)
+    for level, targets in respondent_targets.items():
+        unknown = [c for c in targets if vocab["respondent_categories"] and c not in vocab["respondent_categories"]]
+        if unknown:
+            r.fail("respondent_mix", f"为{level}列出的调查对象类别 {'、'.join(unknown)} "
+                                     "不在 vocab.respondent_categories 中")
+
+    rs = Ruleset(
+        name=r.text("name"),
+        title=r.text("title"),
+        year=r.integer("year", lo=1900, hi=2100),
+        decimals=r.integer("decimals", lo=0, hi=6, default=2),
+        levels=levels,
+        **items,
+        weights=w,
+        case_cap=case_cap,
+        substantiated_only=r.boolean("cases.substantiated_only", default=True),
+        bonus_cap=r.number("bonus.cap", lo=0, hi=100),
+        talk_threshold=r.number("rules.talk_threshold", lo=0, hi=100),
+        bottom_max=r.integer("rules.bottom_max", lo=0, hi=10_000),
+        bottom_max_share=r.number("rules.bottom_max_share", lo=0, hi=1),
+        violation_kinds=r.texts("rules.violation_kinds"),
+        panel_min_share=r.number("panel.min_share", lo=0, hi=1),
+        min_survey=r.integer("minimum.survey", hi=10**7),
+        min_onsite=r.integer("minimum.onsite", hi=10**7),
+        **groups,
+        **timeline,
+        **vocab,
+        flags=_read_flags(r),
+        problems=_problems(r, items["items"]),
+        stats=_stats(r),
+        respondent_targets=respondent_targets,
+        integrity=_integrity(r, groups["channels"]),
+        **labels,
+        source=source,
+    )
+    r.refuse_unknown()
+    return rs
+
+
+def _read_items(r: _Reader) -> dict:
+    """The items asked, the scored ones with their weights, and their labels (seed §三)."""
     items = r.texts("items.all")
     scored = r.texts("items.scored")
     for it in scored:
@@ -620,8 +669,12 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         r.fail("items.weights", f"列出了未知的评议内容：{', '.join(sorted(extra))}")
     for it in set(weights_tbl) - set(scored):
         r.number(f"items.weights.{it}", lo=0, hi=1000)
-    item_labels = {it: r.text(f"items.labels.{it}") for it in items}
+    return {"items": items, "scored_items": scored, "item_weights": item_weights,
+            "item_labels": {it: r.text(f"items.labels.{it}") for it in items}}
 
+
+def _read_weights(r: _Reader) -> tuple[Weights, float]:
+    """Component weights and the case-deduction cap (seed §五(六))."""
     w = Weights(*(r.number(f"weights.{k}", lo=0, hi=1) for k in ("onsite", "survey", "cases")))
     if abs(w.onsite + w.survey + w.cases - 1) > 1e-9:
         r.fail("weights", f"之和必须为 1，而不是 {w.onsite + w.survey + w.cases:g}")
@@ -630,7 +683,11 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     case_cap = r.number("cases.cap", lo=0, hi=100)
     if abs(case_cap - 100 * w.cases) > 1e-9:
         r.fail("cases.cap", f"必须等于 100 x weights.cases = {100 * w.cases:g}，而不是 {case_cap:g}")
+    return w, case_cap
 
+
+def _read_units_and_groups(r: _Reader) -> dict:
+    """Unit levels, rank groups, channels and the on-site panel's categories."""
     rank_groups = {k: r.text(f"rank_groups.{k}") for k in r.table("rank_groups") if k != "labels"}
     for lvl in rank_groups:
         if lvl not in UNIT_LEVELS:
@@ -640,7 +697,18 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     _distinct(r, "levels_of_units", unit_level_labels.values())
     channels = {k: r.text(f"vocab.channel.{k}") for k in r.table("vocab.channel")}
     _distinct(r, "vocab.channel", channels.values())
+    public_categories = r.texts("panel.public_categories")
+    panel_categories = r.texts("panel.categories")
+    for c in public_categories:
+        if c not in panel_categories:
+            r.fail("panel.public_categories", f"列出的 '{c}' 不在 panel.categories 中")
+    return {"rank_groups": rank_groups, "rank_group_labels": rank_group_labels,
+            "unit_level_labels": unit_level_labels, "channels": channels,
+            "public_categories": public_categories, "panel_categories": panel_categories}
 
+
+def _read_flags(r: _Reader) -> dict[str, Flag]:
+    """The words of each consequence (SPEC §5), in FLAGS order."""
     flags = {}
     for name in FLAGS:
         kind = r.text(f"flags.{name}.kind", "consequence")
@@ -648,6 +716,11 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
             r.fail(f"flags.{name}.kind", f"必须是 {', '.join(FLAG_KINDS)} 之一，而不是 {_shown(kind)}")
         flags[name] = Flag(r.text(f"flags.{name}.label"), r.text(f"flags.{name}.consequence"),
                            r.optional_text(f"flags.{name}.clause"), kind)
+    return flags
+
+
+def _read_timeline(r: _Reader) -> dict:
+    """Report deadlines per step and the questionnaire window, as month-days (seed §五)."""
     milestone_steps = r.texts("vocab.milestone_steps")
     deadlines = {step: _month_day(r, f"timeline.{step}") for step in milestone_steps}
     start, end = (_month_day(r, f"timeline.{k}", None) for k in ("survey_start", "survey_end"))
@@ -661,16 +734,26 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     for lvl in timeline_levels:
         if lvl not in UNIT_LEVELS:
             r.fail("timeline.timeline_levels", f"列出的 '{lvl}' 不是单位层级")
+    return {"milestone_steps": milestone_steps, "deadlines": deadlines, "survey_window": survey_window,
+            "timeline": timeline, "timeline_levels": timeline_levels}
 
-    public_categories = r.texts("panel.public_categories")
-    panel_categories = r.texts("panel.categories")
-    for c in public_categories:
-        if c not in panel_categories:
-            r.fail("panel.public_categories", f"列出的 '{c}' 不在 panel.categories 中")
+
+def _read_vocab(r: _Reader) -> dict:
+    """Case sources, rectification statuses, yes/no words, respondent categories."""
     status = r.texts("vocab.rectification_status")
     done = r.text("vocab.rectification_done")
     if done not in status:
         r.fail("vocab.rectification_done", f"必须是 vocab.rectification_status（{'、'.join(status)}）之一")
+    yes = tuple(s.lower() for s in r.texts("vocab.yes"))
+    no = tuple(s.lower() for s in r.texts("vocab.no"))
+    _exclusive(r, "vocab.yes", yes, "vocab.no", no)
+    return {"case_sources": r.texts("vocab.case_sources"), "rectification_status": status,
+            "rectification_done": done, "yes": yes, "no": no,
+            "respondent_categories": r.texts("vocab.respondent_categories", [])}
+
+
+def _read_labels(r: _Reader, levels: tuple[Level, ...], w: Weights) -> dict:
+    """What a reader sees: component and column labels, units, glossary, the notice's words."""
     component_labels = {c: r.text(f"labels.components.{c}") for c in COMPONENTS}
     column_labels = {k: r.text(f"labels.columns.{k}") for k in r.table("labels.columns")}
     column_labels.update({COMPONENT_COLUMNS[c]: label for c, label in component_labels.items()})
@@ -678,66 +761,10 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     for k in column_units:
         if k not in column_labels:
             r.fail(f"labels.units.{k}", "所说的列在 labels.columns 或 labels.components 中没有名称")
-    glossary = _glossary(r, levels, w, column_labels)
-    notice = Notice(*(r.optional_text(f"notice.{k}") for k in ("recipient", "sender", "basis")))
-
-    yes = tuple(s.lower() for s in r.texts("vocab.yes"))
-    no = tuple(s.lower() for s in r.texts("vocab.no"))
-    _exclusive(r, "vocab.yes", yes, "vocab.no", no)
-
-    rs = Ruleset(
-        name=r.text("name"),
-        title=r.text("title"),
-        year=r.integer("year", lo=1900, hi=2100),
-        decimals=r.integer("decimals", lo=0, hi=6, default=2),
-        levels=levels,
-        items=items,
-        scored_items=scored,
-        item_weights=item_weights,
-        item_labels=item_labels,
-        weights=w,
-        case_cap=case_cap,
-        substantiated_only=r.boolean("cases.substantiated_only", default=True),
-        bonus_cap=r.number("bonus.cap", lo=0, hi=100),
-        talk_threshold=r.number("rules.talk_threshold", lo=0, hi=100),
-        bottom_max=r.integer("rules.bottom_max", lo=0, hi=10_000),
-        bottom_max_share=r.number("rules.bottom_max_share", lo=0, hi=1),
-        violation_kinds=r.texts("rules.violation_kinds"),
-        public_categories=public_categories,
-        panel_min_share=r.number("panel.min_share", lo=0, hi=1),
-        panel_categories=panel_categories,
-        min_survey=r.integer("minimum.survey", hi=10**7),
-        min_onsite=r.integer("minimum.onsite", hi=10**7),
-        unit_level_labels=unit_level_labels,
-        rank_groups=rank_groups,
-        rank_group_labels=rank_group_labels,
-        channels=channels,
-        case_sources=r.texts("vocab.case_sources"),
-        rectification_status=status,
-        rectification_done=done,
-        milestone_steps=milestone_steps,
-        yes=yes,
-        no=no,
-        flags=flags,
-        timeline=timeline,
-        deadlines=deadlines,
-        timeline_levels=timeline_levels,
-        problems=_problems(r, items),
-        stats=_stats(r),
-        respondent_targets=_respondent_targets(r),
-        component_labels=component_labels,
-        activity=r.text("labels.activity", "民主评议政风行风"),
-        respondent_categories=r.texts("vocab.respondent_categories", []),
-        column_labels=column_labels,
-        survey_window=survey_window,
-        integrity=_integrity(r, channels),
-        column_units=column_units,
-        glossary=glossary,
-        notice=notice,
-        source=source,
-    )
-    r.refuse_unknown()
-    return rs
+    return {"component_labels": component_labels, "column_labels": column_labels, "column_units": column_units,
+            "activity": r.text("labels.activity", "民主评议政风行风"),
+            "glossary": _glossary(r, levels, w, column_labels),
+            "notice": Notice(*(r.optional_text(f"notice.{k}") for k in ("recipient", "sender", "basis")))}
 
 
 def _glossary(r: _Reader, levels: tuple[Level, ...], w: Weights, column_labels: dict[str, str]) -> dict[str, str]:
