@@ -14,6 +14,7 @@ Every reason text is made by :func:`reason` from a code and its details: any oth
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -264,81 +265,126 @@ def _rows_text(rows) -> str:
 
 def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: set[str],
                  rejected_units: set[str], notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One table's raw text → (clean rows, rejected rows with their reasons). Each column is
+    checked by the function for its kind (below); a row with any problem is rejected whole."""
     df = raw.frame
-    out = pd.DataFrame({ROW: df[ROW].to_numpy()}, index=df.index)
     headers = {c.id: raw.headers.get(c.id, c.zh) for c in table.columns}
-    pb = _Problems(df, headers)
-    # the reader noted which columns hold a control character; only those are scanned
-    scan = df.attrs.get(CONTROL_COLUMNS)
+    cx = _Context(raw, ruleset, units, rejected_units, notes, headers, _Problems(df, headers),
+                  df.attrs.get(CONTROL_COLUMNS))  # the reader noted which columns hold a control character
+    out = pd.DataFrame({ROW: df[ROW].to_numpy()}, index=df.index)
     for col in table.columns:
-        s = df[col.id]
-        blank = s == ""
-        k = col.kind
-        has_control = scan is None or col.id in scan
-        if k in (schema.ID, schema.UNIT, schema.PARENT):  # an id with an invisible character names nothing
-            control = control_mask(s) if has_control else pd.Series(False, index=s.index)
-            pb.add(control, col.id, "control_character")
-        if k == schema.ID:
-            pb.add(blank, col.id, "missing_id")
-            out[col.id] = s
-        elif k in (schema.UNIT, schema.PARENT):
-            unknown = ~s.isin(units) & ~blank & ~control
-            rejected = "rejected_unit" if k == schema.UNIT else "rejected_parent"
-            pb.add(unknown, col.id, "unknown_unit",
-                   lambda v, rejected=rejected: (rejected if v in rejected_units else "unknown_unit", {}))
-            if k == schema.UNIT:
-                pb.add(blank, col.id, "missing_unit")
-            out[col.id] = s.where(~blank, None) if k == schema.PARENT else s
-        elif k in (schema.TEXT, schema.REQUIRED_TEXT):
-            s, cleaned = strip_text_controls(s) if has_control else (s, None)
-            if cleaned is not None and cleaned.any():
-                blank = s == ""
-            if cleaned is not None and cleaned.any() and notes is not None:
-                notes.append(f"{visible(raw.path)}：已删去“{headers[col.id]}”列 {int(cleaned.sum())} 个单元格中的"
-                             f"控制字符（不可见字符；第 {_rows_text(df.loc[cleaned, ROW])} 行）")
-            if k == schema.REQUIRED_TEXT:
-                pb.add(blank, col.id, "missing_value")
-            out[col.id] = s
-        elif k in _WHAT:
-            lut = _lookup(ruleset, k)
-            v = map_values(s, lut, normalise)
-            bad = v.isna() & ~blank
-            allowed = allowed_values(ruleset, k)
-            if k == schema.ANSWER:
-                pb.add(bad, col.id, "unknown_answer", allowed=allowed)
-                out[col.id] = v.fillna(0).astype(np.int8)
-            else:
-                pb.add(bad, col.id, f"unknown_{k}", what=_WHAT[k], allowed=allowed)
-                pb.add(blank, col.id, "missing_value")
-                out[col.id] = v
-        elif k in (schema.DATE, schema.OPTIONAL_DATE, schema.DATETIME):
-            d = parse_datetimes(s)
-            pb.add(d.isna() & ~blank, col.id, "bad_date")
-            if k == schema.DATE:
-                pb.add(blank, col.id, "missing_value")
-            out[col.id] = d if k == schema.DATETIME else d.dt.normalize()
-        elif k in (schema.AMOUNT, schema.REQUIRED_AMOUNT):
-            x = pd.to_numeric(s.where(~blank, None), errors="coerce")
-            x = x.where(np.isfinite(x.astype(float)))  # inf, 1e309: not a number of points
-            pb.add(x.isna() & ~blank, col.id, "not_a_number")
-            pb.add(x < 0, col.id, "negative")
-            if k == schema.REQUIRED_AMOUNT:
-                pb.add(blank, col.id, "missing_value")
-            out[col.id] = x.fillna(0.0).astype(float)
-        else:  # pragma: no cover - a schema bug
-            raise AssertionError(f"unknown column kind {k}")
+        check = _CHECKS.get(col.kind) or (_check_enumerated if col.kind in _WHAT else None)
+        if check is None:  # pragma: no cover - a schema bug
+            raise AssertionError(f"unknown column kind {col.kind}")
+        out[col.id] = check(cx, col, df[col.id])
     if table.id_column:
-        _duplicates(df, table.id_column, pb)
-    rej = pb.rejected()
-    keep = np.ones(len(df), dtype=bool)
-    keep[rej["pos"].to_numpy(dtype=np.int64)] = False
-    clean = out[keep].reset_index(drop=True)
+        _duplicates(df, table.id_column, cx.pb)
+    rej = cx.pb.rejected()
     pos = rej["pos"].to_numpy(dtype=np.int64)
+    keep = np.ones(len(df), dtype=bool)
+    keep[pos] = False
+    clean = out[keep].reset_index(drop=True)
     rej["row"] = df[ROW].to_numpy()[pos]
     rej["header"] = rej["column"].map(headers)
     # the unit the rejected row was about, as written (for data quality per unit)
     rej["unit_id"] = [shown(u) for u in df["unit_id"].to_numpy()[pos]] if "unit_id" in df else ""
     return clean, rej.drop(columns="pos")
+
+
+@dataclass
+class _Context:
+    """What the column checks of one table share."""
+
+    raw: RawTable
+    ruleset: Ruleset
+    units: set[str]
+    rejected_units: set[str]
+    notes: list[str] | None
+    headers: dict[str, str]
+    pb: _Problems
+    control_columns: set[str] | None  # None: not noted by the reader, scan every column
+
+    def may_hold_control(self, cid: str) -> bool:
+        return self.control_columns is None or cid in self.control_columns
+
+    def reject_control(self, col: schema.Column, s: pd.Series) -> pd.Series:
+        """An id with an invisible character names nothing: reject it."""
+        control = control_mask(s) if self.may_hold_control(col.id) else pd.Series(False, index=s.index)
+        self.pb.add(control, col.id, "control_character")
+        return control
+
+
+def _check_id(cx: _Context, col: schema.Column, s: pd.Series) -> pd.Series:
+    cx.reject_control(col, s)
+    cx.pb.add(s == "", col.id, "missing_id")
+    return s
+
+
+def _check_unit_ref(cx: _Context, col: schema.Column, s: pd.Series) -> pd.Series:
+    """A unit id (or a parent id, which may be blank) that must name a valid unit."""
+    blank = s == ""
+    control = cx.reject_control(col, s)
+    unknown = ~s.isin(cx.units) & ~blank & ~control
+    rejected = "rejected_unit" if col.kind == schema.UNIT else "rejected_parent"
+    cx.pb.add(unknown, col.id, "unknown_unit",
+              lambda v: (rejected if v in cx.rejected_units else "unknown_unit", {}))
+    if col.kind == schema.UNIT:
+        cx.pb.add(blank, col.id, "missing_unit")
+        return s
+    return s.where(~blank, None)
+
+
+def _check_text(cx: _Context, col: schema.Column, s: pd.Series) -> pd.Series:
+    """Free text: control characters removed, with a note; required text must not be blank."""
+    s, cleaned = strip_text_controls(s) if cx.may_hold_control(col.id) else (s, None)
+    if cleaned is not None and cleaned.any() and cx.notes is not None:
+        rows = _rows_text(cx.raw.frame.loc[cleaned, ROW])
+        cx.notes.append(f"{visible(cx.raw.path)}：已删去“{cx.headers[col.id]}”列 {int(cleaned.sum())} 个单元格中的"
+                        f"控制字符（不可见字符；第 {rows} 行）")
+    if col.kind == schema.REQUIRED_TEXT:
+        cx.pb.add(s == "", col.id, "missing_value")
+    return s
+
+
+def _check_enumerated(cx: _Context, col: schema.Column, s: pd.Series) -> pd.Series:
+    """Answers (label or code), levels, channels, yes/no, …: looked up in the ruleset."""
+    k, blank = col.kind, s == ""
+    v = map_values(s, _lookup(cx.ruleset, k), normalise)
+    bad = v.isna() & ~blank
+    allowed = allowed_values(cx.ruleset, k)
+    if k == schema.ANSWER:
+        cx.pb.add(bad, col.id, "unknown_answer", allowed=allowed)
+        return v.fillna(0).astype(np.int8)
+    cx.pb.add(bad, col.id, f"unknown_{k}", what=_WHAT[k], allowed=allowed)
+    cx.pb.add(blank, col.id, "missing_value")
+    return v
+
+
+def _check_date(cx: _Context, col: schema.Column, s: pd.Series) -> pd.Series:
+    blank = s == ""
+    d = parse_datetimes(s)
+    cx.pb.add(d.isna() & ~blank, col.id, "bad_date")
+    if col.kind == schema.DATE:
+        cx.pb.add(blank, col.id, "missing_value")
+    return d if col.kind == schema.DATETIME else d.dt.normalize()
+
+
+def _check_amount(cx: _Context, col: schema.Column, s: pd.Series) -> pd.Series:
+    """Points and deductions: a finite number ≥ 0 (blank is 0 unless required)."""
+    blank = s == ""
+    x = pd.to_numeric(s.where(~blank, None), errors="coerce")
+    x = x.where(np.isfinite(x.astype(float)))  # inf, 1e309: not a number of points
+    cx.pb.add(x.isna() & ~blank, col.id, "not_a_number")
+    cx.pb.add(x < 0, col.id, "negative")
+    if col.kind == schema.REQUIRED_AMOUNT:
+        cx.pb.add(blank, col.id, "missing_value")
+    return x.fillna(0.0).astype(float)
+
+
+_CHECKS = {schema.ID: _check_id, schema.UNIT: _check_unit_ref, schema.PARENT: _check_unit_ref,
+           schema.TEXT: _check_text, schema.REQUIRED_TEXT: _check_text,
+           schema.DATE: _check_date, schema.OPTIONAL_DATE: _check_date, schema.DATETIME: _check_date,
+           schema.AMOUNT: _check_amount, schema.REQUIRED_AMOUNT: _check_amount}
 
 
 _EMPTY_DTYPES = {schema.ANSWER: np.int8, schema.AMOUNT: float, schema.REQUIRED_AMOUNT: float, schema.BOOL: bool,
@@ -406,43 +452,59 @@ def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engi
             units = set(raw.frame["unit_id"][raw.frame["unit_id"] != ""])
         c, rej = _check_table(raw, table, ruleset, units, rejected_units, notes)
         if name == "units":
-            written = set(raw.frame["unit_id"]) | {u for _, _, u, _ in raw.bad_rows if u}
-            units = set(c["unit_id"])
-            while True:  # a unit whose parent was rejected has nothing to hang on, at any depth
-                rejected_units = written - units
-                orphan = c["parent_id"].isin(rejected_units)
-                if not orphan.any():
-                    break
-                parents = c.loc[orphan, "parent_id"]
-                header = raw.headers.get("parent_id", "上级单位编码")
-                rej = pd.concat([rej, pd.DataFrame({
-                    "column": "parent_id", "header": header, "value": parents, "reason_code": "unknown_unit",
-                    "reason": [reason("rejected_parent", header, p) for p in parents],
-                    "row": c.loc[orphan, ROW], "unit_id": c.loc[orphan, "unit_id"]})], ignore_index=True)
-                c = c[~orphan].reset_index(drop=True)
-                units = set(c["unit_id"])
+            c, rej, units, rejected_units = _drop_orphans(raw, c, rej)
             c["rank_group"] = c["level"].map(ruleset.rank_groups)
             if unit_sets is not None:
                 unit_sets.update(units=frozenset(units), rejected=frozenset(rejected_units))
         notes.extend(visible(n) for n in raw.notes)
-        bad = pd.DataFrame({"row": [r for r, _, _, _ in raw.bad_rows],
-                            "unit_id": [shown(u) for _, _, u, _ in raw.bad_rows],
-                            "column": [d.get("column", "") for _, _, _, d in raw.bad_rows],
-                            "header": [d.get("header", "") for _, _, _, d in raw.bad_rows], "value": "",
-                            "reason_code": [c for _, c, _, _ in raw.bad_rows],
-                            "reason": [reason(c, **{k: v for k, v in d.items() if k != "column"})
-                                       for _, c, _, d in raw.bad_rows]})
+        bad = _unreadable_rows(raw)
         rej = pd.concat([x for x in (rej, bad) if len(x)], ignore_index=True) if len(bad) else rej
         rej.insert(0, "file", raw.path)
         rej.insert(0, "table", name)
         quarantine.append(rej)
         clean[name] = c
         counts.append({"table": name, "file": raw.path, "accepted": len(c), "rejected": len(rej)})
-    q = pd.concat([x for x in quarantine if len(x)], ignore_index=True) if any(len(x) for x in quarantine) \
+    return clean, _one_quarantine(quarantine, list(specs)), \
+        pd.DataFrame(counts, columns=["table", "file", "accepted", "rejected"]), notes
+
+
+def _drop_orphans(raw: RawTable, c: pd.DataFrame, rej: pd.DataFrame):
+    """Units whose parent was rejected have nothing to hang on, at any depth: reject them
+    too. Returns (clean units, rejections, valid unit ids, rejected unit ids)."""
+    written = set(raw.frame["unit_id"]) | {u for _, _, u, _ in raw.bad_rows if u}
+    units = set(c["unit_id"])
+    while True:
+        rejected_units = written - units
+        orphan = c["parent_id"].isin(rejected_units)
+        if not orphan.any():
+            return c, rej, units, rejected_units
+        parents = c.loc[orphan, "parent_id"]
+        header = raw.headers.get("parent_id", "上级单位编码")
+        rej = pd.concat([rej, pd.DataFrame({
+            "column": "parent_id", "header": header, "value": parents, "reason_code": "unknown_unit",
+            "reason": [reason("rejected_parent", header, p) for p in parents],
+            "row": c.loc[orphan, ROW], "unit_id": c.loc[orphan, "unit_id"]})], ignore_index=True)
+        c = c[~orphan].reset_index(drop=True)
+        units = set(c["unit_id"])
+
+
+def _unreadable_rows(raw: RawTable) -> pd.DataFrame:
+    """Rows the reader could not take apart (wrong field count, a field too long, …) as
+    quarantine rows, with their reasons from the one builder."""
+    b = raw.bad_rows
+    return pd.DataFrame({"row": [r for r, _, _, _ in b], "unit_id": [shown(u) for _, _, u, _ in b],
+                         "column": [d.get("column", "") for _, _, _, d in b],
+                         "header": [d.get("header", "") for _, _, _, d in b], "value": "",
+                         "reason_code": [c for _, c, _, _ in b],
+                         "reason": [reason(c, **{k: v for k, v in d.items() if k != "column"}) for _, c, _, d in b]})
+
+
+def _one_quarantine(parts: list[pd.DataFrame], order: list[str]) -> pd.DataFrame:
+    """The rejected rows of every table as one frame, in table order then row order."""
+    q = pd.concat([x for x in parts if len(x)], ignore_index=True) if any(len(x) for x in parts) \
         else pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    order = {name: i for i, name in enumerate(specs)}
-    q = q[QUARANTINE_COLUMNS].sort_values(["table", "row"], key=lambda c: c.map(order) if c.name == "table" else c,
+    rank = {name: i for i, name in enumerate(order)}
+    q = q[QUARANTINE_COLUMNS].sort_values(["table", "row"], key=lambda c: c.map(rank) if c.name == "table" else c,
                                           kind="stable").reset_index(drop=True)
     q["row"] = q["row"].astype(np.int64)
-    q = q.astype({c: object for c in QUARANTINE_COLUMNS if c != "row"})  # one dtype whichever path found them
-    return clean, q, pd.DataFrame(counts, columns=["table", "file", "accepted", "rejected"]), notes
+    return q.astype({c: object for c in QUARANTINE_COLUMNS if c != "row"})  # one dtype whichever path found them
