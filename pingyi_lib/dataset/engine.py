@@ -270,6 +270,16 @@ def scan(path: str | Path, table: schema.Table, ruleset: Ruleset, units: set[str
         src.close()
 
 
+def take(deferred, table: schema.Table, ruleset: Ruleset, units: set[str], rejected_units: set[str]):
+    """:func:`scan` as ``validate.validate_tables`` asks for it: (what was scanned, the clean table
+    built on first use), or None where the pandas path must read the file."""
+    try:
+        scanned = scan(deferred.path, table, ruleset, units, rejected_units)
+    except Unsupported:
+        return None
+    return scanned, DeferredTable(str(deferred.path), table.name, ruleset, frozenset(units), frozenset(rejected_units))
+
+
 def _strip(values: list[str]) -> list[str]:
     """read.py's stripping (Arrow's utf8_trim_whitespace), for a few distinct values."""
     import pyarrow as pa

@@ -131,7 +131,8 @@ def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None, 
     engine_counts: list[pd.DataFrame] = []
     engines: dict[str, str] = {}
     unit_sets: dict = {}
-    clean, quarantine, table_counts, notes = validate_tables(raws, ruleset, engine_counts, engines, unit_sets)
+    clean, quarantine, table_counts, notes = validate_tables(raws, ruleset, engine_counts, engines, unit_sets,
+                                                             engine_take=engine_mod.take)
     counts = pd.concat(engine_counts, ignore_index=True) if engine_counts else None
     units = raws["units"].frame
     # as the quarantine shows them (control characters written out), so a rejected unit is named

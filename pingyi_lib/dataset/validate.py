@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from pingyi_lib.common.controlchars import CONTROL, REMOVED_FROM_TEXT, visible
-from pingyi_lib.dataset import engine, schema
+from pingyi_lib.dataset import schema
 from pingyi_lib.dataset.read import CONTROL_COLUMNS, ROW, Deferred, RawTable, read_table
 from pingyi_lib.scheme.ruleset import Ruleset
 
@@ -400,13 +400,13 @@ def empty_table(table: schema.Table) -> pd.DataFrame:
 
 
 def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engine_counts: list | None = None,
-                    engines: dict[str, str] | None = None, unit_sets: dict | None = None):
+                    engines: dict[str, str] | None = None, unit_sets: dict | None = None, engine_take=None):
     """Return (clean tables, quarantine frame, counts frame, notes).
 
-    A :class:`Deferred` table is read, checked and counted by ``dataset/engine.py``
-    (falling back to the pandas path where the engine cannot promise the same answer):
-    its clean table is then an ``engine.DeferredTable`` (built on first use), and its
-    answer counts go to ``engine_counts``. ``engines`` receives the path each table took,
+    A :class:`Deferred` table is read, checked and counted by ``engine_take`` (``dataset/engine.py``'s
+    ``take``, which calls back into this module for every reason; it returns None where the engine
+    cannot promise the same answer, and the pandas path reads the file): its clean table is then
+    built on first use, and its answer counts go to ``engine_counts``. ``engines`` receives the path each table took,
     ``unit_sets`` the valid and the rejected unit ids (what checking a response table needs).
     """
     specs = schema.tables(ruleset)
@@ -422,11 +422,11 @@ def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engi
             clean[name] = empty_table(table)
             continue
         if isinstance(raw, Deferred):
-            try:
-                scanned = engine.scan(raw.path, table, ruleset, units, rejected_units)
-            except engine.Unsupported:
+            taken = engine_take(raw, table, ruleset, units, rejected_units) if engine_take else None
+            if taken is None:
                 raw = read_table(Path(raw.path), table)
             else:
+                scanned, deferred_table = taken
                 if scanned.ignored_columns:
                     notes.append(visible(f"{raw.path}：以下列不是{table.zh}的列，已忽略："
                                          f"{'、'.join(scanned.ignored_columns)}"))
@@ -434,8 +434,7 @@ def validate_tables(raws: dict[str, RawTable | Deferred], ruleset: Ruleset, engi
                 rej.insert(0, "file", raw.path)
                 rej.insert(0, "table", name)
                 quarantine.append(rej)
-                clean[name] = engine.DeferredTable(raw.path, name, ruleset, frozenset(units),
-                                                   frozenset(rejected_units))
+                clean[name] = deferred_table
                 counts.append({"table": name, "file": raw.path, "accepted": scanned.accepted,
                                "rejected": len(rej)})
                 if engine_counts is not None:
