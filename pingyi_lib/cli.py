@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -535,11 +536,34 @@ def cmd_docs(args) -> int:
     return 0
 
 
+_ARGPARSE_ZH = [  # argparse's own messages, in the words the rest of the command uses
+    (r"the following arguments are required: (.*)", r"缺少必需的参数：\1"),
+    (r"unrecognized arguments: (.*)", r"无法识别的参数：\1"),
+    (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)", r"参数 \1 的值 \2 无效（可选：\3）"),
+    (r"argument (\S+): invalid (int|float) value: (.*)", r"参数 \1 的值 \3 不是数字"),
+    (r"argument (\S+): expected at least one argument", r"参数 \1 至少需要一个值"),
+    (r"argument (\S+): expected one argument", r"参数 \1 需要一个值"),
+    (r"argument (\S+): (.*)", r"参数 \1：\2"),
+]
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    """argparse with its usage errors in Chinese (exit code 2, as argparse's)."""
+
+    def error(self, message: str):
+        for pattern, repl in _ARGPARSE_ZH:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, repl, message)
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}：错误：{message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="pingyi",
+    p = ChineseArgumentParser(prog="pingyi",
                                 description="民主评议政风行风: score, validate and report an evaluation round.")
     p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=ChineseArgumentParser)
 
     def dataset_cmd(name: str, help: str, formats: Sequence[str]) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)

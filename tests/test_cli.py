@@ -147,3 +147,13 @@ def test_score_table_with_intervals_prints_the_uncertainty_and_the_robustness(ca
     assert "稳健性：可能是抽样波动" in out  # 武进区湖塘镇安监站's 约谈 at 79.87%
     code, out, _ = run(capsys, "score", str(SAMPLE_2011))
     assert "抽样误差" not in out  # only when asked
+
+
+def test_usage_errors_are_in_chinese_and_exit_2(capsys):
+    for argv, words in ((["score"], "缺少必需的参数：DATASET"),
+                        (["score", "x", "--format", "xml"], "参数 --format 的值 'xml' 无效"),
+                        (["bogus"], "参数 COMMAND 的值 'bogus' 无效")):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2
+        assert words in capsys.readouterr().err
