@@ -202,11 +202,10 @@ page.table(integrity.violations(res, unit_id), empty="本单位没有违反评�
 # ## 数据质量
 
 # %%
-quality = scores.data_quality(res)
-page.table(quality[quality[rs.column_labels["unit_id"]] == unit_id].drop(columns=rs.column_labels["unit_id"]))
+page.table(scores.data_quality(res, unit_id))
 
 # %%
-page.table(scores.rejected_rows(res, unit_id).drop(columns="单位编码"), empty="本单位没有被拒绝的行。")
+page.table(scores.rejected_rows(res, unit_id), empty="本单位没有被拒绝的行。")
 
 # %%
 page.glossary(scores.glossary(res))

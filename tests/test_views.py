@@ -76,6 +76,18 @@ def test_data_quality_counts_rejected_rows_per_unit(tmp_path):
     assert q.loc["a", "问卷（份）"] == 1 and q.loc["a", "被拒绝行（条）"] == 1
 
 
+def test_one_units_data_quality_and_rejected_rows_leave_out_the_unit_column(tmp_path):
+    ds = write_dataset(tmp_path / "d", units="unit_id,name,level\na,甲,district\nb,乙,district\n",
+                       survey="response_id,unit_id,channel," + ITEMS + "\n1,a,online,1,1,1,1,1\n"
+                              "2,a,online,9,1,1,1,1\n3,b,online,1,1,1,1,1\n")
+    res = py.score(py.load_dataset(ds))
+    q = scores.data_quality(res, "a")
+    assert len(q) == 1 and "单位编码" not in q and q["被拒绝行（条）"].item() == 1  # row 3: answer 9
+    r = scores.rejected_rows(res, "a")
+    assert "单位编码" not in r and r["行号"].tolist() == [3]
+    assert scores.rejected_rows(res, "b").empty and "单位编码" in scores.rejected_rows(res)
+
+
 def test_summaries_speak_chinese_with_numbers(res):
     s = scores.unit_summary(res, "b")
     assert "38.00" in s and "第2名" in s and "约谈" in s

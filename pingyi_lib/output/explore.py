@@ -111,7 +111,7 @@ class Explorer:
             page.heading(f"{label}：本单位答案分布", 3),
             page.table(_one_item(scores.answer_distribution(res, uid, "survey"), item), empty="无问卷。"),
             page.heading("本单位被拒绝的行", 3),
-            page.table(scores.rejected_rows(res, uid).drop(columns="单位编码"), empty="本单位没有被拒绝的行。"),
+            page.table(scores.rejected_rows(res, uid), empty="本单位没有被拒绝的行。"),
         ]
 
     def refresh(self) -> None:

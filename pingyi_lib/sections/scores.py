@@ -206,8 +206,9 @@ def bonuses(res: Results, unit_id: str) -> pd.DataFrame:
     return pd.DataFrame({"事由": b["reason"], "加分（分）": b["points"].astype(float)}).reset_index(drop=True)
 
 
-def data_quality(res: Results) -> pd.DataFrame:
-    """Per unit: scored questionnaires and ballots, rejected rows that name the unit,
+def data_quality(res: Results, unit_id: str | None = None) -> pd.DataFrame:
+    """Per unit (or the one row of ``unit_id``, without the id column): scored questionnaires
+    and ballots, rejected rows that name the unit,
     questionnaires excluded under evaluation discipline (integrity), valid answers against
     the minimum, and the low-sample flag.
 
@@ -231,6 +232,8 @@ def data_quality(res: Results) -> pd.DataFrame:
         "剔除问卷（份）": u["unit_id"].map(q[excluded].groupby("unit_id").size()).fillna(0).astype(np.int64),
         rs.column_labels["notes"]: u["notes"],
     })
+    if unit_id is not None:
+        out = out[u["unit_id"].to_numpy() == unit_id].drop(columns=rs.column_labels["unit_id"])
     return out.reset_index(drop=True)
 
 
@@ -243,13 +246,15 @@ def table_counts(res: Results) -> pd.DataFrame:
 
 
 def rejected_rows(res: Results, unit_id: str | None = None) -> pd.DataFrame:
-    """The quarantine as a clerk reads it (of one unit, or all): 表 (Chinese name), 文件, 行号,
-    单位编码, 列 (the header as written in the file), 值, 原因, 原因代码."""
+    """The quarantine as a clerk reads it: 表 (Chinese name), 文件, 行号, 单位编码, 列 (the header
+    as written in the file), 值, 原因, 原因代码. With ``unit_id``: that unit's rows, without 单位编码."""
     zh = {name: t.zh for name, t in schema.tables(res.ruleset).items()}
+    unit_col = res.ruleset.column_labels["unit_id"]
     q = res.quarantine if unit_id is None else res.quarantine[res.quarantine["unit_id"] == unit_id]
-    return pd.DataFrame({"表": q["table"].map(lambda t: zh.get(t, t)), "文件": q["file"].map(_file_name),
-                         "行号": q["row"].astype(object), "单位编码": q["unit_id"], "列": q["header"],
-                         "值": q["value"], "原因": q["reason"], "原因代码": q["reason_code"]}).reset_index(drop=True)
+    out = pd.DataFrame({"表": q["table"].map(lambda t: zh.get(t, t)), "文件": q["file"].map(_file_name),
+                        "行号": q["row"].astype(object), unit_col: q["unit_id"], "列": q["header"],
+                        "值": q["value"], "原因": q["reason"], "原因代码": q["reason_code"]})
+    return (out if unit_id is None else out.drop(columns=unit_col)).reset_index(drop=True)
 
 
 def _file_name(path: str) -> str:
