@@ -143,13 +143,13 @@ def test_clean_response_tables_are_built_only_when_asked_for():
 
 
 def test_engine_and_pandas_agree_on_odd_times_and_control_characters(tmp_path):
-    """Years outside 1900-2100 are typing slips on both paths; control characters in a device
+    """Years outside 1900-2100 and days no calendar has are typing slips on both paths; control characters in a device
     id or a comment are cleaned the same way in the compact rows as in the table."""
     d = tmp_path / "r"
     d.mkdir()
     (d / "units.csv").write_text("unit_id,name,level\na,甲区安监局,district\n", encoding="utf-8")
     lines = ["response_id,unit_id,channel,submitted_at,fingerprint,lawful,fair,open,service,integrity,comment"]
-    times = ["0001-01-01", "2200-03-01 10:00", "2013-08-01 09:00", "2013年8月2日", " 2013-08-03 10:00"]
+    times = ["0001-01-01", "2200-03-01 10:00", "2013-08-01 09:00", "2013年8月2日", " 2013-08-03 10:00", "2013-02-30"]
     for i in range(60):
         fp = "dev\x01ice" if i % 3 else "device"
         lines.append(f"r{i},a,online,{times[i % len(times)]},{fp},1,2,1,1,1,好\x02评{i % 2}")
@@ -157,7 +157,7 @@ def test_engine_and_pandas_agree_on_odd_times_and_control_characters(tmp_path):
     a, b = assert_same_round(d)
     assert b.engines["survey"] == "duckdb"
     bad = a.quarantine[a.quarantine["reason_code"] == "bad_date"]
-    assert len(bad) == 24  # every 0001 and 2200 row: 2 of each 5, 60 rows
+    assert len(bad) == 30  # every 0001, 2200 and 02-30 row: 3 of each 6, 60 rows
     assert set(b.compact_rows("survey")["fingerprint"]) == {"device"}
 
 

@@ -369,8 +369,8 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
             arms = " ".join(f"WHEN {_lit(v)} THEN {int(c)}" for v, c in found.items())
             codes[col.id] = f"CAST(CASE {e} {arms} ELSE 0 END AS TINYINT)" if arms else "CAST(0 AS TINYINT)"
         elif k == schema.DATETIME:
-            fast = (f"regexp_full_match({e}, {_lit(_PLAIN_DATETIME)}) AND "
-                    f"year(TRY_CAST({e} AS TIMESTAMP)) BETWEEN {validate.YEARS[0]} AND {validate.YEARS[1]}")
+            fast = (f"regexp_full_match({e}, {_lit(_PLAIN_DATETIME)}) AND coalesce("  # 2011-02-30: no date
+                    f"year(TRY_CAST({e} AS TIMESTAMP)) BETWEEN {validate.YEARS[0]} AND {validate.YEARS[1]}, false)")
             plain[col.id] = fast
             odd = [] if col.id not in src.col else [v for (v,) in con.execute(
                 f"SELECT DISTINCT {e} FROM src WHERE _keep AND {e} <> '' AND NOT ({fast}) "
@@ -391,10 +391,17 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
     good_sql = " AND ".join(good) or "true"
     id_col = table.id_column
 
+    # every row checked once, kept with the columns the rest reads and whether it passed
+    keep = COMPACT.get(table.name, ())
+    used = [src.col[c.id] for c in table.columns if c.id in src.col and (c.kind != schema.TEXT or c.id in keep)]
+    con.execute(f"CREATE TEMP TABLE chk AS SELECT _row, {t_fast(id_col)} AS _id, {', '.join(used)}, "
+                f"coalesce({good_sql}, false) AS _good FROM src WHERE _keep")
+    con.execute("CREATE TEMP VIEW ok AS SELECT * FROM chk WHERE _good")
+
     # rejected rows: the pandas path writes their reasons, on these rows alone
     names = [c.id for c in table.columns]
     bad = con.execute(f"SELECT _row, {', '.join(t(c) for c in names)} FROM src "
-                      f"WHERE _keep AND NOT ({good_sql}) ORDER BY _row").df()
+                      f"WHERE _keep AND _row IN (SELECT _row FROM chk WHERE NOT _good) ORDER BY _row").df()
     bad.columns = [ROW, *names]
     bad = bad[[*names, ROW]].astype({c: object for c in names})
     raw_table = RawTable(table.name, str(path), bad.reset_index(drop=True), headers=src.headers)
@@ -402,13 +409,10 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
     if len(still_clean):
         raise Unsupported("the engine and the pandas path disagree on a row")  # never expected: fall back
 
-    # duplicate ids among the rows that pass every other check; the first is kept
-    con.execute(f"CREATE TEMP TABLE g AS SELECT _row, {t_fast(id_col)} AS id FROM src WHERE _keep AND {good_sql}")
-    dup = con.execute(f"SELECT _row, id, {t('unit_id')} AS unit FROM src JOIN "
-                      f"(SELECT _row, id FROM g WHERE id IN (SELECT id FROM g GROUP BY id HAVING count(*) > 1)) "
-                      f"USING (_row) ORDER BY _row").df()
-    n_good = con.execute("SELECT count(*) FROM g").fetchone()[0]
-    con.execute("DROP TABLE g")
+    # duplicate ids among them; the first is kept
+    dup = con.execute(f"SELECT _row, _id AS id, {t('unit_id')} AS unit FROM ok WHERE _id IN "
+                      f"(SELECT _id FROM ok GROUP BY _id HAVING count(*) > 1) ORDER BY _row").df()
+    (n_good,), = con.execute("SELECT count(*) FROM ok").fetchall()
     if len(dup):
         first = ~dup["id"].duplicated(keep="first")
         first_row = dict(zip(dup.loc[first, "id"], dup.loc[first, "_row"]))
@@ -426,10 +430,12 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
         d, not_dup = dup, ""
 
     when = next((c.id for c in table.columns if c.kind == schema.DATETIME and c.id in src.col), None)
-    where = f"_keep AND {good_sql} {not_dup}"
-    counts = _counts(con, table, ruleset, raw, codes, public_expr, where, raw(when) if when else None)
+    where = f"true {not_dup}"
+    counts = _counts(con, table, ruleset, raw, codes, public_expr, where, raw(when) if when else None, rel="ok")
     rows = _compact(con, table, src, where, codes, enums, plain, odd_dates, raw, t_fast) \
         if table.name in COMPACT else None
+    con.execute("DROP VIEW ok")
+    con.execute("DROP TABLE chk")
     return Scanned(table.name, str(path), n_good - len(d), rejected, counts, src.ignored, rows)
 
 
@@ -442,7 +448,7 @@ def _compact(con, table: schema.Table, src: _Source, where: str, codes: dict[str
     from pingyi_lib.dataset import validate
 
     wanted = [c for c in table.columns if c.id in COMPACT[table.name] or c.kind == schema.ANSWER]
-    select = ["_row AS \"row\""]
+    select = ["_row AS \"row\""]  # from the checked rows (``ok``): the id stripped, as _id
     for c in wanted:
         name = _ident(c.id)
         if c.kind == schema.ANSWER:
@@ -451,11 +457,13 @@ def _compact(con, table: schema.Table, src: _Source, where: str, codes: dict[str
             select.append(f"CASE WHEN {plain[c.id]} THEN CAST({raw(c.id)} AS TIMESTAMP) END AS {name}")
             select.append(f"CASE WHEN NOT ({plain[c.id]}) AND {raw(c.id)} <> '' THEN {raw(c.id)} END "
                           f"AS {_ident('_odd_' + c.id)}")
-        elif c.kind in (schema.ID, schema.UNIT, schema.TEXT):
+        elif c.id == table.id_column:
+            select.append(f"_id AS {name}")
+        elif c.kind in (schema.UNIT, schema.TEXT):
             select.append(f"{t_fast(c.id)} AS {name}")
         else:  # enumerated: as written, looked up below
             select.append(f"{raw(c.id)} AS {name}")
-    tbl = con.sql(f"SELECT {', '.join(select)} FROM src WHERE {where}").to_arrow_table()
+    tbl = con.sql(f"SELECT {', '.join(select)} FROM ok WHERE {where}").to_arrow_table()
     row = tbl.column("row").to_numpy().astype(np.int64)
     if len(row) > 1 and (np.diff(row) < 0).any():  # DuckDB keeps the file's order; should it not, sort
         tbl = tbl.take(np.argsort(row, kind="stable"))
@@ -499,7 +507,7 @@ def _categories(col, convert=None) -> pd.Categorical:
 
 
 def _counts(con, table: schema.Table, ruleset: Ruleset, raw, codes: dict[str, str], public_expr: str,
-            where: str, when: str | None = None) -> pd.DataFrame:
+            where: str, when: str | None = None, rel: str = "src") -> pd.DataFrame:
     """One pass, one group per unit (as written; stripped here) and day: rows, valid rows,
     public ballots, and answers per item × level, summed per unit; and the ``days`` measure,
     rows per unit × calendar day of the date-time column ``when`` (the round's year and last
@@ -521,7 +529,7 @@ def _counts(con, table: schema.Table, ruleset: Ruleset, raw, codes: dict[str, st
         if scored and scored_codes else "false"
     aggs = ["count(*)", f"count(*) FILTER (WHERE {valid})", "count(*) FILTER (WHERE p)"]
     aggs += [f"count(*) FILTER (WHERE a{i} = {lv})" for i in range(len(items)) for lv in levels]
-    wide = con.execute(f"SELECT u, k, {', '.join(aggs)} FROM (SELECT {inner} FROM src WHERE {where}) "
+    wide = con.execute(f"SELECT u, k, {', '.join(aggs)} FROM (SELECT {inner} FROM {rel} WHERE {where}) "
                        f"GROUP BY u, k").df()
     wide["u"] = _strip(list(wide["u"]))  # ' u001' and 'u001' are one unit
     per_day = wide[["u", "k"]].assign(n=wide.iloc[:, 2].to_numpy(dtype=np.int64))
