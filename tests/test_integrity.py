@@ -450,3 +450,21 @@ def test_time_order_is_the_three_key_sort_it_replaces(rows, in_file_order):
         file_row = np.random.default_rng(len(rows)).permutation(file_row)
     expected = np.lexsort((file_row, sec, major))
     np.testing.assert_array_equal(detect.time_order(major, sec, file_row), expected)
+
+
+def test_detection_does_not_depend_on_the_order_of_the_rows(tmp_path):
+    """Shuffled rows (a file sorted by unit, not by time; the engine's categories) give the same
+    flags for the same questionnaires and the same burst episodes, numbered by unit."""
+    ds = py.load_dataset(write_dataset(tmp_path / "d", units=UNITS, survey=survey(
+        *_background("a"), *_background("b"), *_burst("b", 12, day=3), *_burst("a", 12))))
+    sv = ds.survey
+    window = (pd.Timestamp("2012-07-25"), pd.Timestamp("2012-08-31"))
+    plain = detect.detect(sv, ds.units, ds.ruleset, window)
+    shuffled = sv.iloc[np.random.default_rng(3).permutation(len(sv))].reset_index(drop=True)
+    shuffled["unit_id"] = shuffled["unit_id"].astype("category")
+    other = detect.detect(shuffled, ds.units, ds.ruleset, window)
+    by_id = other.flags.set_index(shuffled["response_id"]).loc[sv["response_id"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(plain.flags, by_id)
+    assert plain.flags["burst"].sum() == 24
+    pd.testing.assert_frame_equal(plain.bursts, other.bursts)
+    assert list(plain.bursts["unit_id"]) == ["a", "b"]  # episodes numbered by unit, not by who came first

@@ -49,7 +49,8 @@ AUTO_MIN_BYTES = 4 << 20  # "auto" reads smaller files with pandas: DuckDB's sta
 # the columns of a clean table (besides ``row`` and the answers) kept in memory in compact form
 # while its rows stay in the file: what the integrity check reads (integrity/detect.py)
 COMPACT = {"survey": ("response_id", "unit_id", "channel", "submitted_at", "fingerprint", "comment")}
-MAX_DISTINCT = 10_000  # more distinct values in a checked column: hostile or odd data, use pandas
+MAX_DISTINCT = 10_000
+BATCH_ROWS = 1 << 20  # rows fetched from DuckDB at a time for the compact rows  # more distinct values in a checked column: hostile or odd data, use pandas
 # what Arrow's utf8_trim_whitespace (read.py) strips: DuckDB's trim() takes them as a set
 WHITESPACE = "".join(map(chr, [0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680,
                                *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]))
@@ -425,12 +426,13 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
         rejected = pd.concat([x for x in (rejected, dups) if len(x)], ignore_index=True) \
             .sort_values(ROW, kind="stable").reset_index(drop=True)
         con.register("dup_rows", pd.DataFrame({"_row": d["_row"].to_numpy(dtype=np.int64)}))
-        not_dup = "AND _row NOT IN (SELECT _row FROM dup_rows)"
+        # marked in place (a join would lose the file's order)
+        con.execute("UPDATE chk SET _good = false WHERE _row IN (SELECT _row FROM dup_rows)")
     else:
-        d, not_dup = dup, ""
+        d = dup
 
     when = next((c.id for c in table.columns if c.kind == schema.DATETIME and c.id in src.col), None)
-    where = f"true {not_dup}"
+    where = "true"
     counts = _counts(con, table, ruleset, raw, codes, public_expr, where, raw(when) if when else None, rel="ok")
     rows = _compact(con, table, src, where, codes, enums, plain, odd_dates, raw, t_fast) \
         if table.name in COMPACT else None
@@ -463,47 +465,82 @@ def _compact(con, table: schema.Table, src: _Source, where: str, codes: dict[str
             select.append(f"{t_fast(c.id)} AS {name}")
         else:  # enumerated: as written, looked up below
             select.append(f"{raw(c.id)} AS {name}")
-    tbl = con.sql(f"SELECT {', '.join(select)} FROM ok WHERE {where}").to_arrow_table()
-    row = tbl.column("row").to_numpy().astype(np.int64)
-    if len(row) > 1 and (np.diff(row) < 0).any():  # DuckDB keeps the file's order; should it not, sort
-        tbl = tbl.take(np.argsort(row, kind="stable"))
-        row = tbl.column("row").to_numpy().astype(np.int64)
-    out = pd.DataFrame({"row": row})
+    import pyarrow.compute as pc
+
+    # in ranges of rows, each result freed before the next: a streamed result of millions of
+    # rows is held whole by DuckDB, outside its memory limit
+    (lo, hi), = con.execute("SELECT coalesce(min(_row), 0), coalesce(max(_row), -1) FROM ok").fetchall()
+    parts: dict[str, list] = {c: [] for c in ["row", *(c.id for c in wanted)]}
+    for start in range(int(lo), int(hi) + 1, BATCH_ROWS):
+        batch = con.sql(f"SELECT {', '.join(select)} FROM ok WHERE {where} AND _row >= {start} "
+                        f"AND _row < {start + BATCH_ROWS} ORDER BY _row").to_arrow_table()
+        parts["row"].append(batch.column("row").to_numpy().astype(np.int64))
+        for c in wanted:
+            col = batch.column(c.id)
+            if c.kind == schema.ANSWER:
+                parts[c.id].append(col.to_numpy(zero_copy_only=False).astype(np.int8))
+            elif c.kind == schema.DATETIME:
+                parts[c.id].append(_times(batch, c.id, c.id in src.col, odd_dates.get(c.id)))
+            elif c.kind == schema.ID:
+                parts[c.id].append(col.combine_chunks())  # its own buffers: the batch's are freed
+            else:  # text: Arrow dictionaries per range, made categories once at the end
+                parts[c.id].extend(pc.dictionary_encode(pc.fill_null(col, "")).chunks)
+    out = pd.DataFrame({"row": _joined(parts["row"], np.int64)})
     for c in wanted:
-        col = tbl.column(c.id)
-        if c.kind == schema.ANSWER:
-            out[c.id] = col.to_numpy().astype(np.int8)
-        elif c.kind == schema.DATETIME:
-            at = pd.Series(col.to_pandas(), dtype="datetime64[us]") if c.id in src.col \
-                else pd.Series(pd.NaT, index=out.index, dtype="datetime64[us]")
-            if c.id in src.col and odd_dates.get(c.id):
-                odd = pd.Series(tbl.column("_odd_" + c.id).to_pandas())
-                hit = odd.notna()
-                at[hit] = odd[hit].map(odd_dates[c.id]).astype("datetime64[us]")
-            out[c.id] = at.to_numpy()
-        elif c.kind == schema.ID:
-            out[c.id] = col.to_pandas()
+        got = parts.pop(c.id)
+        if c.kind == schema.ID:
+            out[c.id] = pa_chunked(got).to_pandas() if got else pd.Series([], dtype="str")
         elif c.kind in (schema.UNIT, schema.TEXT):
-            out[c.id] = _categories(col, (lambda v: validate.strip_text_controls(v)[0])
+            out[c.id] = _categories(got, (lambda v: validate.strip_text_controls(v)[0])
                                     if c.kind == schema.TEXT else None)
+        elif c.kind not in (schema.ANSWER, schema.DATETIME):
+            out[c.id] = _categories(got, lambda v, m=enums[c.id]: v.map(m))
         else:
-            out[c.id] = _categories(col, lambda v: v.map(enums[c.id]))
+            out[c.id] = _joined(got, np.int8 if c.kind == schema.ANSWER else "datetime64[us]")
     return out
 
 
-def _categories(col, convert=None) -> pd.Categorical:
-    """A text column as categories, each distinct value converted once (``convert``: a
-    Series → Series of the distinct values); missing → ''."""
-    import pyarrow.compute as pc
+def _joined(arrays: list, dtype) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
 
-    if not len(col):
-        return pd.Categorical([], categories=pd.Index([], dtype=object))
-    enc = pc.dictionary_encode(pc.fill_null(col, "")).combine_chunks()
-    values = pd.Series(enc.dictionary.to_pylist(), dtype=object)
+
+def pa_chunked(arrays: list):
+    import pyarrow as pa
+
+    return pa.chunked_array(arrays)
+
+
+def _times(batch, cid: str, present: bool, odd: dict | None) -> np.ndarray:
+    """A date-time column of one batch: DuckDB's reading of the plain values, and the odd
+    values (2011年8月3日, …) as validate.parse_datetimes read them (``odd``: text → time)."""
+    if not present:
+        return np.full(batch.num_rows, np.datetime64("NaT"), dtype="datetime64[us]")
+    at = pd.Series(batch.column(cid).to_pandas(), dtype="datetime64[us]")
+    if odd:
+        text = pd.Series(batch.column("_odd_" + cid).to_pandas())
+        hit = text.notna()
+        at[hit] = text[hit].map(odd).astype("datetime64[us]")
+    return at.to_numpy()
+
+
+def _categories(chunks: list, convert=None) -> pd.Categorical:
+    """Dictionary-encoded Arrow text (one dictionary per range of rows) as categories, each
+    distinct value converted once (``convert``: a Series → Series of the distinct values).
+    The categories stay Arrow text (pandas' ``str``), so millions of distinct device ids
+    cost no Python objects."""
+    import pyarrow as pa
+
+    if not chunks or not sum(len(c) for c in chunks):
+        return pd.Categorical([], categories=pd.Index([], dtype="str"))
+    enc = pa.chunked_array(chunks).unify_dictionaries().combine_chunks()
+    values = pd.Series(enc.dictionary, dtype="str")
+    codes = enc.indices.to_numpy(zero_copy_only=False)
     if convert is not None:
-        values = pd.Series(convert(values), dtype=object).fillna("")
-    same, categories = pd.factorize(values.to_numpy(dtype=object))
-    return pd.Categorical.from_codes(same[enc.indices.to_numpy(zero_copy_only=False)], categories=categories)
+        converted = pd.Series(convert(values), dtype="str").fillna("")
+        if not converted.equals(values):  # cleaning made two values one: number them again
+            same, values = pd.factorize(converted)
+            codes = same[codes]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(values, dtype="str"))
 
 
 def _counts(con, table: schema.Table, ruleset: Ruleset, raw, codes: dict[str, str], public_expr: str,

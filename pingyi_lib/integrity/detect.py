@@ -74,23 +74,39 @@ def occurrence(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return seq, first_pos
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes of a text column (factorised natively: no Python strings for Arrow
-    columns) and its distinct values; a missing value gets the code of ''."""
-    codes, uniques = pd.factorize(values)
-    uniques = pd.Index(uniques, dtype=object)
+def _codes(values: pd.Series, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of a text column and its distinct values (categories are taken as they
+    are, others factorised natively: no Python strings for Arrow text); a missing value gets
+    the code of ''. ``sort``: codes in the order of the values, so that what is numbered by
+    code (burst episodes: by unit and channel) does not depend on the order of the rows."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = values.cat.codes.to_numpy().astype(np.int64), pd.Index(values.cat.categories)
+        if sort and len(uniques):
+            by = np.argsort(uniques.to_numpy(dtype=object), kind="stable")
+            rank = np.empty(len(by), dtype=np.int64)
+            rank[by] = np.arange(len(by))
+            codes, uniques = np.where(codes < 0, -1, rank[codes]), uniques[by]
+    else:
+        codes, uniques = pd.factorize(values, sort=sort)
+        codes, uniques = codes.astype(np.int64), pd.Index(uniques, dtype=object)
     if (codes < 0).any():
-        blank = uniques.get_indexer([""])[0]
+        blank = _blank(uniques)
         if blank < 0:
-            uniques, blank = uniques.append(pd.Index([""], dtype=object)), len(uniques)
+            uniques, blank = uniques.append(pd.Index([""], dtype=uniques.dtype)), len(uniques)
         codes = np.where(codes < 0, blank, codes)
-    return codes.astype(np.int64), uniques
+    return codes, uniques
 
 
-def _column_codes(survey: pd.DataFrame, column: str) -> tuple[np.ndarray, pd.Index]:
+def _blank(values: pd.Index) -> int:
+    """The position of '' among distinct values, or -1."""
+    at = np.flatnonzero(np.asarray(values == ""))
+    return int(at[0]) if len(at) else -1
+
+
+def _column_codes(survey: pd.DataFrame, column: str, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
     if column not in survey:
         return np.zeros(len(survey), dtype=np.int64), pd.Index([""], dtype=object)
-    return _codes(survey[column])
+    return _codes(survey[column], sort)
 
 
 def _seconds(survey: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -155,8 +171,7 @@ def fingerprint_repeat(unit: np.ndarray, fp: np.ndarray, fp_values: pd.Index, or
     Returns (flag, seq, first): seq = how many of the device's questionnaires for the
     unit came before (0 for the first), first = the position of its first.
     """
-    blank = np.flatnonzero(fp_values.to_numpy(dtype=object) == "")
-    has = fp != (blank[0] if len(blank) else -1)
+    has = fp != _blank(fp_values)
     key = unit * (len(fp_values) + 1) + fp
     seq_o, first_o = occurrence(key[order])
     seq = np.empty(len(order), dtype=np.int64)
@@ -326,8 +341,8 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
     """
     rules = ruleset.integrity
     n = len(survey)
-    unit, unit_ids = _codes(survey["unit_id"])
-    chan, channels = _column_codes(survey, "channel")
+    unit, unit_ids = _codes(survey["unit_id"], sort=True)
+    chan, channels = _column_codes(survey, "channel", sort=True)
     group = unit * (len(channels) + 1) + chan
     sec, has_time = _seconds(survey)
     file_row = survey["row"].to_numpy(dtype=np.int64) if "row" in survey else np.arange(n)
@@ -389,7 +404,7 @@ def _episodes(survey: pd.DataFrame, episode: np.ndarray, lam: np.ndarray, straig
         "episode": episode[pos], "unit_id": sub["unit_id"].to_numpy(dtype=object),
         "channel": sub["channel"].fillna("").to_numpy(dtype=object) if "channel" in sub else "",
         "at": pd.to_datetime(sub["submitted_at"]).to_numpy(),
-        "fp": fp_values.to_numpy()[fp[pos]], "straight": straight[pos],
+        "fp": fp_values.take(fp[pos]).to_numpy(dtype=object), "straight": straight[pos],
         "commented": (sub["comment"].fillna("") != "").to_numpy() if "comment" in sub else False,
         "lam": lam[pos]})
     g = f.groupby("episode", sort=True)
