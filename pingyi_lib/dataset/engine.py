@@ -49,8 +49,8 @@ AUTO_MIN_BYTES = 4 << 20  # "auto" reads smaller files with pandas: DuckDB's sta
 # the columns of a clean table (besides ``row`` and the answers) kept in memory in compact form
 # while its rows stay in the file: what the integrity check reads (integrity/detect.py)
 COMPACT = {"survey": ("response_id", "unit_id", "channel", "submitted_at", "fingerprint", "comment")}
-MAX_DISTINCT = 10_000
-BATCH_ROWS = 1 << 20  # rows fetched from DuckDB at a time for the compact rows  # more distinct values in a checked column: hostile or odd data, use pandas
+MAX_DISTINCT = 10_000  # more distinct values in a checked column: hostile or odd data, use pandas
+BATCH_ROWS = 1 << 20  # rows fetched from DuckDB at a time for the compact rows
 # what Arrow's utf8_trim_whitespace (read.py) strips: DuckDB's trim() takes them as a set
 WHITESPACE = "".join(map(chr, [0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680,
                                *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]))
