@@ -136,6 +136,16 @@ def glossary(terms: Mapping[str, str], title: str = "名词解释") -> Html:
     return Html(f'<div class="pingyi-glossary"><p class="pingyi-headline-title">{esc(title)}</p><ul>{items}</ul></div>')
 
 
+def show(*parts) -> None:
+    """Display several parts of a page, in order, from one notebook cell: a report notebook
+    has one cell per section, because every cell is a round trip to the kernel (about
+    5 ms of a page, and papermill's bookkeeping)."""
+    from IPython.display import display
+
+    for part in parts:
+        display(part)
+
+
 def note(text: str) -> Html:
     """A sentence, or nothing when ``text`` is empty (a section says "no data" once, not per table)."""
     return para("{text}", text=text) if text else Html("")

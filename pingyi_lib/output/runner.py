@@ -159,8 +159,12 @@ def _run_job(job: Job) -> JobResult:
         error = None
         with atomic_path(executed) as tmp:  # the partial notebook of a failed run is kept too
             try:
+                # written once at the end (or at the failing cell), not twice per cell: papermill's
+                # per-cell saves (a deep copy, a validation and a JSON dump of the whole notebook
+                # each) cost more than the page's own work
                 pm.execute_notebook(job.notebook, str(tmp), parameters=job.parameters, kernel_name=KERNEL,
-                                    progress_bar=False, log_output=False, cwd=str(Path(job.notebook).parent))
+                                    progress_bar=False, log_output=False, cwd=str(Path(job.notebook).parent),
+                                    request_save_on_cell_execute=False)
             except Exception as exc:  # noqa: BLE001 - any failure is reported for this job only
                 if is_disk_error(exc):  # not the notebook's fault: no half-written notebook is kept
                     raise
