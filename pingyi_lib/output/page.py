@@ -213,10 +213,14 @@ table.pingyi-table td.num {{ text-align: right; font-variant-numeric: tabular-nu
                    color: #3d444d; }}
 .pingyi-glossary li {{ margin: 3px 0; line-height: 1.6; }}
 .pingyi-tile[title] {{ cursor: help; }}
+/* a section's parts shown from one cell (show) stand as far apart as parts of separate cells:
+   a cell's padding above and below and its output's top margin (nbconvert's lab template) */
+.jp-OutputArea-child + .jp-OutputArea-child {{ margin-top: calc(2 * var(--jp-cell-padding, 5px) + 5px); }}
 @page {{ size: A4; margin: 14mm 12mm; }}
 @media print {{
   body, .jp-Notebook {{ max-width: none !important; margin: 0 !important; padding: 0 !important; }}
   .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea-output {{ padding: 0 !important; }}
+  .jp-OutputArea-child + .jp-OutputArea-child {{ margin-top: 5px; }}
   h2 {{ break-before: page; page-break-before: always; }}
   h1, h2, h3, .pingyi-headline-title {{ break-after: avoid; page-break-after: avoid; }}
   .pingyi-headline, .pingyi-card, .pingyi-chart, .pingyi-glossary li, .pingyi-tile {{ break-inside: avoid; }}
