@@ -435,3 +435,18 @@ def test_pingyi_score_says_on_stderr_what_it_excluded_and_why(capsys):
     assert "剔除问卷108份" in err and "同一终端重复提交108份" in err and "pingyi integrity" in err
     assert main(["score", str(SAMPLE_2011), "--format", "csv"]) == 0
     assert "剔除" not in capsys.readouterr().err
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(st.integers(0, 4), st.one_of(st.integers(0, 10**6), st.just(int(detect.NO_TIME)))),
+                min_size=0, max_size=60), st.booleans())
+def test_time_order_is_the_three_key_sort_it_replaces(rows, in_file_order):
+    """One stable sort of a packed key gives np.lexsort((file_row, sec, major)), rows in file
+    order or not (then it is that lexsort)."""
+    major = np.array([m for m, _ in rows], dtype=np.int64)
+    sec = np.array([s for _, s in rows], dtype=np.int64)
+    file_row = np.arange(len(rows)) + 2
+    if not in_file_order:
+        file_row = np.random.default_rng(len(rows)).permutation(file_row)
+    expected = np.lexsort((file_row, sec, major))
+    np.testing.assert_array_equal(detect.time_order(major, sec, file_row), expected)

@@ -31,12 +31,30 @@ def assert_same_round(folder):
     pd.testing.assert_frame_equal(a.quarantine, b.quarantine)
     pd.testing.assert_frame_equal(a.table_counts, b.table_counts)
     assert a.round == b.round  # year and last date read from the engine's day counts, not from rows
-    pd.testing.assert_frame_equal(py.score(a).units, py.score(b).units)
-    pd.testing.assert_frame_equal(py.score(a).gaps, py.score(b).gaps)
-    pd.testing.assert_frame_equal(py.score(a).items, py.score(b).items)
+    ra, rb = py.score(a), py.score(b)
+    for what in ("units", "gaps", "items", "quarantine"):
+        pd.testing.assert_frame_equal(getattr(ra, what), getattr(rb, what))
+    # the integrity check ran on the engine's compact rows and found what it finds in the table
+    if b.engines["survey"] == "duckdb":
+        assert not b.tables.loaded("survey") and not rb.dataset.tables.loaded("survey")
+    for what in ("rows", "units", "bursts", "quarantine", "comparison"):
+        pd.testing.assert_frame_equal(getattr(ra.integrity, what), getattr(rb.integrity, what))
+    assert_compact_rows_are_the_table(b)
     for t in ("survey", "onsite"):
         pd.testing.assert_frame_equal(a.tables[t], b.tables[t])
+        pd.testing.assert_frame_equal(ra.dataset.tables[t], rb.dataset.tables[t])
     return a, b
+
+
+def assert_compact_rows_are_the_table(ds):
+    """The engine's compact rows hold the clean table's values, column for column."""
+    if ds.engines.get("survey") != "duckdb":
+        return
+    rows = ds.compact_rows("survey")
+    assert len(rows.columns) >= 8  # row, id, unit, channel, time, fingerprint, comment, answers
+    table = ds.tables["survey"]
+    for c in rows.columns:
+        pd.testing.assert_series_equal(rows[c].astype(object), table[c].astype(object), check_names=True)
 
 
 @pytest.mark.parametrize("sample", [SAMPLE_2011, SAMPLE_2012], ids=["2011", "2012"])
@@ -112,12 +130,35 @@ def test_a_ranked_unit_without_valid_questionnaires_stops_the_league_on_every_pa
 
 
 def test_clean_response_tables_are_built_only_when_asked_for():
-    ds = py.load_dataset(SAMPLE_2011, engine="duckdb")
-    py.score(ds, integrity=False)
-    assert not ds.tables.loaded("survey")  # scoring used the engine's counts
-    # the integrity check reads the questionnaire rows (fingerprints, times, answers, comments)
-    assert len(ds.survey) == 5018
-    assert ds.tables.loaded("survey")
+    ds = py.load_dataset(SAMPLE_2012, engine="duckdb")
+    res = py.score(ds)
+    # scoring used the engine's counts, and the integrity check the engine's compact rows
+    assert not ds.tables.loaded("survey") and not res.dataset.tables.loaded("survey")
+    gone = set(res.integrity.rows.loc[res.integrity.rows["excluded"], "response_id"])
+    assert len(gone) == res.integrity.excluded == 108  # the 2012 sample's stuffed device
+    # built on demand: the accepted rows without the excluded ones, the engine's rows unchanged
+    assert len(ds.survey) == 4363 and len(res.dataset.survey) == 4363 - 108
+    assert not res.dataset.survey["response_id"].isin(gone).any()
+    assert ds.tables.loaded("survey") and res.dataset.tables.loaded("survey")
+
+
+def test_engine_and_pandas_agree_on_odd_times_and_control_characters(tmp_path):
+    """Years outside 1900-2100 and days no calendar has are typing slips on both paths; control characters in a device
+    id or a comment are cleaned the same way in the compact rows as in the table."""
+    d = tmp_path / "r"
+    d.mkdir()
+    (d / "units.csv").write_text("unit_id,name,level\na,甲区安监局,district\n", encoding="utf-8")
+    lines = ["response_id,unit_id,channel,submitted_at,fingerprint,lawful,fair,open,service,integrity,comment"]
+    times = ["0001-01-01", "2200-03-01 10:00", "2013-08-01 09:00", "2013年8月2日", " 2013-08-03 10:00", "2013-02-30"]
+    for i in range(60):
+        fp = "dev\x01ice" if i % 3 else "device"
+        lines.append(f"r{i},a,online,{times[i % len(times)]},{fp},1,2,1,1,1,好\x02评{i % 2}")
+    (d / "survey.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    a, b = assert_same_round(d)
+    assert b.engines["survey"] == "duckdb"
+    bad = a.quarantine[a.quarantine["reason_code"] == "bad_date"]
+    assert len(bad) == 30  # every 0001, 2200 and 02-30 row: 3 of each 6, 60 rows
+    assert set(b.compact_rows("survey")["fingerprint"]) == {"device"}
 
 
 def split_round(src, dest, n):

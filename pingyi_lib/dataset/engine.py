@@ -46,6 +46,9 @@ from pingyi_lib.scheme.ruleset import Ruleset
 ENGINE_TABLES = ("survey", "onsite")
 COUNT_COLUMNS = ["table", "unit_id", "measure", "item", "level", "n"]
 AUTO_MIN_BYTES = 4 << 20  # "auto" reads smaller files with pandas: DuckDB's start-up would not pay
+# the columns of a clean table (besides ``row`` and the answers) kept in memory in compact form
+# while its rows stay in the file: what the integrity check reads (integrity/detect.py)
+COMPACT = {"survey": ("response_id", "unit_id", "channel", "submitted_at", "fingerprint", "comment")}
 MAX_DISTINCT = 10_000  # more distinct values in a checked column: hostile or odd data, use pandas
 # what Arrow's utf8_trim_whitespace (read.py) strips: DuckDB's trim() takes them as a set
 WHITESPACE = "".join(map(chr, [0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680,
@@ -94,18 +97,27 @@ class Scanned:
     # header, unit_id
     counts: pd.DataFrame  # COUNT_COLUMNS
     ignored_columns: list[str] = field(default_factory=list)
+    rows: pd.DataFrame | None = None  # the clean rows in compact form (:func:`_compact`), for COMPACT tables
 
 
 @dataclass
 class DeferredTable:
     """A clean table built on first use, by the pandas path (read + validate), so it is
-    the very frame that path would have made. Picklable: it holds no open file."""
+    the very frame that path would have made. Picklable: it holds no open file.
+
+    ``rows``: the same rows in compact form (:data:`COMPACT` columns, made by the engine as
+    it read the file), for checks that need rows without building the table; not pickled.
+    ``excluded``: ids of rows a later check took out (the integrity policy): they are left
+    out of the built table too.
+    """
 
     path: str
     name: str
     ruleset: Ruleset
     units: frozenset
     rejected_units: frozenset
+    rows: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    excluded: frozenset = frozenset()
 
     def __call__(self) -> pd.DataFrame:
         from pingyi_lib.dataset.read import read_table
@@ -114,7 +126,12 @@ class DeferredTable:
         table = schema.tables(self.ruleset)[self.name]
         raw = read_table(Path(self.path), table)
         clean, _ = _check_table(raw, table, self.ruleset, set(self.units), set(self.rejected_units))
+        if self.excluded:
+            clean = clean[~clean[table.id_column].isin(self.excluded)].reset_index(drop=True)
         return clean
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "rows": None}
 
 
 class _Source:
@@ -176,7 +193,9 @@ class _Source:
         self.sql_names = [f"c{i}" for i in range(len(header))]
         self._columns(header, table)
         # free text is not checked: it stays in the file (the reasons of a rejected row never quote it)
-        self.col = {c.id: self.col[c.id] for c in table.columns if c.id in self.col and c.kind != schema.TEXT}
+        keep = COMPACT.get(table.name, ())
+        self.col = {c.id: self.col[c.id] for c in table.columns
+                    if c.id in self.col and (c.kind != schema.TEXT or c.id in keep)}
         # a line with no value at all holds no data (read.py drops it; its number is still counted)
         keep = f"trim(concat({', '.join(self.sql_names)}), {_lit(WHITESPACE)}) <> ''"
         cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
@@ -277,7 +296,8 @@ def take(deferred, table: schema.Table, ruleset: Ruleset, units: set[str], rejec
         scanned = scan(deferred.path, table, ruleset, units, rejected_units)
     except Unsupported:
         return None
-    return scanned, DeferredTable(str(deferred.path), table.name, ruleset, frozenset(units), frozenset(rejected_units))
+    return scanned, DeferredTable(str(deferred.path), table.name, ruleset, frozenset(units),
+                                  frozenset(rejected_units), scanned.rows)
 
 
 def _strip(values: list[str]) -> list[str]:
@@ -328,6 +348,9 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
 
     good: list[str] = []
     codes: dict[str, str] = {}  # item → SQL level code expression
+    enums: dict[str, dict[str, object]] = {}  # enumerated column → raw value → canonical value
+    odd_dates: dict[str, dict[str, pd.Timestamp]] = {}  # date-time column → odd raw value → its time
+    plain: dict[str, str] = {}  # date-time column → SQL: is it a plain value DuckDB reads as pandas does
     public_expr = "false"
     for col in table.columns:
         k, e = col.kind, raw(col.id)
@@ -346,27 +369,39 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
             arms = " ".join(f"WHEN {_lit(v)} THEN {int(c)}" for v, c in found.items())
             codes[col.id] = f"CAST(CASE {e} {arms} ELSE 0 END AS TINYINT)" if arms else "CAST(0 AS TINYINT)"
         elif k == schema.DATETIME:
-            fast = f"regexp_full_match({e}, {_lit(_PLAIN_DATETIME)}) AND TRY_CAST({e} AS TIMESTAMP) IS NOT NULL"
+            fast = (f"regexp_full_match({e}, {_lit(_PLAIN_DATETIME)}) AND coalesce("  # 2011-02-30: no date
+                    f"year(TRY_CAST({e} AS TIMESTAMP)) BETWEEN {validate.YEARS[0]} AND {validate.YEARS[1]}, false)")
+            plain[col.id] = fast
             odd = [] if col.id not in src.col else [v for (v,) in con.execute(
                 f"SELECT DISTINCT {e} FROM src WHERE _keep AND {e} <> '' AND NOT ({fast}) "
                 f"LIMIT {MAX_DISTINCT + 1}").fetchall()]
             if len(odd) > MAX_DISTINCT:
                 raise Unsupported(f"too many distinct odd dates in {col.id}")
             stripped = _strip(odd)
-            ok = validate.parse_datetimes(pd.Series(stripped, dtype=object)).notna().to_numpy() if odd else []
+            parsed = validate.parse_datetimes(pd.Series(stripped, dtype=object)) if odd else pd.Series([])
+            ok = parsed.notna().to_numpy()
+            odd_dates[col.id] = {v: p for v, p, y in zip(odd, parsed, ok) if y}
             good.append(f"({e} = '' OR ({fast}) OR {_in(e, [v for v, s, y in zip(odd, stripped, ok) if y or not s])})")
         elif k != schema.TEXT:  # an enumerated column: channel, panel member category
             found = looked_up(col.id, k)
+            enums[col.id] = found
             good.append(_in(e, found))
             if k == schema.PANEL_CATEGORY:
                 public_expr = _in(e, [v for v, c in found.items() if c in ruleset.public_categories])
     good_sql = " AND ".join(good) or "true"
     id_col = table.id_column
 
+    # every row checked once, kept with the columns the rest reads and whether it passed
+    keep = COMPACT.get(table.name, ())
+    used = [src.col[c.id] for c in table.columns if c.id in src.col and (c.kind != schema.TEXT or c.id in keep)]
+    con.execute(f"CREATE TEMP TABLE chk AS SELECT _row, {t_fast(id_col)} AS _id, {', '.join(used)}, "
+                f"coalesce({good_sql}, false) AS _good FROM src WHERE _keep")
+    con.execute("CREATE TEMP VIEW ok AS SELECT * FROM chk WHERE _good")
+
     # rejected rows: the pandas path writes their reasons, on these rows alone
     names = [c.id for c in table.columns]
     bad = con.execute(f"SELECT _row, {', '.join(t(c) for c in names)} FROM src "
-                      f"WHERE _keep AND NOT ({good_sql}) ORDER BY _row").df()
+                      f"WHERE _keep AND _row IN (SELECT _row FROM chk WHERE NOT _good) ORDER BY _row").df()
     bad.columns = [ROW, *names]
     bad = bad[[*names, ROW]].astype({c: object for c in names})
     raw_table = RawTable(table.name, str(path), bad.reset_index(drop=True), headers=src.headers)
@@ -374,13 +409,10 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
     if len(still_clean):
         raise Unsupported("the engine and the pandas path disagree on a row")  # never expected: fall back
 
-    # duplicate ids among the rows that pass every other check; the first is kept
-    con.execute(f"CREATE TEMP TABLE g AS SELECT _row, {t_fast(id_col)} AS id FROM src WHERE _keep AND {good_sql}")
-    dup = con.execute(f"SELECT _row, id, {t('unit_id')} AS unit FROM src JOIN "
-                      f"(SELECT _row, id FROM g WHERE id IN (SELECT id FROM g GROUP BY id HAVING count(*) > 1)) "
-                      f"USING (_row) ORDER BY _row").df()
-    n_good = con.execute("SELECT count(*) FROM g").fetchone()[0]
-    con.execute("DROP TABLE g")
+    # duplicate ids among them; the first is kept
+    dup = con.execute(f"SELECT _row, _id AS id, {t('unit_id')} AS unit FROM ok WHERE _id IN "
+                      f"(SELECT _id FROM ok GROUP BY _id HAVING count(*) > 1) ORDER BY _row").df()
+    (n_good,), = con.execute("SELECT count(*) FROM ok").fetchall()
     if len(dup):
         first = ~dup["id"].duplicated(keep="first")
         first_row = dict(zip(dup.loc[first, "id"], dup.loc[first, "_row"]))
@@ -398,13 +430,84 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
         d, not_dup = dup, ""
 
     when = next((c.id for c in table.columns if c.kind == schema.DATETIME and c.id in src.col), None)
-    counts = _counts(con, table, ruleset, raw, codes, public_expr, f"_keep AND {good_sql} {not_dup}",
-                     raw(when) if when else None)
-    return Scanned(table.name, str(path), n_good - len(d), rejected, counts, src.ignored)
+    where = f"true {not_dup}"
+    counts = _counts(con, table, ruleset, raw, codes, public_expr, where, raw(when) if when else None, rel="ok")
+    rows = _compact(con, table, src, where, codes, enums, plain, odd_dates, raw, t_fast) \
+        if table.name in COMPACT else None
+    con.execute("DROP VIEW ok")
+    con.execute("DROP TABLE chk")
+    return Scanned(table.name, str(path), n_good - len(d), rejected, counts, src.ignored, rows)
+
+
+def _compact(con, table: schema.Table, src: _Source, where: str, codes: dict[str, str], enums: dict,
+             plain: dict[str, str], odd_dates: dict, raw, t_fast) -> pd.DataFrame:
+    """The clean rows of ``table``, only the columns of :data:`COMPACT` and the answers, in
+    file order, with the values the pandas path gives them (ids and units stripped, channels
+    canonical, times parsed, free text cleaned) in compact dtypes: answers as level codes,
+    few-valued text as categories."""
+    from pingyi_lib.dataset import validate
+
+    wanted = [c for c in table.columns if c.id in COMPACT[table.name] or c.kind == schema.ANSWER]
+    select = ["_row AS \"row\""]  # from the checked rows (``ok``): the id stripped, as _id
+    for c in wanted:
+        name = _ident(c.id)
+        if c.kind == schema.ANSWER:
+            select.append(f"{codes[c.id]} AS {name}")
+        elif c.kind == schema.DATETIME and c.id in src.col:
+            select.append(f"CASE WHEN {plain[c.id]} THEN CAST({raw(c.id)} AS TIMESTAMP) END AS {name}")
+            select.append(f"CASE WHEN NOT ({plain[c.id]}) AND {raw(c.id)} <> '' THEN {raw(c.id)} END "
+                          f"AS {_ident('_odd_' + c.id)}")
+        elif c.id == table.id_column:
+            select.append(f"_id AS {name}")
+        elif c.kind in (schema.UNIT, schema.TEXT):
+            select.append(f"{t_fast(c.id)} AS {name}")
+        else:  # enumerated: as written, looked up below
+            select.append(f"{raw(c.id)} AS {name}")
+    tbl = con.sql(f"SELECT {', '.join(select)} FROM ok WHERE {where}").to_arrow_table()
+    row = tbl.column("row").to_numpy().astype(np.int64)
+    if len(row) > 1 and (np.diff(row) < 0).any():  # DuckDB keeps the file's order; should it not, sort
+        tbl = tbl.take(np.argsort(row, kind="stable"))
+        row = tbl.column("row").to_numpy().astype(np.int64)
+    out = pd.DataFrame({"row": row})
+    for c in wanted:
+        col = tbl.column(c.id)
+        if c.kind == schema.ANSWER:
+            out[c.id] = col.to_numpy().astype(np.int8)
+        elif c.kind == schema.DATETIME:
+            at = pd.Series(col.to_pandas(), dtype="datetime64[us]") if c.id in src.col \
+                else pd.Series(pd.NaT, index=out.index, dtype="datetime64[us]")
+            if c.id in src.col and odd_dates.get(c.id):
+                odd = pd.Series(tbl.column("_odd_" + c.id).to_pandas())
+                hit = odd.notna()
+                at[hit] = odd[hit].map(odd_dates[c.id]).astype("datetime64[us]")
+            out[c.id] = at.to_numpy()
+        elif c.kind == schema.ID:
+            out[c.id] = col.to_pandas()
+        elif c.kind in (schema.UNIT, schema.TEXT):
+            out[c.id] = _categories(col, (lambda v: validate.strip_text_controls(v)[0])
+                                    if c.kind == schema.TEXT else None)
+        else:
+            out[c.id] = _categories(col, lambda v: v.map(enums[c.id]))
+    return out
+
+
+def _categories(col, convert=None) -> pd.Categorical:
+    """A text column as categories, each distinct value converted once (``convert``: a
+    Series → Series of the distinct values); missing → ''."""
+    import pyarrow.compute as pc
+
+    if not len(col):
+        return pd.Categorical([], categories=pd.Index([], dtype=object))
+    enc = pc.dictionary_encode(pc.fill_null(col, "")).combine_chunks()
+    values = pd.Series(enc.dictionary.to_pylist(), dtype=object)
+    if convert is not None:
+        values = pd.Series(convert(values), dtype=object).fillna("")
+    same, categories = pd.factorize(values.to_numpy(dtype=object))
+    return pd.Categorical.from_codes(same[enc.indices.to_numpy(zero_copy_only=False)], categories=categories)
 
 
 def _counts(con, table: schema.Table, ruleset: Ruleset, raw, codes: dict[str, str], public_expr: str,
-            where: str, when: str | None = None) -> pd.DataFrame:
+            where: str, when: str | None = None, rel: str = "src") -> pd.DataFrame:
     """One pass, one group per unit (as written; stripped here) and day: rows, valid rows,
     public ballots, and answers per item × level, summed per unit; and the ``days`` measure,
     rows per unit × calendar day of the date-time column ``when`` (the round's year and last
@@ -426,7 +529,7 @@ def _counts(con, table: schema.Table, ruleset: Ruleset, raw, codes: dict[str, st
         if scored and scored_codes else "false"
     aggs = ["count(*)", f"count(*) FILTER (WHERE {valid})", "count(*) FILTER (WHERE p)"]
     aggs += [f"count(*) FILTER (WHERE a{i} = {lv})" for i in range(len(items)) for lv in levels]
-    wide = con.execute(f"SELECT u, k, {', '.join(aggs)} FROM (SELECT {inner} FROM src WHERE {where}) "
+    wide = con.execute(f"SELECT u, k, {', '.join(aggs)} FROM (SELECT {inner} FROM {rel} WHERE {where}) "
                        f"GROUP BY u, k").df()
     wide["u"] = _strip(list(wide["u"]))  # ' u001' and 'u001' are one unit
     per_day = wide[["u", "k"]].assign(n=wide.iloc[:, 2].to_numpy(dtype=np.int64))

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import os
@@ -18,6 +19,7 @@ import pandas as pd
 
 from pingyi_lib.common.errors import OptionError
 from pingyi_lib.dataset import engine as engine_mod
+from pingyi_lib.dataset import schema
 from pingyi_lib.dataset.read import read_folder
 from pingyi_lib.dataset.round import RoundInfo, round_info
 from pingyi_lib.dataset.validate import shown, validate_tables
@@ -43,6 +45,11 @@ class Tables(dict):
     def loaded(self, name: str) -> bool:
         """Is the clean table in memory (not waiting to be built)?"""
         return not callable(super().__getitem__(name))
+
+    def waiting(self, name: str):
+        """The table's ``engine.DeferredTable`` while it is not built, else None."""
+        v = dict.get(self, name)
+        return v if callable(v) else None
 
 
 @dataclass
@@ -74,7 +81,40 @@ class Dataset:
         if self.counted(table):
             c = self.counts[(self.counts["table"] == table) & (self.counts["measure"] == "rows")]
             return c.groupby("unit_id")["n"].sum()
-        return self.tables[table].groupby("unit_id").size()
+        rows = self.compact_rows(table)
+        return rows.groupby(rows["unit_id"].to_numpy()).size().rename_axis("unit_id")
+
+    def compact_rows(self, table: str) -> pd.DataFrame:
+        """The clean rows of ``table`` as far as checks and counts need them, without building
+        the table: while it waits in its file, the engine's compact rows (``engine.COMPACT``
+        columns and the answers; text as categories), else the table itself."""
+        tables = self.tables if isinstance(self.tables, Tables) else Tables(self.tables)
+        waiting = tables.waiting(table)
+        rows = getattr(waiting, "rows", None)
+        return rows if rows is not None else self.tables[table]
+
+    def without_rows(self, table: str, ids: set, quarantine: pd.DataFrame) -> Dataset:
+        """This dataset without the rows of ``table`` whose id is in ``ids``; ``quarantine``
+        (their reasons) joins the quarantine, in the quarantine's order. The answer counts
+        are then taken from the kept rows (:meth:`compact_rows`), not from the engine's."""
+        spec = schema.tables(self.ruleset)
+        id_col = spec[table].id_column
+        tables = Tables(self.tables)
+        waiting = tables.waiting(table)
+        if waiting is not None and waiting.rows is not None:
+            rows = waiting.rows
+            kept = rows[~rows[id_col].isin(ids)].reset_index(drop=True)
+            tables[table] = dataclasses.replace(waiting, rows=kept, excluded=waiting.excluded | frozenset(ids))
+        else:
+            frame = self.tables[table]
+            tables[table] = frame[~frame[id_col].isin(ids)].reset_index(drop=True)
+        order = {name: i for i, name in enumerate(spec)}
+        q = pd.concat([self.quarantine, quarantine], ignore_index=True)
+        q = q.sort_values(["table", "row"], key=lambda c: c.map(order) if c.name == "table" else c,
+                          kind="stable").reset_index(drop=True)
+        # the engine's counts include the rows taken out: count the kept rows again
+        engines = {**self.engines, table: "pandas"} if self.engines.get(table) == "duckdb" else self.engines
+        return dataclasses.replace(self, tables=tables, quarantine=q, engines=engines)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})

@@ -30,6 +30,8 @@ from pingyi_lib.scheme.ruleset import INTEGRITY_REASONS, IntegrityRules, Ruleset
 NO_TIME = np.iinfo(np.int64).max  # sorts rows without a submission time last
 _TIME_BITS = 40  # seconds since the round's first submission fit in 2**40 (34,000 years)
 _DAY_BITS = 24
+_SPAN_BITS = 34  # seconds between a round's first and last submission fit in 2**34 (544 years)
+_SPAN = 1 << _SPAN_BITS
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,8 @@ def fingerprint_repeat(unit: np.ndarray, fp: np.ndarray, fp_values: pd.Index, or
     Returns (flag, seq, first): seq = how many of the device's questionnaires for the
     unit came before (0 for the first), first = the position of its first.
     """
-    blank = fp_values.get_indexer([""])[0]
-    has = fp != blank
+    blank = np.flatnonzero(fp_values.to_numpy(dtype=object) == "")
+    has = fp != (blank[0] if len(blank) else -1)
     key = unit * (len(fp_values) + 1) + fp
     seq_o, first_o = occurrence(key[order])
     seq = np.empty(len(order), dtype=np.int64)
@@ -164,7 +166,25 @@ def fingerprint_repeat(unit: np.ndarray, fp: np.ndarray, fp_values: pd.Index, or
     return has & (seq >= limit), seq, first
 
 
-def bursts(group: np.ndarray, sec: np.ndarray, eligible: np.ndarray, rules: IntegrityRules):
+def time_order(major: np.ndarray, sec: np.ndarray, file_row: np.ndarray) -> np.ndarray:
+    """Positions sorted by ``major``, then time, then file row: ``np.lexsort((file_row, sec, major))``,
+    as one stable sort of one key when the rows are in file order (the usual case: three
+    times faster on millions of rows).
+
+    >>> time_order(np.array([1, 0, 1, 0]), np.array([5, NO_TIME, 3, 2]), np.array([2, 3, 4, 5]))
+    array([3, 1, 2, 0])
+    """
+    has = sec != NO_TIME
+    if len(major) > 1 and (np.diff(file_row) > 0).all() and 0 <= major.min() and major.max() < 1 << 29:
+        base = sec[has].min() if has.any() else 0
+        if not has.any() or sec[has].max() - base < _SPAN - 1:
+            rel = np.where(has, sec - base, _SPAN - 1)  # no time: last, as NO_TIME sorts
+            return np.argsort((major.astype(np.int64) << _SPAN_BITS) | rel, kind="stable")
+    return np.lexsort((file_row, sec, major))
+
+
+def bursts(group: np.ndarray, sec: np.ndarray, eligible: np.ndarray, rules: IntegrityRules,
+           order: np.ndarray | None = None):
     """A Poisson scan of each questionnaire's neighbourhood (``window_minutes`` centred on it)
     within its unit and channel.
 
@@ -177,6 +197,7 @@ def bursts(group: np.ndarray, sec: np.ndarray, eligible: np.ndarray, rules: Inte
     neighbourhood is a burst when ``x >= min_responses`` and the Poisson tail bound of
     ``x`` under ``lam`` is below ``p``.
 
+    ``order``: the positions sorted by group and time (:func:`time_order`), if known.
     Returns (flag, x, lam, episode) aligned with the input; episode numbers consecutive
     burst questionnaires of a group less than a window apart (-1: no burst).
     """
@@ -190,19 +211,26 @@ def bursts(group: np.ndarray, sec: np.ndarray, eligible: np.ndarray, rules: Inte
         return flag, count, lam_out, episode
     window = rules.burst_window_minutes * 60
     w_hours = rules.burst_window_minutes / 60
-    t = sec[pos] - sec[pos].min()
-    g = group[pos]
-    order = np.lexsort((t, g))
-    pos, t, g = pos[order], t[order], g[order]
+    if order is not None:
+        pos = order[eligible[order]]
+        t = sec[pos] - sec[pos].min()
+        g = group[pos]
+    else:
+        t = sec[pos] - sec[pos].min()
+        g = group[pos]
+        by = np.lexsort((t, g))
+        pos, t, g = pos[by], t[by], g[by]
     key = (g << _TIME_BITS) + t
     half = int(window // 2)
     x = np.searchsorted(key, key + half, side="right") - np.searchsorted(key, key - half, side="left")
     day = t // 86400
-    day_key = (g << _DAY_BITS) + day
-    uniq, inv, per_day = np.unique(day_key, return_inverse=True, return_counts=True)
-    d = per_day[inv]
-    median_day = pd.Series(per_day).groupby(uniq >> _DAY_BITS).median()
-    m = median_day.reindex(g).to_numpy()
+    day_code, day_keys = pd.factorize((g << _DAY_BITS) + day)
+    per_day = np.bincount(day_code)
+    d = per_day[day_code]
+    median_day = pd.Series(per_day).groupby(day_keys >> _DAY_BITS).median()  # group -> median per active day
+    lookup = np.zeros(int(g.max()) + 1)
+    lookup[median_day.index.to_numpy()] = median_day.to_numpy()
+    m = lookup[g]
     rest = np.maximum(rules.burst_day_hours - w_hours, w_hours)
     lam = np.maximum(m / rules.burst_day_hours, (d - x) / rest) * w_hours
     hit = (x >= rules.burst_min) & (poisson_tail_log(x, lam) < np.log(rules.burst_p))
@@ -243,9 +271,9 @@ def identical_runs(group: np.ndarray, order: np.ndarray, content: np.ndarray, sk
     length_o = np.bincount(run)[run]
     length = np.empty(n, dtype=np.int64)
     length[order] = length_o
-    _, content_code = np.unique(content, return_inverse=True)
+    content_code = pd.factorize(content)[0]
     n_all = np.bincount(content_code)[content_code]
-    _, gc = np.unique(group * (content_code.max() + 1) + content_code, return_inverse=True)
+    gc = pd.factorize(group * (content_code.max() + 1) + content_code)[0]
     n_own = np.bincount(gc)[gc]
     n_group = np.bincount(group)[group]
     share_own = np.where(n_group > length, (n_own - length) / np.maximum(n_group - length, 1), 0.0)
@@ -303,15 +331,15 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
     group = unit * (len(channels) + 1) + chan
     sec, has_time = _seconds(survey)
     file_row = survey["row"].to_numpy(dtype=np.int64) if "row" in survey else np.arange(n)
-    order = np.lexsort((file_row, sec, unit))
-    group_order = np.lexsort((file_row, sec, group))
+    order = time_order(unit, sec, file_row)
+    group_order = time_order(group, sec, file_row)
     answers, scored = _items(survey, ruleset)
     straight = straightlined(answers, scored)
     fp, fp_values = _column_codes(survey, "fingerprint")
 
     fp_flag, fp_seq, fp_first = fingerprint_repeat(unit, fp, fp_values, order, rules.fingerprint_limit)
     eligible = has_time & np.asarray(channels.isin(rules.burst_channels))[chan]
-    b_flag, b_count, b_lam, b_episode = bursts(group, sec, eligible, rules)
+    b_flag, b_count, b_lam, b_episode = bursts(group, sec, eligible, rules, group_order)
     comment = _comment_codes(survey)
     pattern = pd.factorize(_pack(answers))[0].astype(np.int64)
     content = pattern * (int(comment.max(initial=0)) + 1) + comment

@@ -15,7 +15,6 @@ lost, and every review decision is kept in :attr:`Integrity.reviews`.
 
 from __future__ import annotations
 
-import dataclasses
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from pingyi_lib.common.numbers import format_number
-from pingyi_lib.dataset import schema
 from pingyi_lib.dataset.load import Dataset
 from pingyi_lib.dataset.validate import QUARANTINE_COLUMNS
 from pingyi_lib.integrity.detect import Detection, detect
@@ -88,14 +86,7 @@ class Integrity:
         if not self.excluded:
             return ds
         gone = set(self.rows.loc[self.rows["excluded"], "response_id"])
-        survey = ds.survey[~ds.survey["response_id"].isin(gone)].reset_index(drop=True)
-        order = {name: i for i, name in enumerate(schema.tables(ds.ruleset))}
-        q = pd.concat([ds.quarantine, self.quarantine], ignore_index=True)
-        q = q.sort_values(["table", "row"], key=lambda c: c.map(order) if c.name == "table" else c,
-                          kind="stable").reset_index(drop=True)
-        # answer counts made by the reading engine include the excluded rows: count the kept rows again
-        engines = {**ds.engines, "survey": "pandas"} if ds.engines.get("survey") == "duckdb" else ds.engines
-        return dataclasses.replace(ds, tables={**ds.tables, "survey": survey}, quarantine=q, engines=engines)
+        return ds.without_rows("survey", gone, self.quarantine)
 
     def summary(self) -> str:
         """One sentence: how many questionnaires were excluded and why, how many flagged."""
@@ -127,8 +118,9 @@ def survey_year(ds: Dataset) -> int:
             year = None  # the round's own loader reports a broken file; here: fall back
         if isinstance(year, int) and not isinstance(year, bool):
             return year
-    if "submitted_at" in ds.survey:
-        years = pd.to_datetime(ds.survey["submitted_at"]).dt.year.dropna()
+    rows = ds.compact_rows("survey")
+    if "submitted_at" in rows:
+        years = pd.to_datetime(rows["submitted_at"]).dt.year.dropna()
         if len(years):
             return int(years.mode().min())
     return ds.ruleset.year
@@ -151,7 +143,7 @@ def check(ds: Dataset, ruleset: Ruleset | None = None) -> Integrity:
     """Detect, apply the ruleset's policy and the reviewed overrides (see module doc)."""
     rs = ruleset or ds.ruleset
     rules = rs.integrity
-    sv = ds.survey
+    sv = ds.compact_rows("survey")  # the engine's compact rows when the table stays in its file
     window = survey_window(ds, rs)
     found = detect(sv, ds.units, rs, window)
     flags = found.flags.to_numpy()

@@ -26,7 +26,9 @@ BLANK = 0  # level code of an unanswered item
 def _groups(frame: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.Index]:
     """Group number of each row and the sorted group keys."""
     if len(by) == 1:
-        codes, uniques = pd.factorize(frame[by[0]], sort=True)
+        col = frame[by[0]]
+        codes, uniques = pd.factorize(col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col,
+                                      sort=True)
         return codes, pd.Index(uniques, name=by[0])
     g = frame.groupby(list(by), sort=True, dropna=False)
     return g.ngroup().to_numpy(), pd.MultiIndex.from_tuples(list(g.groups.keys()), names=list(by)) \

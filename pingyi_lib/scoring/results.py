@@ -105,7 +105,7 @@ def component_counts(ds: Dataset, table: str, rs: Ruleset) -> tuple[pd.DataFrame
     engine made (or ``pingyi score --counts`` merged) when there are some, else from its rows."""
     if ds.counts is not None and ds.engines.get(table) in ("duckdb", "counts"):
         return counts.from_long(ds.counts, table, rs)
-    frame = ds.tables[table]
+    frame = ds.compact_rows(table)
     panel = counts.panel_counts(frame, rs) if table == "onsite" else None
     return counts.answer_counts(frame, rs), counts.valid_counts(frame, rs), panel
 
