@@ -56,3 +56,38 @@ def test_satisfaction_line_label_sits_above_the_bars(res):
     (note,) = fig.layout.annotations
     assert note.yref == "paper" and note.y == 1 and note.yanchor == "bottom"
     assert {t.name for t in fig.data} == {"不低于80%", "低于80%"}
+
+
+def test_every_chart_draws_only_trace_types_its_template_styles(res):
+    # the template keeps plotly_white's defaults for TRACE_TYPES only (a page builds faster):
+    # a chart with another trace type would silently lose plotly_white's look for it
+    from pingyi_lib.sections import integrity
+    from pingyi_lib.stats import funnel
+
+    rs = res.ruleset
+    res_intervals = py.score(res.dataset, intervals=True)
+    figures = [charts.dimensions_bar(scores.dimensions(res, "wj"), "武进区安监局"),
+               charts.distribution_bar(scores.answer_distribution(res, "wj"), rs),
+               charts.breakdown_bar(scores.breakdown(res, "wj", "respondent_category"), "调查对象类别", 80, "t"),
+               charts.panel_bar(scores.panel(res, "wj"), rs.panel_min_share),
+               charts.components_stacked(res.league("district"), "t", rs),
+               charts.heatmap(scores.heatmap_frame(res, "survey"), "t"),
+               charts.satisfaction_bar(res.units, 80, "t"),
+               charts.funnel_plot(*funnel.funnel(res, "district"), rs.talk_threshold, "t"),
+               charts.caterpillar(res_intervals.league("district"), rs.stats.level, "t"),
+               charts.responses_timeline(integrity.timeline(res, "wj"), "t")]
+    drawn = {t.type for f in figures for t in f.data}
+    assert drawn == {"bar", "scatter", "heatmap"} == set(charts.TRACE_TYPES)
+    assert all(set(f.layout.template.data.to_plotly_json()) == drawn for f in figures)
+
+
+def test_the_template_is_plotly_white_for_what_is_drawn(res):
+    import plotly.io as pio
+
+    white = pio.templates["plotly_white"]
+    ours = charts.template()
+    assert ours.layout == white.layout  # background, grid, fonts, colour ways: plotly_white's
+    for kind in charts.TRACE_TYPES:
+        assert getattr(ours.data, kind) == getattr(white.data, kind)
+    fig = charts.dimensions_bar(scores.dimensions(res, "wj"), "武进区安监局")
+    assert fig.layout.template.layout == white.layout

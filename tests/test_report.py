@@ -81,6 +81,27 @@ def test_workbook_matches_pingyi_score(sample_reports, capsys):
     assert any(r["群众反映主要问题"] for r in rows)
 
 
+def test_a_kernel_that_dies_leaves_its_notebook_as_far_as_it_ran(tmp_path):
+    # papermill no longer writes the notebook after every cell (the runner writes it once): a
+    # kernel that dies mid-page must still leave the cells run so far and a page saying it failed
+    from pingyi_lib.output import runner
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("print('第一节')"), nbformat.v4.new_code_cell("import os; os._exit(1)"),
+                nbformat.v4.new_code_cell("print('never')")]
+    nbformat.write(nb, tmp_path / "dies.ipynb")
+    job = runner.Job("unit", "甲", str(tmp_path / "dies.ipynb"), str(tmp_path / "out.ipynb"),
+                     str(tmp_path / "out.html"), "out.html", {"x": 2}, "index.html", "a")
+    result = runner.run_job(job)
+    assert not result.ok and result.error_name == "DeadKernelError"
+    ran = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert [o.get("text") for o in ran.cells[2].outputs] == ["第一节\n"]  # cells[1] is papermill's parameters
+    assert not ran.cells[4].outputs
+    assert "第一节" in (tmp_path / "out.html").read_text(encoding="utf-8")
+
+
 def test_rerun_into_same_folder_replaces_files_without_leftovers(sample_reports, tmp_path):
     out = shutil.copytree(sample_reports[0], tmp_path / "2011")
     before = (out / "units/wj.html").read_bytes()

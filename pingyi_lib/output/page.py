@@ -136,6 +136,16 @@ def glossary(terms: Mapping[str, str], title: str = "名词解释") -> Html:
     return Html(f'<div class="pingyi-glossary"><p class="pingyi-headline-title">{esc(title)}</p><ul>{items}</ul></div>')
 
 
+def show(*parts) -> None:
+    """Display several parts of a page, in order, from one notebook cell: a report notebook
+    has one cell per section, because every cell is a round trip to the kernel (about
+    5 ms of a page, and papermill's bookkeeping)."""
+    from IPython.display import display
+
+    for part in parts:
+        display(part)
+
+
 def note(text: str) -> Html:
     """A sentence, or nothing when ``text`` is empty (a section says "no data" once, not per table)."""
     return para("{text}", text=text) if text else Html("")
@@ -203,10 +213,14 @@ table.pingyi-table td.num {{ text-align: right; font-variant-numeric: tabular-nu
                    color: #3d444d; }}
 .pingyi-glossary li {{ margin: 3px 0; line-height: 1.6; }}
 .pingyi-tile[title] {{ cursor: help; }}
+/* a section's parts shown from one cell (show) stand as far apart as parts of separate cells:
+   a cell's padding above and below and its output's top margin (nbconvert's lab template) */
+.jp-OutputArea-child + .jp-OutputArea-child {{ margin-top: calc(2 * var(--jp-cell-padding, 5px) + 5px); }}
 @page {{ size: A4; margin: 14mm 12mm; }}
 @media print {{
   body, .jp-Notebook {{ max-width: none !important; margin: 0 !important; padding: 0 !important; }}
   .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea-output {{ padding: 0 !important; }}
+  .jp-OutputArea-child + .jp-OutputArea-child {{ margin-top: 5px; }}
   h2 {{ break-before: page; page-break-before: always; }}
   h1, h2, h3, .pingyi-headline-title {{ break-after: avoid; page-break-after: avoid; }}
   .pingyi-headline, .pingyi-card, .pingyi-chart, .pingyi-glossary li, .pingyi-tile {{ break-inside: avoid; }}

@@ -7,7 +7,8 @@ Layout of ``OUT``::
     city.html             the round (notebooks/city.ipynb)
     units/<unit>.html     one per unit (notebooks/unit.ipynb)
     assets/plotly.min.js  plotly.js, once, loaded by relative path (unless self-contained)
-    notebooks/*.ipynb     the executed notebooks (kept; a failed one shows the failing cell)
+    notebooks/*.ipynb     the executed notebooks (kept; a failed one shows the failing cell, or how
+                          far it ran when its kernel died)
     评议结果.xlsx          ranking, satisfaction, main problems (seed §五(六))
     评议结果通报.docx      the notice of results sent upward, in the layout of a government notice
     report.log            what ran, how long, what failed
@@ -23,6 +24,7 @@ error stops the run with one line naming the file, and ``OUT`` stays as it was.
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import signal
@@ -107,19 +109,30 @@ def check_parameters(notebook: Path, passed: dict) -> None:
                           f"它的参数是：{', '.join(sorted(declared))}")
 
 
-def export_html(nb_path: Path, html_path: Path, title: str, backlink: str = "") -> None:
-    """Executed notebook → HTML with no code, no parameters cell, nothing from a CDN."""
-    import nbformat
+@functools.cache
+def _exporter():
+    """One HTML exporter per process (a worker exports many pages): its templates are
+    compiled once, not once per page."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    nb = nbformat.read(str(nb_path), as_version=4)
     exporter = HTMLExporter(template_name="pingyi", extra_template_basedirs=[str(TEMPLATE_DIR / "nbconvert")])
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "pingyi_backlink": backlink})
+    return exporter
+
+
+def export_html(nb_path: Path, html_path: Path, title: str, backlink: str = "", nb=None) -> None:
+    """Executed notebook → HTML with no code, no parameters cell, nothing from a CDN.
+    ``nb``: the executed notebook as papermill returned it (else it is read from ``nb_path``)."""
+    import nbformat
+
+    if nb is None:
+        nb = nbformat.read(str(nb_path), as_version=4)
+    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title},
+                                                             "pingyi_backlink": backlink})
     write_text(html_path, body)
 
 
@@ -149,18 +162,52 @@ def run_job(job: Job) -> JobResult:
                          str(exc), disk_error=disk_error_text(exc))
 
 
+ENGINE = "pingyi"  # papermill's nbclient engine, keeping what a dead kernel leaves (_engine)
+
+
+@functools.cache
+def _engine() -> str:
+    """Register (once) papermill's nbclient engine that, when the run stops without a cell
+    error (the kernel died), still writes the notebook as far as it ran. The runner turns
+    off papermill's saves after every cell (request_save_on_cell_execute=False: each is a
+    copy, a validation and a JSON dump of the whole notebook, twice per cell, more than a
+    page's own work); papermill itself writes the notebook at the end or at a failing cell."""
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.iorw import write_ipynb
+
+    class SavedWhenTheKernelDies(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, partial_path: str = "", **kwargs):
+            try:
+                return super().execute_notebook(nb, kernel_name, **kwargs)
+            except Exception:
+                if partial_path:  # the cells run so far, their outputs, the one that was running
+                    write_ipynb(nb, partial_path)
+                raise
+
+    papermill_engines.register(ENGINE, SavedWhenTheKernelDies)
+    return ENGINE
+
+
 def _run_job(job: Job) -> JobResult:
     import papermill as pm
 
     t0 = time.perf_counter()
     executed = Path(job.executed)
     error: BaseException | None = None
+    nb = None
     for attempt in (1, 2):  # kernels started at the same moment can race for ports: retry once
         error = None
         with atomic_path(executed) as tmp:  # the partial notebook of a failed run is kept too
             try:
-                pm.execute_notebook(job.notebook, str(tmp), parameters=job.parameters, kernel_name=KERNEL,
-                                    progress_bar=False, log_output=False, cwd=str(Path(job.notebook).parent))
+                # written once, at the end, at a failing cell or where the kernel died (_engine);
+                # the kernel is killed once the last cell has answered: a graceful shutdown (an
+                # interrupt, a reply, polling every 0.1 s, IPython clearing the namespace, the
+                # interpreter unloading pandas) cost a unit page 0.25 s and held no output
+                nb = pm.execute_notebook(job.notebook, str(tmp), parameters=job.parameters, kernel_name=KERNEL,
+                                         progress_bar=False, log_output=False, cwd=str(Path(job.notebook).parent),
+                                         engine_name=_engine(), request_save_on_cell_execute=False,
+                                         partial_path=str(tmp), shutdown_kernel="immediate")
             except Exception as exc:  # noqa: BLE001 - any failure is reported for this job only
                 if is_disk_error(exc):  # not the notebook's fault: no half-written notebook is kept
                     raise
@@ -172,7 +219,7 @@ def _run_job(job: Job) -> JobResult:
         result.error_name, result.error_value, result.cell = _error_of(error)
     try:
         if executed.exists() and executed.stat().st_size > 0:
-            export_html(executed, Path(job.html), job.title, job.backlink)
+            export_html(executed, Path(job.html), job.title, job.backlink, nb if error is None else None)
         else:
             raise ReportError(f"{job.title}：笔记本没有运行")
     except Exception as exc:  # noqa: BLE001
