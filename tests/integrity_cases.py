@@ -73,7 +73,7 @@ def write_round(folder: Path, units: dict[str, str], *frames: pd.DataFrame, popu
     folder.mkdir(parents=True, exist_ok=True)
     u = pd.DataFrame({"unit_id": list(units), "name": [f"{k}单位" for k in units], "level": list(units.values())})
     if population:
-        u["population"] = u["unit_id"].map(population).fillna("")
+        u["population"] = [population.get(k, "") for k in units]
     u.to_csv(folder / "units.csv", index=False)
     s = pd.concat(frames, ignore_index=True).sort_values(["submitted_at", "unit_id"], kind="stable")
     s = s.reset_index(drop=True)

@@ -468,3 +468,25 @@ def test_detection_does_not_depend_on_the_order_of_the_rows(tmp_path):
     assert plain.flags["burst"].sum() == 24
     pd.testing.assert_frame_equal(plain.bursts, other.bursts)
     assert list(plain.bursts["unit_id"]) == ["a", "b"]  # episodes numbered by unit, not by who came first
+
+
+@pytest.mark.parametrize("block_rows", [1, 40, 10**9], ids=["a-unit-a-block", "a-few-units", "one-block"])
+def test_judging_units_in_blocks_finds_what_judging_the_round_at_once_finds(tmp_path, block_rows):
+    """Blocks of whole units are judged against round-wide shares and days counted from the
+    round's first submission: every flag, number and episode is the one-block result."""
+    rng = np.random.default_rng(11)
+    units = {"a": "district", "b": "district", "c": "district", "w": "window"}
+    frames = [cases.honest(rng, u, 60) for u in units] + [cases.honest(rng, "c", 30, channel="paper")]
+    frames += [cases.stuffing(rng, "b", 15, cases.START + pd.Timedelta(days=3, hours=21), 20, 2),
+               cases.stuffing(rng, "w", 12, cases.START + pd.Timedelta(days=50), 15, 12),
+               cases.stuffing(rng, "a", 10, cases.START + pd.Timedelta(days=9, hours=20), 10, 10, comment="好")]
+    folder, _ = cases.write_round(tmp_path / "r", units, *frames, population={"c": 50})
+    ds = py.load_dataset(folder)
+    window = (pd.Timestamp("2012-07-25"), pd.Timestamp("2012-08-31"))
+    whole = detect.detect(ds.survey, ds.units, ds.ruleset, window, block_rows=10**9)
+    parts = detect.detect(ds.survey, ds.units, ds.ruleset, window, block_rows=block_rows)
+    for what in ("flags", "details", "bursts"):
+        pd.testing.assert_frame_equal(getattr(whole, what), getattr(parts, what))
+    found = whole.flags.sum()
+    assert found["fingerprint_repeat"] and found["burst"] and found["identical_run"]
+    assert found["outside_window"] == 12 and found["implausible_volume"] == 40  # c: 90 questionnaires, cap 50

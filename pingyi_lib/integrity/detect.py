@@ -199,7 +199,7 @@ def time_order(major: np.ndarray, sec: np.ndarray, file_row: np.ndarray) -> np.n
 
 
 def bursts(group: np.ndarray, sec: np.ndarray, eligible: np.ndarray, rules: IntegrityRules,
-           order: np.ndarray | None = None):
+           order: np.ndarray | None = None, t0: int | None = None):
     """A Poisson scan of each questionnaire's neighbourhood (``window_minutes`` centred on it)
     within its unit and channel.
 
@@ -212,7 +212,9 @@ def bursts(group: np.ndarray, sec: np.ndarray, eligible: np.ndarray, rules: Inte
     neighbourhood is a burst when ``x >= min_responses`` and the Poisson tail bound of
     ``x`` under ``lam`` is below ``p``.
 
-    ``order``: the positions sorted by group and time (:func:`time_order`), if known.
+    ``order``: the positions sorted by group and time (:func:`time_order`), if known; ``t0``:
+    the round's first eligible submission (days are counted from it), when these rows are
+    a block of the round.
     Returns (flag, x, lam, episode) aligned with the input; episode numbers consecutive
     burst questionnaires of a group less than a window apart (-1: no burst).
     """
@@ -226,12 +228,14 @@ def bursts(group: np.ndarray, sec: np.ndarray, eligible: np.ndarray, rules: Inte
         return flag, count, lam_out, episode
     window = rules.burst_window_minutes * 60
     w_hours = rules.burst_window_minutes / 60
+    if t0 is None:
+        t0 = sec[pos].min()
     if order is not None:
         pos = order[eligible[order]]
-        t = sec[pos] - sec[pos].min()
+        t = sec[pos] - t0
         g = group[pos]
     else:
-        t = sec[pos] - sec[pos].min()
+        t = sec[pos] - t0
         g = group[pos]
         by = np.lexsort((t, g))
         pos, t, g = pos[by], t[by], g[by]
@@ -262,7 +266,7 @@ def bursts(group: np.ndarray, sec: np.ndarray, eligible: np.ndarray, rules: Inte
 
 
 def identical_runs(group: np.ndarray, order: np.ndarray, content: np.ndarray, skip: np.ndarray,
-                   rules: IntegrityRules):
+                   rules: IntegrityRules, n_all: np.ndarray | None = None, total: int | None = None):
     """Runs of consecutive questionnaires (in time order, within a unit and channel) with
     the same answers and the same comment, longer than chance allows.
 
@@ -272,6 +276,8 @@ def identical_runs(group: np.ndarray, order: np.ndarray, content: np.ndarray, sk
     same content among the group's other questionnaires or among the round's, whichever
     is higher, so neither the run itself nor a unit whose public is simply very satisfied
     makes chance look small. Rows in ``skip`` (every item blank) never form a run.
+    ``n_all`` (each row's content's count in the round) and ``total`` (the round's
+    questionnaires) are given when these rows are a block of the round.
 
     Returns (flag, run length) aligned with the input.
     """
@@ -287,13 +293,14 @@ def identical_runs(group: np.ndarray, order: np.ndarray, content: np.ndarray, sk
     length = np.empty(n, dtype=np.int64)
     length[order] = length_o
     content_code = pd.factorize(content)[0]
-    n_all = np.bincount(content_code)[content_code]
+    if n_all is None:
+        n_all, total = np.bincount(content_code)[content_code], n
     gc = pd.factorize(group * (content_code.max() + 1) + content_code)[0]
     n_own = np.bincount(gc)[gc]
     n_group = np.bincount(group)[group]
     share_own = np.where(n_group > length, (n_own - length) / np.maximum(n_group - length, 1), 0.0)
-    share_all = (n_all - length) / np.maximum(n - length, 1)
-    p = np.maximum(np.maximum(share_own, share_all), 1.0 / n)
+    share_all = (n_all - length) / np.maximum(total - length, 1)
+    p = np.maximum(np.maximum(share_own, share_all), 1.0 / total)
     chance = np.log(n_group) + (length - 1) * np.log(p)
     flag = ~skip & (length >= rules.run_min) & (chance < np.log(rules.run_p))
     return flag, length
@@ -319,60 +326,140 @@ def volume_caps(units: pd.DataFrame, rules: IntegrityRules) -> pd.Series:
     return caps
 
 
-def implausible_volume(unit: np.ndarray, unit_ids: np.ndarray, order: np.ndarray, caps: pd.Series):
+def implausible_volume(unit: np.ndarray, order: np.ndarray, caps: np.ndarray):
     """A unit's questionnaires beyond its plausible number, the latest ones flagged.
+    ``caps``: the cap of each unit code (:func:`volume_caps`; inf: none).
 
     Returns (flag, seq from 1, cap) aligned with the input."""
     seq_o, _ = occurrence(unit[order])
     seq = np.empty(len(order), dtype=np.int64)
     seq[order] = seq_o + 1
-    cap = caps.reindex(unit_ids).fillna(np.inf).to_numpy()[unit]
+    cap = caps[unit] if len(caps) else np.full(len(unit), np.inf)
     return seq > cap, seq, cap
 
 
 # ---- all of them ---------------------------------------------------------------------------
 def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
-           window: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> Detection:
+           window: tuple[pd.Timestamp, pd.Timestamp] | None = None, block_rows: int | None = None) -> Detection:
     """Run every detector over the clean survey frame of a round.
 
     ``units``: the clean units table (its optional ``population`` and ``quota`` columns
     bound the plausible number of questionnaires). ``window``: the first and last day of
-    the survey, or None not to judge submission dates.
+    the survey, or None not to judge submission dates. Every detector judges a
+    questionnaire within its unit (and channel), against round-wide shares computed once,
+    so units are judged in blocks of about ``block_rows`` questionnaires (default
+    :data:`BLOCK_ROWS`) and the memory a round of millions needs stays bounded; the result
+    does not depend on the blocks.
     """
     rules = ruleset.integrity
     n = len(survey)
     unit, unit_ids = _codes(survey["unit_id"], sort=True)
     chan, channels = _column_codes(survey, "channel", sort=True)
-    group = unit * (len(channels) + 1) + chan
     sec, has_time = _seconds(survey)
-    file_row = survey["row"].to_numpy(dtype=np.int64) if "row" in survey else np.arange(n)
-    order = time_order(unit, sec, file_row)
-    group_order = time_order(group, sec, file_row)
     answers, scored = _items(survey, ruleset)
     straight = straightlined(answers, scored)
-    fp, fp_values = _column_codes(survey, "fingerprint")
-
-    fp_flag, fp_seq, fp_first = fingerprint_repeat(unit, fp, fp_values, order, rules.fingerprint_limit)
-    eligible = has_time & np.asarray(channels.isin(rules.burst_channels))[chan]
-    b_flag, b_count, b_lam, b_episode = bursts(group, sec, eligible, rules, group_order)
+    skip = (answers == 0).all(axis=1)
     comment = _comment_codes(survey)
-    pattern = pd.factorize(_pack(answers))[0].astype(np.int64)
-    content = pattern * (int(comment.max(initial=0)) + 1) + comment
-    r_flag, r_len = identical_runs(group, group_order, content, (answers == 0).all(axis=1), rules)
-    v_flag, v_seq, v_cap = implausible_volume(unit, unit_ids.to_numpy(), order, volume_caps(units, rules))
+    content = pd.factorize(_pack(answers) * (int(comment.max(initial=0)) + 1) + comment)[0]
+    del answers, comment
+    n_all = np.bincount(content)[content]  # each row's content's count in the round
+    eligible = has_time & np.asarray(channels.isin(rules.burst_channels))[chan]
+    fp, fp_values = _column_codes(survey, "fingerprint")
+    r = _Round(
+        unit=_small(unit), group=_small(unit * (len(channels) + 1) + chan), sec=sec, has_time=has_time,
+        file_row=survey["row"].to_numpy(dtype=np.int64) if "row" in survey else np.arange(n),
+        fp=_small(fp), fp_values=fp_values, eligible=eligible, straight=straight, content=_small(content),
+        skip=skip, n_all=_small(n_all), total=n, t0=int(sec[eligible].min()) if eligible.any() else 0,
+        caps=volume_caps(units, rules).reindex(unit_ids.to_numpy()).fillna(np.inf).to_numpy(),
+        rules=rules, window=window)
+    del unit, chan, fp, content, n_all
 
-    flags = pd.DataFrame({
-        "fingerprint_repeat": fp_flag, "burst": b_flag, "burst_straightline": b_flag & straight,
-        "identical_run": r_flag, "outside_window": outside_window(sec, has_time, window),
-        "implausible_volume": v_flag,
-    }, index=survey.index)[list(INTEGRITY_REASONS)]
-    hit = np.flatnonzero(flags.to_numpy().any(axis=1))
+    flags = np.zeros((n, len(INTEGRITY_REASONS)), dtype=bool)
+    details, burst_rows, episodes = [], [], 0
+    for idx in _blocks(r.unit, block_rows or BLOCK_ROWS):
+        f, d, b = _judge(r, idx, episodes)
+        flags[idx] = f
+        details.append(d)
+        burst_rows.append(b)
+        episodes = int(b["episode"].max()) + 1 if len(b) else episodes  # numbered on from the last
+    flags = pd.DataFrame(flags, columns=list(INTEGRITY_REASONS), index=survey.index)
+    details = pd.concat(details).sort_index() if details else _judge(r, np.zeros(0, dtype=np.int64), 0)[1]
+    burst_at = pd.concat(burst_rows, ignore_index=True) if burst_rows else pd.DataFrame(
+        {"pos": np.zeros(0, dtype=np.int64), "episode": np.zeros(0, dtype=np.int64), "lam": np.zeros(0)})
+    return Detection(flags, details, _episodes(survey, burst_at, straight, r.fp, fp_values))
+
+
+BLOCK_ROWS = 2_000_000  # questionnaires judged at a time (whole units): about 0.6 GB of working memory
+
+
+def _small(codes: np.ndarray) -> np.ndarray:
+    """Non-negative codes in 4 bytes a row when they fit (half the memory of int64)."""
+    return codes.astype(np.int32) if not len(codes) or codes.max() < np.iinfo(np.int32).max else codes
+
+
+@dataclass(frozen=True)
+class _Round:
+    """What every block of a round is judged with: each questionnaire's codes and time, and
+    the round-wide numbers (content counts, first submission, volume cap per unit code)."""
+
+    unit: np.ndarray
+    group: np.ndarray  # unit and channel
+    sec: np.ndarray
+    has_time: np.ndarray
+    file_row: np.ndarray
+    fp: np.ndarray
+    fp_values: pd.Index
+    eligible: np.ndarray  # may be in a burst (has a time, a burst channel)
+    straight: np.ndarray
+    content: np.ndarray  # the same code for the same answers and comment
+    skip: np.ndarray  # every item blank
+    n_all: np.ndarray
+    total: int
+    t0: int
+    caps: np.ndarray
+    rules: IntegrityRules
+    window: tuple[pd.Timestamp, pd.Timestamp] | None
+
+
+def _blocks(unit: np.ndarray, block_rows: int):
+    """Positions (ascending) of whole units of consecutive codes, about ``block_rows`` at a time."""
+    if not len(unit):
+        return
+    cut = np.cumsum(np.bincount(unit)) // max(block_rows, 1)
+    for block in np.unique(cut):
+        codes = np.flatnonzero(cut == block)
+        yield np.flatnonzero((unit >= codes[0]) & (unit <= codes[-1]))
+
+
+def _judge(r: _Round, idx: np.ndarray, first_episode: int):
+    """The rows ``idx`` (whole units) judged: (flags: rows × INTEGRITY_REASONS, the numbers
+    behind them for the flagged rows with the round's positions as index, and the burst rows:
+    pos, episode numbered from ``first_episode``, lam)."""
+    rules = r.rules
+    unit, group = r.unit[idx].astype(np.int64), r.group[idx].astype(np.int64)
+    sec, file_row = r.sec[idx], r.file_row[idx]
+    order = time_order(unit, sec, file_row)
+    group_order = time_order(group, sec, file_row)
+    fp_flag, fp_seq, fp_first = fingerprint_repeat(unit, r.fp[idx].astype(np.int64), r.fp_values, order,
+                                                    rules.fingerprint_limit)
+    b_flag, b_count, b_lam, b_episode = bursts(group, sec, r.eligible[idx], rules, group_order, r.t0)
+    r_flag, r_len = identical_runs(group, group_order, r.content[idx].astype(np.int64), r.skip[idx], rules,
+                                   r.n_all[idx].astype(np.int64), r.total)
+    v_flag, v_seq, v_cap = implausible_volume(unit, order, r.caps)
+    found = {"fingerprint_repeat": fp_flag, "burst": b_flag, "burst_straightline": b_flag & r.straight[idx],
+             "identical_run": r_flag, "outside_window": outside_window(sec, r.has_time[idx], r.window),
+             "implausible_volume": v_flag}
+    flags = np.column_stack([found[k] for k in INTEGRITY_REASONS]) if len(idx) \
+        else np.zeros((0, len(INTEGRITY_REASONS)), dtype=bool)
+    hit = np.flatnonzero(flags.any(axis=1))
     details = pd.DataFrame({
         "fp_seq": fp_seq[hit] + 1, "fp_first_row": file_row[fp_first[hit]],
-        "burst_count": b_count[hit], "burst_expected": b_lam[hit], "burst_episode": b_episode[hit],
+        "burst_count": b_count[hit], "burst_expected": b_lam[hit],
+        "burst_episode": np.where(b_episode[hit] >= 0, b_episode[hit] + first_episode, -1),
         "run_length": r_len[hit], "volume_seq": v_seq[hit], "volume_cap": v_cap[hit],
-    }, index=hit)
-    return Detection(flags, details, _episodes(survey, b_episode, b_lam, straight, fp, fp_values))
+    }, index=idx[hit])
+    at = np.flatnonzero(b_episode >= 0)
+    return flags, details, pd.DataFrame({"pos": idx[at], "episode": b_episode[at] + first_episode, "lam": b_lam[at]})
 
 
 def _comment_codes(survey: pd.DataFrame) -> np.ndarray:
@@ -392,21 +479,24 @@ def _pack(answers: np.ndarray) -> np.ndarray:
     return np.unique(answers, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
 
 
-def _episodes(survey: pd.DataFrame, episode: np.ndarray, lam: np.ndarray, straight: np.ndarray,
+def _episodes(survey: pd.DataFrame, burst_at: pd.DataFrame, straight: np.ndarray,
               fp: np.ndarray, fp_values: pd.Index) -> pd.DataFrame:
+    """One row per burst episode; ``burst_at``: pos (in the round), episode and lam of every
+    questionnaire in one."""
     cols = ["unit_id", "channel", "start", "end", "responses", "fingerprints", "straightline_share",
             "comment_share", "expected"]
-    pos = np.flatnonzero(episode >= 0)
-    if not len(pos):
+    if not len(burst_at):
         return pd.DataFrame(columns=cols)
+    burst_at = burst_at.sort_values("pos", kind="stable")
+    pos = burst_at["pos"].to_numpy()
     sub = survey.iloc[pos]
     f = pd.DataFrame({
-        "episode": episode[pos], "unit_id": sub["unit_id"].to_numpy(dtype=object),
+        "episode": burst_at["episode"].to_numpy(), "unit_id": sub["unit_id"].to_numpy(dtype=object),
         "channel": sub["channel"].fillna("").to_numpy(dtype=object) if "channel" in sub else "",
         "at": pd.to_datetime(sub["submitted_at"]).to_numpy(),
         "fp": fp_values.take(fp[pos]).to_numpy(dtype=object), "straight": straight[pos],
         "commented": (sub["comment"].fillna("") != "").to_numpy() if "comment" in sub else False,
-        "lam": lam[pos]})
+        "lam": burst_at["lam"].to_numpy()})
     g = f.groupby("episode", sort=True)
     out = pd.DataFrame({
         "unit_id": g["unit_id"].first(), "channel": g["channel"].first(), "start": g["at"].min(),
