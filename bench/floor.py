@@ -21,6 +21,7 @@ LEVELS = {"很满意": 1, "比较满意": 2, "基本满意": 3, "不满意": 4, 
 SCORES = {1: 1.0, 2: 0.8, 3: 0.6, 4: 0.0}
 CHANNELS = ["online", "paper", "phone", "third_party", "网上", "纸质", "电话", "第三方"]
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")  # as pingyi: no bar drawn on stdout
 
 
 def source(name):

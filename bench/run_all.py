@@ -108,7 +108,7 @@ print(json.dumps(out))
 def phases(folder: Path) -> dict:
     """Seconds and peak memory (MB, so far) of each step of ``pingyi score``, in one fresh process."""
     out = subprocess.run([PY, "-c", PHASES, str(folder)], capture_output=True, text=True, cwd=ROOT, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(next(line for line in reversed(out.stdout.splitlines()) if line.startswith("{")))
 
 
 def machine() -> str:

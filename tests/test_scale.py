@@ -281,3 +281,15 @@ def test_compact_rows_read_in_many_ranges_are_the_table(monkeypatch):
     ds = py.load_dataset(SAMPLE_2012, engine="duckdb")
     assert len(ds.compact_rows("survey")) == 4363
     assert_compact_rows_are_the_table(ds)
+
+
+def test_the_engine_draws_no_progress_bar_on_standard_output():
+    """DuckDB draws a progress bar on standard output for queries over two seconds: on a big
+    round it would land in `pingyi score --format csv > FILE`. The engine's connection has it
+    off (asked in a process of its own: under pytest DuckDB starts with it off)."""
+    code = ("import pathlib, pingyi_lib as py; from pingyi_lib.dataset import engine, schema; "
+            "src = engine._Source(pathlib.Path(r'%s'), schema.tables(py.load_ruleset())['survey']); "
+            "print(src.con.execute(\"SELECT current_setting('enable_progress_bar')\").fetchall()); src.close()"
+            % (SAMPLE_2011 / "survey.csv"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[(False,)]"

@@ -143,7 +143,9 @@ class _Source:
         import duckdb
 
         self.tmp = tempfile.TemporaryDirectory(prefix="pingyi-engine-")
+        # no progress bar: DuckDB draws it on standard output, into `pingyi score --format csv > FILE`
         self.con = duckdb.connect(str(Path(self.tmp.name) / "engine.duckdb"))
+        self.con.execute("SET enable_progress_bar = false")
         self.con.execute(f"SET temp_directory = {_lit(str(Path(self.tmp.name) / 'spill'))}")
         self.con.execute(f"SET memory_limit = {_lit(os.environ.get('PINGYI_ENGINE_MEMORY', '1GB'))}")
         if threads:
