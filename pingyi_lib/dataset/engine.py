@@ -452,7 +452,6 @@ def _compact(con, table: schema.Table, src: _Source, where: str, codes: dict[str
     file order, with the values the pandas path gives them (ids and units stripped, channels
     canonical, times parsed, free text cleaned) in compact dtypes: answers as level codes,
     few-valued text as categories."""
-    from pingyi_lib.dataset import validate
 
     wanted = [c for c in table.columns if c.id in COMPACT[table.name] or c.kind == schema.ANSWER]
     select = ["_row AS \"row\""]  # from the checked rows (``ok``): the id stripped, as _id
@@ -478,7 +477,7 @@ def _compact(con, table: schema.Table, src: _Source, where: str, codes: dict[str
     parts: dict[str, list] = {c: [] for c in ["row", *(c.id for c in wanted)]}
     for start in range(int(lo), int(hi) + 1, BATCH_ROWS):
         batch = con.sql(f"SELECT {', '.join(select)} FROM ok WHERE {where} AND _row >= {start} "
-                        f"AND _row < {start + BATCH_ROWS} ORDER BY _row").to_arrow_table()
+                        f"AND _row < {start + BATCH_ROWS}").to_arrow_table()  # in the table's (the file's) order
         parts["row"].append(batch.column("row").to_numpy().astype(np.int64))
         for c in wanted:
             col = batch.column(c.id)
@@ -491,18 +490,19 @@ def _compact(con, table: schema.Table, src: _Source, where: str, codes: dict[str
             else:  # text: Arrow dictionaries per range, made categories once at the end
                 parts[c.id].extend(pc.dictionary_encode(pc.fill_null(col, "")).chunks)
     out = pd.DataFrame({"row": _joined(parts["row"], np.int64)})
+    row = out["row"].to_numpy()
+    order = np.argsort(row, kind="stable") if len(row) > 1 and (np.diff(row) < 0).any() else None
     for c in wanted:
         got = parts.pop(c.id)
         if c.kind == schema.ID:
             out[c.id] = pa_chunked(got).to_pandas() if got else pd.Series([], dtype="str")
         elif c.kind in (schema.UNIT, schema.TEXT):
-            out[c.id] = _categories(got, (lambda v: validate.strip_text_controls(v)[0])
-                                    if c.kind == schema.TEXT else None)
+            out[c.id] = _categories(got, _cleaned if c.kind == schema.TEXT else None)
         elif c.kind not in (schema.ANSWER, schema.DATETIME):
-            out[c.id] = _categories(got, lambda v, m=enums[c.id]: v.map(m))
+            out[c.id] = _categories(got, lambda v, m=enums[c.id]: (pd.Series(v.map(m), dtype="str"), True))
         else:
             out[c.id] = _joined(got, np.int8 if c.kind == schema.ANSWER else "datetime64[us]")
-    return out
+    return out if order is None else out.iloc[order].reset_index(drop=True)  # should DuckDB not keep the order
 
 
 def _joined(arrays: list, dtype) -> np.ndarray:
@@ -528,11 +528,19 @@ def _times(batch, cid: str, present: bool, odd: dict | None) -> np.ndarray:
     return at.to_numpy()
 
 
+def _cleaned(values: pd.Series) -> tuple[pd.Series, bool]:
+    """Free text as the pandas path cleans it (validate.strip_text_controls), and whether any changed."""
+    from pingyi_lib.dataset import validate
+
+    cleaned, hit = validate.strip_text_controls(values)
+    return cleaned, bool(hit.any())
+
+
 def _categories(chunks: list, convert=None) -> pd.Categorical:
     """Dictionary-encoded Arrow text (one dictionary per range of rows) as categories, each
-    distinct value converted once (``convert``: a Series → Series of the distinct values).
-    The categories stay Arrow text (pandas' ``str``), so millions of distinct device ids
-    cost no Python objects."""
+    distinct value converted once (``convert``: a Series of the distinct values → (converted,
+    whether any changed)). The categories stay Arrow text (pandas' ``str``), so millions of
+    distinct device ids cost no Python objects."""
     import pyarrow as pa
 
     if not chunks or not sum(len(c) for c in chunks):
@@ -541,11 +549,13 @@ def _categories(chunks: list, convert=None) -> pd.Categorical:
     values = pd.Series(enc.dictionary, dtype="str")
     codes = enc.indices.to_numpy(zero_copy_only=False)
     if convert is not None:
-        converted = pd.Series(convert(values), dtype="str").fillna("")
-        if not converted.equals(values):  # cleaning made two values one: number them again
-            same, values = pd.factorize(converted)
+        converted, changed = convert(values)
+        if changed:  # cleaning may make two values one: number them again
+            same, values = pd.factorize(pd.Series(converted, dtype="str").fillna(""))
             codes = same[codes]
-    return pd.Categorical.from_codes(codes, categories=pd.Index(values, dtype="str"))
+    # the codes index the distinct values by construction: pandas need not check them again
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(values, dtype="str")),
+                                     validate=False)
 
 
 def _counts(con, table: schema.Table, ruleset: Ruleset, raw, codes: dict[str, str], public_expr: str,
