@@ -477,7 +477,7 @@ def _compact(con, table: schema.Table, src: _Source, where: str, codes: dict[str
     parts: dict[str, list] = {c: [] for c in ["row", *(c.id for c in wanted)]}
     for start in range(int(lo), int(hi) + 1, BATCH_ROWS):
         batch = con.sql(f"SELECT {', '.join(select)} FROM ok WHERE {where} AND _row >= {start} "
-                        f"AND _row < {start + BATCH_ROWS}").to_arrow_table()  # in the table's (the file's) order
+                        f"AND _row < {start + BATCH_ROWS} ORDER BY _row").to_arrow_table()  # a scan may interleave
         parts["row"].append(batch.column("row").to_numpy().astype(np.int64))
         for c in wanted:
             col = batch.column(c.id)
@@ -502,7 +502,7 @@ def _compact(con, table: schema.Table, src: _Source, where: str, codes: dict[str
             out[c.id] = _categories(got, lambda v, m=enums[c.id]: (pd.Series(v.map(m), dtype="str"), True))
         else:
             out[c.id] = _joined(got, np.int8 if c.kind == schema.ANSWER else "datetime64[us]")
-    return out if order is None else out.iloc[order].reset_index(drop=True)  # should DuckDB not keep the order
+    return out if order is None else out.iloc[order].reset_index(drop=True)  # never expected: ranges are sorted
 
 
 def _joined(arrays: list, dtype) -> np.ndarray:
