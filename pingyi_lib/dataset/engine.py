@@ -434,24 +434,25 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
         d = dup
 
     when = next((c.id for c in table.columns if c.kind == schema.DATETIME and c.id in src.col), None)
-    where = "true"
     if table.name in COMPACT:  # the rows are in memory anyway: count them there (one bincount a measure)
-        rows = _compact(con, table, src, where, codes, enums, plain, odd_dates, raw, t_fast)
+        rows = _compact(con, table, src, codes, enums, plain, odd_dates, raw, t_fast)
         counts = counts_of_rows(rows, table, ruleset)
     else:
         rows = None
-        counts = _counts(con, table, ruleset, raw, codes, public_expr, where, raw(when) if when else None, rel="ok")
+        counts = _counts(con, table, ruleset, raw, codes, public_expr, raw(when) if when else None)
     con.execute("DROP VIEW ok")
     con.execute("DROP TABLE chk")
     return Scanned(table.name, str(path), n_good - len(d), rejected, counts, src.ignored, rows)
 
 
-def _compact(con, table: schema.Table, src: _Source, where: str, codes: dict[str, str], enums: dict,
+def _compact(con, table: schema.Table, src: _Source, codes: dict[str, str], enums: dict,
              plain: dict[str, str], odd_dates: dict, raw, t_fast) -> pd.DataFrame:
     """The clean rows of ``table``, only the columns of :data:`COMPACT` and the answers, in
     file order, with the values the pandas path gives them (ids and units stripped, channels
     canonical, times parsed, free text cleaned) in compact dtypes: answers as level codes,
     few-valued text as categories."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     wanted = [c for c in table.columns if c.id in COMPACT[table.name] or c.kind == schema.ANSWER]
     select = ["_row AS \"row\""]  # from the checked rows (``ok``): the id stripped, as _id
@@ -469,14 +470,13 @@ def _compact(con, table: schema.Table, src: _Source, where: str, codes: dict[str
             select.append(f"{t_fast(c.id)} AS {name}")
         else:  # enumerated: as written, looked up below
             select.append(f"{raw(c.id)} AS {name}")
-    import pyarrow.compute as pc
 
     # in ranges of rows, each result freed before the next: a streamed result of millions of
     # rows is held whole by DuckDB, outside its memory limit
     (lo, hi), = con.execute("SELECT coalesce(min(_row), 0), coalesce(max(_row), -1) FROM ok").fetchall()
     parts: dict[str, list] = {c: [] for c in ["row", *(c.id for c in wanted)]}
     for start in range(int(lo), int(hi) + 1, BATCH_ROWS):
-        batch = con.sql(f"SELECT {', '.join(select)} FROM ok WHERE {where} AND _row >= {start} "
+        batch = con.sql(f"SELECT {', '.join(select)} FROM ok WHERE _row >= {start} "
                         f"AND _row < {start + BATCH_ROWS} ORDER BY _row").to_arrow_table()  # a scan may interleave
         parts["row"].append(batch.column("row").to_numpy().astype(np.int64))
         for c in wanted:
@@ -489,30 +489,22 @@ def _compact(con, table: schema.Table, src: _Source, where: str, codes: dict[str
                 parts[c.id].append(col.combine_chunks())  # its own buffers: the batch's are freed
             else:  # text: Arrow dictionaries per range, made categories once at the end
                 parts[c.id].extend(pc.dictionary_encode(pc.fill_null(col, "")).chunks)
-    out = pd.DataFrame({"row": _joined(parts["row"], np.int64)})
-    row = out["row"].to_numpy()
-    order = np.argsort(row, kind="stable") if len(row) > 1 and (np.diff(row) < 0).any() else None
+    out = pd.DataFrame({"row": _joined(parts["row"], np.int64)})  # in file order: ranges ascend, each sorted
     for c in wanted:
         got = parts.pop(c.id)
         if c.kind == schema.ID:
-            out[c.id] = pa_chunked(got).to_pandas() if got else pd.Series([], dtype="str")
+            out[c.id] = pa.chunked_array(got).to_pandas() if got else pd.Series([], dtype="str")
         elif c.kind in (schema.UNIT, schema.TEXT):
             out[c.id] = _categories(got, _cleaned if c.kind == schema.TEXT else None)
         elif c.kind not in (schema.ANSWER, schema.DATETIME):
             out[c.id] = _categories(got, lambda v, m=enums[c.id]: (pd.Series(v.map(m), dtype="str"), True))
         else:
             out[c.id] = _joined(got, np.int8 if c.kind == schema.ANSWER else "datetime64[us]")
-    return out if order is None else out.iloc[order].reset_index(drop=True)  # never expected: ranges are sorted
+    return out
 
 
 def _joined(arrays: list, dtype) -> np.ndarray:
     return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
-
-
-def pa_chunked(arrays: list):
-    import pyarrow as pa
-
-    return pa.chunked_array(arrays)
 
 
 def _times(batch, cid: str, present: bool, odd: dict | None) -> np.ndarray:
@@ -559,9 +551,10 @@ def _categories(chunks: list, convert=None) -> pd.Categorical:
 
 
 def _counts(con, table: schema.Table, ruleset: Ruleset, raw, codes: dict[str, str], public_expr: str,
-            where: str, when: str | None = None, rel: str = "src") -> pd.DataFrame:
-    """One pass, one group per unit (as written; stripped here) and day: rows, valid rows,
-    public ballots, and answers per item × level, summed per unit; and the ``days`` measure,
+            when: str | None = None) -> pd.DataFrame:
+    """One pass over the rows that passed every check (``ok``), one group per unit (as
+    written; stripped here) and day: rows, valid rows, public ballots, and answers per
+    item × level, summed per unit; and the ``days`` measure,
     rows per unit × calendar day of the date-time column ``when`` (the round's year and last
     date are read from it, dataset/round.py)."""
     from pingyi_lib.dataset import validate
@@ -581,7 +574,7 @@ def _counts(con, table: schema.Table, ruleset: Ruleset, raw, codes: dict[str, st
         if scored and scored_codes else "false"
     aggs = ["count(*)", f"count(*) FILTER (WHERE {valid})", "count(*) FILTER (WHERE p)"]
     aggs += [f"count(*) FILTER (WHERE a{i} = {lv})" for i in range(len(items)) for lv in levels]
-    wide = con.execute(f"SELECT u, k, {', '.join(aggs)} FROM (SELECT {inner} FROM {rel} WHERE {where}) "
+    wide = con.execute(f"SELECT u, k, {', '.join(aggs)} FROM (SELECT {inner} FROM ok) "
                        f"GROUP BY u, k").df()
     wide["u"] = _strip(list(wide["u"]))  # ' u001' and 'u001' are one unit
     per_day = wide[["u", "k"]].assign(n=wide.iloc[:, 2].to_numpy(dtype=np.int64))
@@ -606,30 +599,33 @@ def _counts(con, table: schema.Table, ruleset: Ruleset, raw, codes: dict[str, st
 
 
 def counts_of_rows(rows: pd.DataFrame, table: schema.Table, ruleset: Ruleset) -> pd.DataFrame:
-    """:func:`_counts` of compact rows (``unit_id`` as categories, answers as level codes,
-    date-times parsed): the same long table, counted with numpy. Not for onsite (no
-    ``public`` measure here)."""
+    """The long counts (:data:`COUNT_COLUMNS`) of clean rows: the engine's compact rows or a
+    clean table of the pandas path (``unit_id`` as text or categories, answers as level
+    codes, date-times parsed); the same table :func:`_counts` makes in SQL, counted with numpy.
+    The one counting of rows in pandas (``scoring.counts.long_counts`` hands on to it)."""
     items = [c.id for c in table.columns if c.kind == schema.ANSWER]
     levels = len(ruleset.levels) + 1
     unit = rows["unit_id"].astype("category")
-    cats = unit.cat.categories
-    order = np.argsort(cats.to_numpy(dtype=object), kind="stable")  # units in the order of their ids
-    rank = np.empty(len(cats), dtype=np.int64)
-    rank[order] = np.arange(len(cats))
-    code = rank[unit.cat.codes.to_numpy()].astype(np.int32)  # 4 bytes a row: this runs on millions
-    ids, n_units = cats.to_numpy(dtype=object)[order], len(cats)
+    unit = unit.cat.reorder_categories(unit.cat.categories.sort_values())  # units in the order of their ids
+    code = unit.cat.codes.to_numpy().astype(np.int32)  # 4 bytes a row: this runs on millions
+    ids, n_units = unit.cat.categories.to_numpy(dtype=object), len(unit.cat.categories)
     per_unit = np.bincount(code, minlength=n_units)
     scored_codes = [lv.code for lv in ruleset.levels if lv.score is not None]
     valid = np.zeros(len(rows), dtype=bool)
     for it in (it for it in ruleset.scored_items if it in items):
         valid |= np.isin(rows[it].to_numpy(), scored_codes)
     n_valid = np.bincount(code[valid], minlength=n_units)
+    panel = next((c.id for c in table.columns if c.kind == schema.PANEL_CATEGORY), None)
+    n_public = np.bincount(code[rows[panel].isin(ruleset.public_categories).to_numpy()], minlength=n_units) \
+        if panel else None
     answers = {it: np.bincount(code * np.int32(levels) + rows[it].to_numpy().astype(np.int32),
                                minlength=n_units * levels).reshape(n_units, levels) for it in items}
     recs = []
     for u in np.flatnonzero(per_unit):
         recs += [(table.name, ids[u], "rows", "", -1, int(per_unit[u])),
                  (table.name, ids[u], "valid", "", -1, int(n_valid[u]))]
+        if n_public is not None:
+            recs.append((table.name, ids[u], "public", "", -1, int(n_public[u])))
         for it in items:
             recs += [(table.name, ids[u], "answers", it, lv, int(n)) for lv, n in enumerate(answers[it][u])]
     when = next((c.id for c in table.columns if c.kind == schema.DATETIME), None)

@@ -80,12 +80,9 @@ def _codes(values: pd.Series, sort: bool = False) -> tuple[np.ndarray, pd.Index]
     the code of ''. ``sort``: codes in the order of the values, so that what is numbered by
     code (burst episodes: by unit and channel) does not depend on the order of the rows."""
     if isinstance(values.dtype, pd.CategoricalDtype):
+        if sort:
+            values = values.cat.reorder_categories(values.cat.categories.sort_values())
         codes, uniques = values.cat.codes.to_numpy().astype(np.int64), pd.Index(values.cat.categories)
-        if sort and len(uniques):
-            by = np.argsort(uniques.to_numpy(dtype=object), kind="stable")
-            rank = np.empty(len(by), dtype=np.int64)
-            rank[by] = np.arange(len(by))
-            codes, uniques = np.where(codes < 0, -1, rank[codes]), uniques[by]
     else:
         codes, uniques = pd.factorize(values, sort=sort)
         codes, uniques = codes.astype(np.int64), pd.Index(uniques, dtype=object)

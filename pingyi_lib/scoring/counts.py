@@ -87,27 +87,10 @@ def panel_counts(onsite: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
 
 def long_counts(frame: pd.DataFrame, table: str, ruleset: Ruleset) -> pd.DataFrame:
     """The counts of one clean response table (survey or onsite) as a long table: the
-    same numbers the engine computes in DuckDB, from rows already in pandas."""
-    from pingyi_lib.dataset.engine import counts_frame
+    same numbers the engine computes, from rows already in pandas (``engine.counts_of_rows``)."""
+    from pingyi_lib.dataset.engine import counts_of_rows
 
-    if not len(frame):
-        return counts_frame([])
-    tally = answer_counts(frame, ruleset)
-    rows_n = frame.groupby(frame["unit_id"].to_numpy()).size()
-    valid = valid_counts(frame, ruleset).reindex(rows_n.index, fill_value=0)
-    recs = [(table, u, "rows", "", -1, int(n)) for u, n in rows_n.items()]
-    recs += [(table, u, "valid", "", -1, int(n)) for u, n in valid.items()]
-    if table == "onsite":
-        panel = panel_counts(frame, ruleset)
-        recs += [(table, u, "public", "", -1, int(n)) for u, n in panel["public"].items()]
-    for (u, it), row in zip(tally.index, tally.to_numpy()):
-        recs += [(table, u, "answers", it, lv, int(n)) for lv, n in enumerate(row)]
-    when = next((c.id for c in schema.tables(ruleset)[table].columns if c.kind == schema.DATETIME), None)
-    if when is not None and when in frame:
-        d = frame[["unit_id"]].assign(k=frame[when].dt.strftime("%Y-%m-%d")).dropna()
-        per_day = d.groupby(["unit_id", "k"], sort=True).size()
-        recs += [(table, u, "days", k, -1, int(n)) for (u, k), n in per_day.items()]
-    return counts_frame(recs)
+    return counts_of_rows(frame, schema.tables(ruleset)[table], ruleset)
 
 
 def merge_counts(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
