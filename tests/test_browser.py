@@ -1,31 +1,52 @@
 """The HTML reports in a real browser (Debian's Chromium via Playwright), network blocked:
 charts drawn, no request leaves the disk, no console error, hostile text stays text,
-Chinese text has a font."""
+Chinese text has a font.
+
+Every test runs once per CJK font of the page's stack this machine has (at least WenQuanYi
+Micro Hei and Noto Sans CJK SC, which scripts/ensure-browser installs): a fontconfig file of
+the run hides the others from Chromium (tests/fonts.py), so a layout that holds with one font
+only fails here. A screenshot of the city page under each font is left in ``test-output/fonts/``
+for a person to look at."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.fonts import REQUIRED, fontconfig_file, stack_fonts
+
 CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-output" / "fonts"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def browser():
+def font_id(family: str) -> str:
+    return family.split()[0].lower()  # wenquanyi, noto, microsoft, ...
+
+
+@pytest.fixture(scope="module", params=stack_fonts(), ids=font_id)
+def browser(request, tmp_path_factory):
+    """Chromium that can find only the font ``browser.font`` of the stack for Chinese text."""
+    family = request.param
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} missing in CI: scripts/ensure-browser should have installed it")
         pytest.skip(f"{CHROMIUM} not installed (scripts/ensure-browser installs it)")
+    try:
+        conf = fontconfig_file(family, tmp_path_factory.mktemp("fontconfig"))
+    except LookupError as e:
+        if os.environ.get("CI") and family in REQUIRED:
+            pytest.fail(f"{e} in CI")
+        pytest.skip(str(e))
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+        b = p.chromium.launch(executable_path=CHROMIUM, env={**os.environ, "FONTCONFIG_FILE": str(conf)}, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run", "--disable-quic"])
+        b.font = family
         yield b
         b.close()
 
@@ -95,24 +116,49 @@ def test_hostile_names_and_comments_do_not_run(browser, broken_reports):
             ctx.close()
 
 
-def test_chinese_text_has_a_cjk_font(browser, sample_reports):
-    if not shutil.which("fc-list"):
-        pytest.skip("fontconfig not available")
-    import subprocess
+def platform_fonts(page, selector: str) -> dict[str, int]:
+    """{font family: glyphs} that Chromium drew the text of ``selector`` with (DevTools)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    return {f["familyName"]: f["glyphCount"] for f in fonts}
 
-    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
-    assert fonts.strip(), "no CJK font installed: scripts/ensure-browser installs fonts-wqy-microhei"
+
+@pytest.mark.parametrize("rel, selector", [("index.html", "h1"), ("units/wj.html", "h1"),
+                                           ("city.html", ".pingyi-headline-title")])
+def test_chinese_text_is_drawn_in_the_font_of_the_run(browser, sample_reports, rel, selector):
+    from pingyi_lib.common.fonts import FONT_FAMILIES
+
     out, _ = sample_reports
-    ctx, page, _ = open_offline(browser, out / "units/wj.html")
+    ctx, page, _ = open_offline(browser, out / rel)
     try:
         family = page.evaluate("getComputedStyle(document.body).fontFamily")
-        assert "WenQuanYi Micro Hei" in family and "Microsoft YaHei" in family
-        # the text measures as real glyphs, not as the tofu boxes of a missing font
-        width = page.evaluate("""() => { const c = document.createElement('canvas').getContext('2d');
-            c.font = '20px "WenQuanYi Micro Hei", "Noto Sans CJK SC"'; return c.measureText('评议').width; }""")
-        assert width > 30
+        assert all(f in family for f in FONT_FAMILIES)  # the page names the whole stack
+        drawn = platform_fonts(page, selector)
+        assert drawn.get(browser.font, 0) > 0, drawn  # and the Chinese of the run landed on its font,
+        assert set(drawn) == {browser.font}, drawn  # on no other (nor on tofu boxes of a missing font)
     finally:
         ctx.close()
+
+
+def test_a_screenshot_of_the_city_page_is_left_for_a_person(browser, sample_reports):
+    out, _ = sample_reports
+    ctx, page, _ = open_offline(browser, out / "city.html")
+    try:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shot = ARTIFACTS / f"city-{font_id(browser.font)}.png"
+        shot.unlink(missing_ok=True)
+        page.screenshot(path=str(shot), full_page=True)
+        height = page.evaluate("document.documentElement.scrollHeight")
+    finally:
+        ctx.close()
+    png = shot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, tall = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert width == 1280 and tall == height > 2000  # the whole page, not the first screen
 
 
 # --- charts that read on a screen and on paper ------------------------------------------
@@ -179,6 +225,8 @@ def test_city_page_prints_to_a4_with_every_chart_and_no_controls(browser, sample
 
     import pypdf
 
+    from tests.pdf_text import ideographs
+
     out, _ = sample_reports
     ctx, page, _ = open_offline(browser, out / "city.html")
     try:
@@ -204,7 +252,80 @@ def test_city_page_prints_to_a4_with_every_chart_and_no_controls(browser, sample
     assert abs(float(box.width) - 595.3) < 2 and abs(float(box.height) - 841.9) < 2  # A4 in points
     # each section starts a page: at least one page per section, and the page count stays sane
     assert sections <= n <= 4 * sections, n
-    text = re.sub(r"\s+", "", "".join(p.extract_text() for p in reader.pages))
+    # Noto prints some characters as radicals (⺠ for 民): compared as the ideographs they stand for
+    text = ideographs(re.sub(r"\s+", "", "".join(p.extract_text() for p in reader.pages)))
     for t in titles:
         assert re.sub(r"\s+", "", t) in text, f"chart {t!r} missing from the PDF"
     assert "须关注事项" in text and "名词解释" in text
+
+
+# --- on a phone ---------------------------------------------------------------------------
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+
+# what a reader of a phone sees: the page's layout width, its scroll width, its zoom, the
+# smallest font of any visible text, boxes (charts, tables) that stick out of the screen, wide
+# tables that are not in a box of their own that scrolls, and chart text cut off at the
+# chart's edge (a title longer than the chart)
+PHONE_JS = """() => {
+  const W = window.innerWidth, out = {inner: W, scroll: document.documentElement.scrollWidth,
+    scale: window.visualViewport.scale, smallest: 99, small: [], outside: [], unboxed: [], cut: []};
+  const visible = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return p; } return null; };
+  document.querySelectorAll('p, li, td, th, h1, h2, h3, a, span').forEach(e => {
+    if (!visible(e) || !e.textContent.trim() || e.closest('.js-plotly-plot')) return;
+    const size = parseFloat(getComputedStyle(e).fontSize);
+    if (size < out.smallest) out.smallest = size;
+    if (size < 12) out.small.push(e.tagName + ' ' + size + ' ' + e.textContent.trim().slice(0, 20));
+  });
+  document.querySelectorAll('.js-plotly-plot .main-svg, table, img, pre').forEach(e => {
+    if (!visible(e)) return;
+    const r = e.getBoundingClientRect(), box = scrolls(e);
+    if (e.tagName === 'TABLE' && r.right > W + 1) { if (!box) out.unboxed.push(e.textContent.slice(0, 30)); return; }
+    if (box && e.tagName !== 'svg') return;
+    if (r.left < -1 || r.right > W + 1) out.outside.push(`${e.tagName} ${Math.round(r.left)}-${Math.round(r.right)}`);
+  });
+  document.querySelectorAll('.js-plotly-plot').forEach(gd => {
+    const svg = gd.querySelector('svg.main-svg').getBoundingClientRect();
+    gd.querySelectorAll('svg text').forEach(t => { const r = t.getBoundingClientRect();
+      if (t.textContent.trim() && r.width > 0 && (r.left < svg.left - 1 || r.right > svg.right + 1
+                                                   || r.top < svg.top - 1 || r.bottom > svg.bottom + 1))
+        out.cut.push(t.textContent.slice(0, 30)); });
+  });
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("rel", ["index.html", "city.html", "units/wj.html"])
+def test_every_page_reads_on_a_phone_without_zoom_or_sideways_scroll(browser, sample_reports, rel):
+    out, _ = sample_reports
+    ctx = browser.new_context(**PHONE)
+    page = ctx.new_page()
+    try:
+        page.goto((out / rel).as_uri())
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(500)
+        m = page.evaluate(PHONE_JS)
+        overlaps = page.evaluate(OVERLAPS_JS)
+    finally:
+        ctx.close()
+    assert m["inner"] == 390 and m["scale"] == 1  # laid out at the phone's width, not at 980 px shown at 40%
+    assert m["scroll"] <= 390, m  # the page itself never scrolls sideways
+    assert m["small"] == [] and m["smallest"] >= 12, m  # text at its normal size
+    assert m["outside"] == [], m  # charts and pictures within the width
+    assert m["unboxed"] == [], m  # a table wider than the screen scrolls in its own box
+    assert m["cut"] == [], m  # no chart title or label runs off its chart
+    assert overlaps == []  # nor touches another
+
+
+@pytest.mark.parametrize("family", stack_fonts(), ids=font_id)
+def test_the_fontconfig_file_of_a_run_leaves_only_its_own_chinese_font(family, tmp_path):
+    from tests.fonts import chinese_font_files, chosen_families
+
+    if not any(family in fams for fams in chinese_font_files().values()):
+        pytest.skip(f"{family} is not installed")
+    seen = chosen_families(fontconfig_file(family, tmp_path))
+    assert family in seen
+    others = {f for f in stack_fonts() if f != family}
+    assert not seen & others, seen  # the stack's other fonts are hidden from this run

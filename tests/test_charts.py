@@ -3,7 +3,11 @@ series told apart by pattern as well as colour."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import pingyi_lib as py
 from pingyi_lib.sections import charts, scores
@@ -91,3 +95,59 @@ def test_the_template_is_plotly_white_for_what_is_drawn(res):
         assert getattr(ours.data, kind) == getattr(white.data, kind)
     fig = charts.dimensions_bar(scores.dimensions(res, "wj"), "武进区安监局")
     assert fig.layout.template.layout == white.layout
+
+
+# --- ticks that do not collide in any font of the stack ------------------------------------
+
+def test_text_width_is_the_widest_of_the_stack_per_kind_of_character():
+    from pingyi_lib.common.fonts import text_width
+
+    # "120" at 13 px: 3 digits × 0.56 em (Noto 0.555, WenQuanYi 0.551) × 13 = 21.84 px
+    assert text_width("120", 13) == pytest.approx(21.84)
+    assert text_width("满意度", 10) == 30.0  # every CJK character is 1 em
+    assert text_width("12.5%", 10) == pytest.approx((3 * 0.56 + 0.3 + 0.95) * 10)
+    assert text_width("…", 10) == 10.0  # ambiguous width: 1 em in a CJK font
+
+
+def test_a_short_log_axis_gets_round_ticks_not_plotlys_crowded_linear_ones():
+    # the 2011 funnel of windows and stations spans about 28-190 questionnaires; plotly drew
+    # 120, 130, 140 there and they touched with Noto Sans CJK
+    assert charts.log_ticks(28, 190, plot_px=200) == [30, 50, 100]
+    assert charts.log_ticks(120, 150, plot_px=200) == [120, 140]
+    assert charts.log_ticks(2, 5000, plot_px=200) == [10, 100, 1000]  # powers of ten when space is short
+    assert charts.log_ticks(1, 1e6, plot_px=200) == [1, 1000, 1e6]  # every third one when shorter still
+    assert charts.log_ticks(50, 50) == [] and charts.log_ticks(0, 10) == []
+
+
+def test_tick_labels_are_short_and_use_wan_for_tens_of_thousands():
+    assert [charts.tick_label(v) for v in (2.5, 50, 1500, 30000, 1e6, 12345)] == \
+        ["2.5", "50", "1500", "3万", "100万", "12345"]
+
+
+@given(st.floats(1, 1e6), st.floats(1.001, 1e3), st.floats(150, 1600))
+def test_log_ticks_never_touch_and_stay_in_range(lo, ratio, plot_px):
+    from pingyi_lib.common.fonts import text_width
+
+    hi = lo * ratio
+    ticks = charts.log_ticks(lo, hi, plot_px)
+    assert ticks, (lo, hi, plot_px)
+    assert ticks == sorted(set(ticks)) and lo <= ticks[0] and ticks[-1] <= hi
+    assert len(ticks) >= 2 or plot_px < 400 or ratio < 1.05  # two ticks whenever there is room
+    span = math.log10(hi / lo)
+    for a, b in zip(ticks, ticks[1:]):
+        gap = math.log10(b / a) / span * plot_px
+        room = (text_width(charts.tick_label(a), 13) + text_width(charts.tick_label(b), 13)) / 2
+        assert gap >= room + 13, (a, b, gap, room)
+
+
+def test_the_funnel_axis_shows_the_chosen_ticks_over_its_whole_grid(res):
+    from pingyi_lib.stats import funnel
+
+    points, limits, centre = funnel.funnel(res, "service")
+    fig = charts.funnel_plot(points, limits, centre, 80, "t")
+    ax = fig.layout.xaxis
+    assert ax.type == "log" and ax.tickmode == "array"
+    lo, hi = limits["n"].min(), limits["n"].max()
+    assert ax.range == pytest.approx((math.log10(lo), math.log10(hi)))
+    assert list(ax.tickvals) == charts.log_ticks(lo, hi)
+    assert list(ax.ticktext) == [charts.tick_label(v) for v in ax.tickvals]

@@ -19,9 +19,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from pingyi_lib.common.fonts import FONT_STACK
 from pingyi_lib.common.numbers import format_number, format_share
 from pingyi_lib.common.values import is_missing
-from pingyi_lib.sections.charts import FONT_STACK
 
 INLINE = "inline"  # embed plotly.js in the page (self-contained, ~4.8 MB per page)
 
@@ -186,7 +186,7 @@ class Page:
     def style(self) -> Html:
         """The page's CSS (font stack that finds Chinese fonts users have, tables, tiles, the
         A4 print layout) and, in a report, the script that fits charts to the printed page."""
-        return Html(f"<style>{PAGE_CSS}</style>" + (f"<script>{PRINT_JS}</script>" if self.plotlyjs else ""))
+        return Html(f"<style>{PAGE_CSS}</style>" + (f"<script>{PRINT_JS}{FIT_JS}</script>" if self.plotlyjs else ""))
 
 
 PAGE_CSS = f"""
@@ -216,6 +216,8 @@ table.pingyi-table td.num {{ text-align: right; font-variant-numeric: tabular-nu
 /* a section's parts shown from one cell (show) stand as far apart as parts of separate cells:
    a cell's padding above and below and its output's top margin (nbconvert's lab template) */
 .jp-OutputArea-child + .jp-OutputArea-child {{ margin-top: calc(2 * var(--jp-cell-padding, 5px) + 5px); }}
+/* a phone: the chart's toolbar would cover its title (zoom and download are for a desk) */
+@media (max-width: 600px) {{ .modebar-container {{ display: none !important; }} }}
 @page {{ size: A4; margin: 14mm 12mm; }}
 @media print {{
   body, .jp-Notebook {{ max-width: none !important; margin: 0 !important; padding: 0 !important; }}
@@ -245,4 +247,51 @@ PRINT_JS = f"""
     if (window.Plotly) charts().forEach(function (gd) {{ Plotly.relayout(gd, {{width: null, autosize: true}}); }});
   }});
 }})();
+"""
+
+# A chart's title is one line of the figure (plotly does not wrap it): on a narrow screen (a
+# phone) or paper it would run off the chart. Whenever a chart is drawn, its title is broken
+# into lines that fit the chart's width, measured in the font the page actually has (after
+# '：', '，', '、' or before '（' where it can; never inside a number, a Latin word or plotly's
+# markup), and the top margin grows by the added lines; a wide screen gets the one line back.
+FIT_JS = r"""
+(function () {
+  var AFTER = '\uff1a\uff0c\u3001\uff1b\uff09)', BEFORE = '\uff08(';
+  var ctx = document.createElement('canvas').getContext('2d');
+  function width(text, font) { ctx.font = font; return ctx.measureText(text).width; }
+  function wrap(text, font, room) {
+    if (width(text, font) <= room) return [text];
+    var lines = [], line = '', at = -1;
+    // unbreakable: plotly's markup (<br>, &amp;), a Latin word or a number; else one character
+    (text.match(/<[^<>]*>|&#?[A-Za-z0-9]+;|[A-Za-z0-9.%+\-]+|[\s\S]/g) || []).forEach(function (t) {
+      if (line && width(line + t, font) > room) {
+        var cut = at > line.length / 2 ? at : line.length;
+        lines.push(line.slice(0, cut)); line = line.slice(cut); at = -1;
+      }
+      if (BEFORE.indexOf(t) >= 0) at = line.length;
+      line += t;
+      if (AFTER.indexOf(t) >= 0) at = line.length;
+    });
+    if (line) lines.push(line);
+    return lines;
+  }
+  function fit(gd) {
+    var fl = gd._fullLayout;
+    if (!fl || !fl.title || !window.Plotly) return;
+    if (gd.__pingyiTitle === undefined) {
+      gd.__pingyiTitle = fl.title.text || ''; gd.__pingyiTop = fl.margin.t; gd.__pingyiPad = fl.title.pad.t;
+    }
+    var f = fl.title.font, lines = wrap(gd.__pingyiTitle, f.size + 'px ' + f.family, fl.width - 24);
+    var text = lines.join('<br>'), more = (lines.length - 1) * Math.ceil(f.size * 1.3);  // plotly's line height
+    if (text === fl.title.text) return;
+    // plotly puts a title's last line where its one line was: the lines above it need the room
+    Plotly.relayout(gd, {'title.text': text, 'margin.t': gd.__pingyiTop + more, 'title.pad.t': gd.__pingyiPad + more});
+  }
+  window.addEventListener('load', function () {
+    document.querySelectorAll('.pingyi-chart .js-plotly-plot').forEach(function (gd) {
+      fit(gd);
+      if (gd.on) gd.on('plotly_afterplot', function () { fit(gd); });
+    });
+  });
+})();
 """

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import OptionError, ReportError
+from pingyi_lib.common.fonts import FONT_STACK
 from pingyi_lib.common.names import unit_slugs
 from pingyi_lib.common.numbers import format_number, format_rank
 from pingyi_lib.output.atomic import atomic_path, write_text
@@ -132,7 +133,8 @@ def export_html(nb_path: Path, html_path: Path, title: str, backlink: str = "", 
     if nb is None:
         nb = nbformat.read(str(nb_path), as_version=4)
     body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title},
-                                                             "pingyi_backlink": backlink})
+                                                             "pingyi_backlink": backlink,
+                                                             "pingyi_font_stack": FONT_STACK})
     write_text(html_path, body)
 
 
@@ -303,7 +305,7 @@ def write_index(res, out: Path, results: list[JobResult], dataset: str, report_d
         labels={k: res.ruleset.header(k) for k in ("rank", "name", "composite", "satisfaction", "in_bottom", "flags",
                                                    "notes")},
         tables=table_counts(res).to_dict("records"), rejected=res.dataset.rejected, incomplete=res.incomplete,
-        report_day=report_day)
+        report_day=report_day, font_stack=FONT_STACK)
     return write_text(out / "index.html", html)
 
 

@@ -26,16 +26,14 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import pkgutil
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from pingyi_lib.common.fonts import FONT_STACK, text_width
 from pingyi_lib.scheme.ruleset import Ruleset
-
-# the Chinese fonts readers have, in order (pages use the same stack: output/page.py)
-FONT_STACK = ('"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei", '
-              '"Source Han Sans SC", sans-serif')
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour vision deficiency
 OKABE_ITO = {"blue": "#0072B2", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442", "orange": "#E69F00",
@@ -50,6 +48,10 @@ GOOD, BAD = (OKABE_ITO["blue"], ""), (OKABE_ITO["vermillion"], "/")  # above / b
 LINE = OKABE_ITO["black"]
 SHORT_NAME = 10  # characters of a unit name on an axis; the full name is in the hover
 ROW_PX = 26  # height of one category line of a horizontal bar chart
+FONT_PX = 13  # the layout's font size; tick labels inherit it
+# the narrowest plot area a chart gets: on a phone (390 px) the legend beside the plot and the
+# axis title leave about this much; axes whose ticks we choose are chosen to fit it
+MIN_PLOT_PX = 200
 
 
 def short_name(name: str, limit: int = SHORT_NAME) -> str:
@@ -101,13 +103,80 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     fig.update_layout(title={"text": title, "x": 0, "xanchor": "left", "y": 1, "yanchor": "top",
                              "yref": "container", "pad": {"t": 8, "l": 4}},
                       height=height,
-                      font={"family": FONT_STACK, "size": 13}, margin={"l": 10, "r": 10, "t": 64, "b": 10},
+                      font={"family": FONT_STACK, "size": FONT_PX}, margin={"l": 10, "r": 10, "t": 64, "b": 10},
                       legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",
                               "traceorder": "normal"},
                       showlegend=len(fig.data) > 1, hoverlabel={"font": {"family": FONT_STACK}})
-    fig.update_xaxes(automargin=True)
+    # labels of a category axis turn upright when the screen is too narrow for them side by side
+    # (a phone), never to plotly's 30° middle step, where neighbours still touch
+    fig.update_xaxes(automargin=True, autotickangles=[0, 90])
     fig.update_yaxes(automargin=True)
     return fig
+
+
+def tick_label(value: float) -> str:
+    """How a chosen tick reads: 2.5, 50, 1500, and 万 from ten thousand on (3万, 100万)."""
+    if value >= 10_000 and value % 10_000 == 0:
+        return f"{value / 10_000:g}万"
+    return f"{value:g}" if value < 1e6 else f"{value:.0f}"
+
+
+TICK_SPACING_PX = 60  # at most one tick per 60 px of axis (short numbers; plotly's x axes take 80)
+
+
+def log_ticks(lo: float, hi: float, plot_px: float = MIN_PLOT_PX, size: float = FONT_PX) -> list[float]:
+    """Tick values for a log axis from ``lo`` to ``hi`` whose labels never touch on a plot
+    ``plot_px`` wide, in any font of the stack (:func:`pingyi_lib.common.fonts.text_width`).
+
+    Plotly's own ticks on a log axis spanning less than a decade are linear (120, 130, 140)
+    and so crowd at the top end: their room depends on the font, and with Noto Sans CJK they
+    collided. Here the candidates are the round ladders of a log axis (every 1st, 2nd or 3rd
+    power of ten; 1-2-5; 1-2-3-5; every digit) and linear steps (1, 2, 5 × 10^k). Among those
+    where every pair of neighbours is at least their half widths plus one em apart, the one
+    with the most ticks up to one per :data:`TICK_SPACING_PX` wins (ties: the one spanning
+    more of the axis, then the rounder ladder); when none has two ticks that fit within that
+    number, the fewest that do.
+
+    >>> log_ticks(28, 190)
+    [30.0, 50.0, 100.0]
+    >>> log_ticks(28, 190, plot_px=600)
+    [30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0, 150.0]
+    >>> log_ticks(120, 150)
+    [120.0, 140.0]
+    """
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+        return []
+    span = math.log10(hi) - math.log10(lo)
+    k0, k1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    candidates = [[10.0 ** k for k in range(k0, k1 + 1) if k % every == 0] for every in (3, 2)]
+    candidates += [[m * 10.0 ** k for k in range(k0, k1 + 1) for m in ladder]
+                   for ladder in ((1,), (1, 2, 5), (1, 2, 3, 5), (1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9))]
+    top = math.floor(math.log10(hi - lo))
+    for k in (top, top - 1):
+        for m in (5, 2, 1):
+            step = m * 10.0 ** k
+            first = math.ceil(lo / step)
+            if hi / step - first < 100:  # a step giving hundreds of ticks never fits
+                candidates.append([step * i for i in range(first, math.floor(hi / step) + 1)])
+
+    def fits(ticks: list[float]) -> bool:
+        px = [(math.log10(t) - math.log10(lo)) / span * plot_px for t in ticks]
+        half = [text_width(tick_label(t), size) / 2 for t in ticks]
+        return all(px[i + 1] - px[i] >= half[i] + half[i + 1] + size for i in range(len(ticks) - 1))
+
+    fitting = []
+    for ticks in candidates:
+        ticks = sorted({round(t, 9) for t in ticks if lo <= t <= hi})
+        if ticks and fits(ticks):
+            fitting.append(ticks)
+    if not fitting:
+        return []
+    target = max(2, int(plot_px // TICK_SPACING_PX))
+    under = [t for t in fitting if len(t) <= target]
+    if any(len(t) >= 2 for t in under):
+        return max(under, key=lambda t: (len(t), round(math.log10(t[-1] / t[0]), 6)))  # first of equals
+    over = [t for t in fitting if len(t) >= 2]
+    return min(over, key=len) if over else fitting[0]
 
 
 def _rows_height(n: int, extra: int = 120, minimum: int = 260) -> int:
@@ -369,6 +438,9 @@ def funnel_plot(points: pd.DataFrame, limits: pd.DataFrame, centre: dict, thresh
                             marker={"color": colour, "size": 11, "symbol": symbol, "line": {"color": LINE, "width": 1}},
                             customdata=p["name"],
                             hovertemplate="%{customdata}：%{y:.2f}%（有效问卷%{x}份）<extra></extra>")
-    fig.update_xaxes(type="log", title="有效问卷数（份，对数刻度）")
+    lo, hi = float(limits["n"].min()), float(limits["n"].max())
+    ticks = log_ticks(lo, hi)  # round numbers that do not crowd, whatever the font (plotly's crowd)
+    fig.update_xaxes(type="log", title="有效问卷数（份，对数刻度）", range=[math.log10(lo), math.log10(hi)],
+                     tickmode="array", tickvals=ticks, ticktext=[tick_label(t) for t in ticks])
     fig.update_yaxes(title="群众满意度（%）")
     return _layout(fig, title, height=480)
