@@ -265,11 +265,11 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "i
 
 # what a reader of a phone sees: the page's layout width, its scroll width, its zoom, the
 # smallest font of any visible text, boxes (charts, tables) that stick out of the screen, wide
-# tables that are not in a box of their own that scrolls, and chart text cut off at the
-# chart's edge (a title longer than the chart)
+# tables that are not in a box of their own that scrolls, chart text cut off at the chart's
+# edge (a title longer than the chart), and charts spilling out of their box over what follows
 PHONE_JS = """() => {
   const W = window.innerWidth, out = {inner: W, scroll: document.documentElement.scrollWidth,
-    scale: window.visualViewport.scale, smallest: 99, small: [], outside: [], unboxed: [], cut: []};
+    scale: window.visualViewport.scale, smallest: 99, small: [], outside: [], unboxed: [], cut: [], spill: []};
   const visible = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
   const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) {
       const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return p; } return null; };
@@ -288,6 +288,9 @@ PHONE_JS = """() => {
   });
   document.querySelectorAll('.js-plotly-plot').forEach(gd => {
     const svg = gd.querySelector('svg.main-svg').getBoundingClientRect();
+    for (const box of [gd, gd.parentElement]) {  // a chart grown on a phone (legend below) grows its boxes
+      if (svg.bottom > box.getBoundingClientRect().bottom + 1) out.spill.push(gd._fullLayout.title.text.slice(0, 30));
+    }
     gd.querySelectorAll('svg text').forEach(t => { const r = t.getBoundingClientRect();
       if (t.textContent.trim() && r.width > 0 && (r.left < svg.left - 1 || r.right > svg.right + 1
                                                    || r.top < svg.top - 1 || r.bottom > svg.bottom + 1))
@@ -316,6 +319,7 @@ def test_every_page_reads_on_a_phone_without_zoom_or_sideways_scroll(browser, sa
     assert m["outside"] == [], m  # charts and pictures within the width
     assert m["unboxed"] == [], m  # a table wider than the screen scrolls in its own box
     assert m["cut"] == [], m  # no chart title or label runs off its chart
+    assert m["spill"] == [], m  # nor a chart over the text below it
     assert overlaps == []  # nor touches another
 
 

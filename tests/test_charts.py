@@ -112,11 +112,28 @@ def test_text_width_is_the_widest_of_the_stack_per_kind_of_character():
 def test_a_short_log_axis_gets_round_ticks_not_plotlys_crowded_linear_ones():
     # the 2011 funnel of windows and stations spans about 28-190 questionnaires; plotly drew
     # 120, 130, 140 there and they touched with Noto Sans CJK
-    assert charts.log_ticks(28, 190, plot_px=200) == [30, 50, 100]
-    assert charts.log_ticks(120, 150, plot_px=200) == [120, 140]
+    assert charts.log_ticks(28, 190, plot_px=200) == [50, 100, 150]  # 30 sits too near the end: its label
+    assert charts.log_ticks(28, 190, plot_px=600) == [30, 40, 50, 60, 70, 80, 90, 100, 150]  # would stand out
+    assert charts.log_ticks(120, 150, plot_px=200) == [130, 140]
     assert charts.log_ticks(2, 5000, plot_px=200) == [10, 100, 1000]  # powers of ten when space is short
-    assert charts.log_ticks(1, 1e6, plot_px=200) == [1, 1000, 1e6]  # every third one when shorter still
+    assert charts.log_ticks(1, 1e6, plot_px=200) == [100, 10000]  # every second one when shorter still
     assert charts.log_ticks(50, 50) == [] and charts.log_ticks(0, 10) == []
+
+
+def test_end_labels_keep_clear_of_the_corner_unless_nothing_else_fits():
+    from pingyi_lib.common.fonts import text_width
+
+    # a larger round's district funnel spans 22-187 questionnaires; at 390 px its x label "400"
+    # (of a wider round) met the y label "75" in the corner: end labels stay within the plot
+    for lo, hi in ((22.4, 187.5), (28, 190), (316, 2500), (9.6, 60)):
+        ticks = charts.log_ticks(lo, hi, plot_px=200)
+        span = math.log10(hi / lo)
+        first = math.log10(ticks[0] / lo) / span * 200
+        last = math.log10(ticks[-1] / lo) / span * 200
+        assert first >= text_width(charts.tick_label(ticks[0]), 13) / 2, (lo, hi, ticks)
+        assert last + text_width(charts.tick_label(ticks[-1]), 13) / 2 <= 200, (lo, hi, ticks)
+    # 1000-100000 on 200 px: only the powers of ten fit, two of them at the ends; better than one tick
+    assert charts.log_ticks(1000, 1e5, plot_px=200) == [1000, 10000, 100000]
 
 
 def test_tick_labels_are_short_and_use_wan_for_tens_of_thousands():

@@ -249,14 +249,19 @@ PRINT_JS = f"""
 }})();
 """
 
-# A chart's title is one line of the figure (plotly does not wrap it): on a narrow screen (a
-# phone) or paper it would run off the chart. Whenever a chart is drawn, its title is broken
-# into lines that fit the chart's width, measured in the font the page actually has (after
-# '：', '，', '、' or before '（' where it can; never inside a number, a Latin word or plotly's
-# markup), and the top margin grows by the added lines; a wide screen gets the one line back.
+# What a chart needs on a narrow screen (a phone) or paper, which plotly does not do itself,
+# done whenever a chart is drawn (and undone when it is wide again):
+# * its title is one line in plotly and would run off the chart: it is broken into lines that
+#   fit the chart's width, measured in the font the page actually has (after '：', '，', '、' or
+#   before '（' where it can; never inside a number, a Latin word or plotly's markup), and the
+#   top margin grows by the added lines;
+# * its legend, beside the plot, would squeeze the plot to a sliver: below NARROW_PX it goes
+#   under the chart, laid out in rows, and the chart grows by the legend's height.
+NARROW_PX = 600
 FIT_JS = r"""
 (function () {
-  var AFTER = '\uff1a\uff0c\u3001\uff1b\uff09)', BEFORE = '\uff08(';
+  var AFTER = '\uff1a\uff0c\u3001\uff1b\uff09)', BEFORE = '\uff08(', NARROW = __NARROW__;
+  var BELOW = {orientation: 'h', x: 0, xanchor: 'left', y: 0, yanchor: 'bottom', yref: 'container'};
   var ctx = document.createElement('canvas').getContext('2d');
   function width(text, font) { ctx.font = font; return ctx.measureText(text).width; }
   function wrap(text, font, room) {
@@ -276,16 +281,27 @@ FIT_JS = r"""
     return lines;
   }
   function fit(gd) {
-    var fl = gd._fullLayout;
+    var fl = gd._fullLayout, up = {};
     if (!fl || !fl.title || !window.Plotly) return;
-    if (gd.__pingyiTitle === undefined) {
-      gd.__pingyiTitle = fl.title.text || ''; gd.__pingyiTop = fl.margin.t; gd.__pingyiPad = fl.title.pad.t;
-    }
-    var f = fl.title.font, lines = wrap(gd.__pingyiTitle, f.size + 'px ' + f.family, fl.width - 24);
+    var L = fl.legend || {}, o = gd.__pingyi;
+    if (!o) o = gd.__pingyi = {title: fl.title.text || '', top: fl.margin.t, pad: fl.title.pad.t, height: fl.height,
+      legend: {orientation: L.orientation, x: L.x, xanchor: L.xanchor, y: L.y, yanchor: L.yanchor, yref: L.yref}};
+    var f = fl.title.font, lines = wrap(o.title, f.size + 'px ' + f.family, fl.width - 24);
     var text = lines.join('<br>'), more = (lines.length - 1) * Math.ceil(f.size * 1.3);  // plotly's line height
-    if (text === fl.title.text) return;
-    // plotly puts a title's last line where its one line was: the lines above it need the room
-    Plotly.relayout(gd, {'title.text': text, 'margin.t': gd.__pingyiTop + more, 'title.pad.t': gd.__pingyiPad + more});
+    if (text !== fl.title.text) {
+      // plotly puts a title's last line where its one line was: the lines above it need the room
+      up['title.text'] = text; up['margin.t'] = o.top + more; up['title.pad.t'] = o.pad + more;
+    }
+    var narrow = fl.showlegend && fl.width < NARROW, legend = narrow ? BELOW : o.legend;
+    Object.keys(legend).forEach(function (k) { if (L[k] !== legend[k]) up['legend.' + k] = legend[k]; });
+    var height = o.height + (narrow && L.orientation === 'h' ? Math.ceil(L._height || 0) : 0);
+    if (Math.abs(fl.height - height) > 1) {
+      up.height = height;
+      [gd, gd.parentElement].forEach(function (e) {  // the boxes plotly's HTML gave the chart's height
+        if (/px$/.test(e.style.height)) e.style.height = height + 'px';
+      });
+    }
+    if (Object.keys(up).length) Plotly.relayout(gd, up);
   }
   window.addEventListener('load', function () {
     document.querySelectorAll('.pingyi-chart .js-plotly-plot').forEach(function (gd) {
@@ -294,4 +310,4 @@ FIT_JS = r"""
     });
   });
 })();
-"""
+""".replace("__NARROW__", str(NARROW_PX))

@@ -132,17 +132,19 @@ def log_ticks(lo: float, hi: float, plot_px: float = MIN_PLOT_PX, size: float = 
     and so crowd at the top end: their room depends on the font, and with Noto Sans CJK they
     collided. Here the candidates are the round ladders of a log axis (every 1st, 2nd or 3rd
     power of ten; 1-2-5; 1-2-3-5; every digit) and linear steps (1, 2, 5 × 10^k). Among those
-    where every pair of neighbours is at least their half widths plus one em apart, the one
-    with the most ticks up to one per :data:`TICK_SPACING_PX` wins (ties: the one spanning
-    more of the axis, then the rounder ladder); when none has two ticks that fit within that
-    number, the fewest that do.
+    where every pair of neighbours is at least their half widths plus one em apart and every
+    label stays within the plot (an end label sticking out meets the other axis's labels in
+    the corner), the one with the most ticks up to one per :data:`TICK_SPACING_PX` wins (ties:
+    the one spanning more of the axis, then the rounder ladder); when none has two ticks
+    within that number, the fewest that do. Only when no two round numbers keep clear of the
+    ends may an end label stand out.
 
     >>> log_ticks(28, 190)
-    [30.0, 50.0, 100.0]
+    [50.0, 100.0, 150.0]
     >>> log_ticks(28, 190, plot_px=600)
     [30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0, 150.0]
     >>> log_ticks(120, 150)
-    [120.0, 140.0]
+    [130.0, 140.0]
     """
     if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
         return []
@@ -159,24 +161,31 @@ def log_ticks(lo: float, hi: float, plot_px: float = MIN_PLOT_PX, size: float = 
             if hi / step - first < 100:  # a step giving hundreds of ticks never fits
                 candidates.append([step * i for i in range(first, math.floor(hi / step) + 1)])
 
-    def fits(ticks: list[float]) -> bool:
-        px = [(math.log10(t) - math.log10(lo)) / span * plot_px for t in ticks]
-        half = [text_width(tick_label(t), size) / 2 for t in ticks]
-        return all(px[i + 1] - px[i] >= half[i] + half[i + 1] + size for i in range(len(ticks) - 1))
+    def px(t: float) -> float:
+        return (math.log10(t) - math.log10(lo)) / span * plot_px
 
-    fitting = []
-    for ticks in candidates:
-        ticks = sorted({round(t, 9) for t in ticks if lo <= t <= hi})
-        if ticks and fits(ticks):
-            fitting.append(ticks)
-    if not fitting:
-        return []
-    target = max(2, int(plot_px // TICK_SPACING_PX))
-    under = [t for t in fitting if len(t) <= target]
-    if any(len(t) >= 2 for t in under):
-        return max(under, key=lambda t: (len(t), round(math.log10(t[-1] / t[0]), 6)))  # first of equals
-    over = [t for t in fitting if len(t) >= 2]
-    return min(over, key=len) if over else fitting[0]
+    def half(t: float) -> float:
+        return text_width(tick_label(t), size) / 2
+
+    def fits(ticks: list[float]) -> bool:
+        return all(px(b) - px(a) >= half(a) + half(b) + size for a, b in zip(ticks, ticks[1:]))
+
+    def best(fitting: list[list[float]]) -> list[float]:
+        if not fitting:
+            return []
+        target = max(2, int(plot_px // TICK_SPACING_PX))
+        under = [t for t in fitting if len(t) <= target]
+        if any(len(t) >= 2 for t in under):
+            return max(under, key=lambda t: (len(t), round(math.log10(t[-1] / t[0]), 6)))  # first of equals
+        over = [t for t in fitting if len(t) >= 2]
+        return min(over, key=len) if over else fitting[0]
+
+    sets = [s for s in (sorted({round(t, 9) for t in ticks if lo <= t <= hi}) for ticks in candidates) if s]
+    inside = [[t for t in s if half(t) <= px(t) <= plot_px - half(t)] for s in sets]
+    chosen = best([t for t in inside if t and fits(t)])
+    if len(chosen) < 2:  # no two round numbers clear of the ends: let an end label stand out
+        chosen = max(chosen, best([t for t in sets if fits(t)]), key=len)
+    return chosen
 
 
 def _rows_height(n: int, extra: int = 120, minimum: int = 260) -> int:
