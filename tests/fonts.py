@@ -8,6 +8,7 @@ chosen family, so the page's font stack can only land on that one; Chromium read
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -57,8 +58,6 @@ def fontconfig_file(family: str, folder: Path) -> Path:
 
 def chosen_families(conf: Path) -> set[str]:
     """The Chinese families fontconfig offers under ``conf`` (a test of the file itself)."""
-    import os
-
     out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
                          env={**os.environ, "FONTCONFIG_FILE": str(conf)}).stdout
     return {f.strip() for line in out.splitlines() for f in line.split(",") if f.strip()}

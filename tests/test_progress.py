@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pingyi_lib.output.runner import time_left
+from pingyi_lib.output.runlog import time_left
 
 
 def test_time_left_is_unknown_until_a_report_is_done():

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from pingyi_lib.cli import main
-from pingyi_lib.output import publish, runner
+from pingyi_lib.output import publish, runlog, runner
 from pingyi_lib.output.publish import ReportFolder
 from pingyi_lib.output.runner import REPORT_ENTRIES, WORKBOOK_NAME, JobResult, check_options
 
@@ -220,7 +220,7 @@ def test_a_full_disk_while_writing_the_log_is_one_line_naming_it(tmp_path, tiny,
         except OSError:
             self.handleError(record)
 
-    monkeypatch.setattr(runner._RunLog, "emit", emit)
+    monkeypatch.setattr(runlog.RunLog, "emit", emit)
     assert report(tiny, out) == 1
     err = capsys.readouterr().err
     assert f"无法写入 {out / 'report.log'}" in err and err.count("\n") == 1

@@ -25,14 +25,10 @@ from __future__ import annotations
 
 import errno
 import functools
-import logging
 import os
-import signal
 import sys
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -44,6 +40,8 @@ from pingyi_lib.common.names import unit_slugs
 from pingyi_lib.common.numbers import format_number, format_rank
 from pingyi_lib.output.atomic import atomic_path, write_text
 from pingyi_lib.output.publish import ReportFolder
+from pingyi_lib.output.runlog import log, log_result, logging_to, time_left_column
+from pingyi_lib.output.workers import init_worker, sigterm_interrupts, stop_workers
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
@@ -57,7 +55,6 @@ REPORT_ENTRIES = frozenset({"index.html", "city.html", "units", "assets", "noteb
                             "report.log"})
 # errors of the machine, not of one notebook: the whole run stops, OUT stays as it was
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
-log = logging.getLogger("pingyi.report")
 
 
 def is_disk_error(exc: BaseException | None) -> bool:
@@ -321,73 +318,6 @@ def write_round_notice(res, path: Path, report_date: str = "", follow=None) -> P
     return write_notice(notice_blocks(res, follow or FollowUp(res, None, report_date), title), path, title)
 
 
-class _RunLog(logging.StreamHandler):
-    """report.log: created new (never through a link), and a failed write is kept to be
-    reported as one line rather than printed as a logging traceback."""
-
-    def __init__(self, path: Path):
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        self.path = path
-        self.error: OSError | None = None
-        super().__init__(open(os.open(path, flags, 0o644), "w", encoding="utf-8"))  # noqa: SIM115
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-
-    def handleError(self, record) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, OSError) and self.error is None:
-            self.error = exc
-
-    def finish(self) -> None:
-        """Flush and close; raise the first write error (disk full) with the file named."""
-        try:
-            self.stream.close()
-        except OSError as exc:
-            self.error = self.error or exc
-        if self.error is not None:
-            if self.error.filename is None:
-                self.error.filename = str(self.path)
-            raise self.error
-
-
-@contextmanager
-def _logging_to(path: Path, verbose: bool):
-    handler = _RunLog(path)
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    if verbose:
-        sh = logging.StreamHandler(sys.stderr)
-        sh.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(sh)
-    try:
-        yield handler
-    finally:
-        for h in list(log.handlers):
-            log.removeHandler(h)
-        if not handler.stream.closed:
-            try:
-                handler.stream.close()
-            except OSError:
-                pass
-
-
-@contextmanager
-def _sigterm_interrupts():
-    """A SIGTERM (a scheduler stopping the job) ends the run as Ctrl-C does: workers are
-    stopped and the staging folder removed, the previous report stays."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
-
-
 def check_options(dataset: str | Path, *, jobs: int | None, units: list[str] | None, previous: str | Path | None,
                   report_date: str | None) -> tuple[list[str] | None, str]:
     """Refuse a bad option before any work, each in one plain line. Returns the units
@@ -464,7 +394,7 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
         if unknown:
             raise OptionError(f"本轮没有单位 {', '.join(unknown)}；本轮的单位编码：{', '.join(all_units)}")
     chosen = units or all_units
-    with folder, _sigterm_interrupts():
+    with folder, sigterm_interrupts():
         stage = folder.staging
         assert stage is not None
 
@@ -498,7 +428,7 @@ def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], data
 
     res, _, follow = bundle
     title = res.dataset.round.title
-    with _logging_to(stage / "report.log", verbose) as run_log:
+    with logging_to(stage / "report.log", verbose) as run_log:
         for n in notices:
             log.warning("%s", n)
             if notify:
@@ -530,39 +460,6 @@ def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], data
     return results
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """A worker ends when the run that started it ends, however it ends (kill -9 too):
-    the kernel's parent-death signal on Linux, and a watchdog thread everywhere."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            pr_set_pdeathsig = 1
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent_pid:  # the parent died before the signal was armed
-        os._exit(1)
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent_pid:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="pingyi-parent-watch", daemon=True).start()
-
-
-def _init_worker(kernel_log: str, parent_pid: int) -> None:
-    """Tie the worker to the run, leave Ctrl-C to the run (it stops the workers), and send
-    what kernels print on stderr (start-up warnings) to a log, not the terminal."""
-    _die_with_parent(parent_pid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    fd = os.open(kernel_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    os.dup2(fd, 2)
-    os.close(fd)
-
-
 def report_notices(res, day) -> list[str]:
     """What a user must be told before the reports are read: an incomplete league, rejected
     rows and a report date long after the round (each a sentence in Chinese)."""
@@ -576,51 +473,6 @@ def report_notices(res, day) -> list[str]:
     return out
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop at once: cancel what has not started, kill the workers running notebooks."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        if p.is_alive():
-            p.kill()
-    for p in procs:
-        p.join(timeout=10)
-
-
-def _log_result(r: JobResult) -> None:
-    """One line in report.log as soon as a report is finished (the handler flushes each line)."""
-    if r.ok:
-        log.info("ok     %-40s %6.1fs", r.title, r.seconds)
-    else:
-        last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
-        log.error("FAILED %-40s %s: %s (cell %s)", r.title, r.error_name, last, r.cell)
-
-
-def time_left(elapsed: float | None, done: int, total: int) -> float | None:
-    """Seconds left at the average pace so far (None before the first report is done):
-    ``elapsed / done × (total − done)``; all workers' progress is in ``done``."""
-    if not done or elapsed is None:
-        return None
-    return elapsed / done * (total - done)
-
-
-def _time_left_column():
-    from rich.progress import ProgressColumn
-    from rich.text import Text
-
-    class TimeLeft(ProgressColumn):
-        """剩余 m:ss, estimated from the first finished report on (rich's own needs two)."""
-
-        def render(self, task) -> Text:
-            left = time_left(task.elapsed, int(task.completed), int(task.total or 0))
-            if left is None:
-                return Text("剩余 估算中", style="progress.remaining")
-            m, s = divmod(int(round(left)), 60)
-            return Text(f"剩余 {m}:{s:02d}", style="progress.remaining")
-
-    return TimeLeft()
-
-
 def _execute(plan: list[Job], workers: int, progress: bool | None, title: str = "报告") -> list[JobResult]:
     show = sys.stderr.isatty() if progress is None else progress
     results: list[JobResult] = []
@@ -629,14 +481,14 @@ def _execute(plan: list[Job], workers: int, progress: bool | None, title: str = 
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         bar = Progress(SpinnerColumn(), TextColumn(title), BarColumn(), MofNCompleteColumn(), TextColumn("已用"),
-                       TimeElapsedColumn(), _time_left_column(), TextColumn("{task.description}"), transient=False)
+                       TimeElapsedColumn(), time_left_column(), TextColumn("{task.description}"), transient=False)
         bar.start()
         task = bar.add_task("", total=len(plan))
     try:
         kernel_log = str(Path(plan[0].executed).parent / "kernels.log")
         write_text(kernel_log, "")  # this run's kernel messages only
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                                   initializer=_init_worker, initargs=(kernel_log, os.getpid()))
+                                   initializer=init_worker, initargs=(kernel_log, os.getpid()))
         try:
             futures = {pool.submit(run_job, job): job for job in plan}
             for fut in as_completed(futures):
@@ -647,14 +499,14 @@ def _execute(plan: list[Job], workers: int, progress: bool | None, title: str = 
                     name, value, _ = _error_of(exc)
                     results.append(JobResult(job.kind, job.title, job.unit_id, job.html_rel, False, 0.0,
                                              name, value))
-                _log_result(results[-1])
+                log_result(results[-1])
                 if bar:
                     bar.update(task, advance=1, description=job.title)
                 if results[-1].disk_error:  # the disk is full: nothing else can be written either
-                    _stop(pool)
+                    stop_workers(pool)
                     return results
         except BaseException:
-            _stop(pool)
+            stop_workers(pool)
             raise
         pool.shutdown(wait=True)
     finally:

@@ -1,0 +1,75 @@
+"""The processes that run a batch's notebooks: each dies with the run (however the run
+ends), leaves Ctrl-C to the run and writes its kernels' stderr to a log; a SIGTERM ends the
+run as Ctrl-C does; :func:`stop_workers` ends them all at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+
+
+@contextmanager
+def sigterm_interrupts():
+    """A SIGTERM (a scheduler stopping the job) ends the run as Ctrl-C does: workers are
+    stopped and the staging folder removed, the previous report stays."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """A worker ends when the run that started it ends, however it ends (kill -9 too):
+    the kernel's parent-death signal on Linux, and a watchdog thread everywhere."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="pingyi-parent-watch", daemon=True).start()
+
+
+def init_worker(kernel_log: str, parent_pid: int) -> None:
+    """Tie the worker to the run, leave Ctrl-C to the run (it stops the workers), and send
+    what kernels print on stderr (start-up warnings) to a log, not the terminal."""
+    die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    fd = os.open(kernel_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop at once: cancel what has not started, kill the workers running notebooks."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.kill()
+    for p in procs:
+        p.join(timeout=10)
