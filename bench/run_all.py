@@ -152,7 +152,8 @@ def page_costs(runs: int) -> dict:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, empty)
     dataset = str(ROOT / "data" / "sample" / "2011")
-    cache = scored.write(scored.compute(dataset, report_date="2011-09-20"), tmp, "bench")
+    bundle = scored.compute(dataset, report_date="2011-09-20")
+    cache = scored.write(bundle, "bench", scored.inputs_of(dataset, "", "", "2011-09-20"), root=tmp)
     unit = runner.Job("unit", "unit", str(runner.NOTEBOOK_DIR / "unit.ipynb"), str(tmp / "u.ipynb"),
                       str(tmp / "u.html"), "u.html",
                       {"dataset": dataset, "unit_id": "wj", "ruleset": "", "plotlyjs": "../assets/plotly.min.js",

@@ -27,6 +27,22 @@ HOSTILE = '<img src=x onerror="window.__pwned=1">'
 REPORT_UNITS = ["wj", "tn-win"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def scored_cache(tmp_path_factory) -> Path:
+    """The scored stores of every test's report runs go to a folder of this session, never to the
+    user's cache folder (``PINGYI_CACHE``, output/scored.py)."""
+    import os
+
+    folder = tmp_path_factory.mktemp("scored-cache")
+    old = os.environ.get("PINGYI_CACHE")
+    os.environ["PINGYI_CACHE"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("PINGYI_CACHE", None)
+    else:
+        os.environ["PINGYI_CACHE"] = old
+
+
 def write_dataset(folder: Path, encoding: str = "utf-8", **tables: str) -> Path:
     """Write each keyword as NAME.csv (text dedented) and return the folder."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,9 @@ import pytest
 
 import pingyi_lib as py
 from pingyi_lib.cli import main
+from pingyi_lib.common import masking
 from pingyi_lib.sections.followup import main_problems_text
-from pingyi_lib.text import keywords, masking, themes
+from pingyi_lib.text import keywords, themes
 
 from .conftest import ITEMS, write_dataset
 

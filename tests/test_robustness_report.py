@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import openpyxl
+import openpyxl.writer.excel
 import pytest
 
 from pingyi_lib.cli import main
@@ -203,7 +204,7 @@ def test_a_full_disk_while_writing_the_workbook_is_one_line_and_keeps_the_last_r
     out = tmp_path / "o"
     assert report(tiny, out) == 0
     before = snapshot(out)
-    monkeypatch.setattr(openpyxl.Workbook, "save", enospc)
+    monkeypatch.setattr(openpyxl.writer.excel.ExcelWriter, "save", enospc)  # what workbook._save calls
     assert report(tiny, out) == 1
     err = capsys.readouterr().err
     assert err == f"错误：无法写入 {out / WORKBOOK_NAME}：{os.strerror(errno.ENOSPC)}\n"

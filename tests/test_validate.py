@@ -307,3 +307,27 @@ def test_the_reason_builder_is_one_function_of_code_and_details():
     assert reason("unknown_channel", "渠道", "飞鸽", what="渠道", allowed="纸质、网上") \
         == "“渠道”的“飞鸽”不是允许的渠道；允许的值：纸质、网上"
     assert all("{header}" in t or "{fields}" in t for t in REASONS.values())
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_numbers_and_dates_typed_full_width_are_read_and_a_refused_one_shows_as_written(tmp_path, engine):
+    import shutil
+
+    from tests.conftest import SAMPLE_2011
+
+    ds_dir = tmp_path / "fw"
+    shutil.copytree(SAMPLE_2011, ds_dir)
+    with open(ds_dir / "bonuses.csv", "a", encoding="utf-8") as f:
+        f.write("wj,全角加分,２．０\nwj,百分比,８０％\n")
+    with open(ds_dir / "cases.csv", "a", encoding="utf-8") as f:
+        f.write("C-FW,wj,投诉,全角扣分,是,１．５\n")
+    with open(ds_dir / "survey.csv", "a", encoding="utf-8") as f:
+        f.write("S-FW1,wj,群众,online,２０１１－０８－１５　１０：２３：４５,," + ",".join(["很满意"] * 6) + ",\n")
+    ds = py.load_dataset(ds_dir, engine=engine)
+    bonus = ds.tables["bonuses"]
+    assert bonus.loc[bonus["reason"] == "全角加分", "points"].tolist() == [2.0]
+    assert ds.tables["cases"].set_index("case_id").loc["C-FW", "deduction"] == 1.5
+    survey = ds.tables["survey"].set_index("response_id")
+    assert survey.loc["S-FW1", "submitted_at"] == pd.Timestamp("2011-08-15 10:23:45")
+    q = ds.quarantine
+    assert q[["table", "value", "reason_code"]].values.tolist() == [["bonuses", "８０％", "not_a_number"]]

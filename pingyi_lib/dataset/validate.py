@@ -169,10 +169,24 @@ _YEAR_FIRST = re.compile(r"^\s*\d{4}\s*[-/年.]")
 YEARS = (1900, 2100)  # a date outside these years is a typing slip (0001-01-01), not a date of a round
 
 
+def as_typed(s: pd.Series) -> pd.Series:
+    """Numbers and dates as clerks type them, for parsing: full-width digits and punctuation
+    (２．０, ２０１１－０８－１５, ８０％) after Unicode NFKC normalisation (2.0, 2011-08-15, 80%).
+    Only values with a character beyond ASCII are touched; a value still refused is shown as
+    written (the quarantine keeps the raw text)."""
+    wide = ~s.str.isascii().fillna(True).astype(bool)
+    if not wide.any():
+        return s
+    s = s.copy()
+    s[wide] = s[wide].str.normalize("NFKC")
+    return s
+
+
 def parse_datetimes(s: pd.Series) -> pd.Series:
     """Text → datetime64; accepts ISO, 2011/8/3 and 2011年8月3日 (year first, as written in
-    China) in the years of :data:`YEARS`. Anything else ('now', 3/8/2011 with its month-day
-    ambiguity, 0001-01-01) → NaT."""
+    China) in the years of :data:`YEARS`, in full-width digits too. Anything else ('now',
+    3/8/2011 with its month-day ambiguity, 0001-01-01) → NaT."""
+    s = as_typed(s)
     year_first = s.str.match(_YEAR_FIRST).fillna(False).astype(bool)
     s = s.where(year_first, "")
     out = pd.to_datetime(s, errors="coerce", format="ISO8601")
@@ -372,7 +386,7 @@ def _check_date(cx: _Context, col: schema.Column, s: pd.Series) -> pd.Series:
 def _check_amount(cx: _Context, col: schema.Column, s: pd.Series) -> pd.Series:
     """Points and deductions: a finite number ≥ 0 (blank is 0 unless required)."""
     blank = s == ""
-    x = pd.to_numeric(s.where(~blank, None), errors="coerce")
+    x = pd.to_numeric(as_typed(s).str.strip().where(~blank, None), errors="coerce")
     x = x.where(np.isfinite(x.astype(float)))  # inf, 1e309: not a number of points
     cx.pb.add(x.isna() & ~blank, col.id, "not_a_number")
     cx.pb.add(x < 0, col.id, "negative")

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.masking import mask_fingerprint
 from pingyi_lib.common.numbers import format_number
 from pingyi_lib.dataset.load import Dataset
 from pingyi_lib.dataset.validate import QUARANTINE_COLUMNS
@@ -212,7 +213,8 @@ def _detail(r, d, rs: Ruleset, window) -> str:
     words = []
     for code in r.reasons:
         if code == "fingerprint_repeat":
-            what = f"终端标识{r.fingerprint}对本单位第{int(d.fp_seq)}次提交（第一次在第{int(d.fp_first_row)}行）"
+            what = (f"终端标识{mask_fingerprint(r.fingerprint)}对本单位第{int(d.fp_seq)}次提交"
+                    f"（第一次在第{int(d.fp_first_row)}行）")
         elif code == "burst":
             what = (f"前后{rules.burst_window_minutes:g}分钟内本单位{rs.channels.get(r.channel, r.channel)}问卷"
                     f"{int(d.burst_count)}份，按平常约{format_number(d.burst_expected, 1)}份")

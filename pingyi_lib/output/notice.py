@@ -11,11 +11,14 @@ as text runs (Word has no markup to inject).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 
+from pingyi_lib.common.masking import mask_personal_data
 from pingyi_lib.output.atomic import atomic_path
+from pingyi_lib.output.stable import fix_zip_times, stamp
 
 BODY_FONT, HEAD_FONT, LATIN_FONT = "仿宋_GB2312", "黑体", "Times New Roman"
 FALLBACKS = {BODY_FONT: ("仿宋", "FangSong"), HEAD_FONT: ("SimHei", "Heiti SC")}
@@ -85,7 +88,7 @@ def _paragraph(doc, text: str, *, font: str = BODY_FONT, size: float = BODY_PT, 
         fmt.first_line_indent = Pt(2 * size)
     if align is not None:
         p.alignment = align
-    _fonts(p.add_run(text), font, size, bold)
+    _fonts(p.add_run(mask_personal_data(text)), font, size, bold)
     return p
 
 
@@ -118,11 +121,14 @@ def _table(doc, frame: pd.DataFrame) -> None:
 def _cell(cell, text: str, font: str, align) -> None:
     p = cell.paragraphs[0]
     p.alignment = align
-    _fonts(p.add_run(text), font, TABLE_PT, font == HEAD_FONT)
+    _fonts(p.add_run(mask_personal_data(text)), font, TABLE_PT, font == HEAD_FONT)
 
 
-def write_notice(blocks: list[tuple[str, object]], path: str | Path, title: str = "") -> Path:
-    """Write the notice (``sections.notice.notice_blocks``) as a .docx, atomically."""
+def write_notice(blocks: list[tuple[str, object]], path: str | Path, title: str = "",
+                 report_day: dt.date | None = None) -> Path:
+    """Write the notice (``sections.notice.notice_blocks``) as a .docx, atomically. ``report_day``: the
+    report day, the document's creation and modification time (the same bytes from the same
+    round); None: now."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
@@ -132,6 +138,10 @@ def write_notice(blocks: list[tuple[str, object]], path: str | Path, title: str 
     _font_table_fallbacks(doc)
     doc.core_properties.title = title
     doc.core_properties.author = "pingyi"
+    doc.core_properties.last_modified_by = "pingyi"
+    doc.core_properties.revision = 1
+    if report_day is not None:
+        doc.core_properties.created = doc.core_properties.modified = stamp(report_day)
     for kind, value in blocks:
         if kind == "title":
             _paragraph(doc, str(value), font=HEAD_FONT, size=TITLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
@@ -157,4 +167,6 @@ def write_notice(blocks: list[tuple[str, object]], path: str | Path, title: str 
     path = Path(path)
     with atomic_path(path) as tmp:
         doc.save(str(tmp))
+        if report_day is not None:
+            fix_zip_times(tmp, stamp(report_day))
     return path

@@ -2,8 +2,9 @@
 
 Everything that reaches a page goes through here, so two promises hold in one place:
 
-* **Text from the data is escaped.** Unit names, comments and case summaries come
-  from the public; :func:`esc` is applied to every value put into HTML, and tables are
+* **Text from the data is escaped and masked.** Unit names, comments and case summaries come
+  from the public; :func:`esc` is applied to every value put into HTML (phone and ID numbers,
+  e-mail addresses and plates masked on the way: a page is published), and tables are
   rendered with ``escape=True``. Never ``IPython.display.Markdown`` or ``df.style``
   with data in it (both let HTML through: see REPORTING-NOTES.md).
 * **Charts draw without a network.** In a report, :class:`Page` turns a figure into
@@ -20,14 +21,21 @@ from collections.abc import Mapping
 import pandas as pd
 
 from pingyi_lib.common.fonts import FONT_STACK
+from pingyi_lib.common.masking import mask_personal_data
 from pingyi_lib.common.numbers import format_number, format_share
 from pingyi_lib.common.values import is_missing
 
 INLINE = "inline"  # embed plotly.js in the page (self-contained, ~4.8 MB per page)
 
 def esc(value) -> str:
-    """HTML-escape any value (quotes too); None/NaN become ''."""
-    return "" if is_missing(value) else html.escape(str(value), quote=True)
+    """HTML-escape any value (quotes too), personal values masked (phones, ID numbers, e-mail,
+    plates: a page is published); None/NaN become ''."""
+    return "" if is_missing(value) else html.escape(mask_personal_data(str(value)), quote=True)
+
+
+def esc_url(value) -> str:
+    """A link's address, HTML-escaped (not masked: it names a page, not a person)."""
+    return html.escape(str(value), quote=True)
 
 
 class Html:
@@ -95,7 +103,7 @@ def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_colu
             if isinstance(v, bool):
                 text = "是" if v else "否"
             if links and col == link_column and v in links:
-                text = f'<a href="{esc(links[v])}">{text}</a>'
+                text = f'<a href="{esc_url(links[v])}">{text}</a>'
             num = isinstance(v, (int, float)) and not isinstance(v, bool)
             cells.append(f'<td class="{"num" if num else "txt"}">{text}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")

@@ -36,12 +36,14 @@ from pathlib import Path
 from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import OptionError, ReportError
 from pingyi_lib.common.fonts import FONT_STACK
+from pingyi_lib.common.masking import mask_personal_data
 from pingyi_lib.common.names import unit_slugs
 from pingyi_lib.common.numbers import format_number, format_rank
 from pingyi_lib.output.atomic import atomic_path, write_text
 from pingyi_lib.output.publish import ReportFolder
 from pingyi_lib.output.runlog import log, log_result, logging_to, time_left_column
-from pingyi_lib.output.workers import init_worker, sigterm_interrupts, stop_workers
+from pingyi_lib.output.scored import forget_in_file
+from pingyi_lib.output.workers import init_worker, quiet_resource_tracker, sigterm_interrupts, stop_workers
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
@@ -138,7 +140,7 @@ def export_html(nb_path: Path, html_path: Path, title: str, backlink: str = "", 
 def _error_of(exc: BaseException) -> tuple[str, str, int | None]:
     ename = getattr(exc, "ename", None) or type(exc).__name__
     evalue = getattr(exc, "evalue", None) or str(exc)
-    return ename, str(evalue), getattr(exc, "exec_count", None)
+    return ename, mask_personal_data(str(evalue)), getattr(exc, "exec_count", None)  # shown on the index
 
 
 def _is_kernel_start_failure(exc: BaseException) -> bool:
@@ -213,6 +215,7 @@ def _run_job(job: Job) -> JobResult:
                 error = exc
         if error is None or attempt == 2 or not _is_kernel_start_failure(error):
             break
+    forget_in_file(executed, nb if error is None else None)
     result = JobResult(job.kind, job.title, job.unit_id, job.html_rel, error is None, 0.0)
     if error is not None:
         result.error_name, result.error_value, result.cell = _error_of(error)
@@ -315,7 +318,8 @@ def write_round_notice(res, path: Path, report_date: str = "", follow=None) -> P
     from pingyi_lib.sections.notice import notice_blocks
 
     title = res.dataset.round.title
-    return write_notice(notice_blocks(res, follow or FollowUp(res, None, report_date), title), path, title)
+    follow = follow or FollowUp(res, None, report_date)
+    return write_notice(notice_blocks(res, follow, title), path, title, report_day=follow.report_day.day)
 
 
 def check_options(dataset: str | Path, *, jobs: int | None, units: list[str] | None, previous: str | Path | None,
@@ -433,9 +437,7 @@ def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], data
             log.warning("%s", n)
             if notify:
                 notify(n)
-        key = scored.content_hash(dataset_abs, ruleset_abs or None, previous_abs or None,
-                                  extra=f"{asked_day}|{_today()}")
-        cache = scored.write(bundle, stage / "notebooks", key)
+        cache = scored.keep(bundle, dataset_abs, ruleset_abs, previous_abs, asked_day, day.day.isoformat(), _today())
         plan = plan_jobs(res, stage, nb_dir, chosen, dataset_abs, ruleset_abs, self_contained, previous_abs,
                          day.day.isoformat(), str(cache))
         check_parameters(nb_dir / "city.ipynb", plan[0].parameters)
@@ -487,6 +489,7 @@ def _execute(plan: list[Job], workers: int, progress: bool | None, title: str = 
     try:
         kernel_log = str(Path(plan[0].executed).parent / "kernels.log")
         write_text(kernel_log, "")  # this run's kernel messages only
+        quiet_resource_tracker()
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                    initializer=init_worker, initargs=(kernel_log, os.getpid()))
         try:

@@ -1,20 +1,50 @@
 """A round scored once per report batch and handed to every notebook.
 
-``pingyi report`` scores the round (and last year's, and the follow-up sections) once,
-pickles the result beside the executed notebooks, keyed by the content of the inputs,
-and passes its path to each notebook as the ``scored`` parameter. A notebook run on its
-own (JupyterLab, defaults) scores the round itself, as before.
+``pingyi report`` scores the round (and last year's, and the follow-up sections) once and
+writes the result into the user's cache folder (:func:`cache_root`), never into the report
+folder: the bundle holds the round's raw rows (phone numbers in comments, device
+fingerprints), and a report folder is published. The bundle is an Arrow and JSON store
+(:mod:`pingyi_lib.output.store`), not a pickle: reading it runs no code it brings along.
+Each notebook gets the store's folder as its ``scored`` parameter; the executed notebooks
+kept in the report have that parameter blanked (:func:`forget`), so a rerun reads the round
+from its folder. A notebook run on its own (JupyterLab, defaults) scores the round itself.
+
+A store is used only while it matches its inputs: the size and modification time of every
+file of the round, the ruleset and last year's round, and the report day it was made for.
+Anything else (edited data, another day, a damaged store) and the notebook scores afresh.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import pickle
+import json
+import os
+import shutil
+import tempfile
+import time
 from pathlib import Path
 
+from pingyi_lib.common.controlchars import visible
+from pingyi_lib.output import store
 from pingyi_lib.output.atomic import atomic_path
+from pingyi_lib.output.runlog import log
 
-SUFFIX = ".pickle"
+CACHE_ENV = "PINGYI_CACHE"  # a folder for the scored stores instead of the user's cache folder
+INPUTS = "inputs.json"  # beside the store's bundle.json: what the store was made from
+KEEP = 8  # stores kept (the most recently used); older ones are removed when a new one is written
+KEEP_DAYS = 30  # ... and none unused for longer than this
+
+
+def cache_root() -> Path:
+    """Where scored rounds are kept: ``$PINGYI_CACHE``, else the user's cache folder
+    (``~/.cache/pingyi`` on Linux, ``%LOCALAPPDATA%\\pingyi\\Cache`` on Windows)."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("pingyi", appauthor=False))
 
 
 def content_hash(*inputs: str | Path | None, extra: str = "") -> str:
@@ -41,22 +71,166 @@ def compute(dataset: str, ruleset: str = "", previous: str = "", report_date: st
     import pingyi_lib as py
     from pingyi_lib.sections.followup import FollowUp
 
-    res = py.score(py.load_dataset(dataset, ruleset=ruleset or None), intervals=True)
-    last_year = py.score(py.load_dataset(previous), intervals=True) if previous else None
+    ds = py.load_dataset(dataset, ruleset=ruleset or None)
+    before = py.load_dataset(previous) if previous else None
+    if before is not None:
+        require_earlier(ds, before)
+    res = py.score(ds, intervals=True)
+    last_year = py.score(before, intervals=True) if before is not None else None
     return res, last_year, FollowUp(res, last_year, report_date)
 
 
-def write(bundle, folder: str | Path, key: str) -> Path:
-    """Pickle a :func:`compute` bundle as ``folder/scored-KEY.pickle`` (atomically)."""
-    path = Path(folder) / f"scored-{key}{SUFFIX}"
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        pickle.dump(bundle, f, protocol=pickle.HIGHEST_PROTOCOL)
+def require_earlier(ds, before) -> None:
+    """Refuse a look-back round that is not an earlier year than the round (OptionError, one
+    line): last year's items and scores would be read from the same or a later year. Rounds
+    whose year is unknown (no round.toml year, no dates in the data) are not judged."""
+    from pingyi_lib.common.errors import OptionError
+
+    now, then = ds.round.year, before.round.year
+    if now is not None and then is not None and then >= now:
+        raise OptionError(f"--previous 应是更早一年的评议数据：{visible(str(before.path))} 是 {then} 年，"
+                          f"本轮 {visible(str(ds.path))} 是 {now} 年")
+
+
+def inputs_of(dataset: str, ruleset: str = "", previous: str = "", report_date: str = "") -> dict:
+    """What a store stands for: every input file's path, size and modification time, the report
+    date asked for, and today when none was (an empty report date is read as of today)."""
+    files = []
+    for inp in (dataset, ruleset, previous):
+        if not inp:
+            continue
+        p = Path(inp).resolve()
+        found = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
+        for f in found:
+            try:
+                st = f.stat()
+            except OSError:
+                continue
+            files.append([str(f), st.st_size, st.st_mtime_ns])
+    return {"files": files, "report_date": report_date,
+            "today": "" if report_date else dt.date.today().isoformat()}
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)  # raw rows of a round: the user's eyes only
     return path
 
 
+def write(bundle, key: str, inputs: dict, root: str | Path | None = None) -> Path:
+    """Store a :func:`compute` bundle as ``ROOT/scored/KEY`` (built beside it, renamed into
+    place) and return that folder. A store of the same key already there is reused.
+    Raises OSError when the cache folder cannot be written, StoreError for a value the store
+    cannot hold."""
+    base = _private_dir(Path(root) if root else cache_root()) / "scored"
+    _private_dir(base)
+    final = base / key
+    if (final / store.MANIFEST).is_file() and _matches(final, inputs):
+        os.utime(final)  # used again: kept longest
+        return final
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=base))
+    try:
+        store.write(bundle, tmp)
+        (tmp / INPUTS).write_text(json.dumps(inputs, ensure_ascii=False), encoding="utf-8")
+        if final.exists():
+            shutil.rmtree(final, ignore_errors=True)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not (final / store.MANIFEST).is_file():  # another run wrote the same key meanwhile: use it
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    prune(base, keep=final)
+    return final
+
+
+def keep(bundle, dataset: str, ruleset: str, previous: str, asked: str, day: str, today: str) -> str:
+    """The batch's bundle in the user's cache folder (never in OUT), keyed by the inputs'
+    content, ``asked`` (--report-date, or '') and ``today``; it serves the notebooks that are
+    passed the report day ``day``. Returns '' when it cannot be written there (each notebook
+    then scores the round itself, more slowly, and report.log says so)."""
+    key = content_hash(dataset, ruleset or None, previous or None, extra=f"{asked}|{day}|{today}|{store.FORMAT}")
+    try:
+        return str(write(bundle, key, inputs_of(dataset, ruleset, previous, day)))
+    except (OSError, store.StoreError) as exc:
+        log.warning("评分结果无法写入缓存目录 %s（%s）：每份报告将各自计分，速度较慢", cache_root(), visible(str(exc)))
+        return ""
+
+
+def prune(base: Path, keep: Path | None = None) -> None:
+    """Remove all but the :data:`KEEP` most recently used stores, stores unused for
+    :data:`KEEP_DAYS` days, and folders a killed run left half-written (older than an hour)."""
+    now = time.time()
+    entries = []
+    for p in base.iterdir():
+        try:
+            age = now - p.stat().st_mtime
+        except OSError:
+            continue
+        if p.name.startswith("."):
+            if age > 3600:
+                shutil.rmtree(p, ignore_errors=True)
+        elif p != keep:
+            entries.append((age, p))
+    entries.sort()
+    for i, (age, p) in enumerate(entries):
+        if i >= KEEP - 1 or age > KEEP_DAYS * 86400:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _matches(folder: Path, inputs: dict) -> bool:
+    try:
+        return json.loads((folder / INPUTS).read_text(encoding="utf-8")) == inputs
+    except (OSError, ValueError):
+        return False
+
+
 def load(scored: str, dataset: str, ruleset: str = "", previous: str = "", report_date: str = ""):
-    """The bundle the batch wrote (``scored``: its path), or computed here when there is none."""
-    if scored and Path(scored).is_file():
-        with open(scored, "rb") as f:
-            return pickle.load(f)  # noqa: S301 - our own file, written by this batch
+    """The bundle the batch stored (``scored``: its folder) while it matches the inputs, else
+    the round scored here."""
+    if scored:
+        folder = Path(scored)
+        if _matches(folder, inputs_of(dataset, ruleset, previous, report_date)):
+            try:
+                return store.read(folder)
+            except (OSError, store.StoreError):
+                pass  # damaged or half removed: score afresh
     return compute(dataset, ruleset, previous, report_date)
+
+
+BLANK = 'scored = ""  # blanked after the run: a rerun scores the round from its folder\n'
+
+
+def forget(nb) -> bool:
+    """Blank the ``scored`` parameter of an executed notebook (in place): in its
+    injected-parameters cell and in papermill's record of its parameters, so a kept notebook
+    names no cache folder and a rerun reads the round from its folder. Returns whether it
+    changed anything."""
+    changed = False
+    params = nb.get("metadata", {}).get("papermill", {}).get("parameters", {})
+    if params.get("scored"):
+        params["scored"] = ""
+        changed = True
+    for cell in nb.get("cells", []):
+        if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        lines = cell["source"].splitlines(keepends=True)
+        new = [BLANK if ln.startswith("scored = ") else ln for ln in lines]
+        if new != lines:
+            cell["source"] = "".join(new)
+            changed = True
+    return changed
+
+
+def forget_in_file(executed: Path, nb=None) -> None:
+    """:func:`forget` in a kept notebook file (``nb``: the notebook as executed, when in hand)."""
+    import nbformat
+
+    if nb is None:
+        if not executed.exists() or executed.stat().st_size == 0:
+            return
+        nb = nbformat.read(str(executed), as_version=4)
+    if forget(nb):
+        with atomic_path(executed) as tmp:
+            nbformat.write(nb, str(tmp))

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from pingyi_lib.common.masking import mask_personal_data
 from pingyi_lib.common.numbers import round_half_up
 from pingyi_lib.common.values import plain
 from pingyi_lib.output.atomic import atomic_path
+from pingyi_lib.output.stable import fix_zip_times, stamp
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.sections import integrity
 from pingyi_lib.sections.followup import main_problems_text
@@ -30,9 +32,10 @@ XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udff
 
 
 def cell_value(v):
-    """A value as a cell can hold it: text without XML-illegal characters."""
+    """A value as a cell can hold it and as it may be published: text without XML-illegal
+    characters, personal values masked (phones, ID numbers, e-mail, plates)."""
     v = plain(v)
-    return XML_ILLEGAL_RE.sub("", v) if isinstance(v, str) else v
+    return mask_personal_data(XML_ILLEGAL_RE.sub("", v)) if isinstance(v, str) else v
 
 
 RESULT_COLUMNS = ["rank_group_label", "rank", "unit_id", "name", "level_label", "onsite_index", "survey_index",
@@ -117,7 +120,9 @@ def _write_about(wb, res: Results, report_day=None) -> None:
 def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Series | None = None,
                            report_day=None) -> Path:
     """Write the workbook atomically (a temp file renamed into place) and return its path.
-    ``report_day`` (a :class:`ReportDay`) is noted on the first sheet."""
+    ``report_day`` (a :class:`ReportDay`) is noted on the first sheet and is the workbook's
+    creation and modification time (default: the round's report day), so the same round gives
+    the same bytes."""
     from openpyxl import Workbook
 
     path = Path(path)
@@ -135,6 +140,21 @@ def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Ser
     _write_sheet(wb, "数据质量", rejected_rows(res), {"文件": 30, "原因": 70, "原因代码": 20})
     if res.integrity is not None:  # every flagged or reviewed questionnaire, for the reviewer
         _write_sheet(wb, "问卷异常", integrity.flagged_rows(res), {"标记原因": 30, "说明": 80})
+    when = stamp(report_day.day if report_day is not None else res.dataset.round.report_day().day)
+    wb.properties.created = when
+    wb.properties.lastModifiedBy = wb.properties.creator = "pingyi"
     with atomic_path(path) as tmp:
-        wb.save(tmp)
+        _save(wb, tmp, when)
+        fix_zip_times(tmp, when)
     return path
+
+
+def _save(wb, path: Path, when) -> None:
+    """openpyxl's save, with the modification time ``when`` instead of the clock's."""
+    from zipfile import ZIP_DEFLATED, ZipFile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb.properties.modified = when
+    with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()

@@ -73,3 +73,24 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
             p.kill()
     for p in procs:
         p.join(timeout=10)
+
+
+TRACKER_QUIET = "ignore::UserWarning:multiprocessing.resource_tracker"
+
+
+def quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (once per run) without its "leaked semaphore"
+    warning: when a run is killed (kill -9) the tracker outlives it, removes the pool's
+    semaphores as it should, and would say so on the run's stderr, which a scheduler mails.
+    Its warning filter is passed only to the tracker (through its environment at start)."""
+    from multiprocessing import resource_tracker
+
+    old = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = f"{old},{TRACKER_QUIET}" if old else TRACKER_QUIET
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        if old is None:
+            del os.environ["PYTHONWARNINGS"]
+        else:
+            os.environ["PYTHONWARNINGS"] = old

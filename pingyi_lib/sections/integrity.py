@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.masking import mask_fingerprint, mask_personal_data
 from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.integrity.policy import REASONS, REVIEW, Integrity
 from pingyi_lib.scoring.results import Results
-from pingyi_lib.text.masking import mask_personal_data
 
 DECISIONS = {"exclude": "剔除", "keep": "保留", "": ""}
 
@@ -148,10 +148,14 @@ def effect(res: Results, unit_id: str | None = None, changed_only: bool = False)
     })
 
 
+def _device(fp) -> str:
+    return mask_fingerprint(fp) if isinstance(fp, str) else ""
+
+
 def flagged_rows(res: Results, unit_id: str | None = None, limit: int | None = None) -> pd.DataFrame:
     """The flagged or reviewed questionnaires, most suspicious first (ties: file order).
 
-    Columns: 问卷编号, 单位编码, 提交时间, 渠道, 终端标识, 标记原因, 处理, 说明.
+    Columns: 问卷编号, 单位编码, 提交时间, 渠道, 终端标识 (masked: its first characters), 标记原因, 处理, 说明.
     """
     found = _found(res)
     r = found.rows
@@ -165,7 +169,8 @@ def flagged_rows(res: Results, unit_id: str | None = None, limit: int | None = N
         "问卷编号": r["response_id"].to_numpy(), res.ruleset.column_labels["unit_id"]: r["unit_id"].to_numpy(),
         "提交时间": [f"{t:%Y-%m-%d %H:%M:%S}" if pd.notna(t) else "" for t in pd.to_datetime(r["submitted_at"])],
         "渠道": r["channel"].map(lambda c: res.ruleset.channels.get(c, c)).to_numpy(),
-        "终端标识": r["fingerprint"].to_numpy(), "标记原因": [_reason_words(found, x) for x in r["reasons"]],
+        "终端标识": r["fingerprint"].map(_device).to_numpy(),
+        "标记原因": [_reason_words(found, x) for x in r["reasons"]],
         "处理": what, "说明": r["detail"].to_numpy(),
     })
 

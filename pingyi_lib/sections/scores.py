@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.masking import mask_fingerprint, mask_personal_data
 from pingyi_lib.common.names import unit_slug
 from pingyi_lib.common.numbers import format_number, format_rank, format_share, round_half_up
 from pingyi_lib.dataset import schema
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import counts, indices
 from pingyi_lib.scoring.results import Results
-from pingyi_lib.text.masking import mask_personal_data
 
 
 def unit_table(units: pd.DataFrame, columns: list[str], ruleset: Ruleset, with_units: bool = False) -> pd.DataFrame:
@@ -247,13 +247,17 @@ def table_counts(res: Results) -> pd.DataFrame:
 
 def rejected_rows(res: Results, unit_id: str | None = None) -> pd.DataFrame:
     """The quarantine as a clerk reads it: 表 (Chinese name), 文件, 行号, 单位编码, 列 (the header
-    as written in the file), 值, 原因, 原因代码. With ``unit_id``: that unit's rows, without 单位编码."""
+    as written in the file), 值 and 原因 (personal values masked: this is published), 原因代码.
+    With ``unit_id``: that unit's rows, without 单位编码."""
     zh = {name: t.zh for name, t in schema.tables(res.ruleset).items()}
     unit_col = res.ruleset.column_labels["unit_id"]
     q = res.quarantine if unit_id is None else res.quarantine[res.quarantine["unit_id"] == unit_id]
     out = pd.DataFrame({"表": q["table"].map(lambda t: zh.get(t, t)), "文件": q["file"].map(_file_name),
                         "行号": q["row"].astype(object), unit_col: q["unit_id"], "列": q["header"],
-                        "值": q["value"], "原因": q["reason"], "原因代码": q["reason_code"]})
+                        "值": [mask_fingerprint(v) if c == "fingerprint" and v else mask_personal_data(str(v))
+                              for c, v in zip(q["column"], q["value"].fillna(""))],
+                        "原因": q["reason"].fillna("").astype(str).map(mask_personal_data),
+                        "原因代码": q["reason_code"]})
     return (out if unit_id is None else out.drop(columns=unit_col)).reset_index(drop=True)
 
 

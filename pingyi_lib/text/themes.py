@@ -17,9 +17,9 @@ from collections import Counter
 
 import pandas as pd
 
+from pingyi_lib.common.masking import mask_personal_data
 from pingyi_lib.dataset.load import Dataset
 from pingyi_lib.scheme.ruleset import Ruleset
-from pingyi_lib.text.masking import mask_personal_data
 from pingyi_lib.text.matching import KEYWORD, PRAISE, PROBLEM, UNTHEMED, matcher
 
 

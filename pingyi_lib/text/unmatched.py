@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.masking import mask_personal_data
 from pingyi_lib.dataset.load import Dataset
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.text.keywords import common_words
-from pingyi_lib.text.masking import mask_personal_data
 from pingyi_lib.text.matching import UNTHEMED, matcher
 from pingyi_lib.text.ngrams import NgramSpace
 from pingyi_lib.text.themes import read_texts, texts

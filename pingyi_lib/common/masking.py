@@ -1,4 +1,4 @@
-"""Personal data in published text: mobile and landline numbers, ID-card numbers,
+"""Personal data in published text: mobile and landline numbers, ID-card numbers, device fingerprints,
 e-mail addresses and plates are masked before a comment or case summary is quoted."""
 
 from __future__ import annotations
@@ -34,3 +34,15 @@ def mask_personal_data(text: str) -> str:
 def find_personal_data(text: str) -> list[str]:
     """The kinds of personal data in ``text`` (for tests and data-quality notes)."""
     return [kind for kind, pattern, _ in _PII if pattern.search(text)]
+
+
+def mask_fingerprint(value: str) -> str:
+    """A device fingerprint (a hashed IP, device or phone, or sometimes the raw phone) as it
+    may be published: at most its first 4 characters, a quarter of it, then ``****``, so a
+    reviewer still tells a repeated device from others, and no one can look it up.
+
+    >>> mask_fingerprint("7a47875e7bde2bb4")
+    '7a47****'
+    """
+    value = str(value)
+    return value[: min(4, len(value) // 4)] + "****" if value else ""
