@@ -199,12 +199,11 @@ class _Reader:
                 return pd.Categorical.from_codes(s.to_numpy(), dtype=dtype)
             return s.to_numpy(dtype=object, na_value=None) if i in objects else s.array
 
-        cols = {i: column(i) for i in range(ncols)}
         ix = meta["index"]
         if "range" in ix:
             index = pd.RangeIndex(*ix["range"], name=self.value(ix["name"]))
         elif "column" in ix:
-            values = frame[ix["column"]]
+            values = frame.pop(ix["column"])
             index = pd.Index(values.to_numpy(dtype=object, na_value=None) if ix.get("object") else values.array,
                              dtype=object if ix.get("object") else None, name=self.value(ix["name"]))
         else:
@@ -212,8 +211,16 @@ class _Reader:
             names = self.value(ix["names"])
             index = (pd.MultiIndex.from_tuples(values, names=names) if ix["multi"]
                      else pd.Index(values, dtype=object, name=names[0]))
-        df = pd.DataFrame({i: pd.Series(c, index=index, copy=False, dtype=object if isinstance(c, np.ndarray) else None)
-                           for i, c in cols.items()}, index=index, copy=False)
+        special = {int(i) for i in json_columns} | {int(i) for i in categoricals} | objects
+        if not ncols:
+            df = pd.DataFrame(index=pd.RangeIndex(meta["rows"]))
+        elif special:  # columns Arrow does not read back as they were
+            df = pd.DataFrame({i: pd.Series(column(i), copy=False, dtype=object if i in objects or str(i) in
+                                            json_columns else None) if i in special else frame[f"c{i}"]
+                               for i in range(ncols)}, copy=False)
+        else:
+            df = frame
+        df.index = index
         if ncols:
             df.columns = pd.Index([self.value(c) for c in meta["columns"]], name=self.value(meta["columns_name"]))
         df.attrs = self.value(meta["attrs"])

@@ -1,1 +1,1 @@
-"""Stage 4a, what the public wrote: masking of personal data, main-problem themes, keywords."""
+"""Stage 4a, what the public wrote: main-problem themes, praise, unthemed comments, keywords."""
