@@ -31,16 +31,10 @@ REPORT_UNITS = ["wj", "tn-win"]
 def scored_cache(tmp_path_factory) -> Path:
     """The scored stores of every test's report runs go to a folder of this session, never to the
     user's cache folder (``PINGYI_CACHE``, output/scored.py)."""
-    import os
-
     folder = tmp_path_factory.mktemp("scored-cache")
-    old = os.environ.get("PINGYI_CACHE")
-    os.environ["PINGYI_CACHE"] = str(folder)
-    yield folder
-    if old is None:
-        os.environ.pop("PINGYI_CACHE", None)
-    else:
-        os.environ["PINGYI_CACHE"] = old
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PINGYI_CACHE", str(folder))
+        yield folder
 
 
 def write_dataset(folder: Path, encoding: str = "utf-8", **tables: str) -> Path:

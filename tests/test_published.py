@@ -122,7 +122,7 @@ def test_masks_keep_a_little_to_tell_values_apart():
     assert mask_fingerprint("7a47875e7bde2bb4") == "7a47****"
     assert mask_fingerprint("13700001111") == "13****"
     assert mask_fingerprint("abc") == "****"
-    assert mask_fingerprint("") == ""
+    assert mask_fingerprint("") == "" and mask_fingerprint(None) == "" and mask_fingerprint(float("nan")) == ""
     assert MOBILE not in mask_personal_data(f"电话{MOBILE}")
 
 

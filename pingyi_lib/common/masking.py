@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from pingyi_lib.common.values import is_missing
+
 _PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PII = [  # order matters: an ID number contains what looks like a phone number
     ("id_card", re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx](?![0-9A-Za-z])"),
@@ -36,13 +38,16 @@ def find_personal_data(text: str) -> list[str]:
     return [kind for kind, pattern, _ in _PII if pattern.search(text)]
 
 
-def mask_fingerprint(value: str) -> str:
+def mask_fingerprint(value) -> str:
     """A device fingerprint (a hashed IP, device or phone, or sometimes the raw phone) as it
     may be published: at most its first 4 characters, a quarter of it, then ``****``, so a
-    reviewer still tells a repeated device from others, and no one can look it up.
+    reviewer still tells a repeated device from others, and no one can look it up. A missing
+    or empty one is ''.
 
     >>> mask_fingerprint("7a47875e7bde2bb4")
     '7a47****'
     """
+    if is_missing(value) or value == "":
+        return ""
     value = str(value)
-    return value[: min(4, len(value) // 4)] + "****" if value else ""
+    return value[: min(4, len(value) // 4)] + "****"

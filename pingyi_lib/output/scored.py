@@ -47,6 +47,12 @@ def cache_root() -> Path:
     return Path(user_cache_dir("pingyi", appauthor=False))
 
 
+def _files(inp: str | Path) -> list[Path]:
+    """The files of an input: every file under a folder (sorted), or the file itself."""
+    p = Path(inp)
+    return sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
+
+
 def content_hash(*inputs: str | Path | None, extra: str = "") -> str:
     """A short hash of the bytes of every file under the given folders or files (names
     included), so a changed round never reuses an old cache."""
@@ -56,8 +62,7 @@ def content_hash(*inputs: str | Path | None, extra: str = "") -> str:
             h.update(b"\0none")
             continue
         p = Path(inp)
-        files = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
-        for f in files:
+        for f in _files(p):
             h.update(str(f.relative_to(p) if p.is_dir() else f.name).encode("utf-8") + b"\0")
             with open(f, "rb") as fh:
                 while chunk := fh.read(1 << 20):
@@ -99,9 +104,7 @@ def inputs_of(dataset: str, ruleset: str = "", previous: str = "", report_date: 
     for inp in (dataset, ruleset, previous):
         if not inp:
             continue
-        p = Path(inp).resolve()
-        found = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
-        for f in found:
+        for f in _files(Path(inp).resolve()):
             try:
                 st = f.stat()
             except OSError:
@@ -141,7 +144,7 @@ def write(bundle, key: str, inputs: dict, root: str | Path | None = None) -> Pat
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    prune(base, keep=final)
+    prune(base, spare=final)
     return final
 
 
@@ -158,9 +161,10 @@ def keep(bundle, dataset: str, ruleset: str, previous: str, asked: str, day: str
         return ""
 
 
-def prune(base: Path, keep: Path | None = None) -> None:
+def prune(base: Path, spare: Path | None = None) -> None:
     """Remove all but the :data:`KEEP` most recently used stores, stores unused for
-    :data:`KEEP_DAYS` days, and folders a killed run left half-written (older than an hour)."""
+    :data:`KEEP_DAYS` days, and folders a killed run left half-written (older than an hour);
+    ``spare``: the store just written, kept whatever its age."""
     now = time.time()
     entries = []
     for p in base.iterdir():
@@ -171,7 +175,7 @@ def prune(base: Path, keep: Path | None = None) -> None:
         if p.name.startswith("."):
             if age > 3600:
                 shutil.rmtree(p, ignore_errors=True)
-        elif p != keep:
+        elif p != spare:
             entries.append((age, p))
     entries.sort()
     for i, (age, p) in enumerate(entries):

@@ -117,7 +117,7 @@ class _Writer:
         if type(v) is dict:
             return {"$dict": [[self.value(k), self.value(x)] for k, x in v.items()]}
         if isinstance(v, pd.Timestamp):
-            return {"$timestamp": v.isoformat(), "tz": str(v.tz) if v.tz else None} if v is not pd.NaT else {"$nat": 1}
+            return {"$timestamp": v.isoformat()}
         if v is pd.NaT:
             return {"$nat": 1}
         if isinstance(v, pd.Timedelta):
@@ -277,8 +277,7 @@ class _Reader:
             items = v["$objarray"]
             out = np.fromiter((self.value(x) for x in items), dtype=object, count=len(items)).reshape(v["shape"])
         elif "$obj" in v:
-            out = self._object(v, ref)
-            return out
+            return self._object(v, ref)  # shared as soon as made: its children may refer back to it
         else:
             raise StoreError(f"unknown entry {sorted(v)[:3]} in the store")
         self.shared[ref] = out

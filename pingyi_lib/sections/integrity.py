@@ -148,10 +148,6 @@ def effect(res: Results, unit_id: str | None = None, changed_only: bool = False)
     })
 
 
-def _device(fp) -> str:
-    return mask_fingerprint(fp) if isinstance(fp, str) else ""
-
-
 def flagged_rows(res: Results, unit_id: str | None = None, limit: int | None = None) -> pd.DataFrame:
     """The flagged or reviewed questionnaires, most suspicious first (ties: file order).
 
@@ -169,7 +165,7 @@ def flagged_rows(res: Results, unit_id: str | None = None, limit: int | None = N
         "问卷编号": r["response_id"].to_numpy(), res.ruleset.column_labels["unit_id"]: r["unit_id"].to_numpy(),
         "提交时间": [f"{t:%Y-%m-%d %H:%M:%S}" if pd.notna(t) else "" for t in pd.to_datetime(r["submitted_at"])],
         "渠道": r["channel"].map(lambda c: res.ruleset.channels.get(c, c)).to_numpy(),
-        "终端标识": r["fingerprint"].map(_device).to_numpy(),
+        "终端标识": r["fingerprint"].map(mask_fingerprint).to_numpy(),
         "标记原因": [_reason_words(found, x) for x in r["reasons"]],
         "处理": what, "说明": r["detail"].to_numpy(),
     })

@@ -254,7 +254,7 @@ def rejected_rows(res: Results, unit_id: str | None = None) -> pd.DataFrame:
     q = res.quarantine if unit_id is None else res.quarantine[res.quarantine["unit_id"] == unit_id]
     out = pd.DataFrame({"表": q["table"].map(lambda t: zh.get(t, t)), "文件": q["file"].map(_file_name),
                         "行号": q["row"].astype(object), unit_col: q["unit_id"], "列": q["header"],
-                        "值": [mask_fingerprint(v) if c == "fingerprint" and v else mask_personal_data(str(v))
+                        "值": [mask_fingerprint(v) if c == "fingerprint" else mask_personal_data(str(v))
                               for c, v in zip(q["column"], q["value"].fillna(""))],
                         "原因": q["reason"].fillna("").astype(str).map(mask_personal_data),
                         "原因代码": q["reason_code"]})
