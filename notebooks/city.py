@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -183,24 +183,28 @@ page.table(followup.unmatched_table(unmatched.unmatched_groups(res.dataset), rs.
            empty="所有反映问题的意见都已归入主题。")
 
 # %% [markdown]
-# ## 整改台账：逾期未完成事项
+# ## 整改台账：逾期未完成和今日到期事项
 
 # %%
-page.para("{text}", text=followup.ledger_date_text(fu))
+page.para("{text}", text=followup.ledger_date_text(fu) + followup.ledger_totals_text(fu.ledger, str(fu.report_day.day)))
 
 # %%
 page.table(followup.overdue_overview(res, fu.ledger), links=links, link_column=rs.column_labels["unit_id"],
            empty="无整改事项。")
 
 # %%
-page.table(followup.ledger_table(fu.ledger[fu.ledger["overdue"]], ruleset=rs), links=links,
-           link_column=rs.column_labels["unit_id"], empty="没有逾期未完成的整改事项。")
+page.table(followup.ledger_table(followup.attention_items(fu.ledger), ruleset=rs), links=links,
+           link_column=rs.column_labels["unit_id"], empty="没有逾期未完成或今日到期的整改事项。")
+
+# %%
+page.show(page.note(followup.problems_note(fu.data_problems)),
+          page.table(followup.problems_data_table(fu.data_problems), empty=""))
 
 # %% [markdown]
 # ## 工作节点报送情况
 
 # %%
-page.table(followup.timeline_table(fu.timeline, ruleset=rs), links=links, link_column=rs.column_labels["unit_id"],
+page.table(followup.timeline_table(fu.timeline, ruleset=rs, year=fu.year), links=links, link_column=rs.column_labels["unit_id"],
            empty="无工作节点报送记录。")
 
 # %% [markdown]

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -134,13 +134,15 @@ page.show(
 page.show(
     page.para("{text}", text=followup.ledger_date_text(fu)),
     page.table(followup.ledger_table(fu.ledger, unit_id, ruleset=rs), empty="本单位无整改事项。"),
+    page.note(followup.problems_note(fu.data_problems, unit_id)),
+    page.table(followup.problems_data_table(fu.data_problems, unit_id), empty=""),
 )
 
 # %% [markdown]
 # ## 工作节点报送情况
 
 # %%
-page.show(page.table(followup.timeline_table(fu.timeline, unit_id, ruleset=rs), empty="本单位无需报送工作节点材料。"))
+page.show(page.table(followup.timeline_table(fu.timeline, unit_id, ruleset=rs, year=fu.year), empty="本单位无需报送工作节点材料。"))
 
 # %% [markdown]
 # ## 回头看：与上一年比较

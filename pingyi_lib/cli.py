@@ -22,6 +22,7 @@ from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import DatasetNotFound, LeagueIncomplete, OptionError, PingyiError, RulesetError
 from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.common.values import plain
+from pingyi_lib.output import followup_cmd
 
 SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
                  "bonus_points", "composite", "rank", "group_mean", "satisfaction", "satisfied_share",
@@ -626,6 +627,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
     sp.add_argument("--verbose", action="store_true", help="log each report to stderr as well as report.log")
     sp.set_defaults(func=cmd_report)
+    followup_cmd.add_parser(sub, dataset_cmd)
     sp = sub.add_parser("sample", help="write a synthetic sample round (seeded: same bytes every run)")
     sp.add_argument("--year", type=int, required=True, choices=(2011, 2012))
     sp.add_argument("--out", required=True, metavar="DIR")

@@ -32,24 +32,29 @@ R5,b,检查走过场,规范,监察支队,2011-09-30,整改中,
 def test_ledger_overdue_due_today_and_completed_late(tmp_path):
     led = ledger.ledger(ds_with(tmp_path, rectifications=LEDGER), "2011-09-10").set_index("item_id")
     # R1: open, deadline 9-01 passed by 9 days on 9-10
-    assert led.loc["R1", "overdue"] and led.loc["R1", "days_overdue"] == 9
+    assert led.loc["R1", "overdue"] and led.loc["R1", "state"] == "overdue" and led.loc["R1", "days"] == 9
     # R2: open, due on the report date itself: due today, not yet overdue
     assert led.loc["R2", "due_today"] and not led.loc["R2", "overdue"]
     # R3: done 5 days after its deadline
-    assert led.loc["R3", "completed_late"] and led.loc["R3", "days_late"] == 5 and not led.loc["R3", "overdue"]
+    assert led.loc["R3", "completed_late"] and led.loc["R3", "days"] == 5 and not led.loc["R3", "overdue"]
+    assert led.loc["R3", "state"] == "done_late"
     # R4: done on the deadline day: on time
-    assert not led.loc["R4", "completed_late"]
+    assert not led.loc["R4", "completed_late"] and led.loc["R4", "state"] == "done"
     # R5: open, deadline later: neither
     assert not led.loc["R5", "overdue"] and not led.loc["R5", "due_today"]
+    assert led.loc["R5", "state"] == "not_due" and led.loc["R5", "days"] == 20
     assert led.loc["R1", "themes"] == "推诿扯皮" and led.loc["R2", "themes"] == "办事程序和结果不公开"
 
 
 def test_ledger_summary_completion_rate(tmp_path):
     led = ledger.ledger(ds_with(tmp_path, rectifications=LEDGER), "2011-09-10")
     s = ledger.ledger_summary(led).set_index("unit_id")
-    assert s.loc["a", "items"] == 3 and s.loc["a", "completed"] == 1
+    # a: R1 overdue, R2 due today, R3 done: all three due, one done
+    assert s.loc["a", "items"] == 3 and s.loc["a", "due"] == 3 and s.loc["a", "completed"] == 1
     assert s.loc["a", "completion_rate"] == pytest.approx(1 / 3) and s.loc["a", "overdue"] == 1
-    assert s.loc["b", "completion_rate"] == 0.5 and s.loc["b", "overdue"] == 0
+    # b: R4 done, R5 not due until 9-30: the rate counts what was due (1 of 1), not 1 of 2
+    assert s.loc["b", "due"] == 1 and s.loc["b", "not_due"] == 1
+    assert s.loc["b", "completion_rate"] == 1.0 and s.loc["b", "overdue"] == 0
 
 
 def test_report_date_defaults_to_the_last_date_in_the_data_not_today(tmp_path):
@@ -58,7 +63,7 @@ def test_report_date_defaults_to_the_last_date_in_the_data_not_today(tmp_path):
     assert ledger.report_day(ds).day.isoformat() == "2011-09-30"
     led = ledger.ledger(ds).set_index("item_id")
     assert not led.loc["R5", "overdue"] and led.loc["R5", "due_today"]
-    assert led.loc["R1", "days_overdue"] == 29  # 9-01 → 9-30
+    assert led.loc["R1", "days"] == 29  # 9-01 → 9-30
 
 
 def test_timeline_on_time_late_missing(tmp_path):
@@ -68,11 +73,11 @@ def test_timeline_on_time_late_missing(tmp_path):
           "a,自查自纠,2011-07-30\n"    # a second submission: the first counts
           "b,动员部署,2011-07-01\n"
           "w,动员部署,2011-07-01\n")  # windows owe no reports: not listed
-    tl = ledger.timeline(ds_with(tmp_path, milestones=ms)).set_index(["unit_id", "step"])
-    assert tl.loc[("a", "动员部署"), "state"] == "按时"
-    assert tl.loc[("a", "自查自纠"), "state"] == "逾期" and tl.loc[("a", "自查自纠"), "days_late"] == 3
-    assert tl.loc[("a", "整改"), "state"] == "未报送"
-    assert tl.loc[("b", "自查自纠"), "state"] == "未报送"
+    tl = ledger.timeline(ds_with(tmp_path, milestones=ms), "2011-09-20").set_index(["unit_id", "step"])
+    assert tl.loc[("a", "动员部署"), "state"] == "on_time"
+    assert tl.loc[("a", "自查自纠"), "state"] == "late" and tl.loc[("a", "自查自纠"), "days"] == 3
+    assert tl.loc[("a", "整改"), "state"] == "missing" and tl.loc[("a", "整改"), "days"] == 5
+    assert tl.loc[("b", "自查自纠"), "state"] == "missing"
     assert "w" not in tl.index.get_level_values("unit_id")
     assert tl.loc[("a", "整改"), "deadline"] == pd.Timestamp("2011-09-15")
 
@@ -81,12 +86,12 @@ def test_timeline_year_follows_the_data_not_the_ruleset(tmp_path):
     ds = ds_with(tmp_path, milestones="unit_id,step,submitted_on\na,动员部署,2012-07-11\n")
     tl = ledger.timeline(ds).set_index(["unit_id", "step"])
     assert ledger.round_year(ds) == 2012
-    assert tl.loc[("a", "动员部署"), "days_late"] == 1
+    assert tl.loc[("a", "动员部署"), "state"] == "late" and tl.loc[("a", "动员部署"), "days"] == 1
 
 
 def test_timeline_table_shows_state_and_date(tmp_path):
     ds = ds_with(tmp_path, milestones="unit_id,step,submitted_on\na,自查自纠,2011-07-28\n")
-    t = followup.timeline_table(ledger.timeline(ds), ruleset=ds.ruleset).set_index("单位编码")
+    t = followup.timeline_table(ledger.timeline(ds, "2011-09-20"), ruleset=ds.ruleset).set_index("单位编码")
     assert t.loc["a", "自查自纠（07-25前）"] == "逾期3天（07-28）"
     assert t.loc["b", "整改（09-15前）"] == "未报送"
 
@@ -139,6 +144,7 @@ def test_closure_follows_lookback_items(tmp_path):
         "N2,b,回头看(R5): 检查走过场,复查,监察支队,2012-08-01,整改中,\n")))
     cl = lookback.closure(now, prev).set_index("item_id")
     assert cl.loc["R1", "followup_item"] == "N1" and cl.loc["R1", "closed"]  # closed by this year's look-back
+    assert cl.loc["R1", "by"] == "N1" and cl.loc["R3", "by"] == "R3" and cl.loc["R5", "by"] == ""
     assert cl.loc["R3", "closed"] and cl.loc["R3", "followup_item"] == ""  # done last year
     assert not cl.loc["R5", "closed"] and cl.loc["R5", "status_now"] == "整改中"
     assert not cl.loc["R2", "closed"]  # open last year, never followed up

@@ -195,10 +195,12 @@ def test_lookback_report_shows_problems_ledger_timeline_and_changes(lookback_rep
     out, code = lookback_reports
     assert code == 0
     city = (out / "city.html").read_text(encoding="utf-8")
-    for heading in ("群众反映主要问题", "整改台账：逾期未完成事项", "工作节点报送情况", "回头看：与上一年比较"):
+    for heading in ("群众反映主要问题", "整改台账：逾期未完成和今日到期事项", "工作节点报送情况",
+                    "回头看：与上一年比较"):
         assert heading in city
     assert "本年新增" in city and "本年未参评" in city and "整改台账截至2012-09-10" in city
-    assert "逾期7天" in city  # qsy's 整改 report came in on 09-22
+    # qsy's 整改 report came in on 09-22, 7 days late; on 09-10 it is not due yet and not yet sent
+    assert "未到期（09-15到期）；文件中的报送日期2012-09-22晚于报告日" in city and "逾期7天（09-22）" not in city
     unit = (out / "units/qsy.html").read_text(encoding="utf-8")
     assert "回头看：与上一年比较" in unit and "逾期" in unit and "未提供上一年数据" not in unit
     new_unit = (out / "units/wj-gxq-win.html").read_text(encoding="utf-8")

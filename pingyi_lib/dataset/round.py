@@ -108,6 +108,58 @@ class RoundInfo:
         return ReportDay(day, source, warning)
 
 
+def collection_end(info: RoundInfo, ruleset: Ruleset) -> dt.date | None:
+    """The day the round's collection closes (问卷调查 and the on-site panels, seed 五(四)):
+    round.toml's ``survey_end``, else the ruleset's ``timeline.survey_end`` in the round's
+    year; None when neither is known (a round whose ruleset has no survey window)."""
+    if info.survey_end is not None:
+        return info.survey_end
+    if ruleset.survey_window is None or info.year is None:
+        return None
+    md = ruleset.survey_window[1]
+    return _month_day_in(info.year, md)
+
+
+def _month_day_in(year: int, md: str) -> dt.date:
+    """'MM-DD' in ``year`` (29 February in a common year → 28 February)."""
+    month, day = int(md[:2]), int(md[3:])
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return dt.date(year, month, 28)
+
+
+def is_interim(info: RoundInfo, ruleset: Ruleset, day: dt.date) -> bool:
+    """Whether a report read on ``day`` is interim (阶段性结果): the collection is still open
+    on that day (``day`` on or before :func:`collection_end`)."""
+    return as_of(info, ruleset, day).interim
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The day a round's results are read, and the day its collection closes (None: not known)."""
+
+    day: dt.date
+    collection_end: dt.date | None = None
+
+    @property
+    def interim(self) -> bool:
+        """Collection still open on the day: the results are interim (阶段性结果)."""
+        return self.collection_end is not None and self.day <= self.collection_end
+
+    @property
+    def label(self) -> str:
+        """阶段性结果（截至 DAY，问卷调查至 END 结束） when interim, else ''."""
+        if not self.interim:
+            return ""
+        return f"阶段性结果（截至{self.day.isoformat()}，问卷调查至{self.collection_end.isoformat()}结束）"
+
+
+def as_of(info: RoundInfo, ruleset: Ruleset, day: dt.date) -> AsOf:
+    """The round read on ``day``: see :class:`AsOf`."""
+    return AsOf(day, collection_end(info, ruleset))
+
+
 def _one_year_after(day: dt.date) -> dt.date:
     """The same calendar day a year later (29 February → 28 February)."""
     try:

@@ -2,8 +2,8 @@
 
 Per unit: change in composite, satisfaction, rank and each dimension; units added or
 removed between the rounds are listed, not dropped. And whether last year's
-rectification items were closed: done then, or answered by a look-back item this year
-that names them (``回头看(R2011-007): …``) and is done now.
+rectification items were closed: done then, or answered by a look-back item of the same
+unit this year that names them (``回头看(R2011-007): …``) and is done by the report day.
 
 Significance: where both rounds were scored with intervals (``score(ds, intervals=True)``),
 the change in composite and satisfaction is significant when the interval of the
@@ -15,11 +15,13 @@ NA (unknown), never a guess.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
 
 from pingyi_lib.common.numbers import round_half_up
+from pingyi_lib.followup import ledger
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.stats import change
 
@@ -79,30 +81,87 @@ def _survey_item(res: Results, item: str) -> pd.Series:
     return it.set_index("unit_id")["index"]
 
 
-_REF = re.compile(r"\(([^()\s]+)\)")
+_REF = re.compile(r"回头看\s*\(([^()]*)\)")
+_SPLIT = re.compile(r"[、,;\s]+")
 
 
-def closure(now: Results, prev: Results) -> pd.DataFrame:
-    """Last round's rectification items and whether they were closed.
+def references(problem: str) -> list[str]:
+    """The previous round's item ids a look-back item names: ``回头看(R2011-007)``, read after
+    NFKC (so ``回头看（R2011-007）`` too), several ids separated by 、 , ; or spaces."""
+    out = []
+    for inside in _REF.findall(unicodedata.normalize("NFKC", str(problem))):
+        out += [x for x in _SPLIT.split(inside) if x]
+    return out
 
-    Columns: unit_id, item_id, problem, status_prev, followup_item, status_now, done_prev, closed.
-    ``closed``: done in the last round, or its look-back item this round is done.
+
+def _naming_rows(now: Results, report_date=None) -> pd.DataFrame:
+    """Every (look-back item of this round, previous item it names) pair, with the look-back
+    item's unit, row, and whether it is done by the report day."""
+    led = ledger.ledger(now.dataset, report_date, now.ruleset)
+    rows = [(r.item_id, r.unit_id, r.row, bool(r.done), r.deadline, ref)
+            for r in led.itertuples(index=False) for ref in references(r.problem)]
+    return pd.DataFrame(rows, columns=["followup_item", "followup_unit", "row", "done_now", "deadline", "ref"])
+
+
+def closure(now: Results, prev: Results, report_date=None) -> pd.DataFrame:
+    """Last round's rectification items and whether they were closed by the report day.
+
+    Columns: unit_id, name (as either round names the unit, so a unit that left the round keeps
+    its name), item_id, problem, status_prev, followup_item (this round's look-back items of the
+    same unit naming it, '、'-joined), status_now (done by the day: the ruleset's done word; else
+    that of the latest naming item as its file holds it, or ''), done_prev, closed, by (the
+    look-back item that closed it; the item itself when it was done last round; '' if open).
+    An item is closed when it was done last round or any look-back item of its unit naming it is
+    done by the report day. References to unknown items or to another unit's item close nothing
+    (see :func:`reference_problems`).
     """
     rs = now.ruleset
     done = rs.rectification_done
     old = prev.dataset.rectifications
-    new = now.dataset.rectifications
-    refs = {}
-    for item_id, problem, status in zip(new["item_id"], new["problem"], new["status"]):
-        for ref in _REF.findall(problem):
-            refs.setdefault(ref, (item_id, status))
+    names = prev.units.set_index("unit_id")["name"].combine_first(now.units.set_index("unit_id")["name"])
+    pairs = _naming_rows(now, report_date)
+    owner = dict(zip(old["item_id"], old["unit_id"]))
+    pairs = pairs[pairs["ref"].map(owner) == pairs["followup_unit"]]
+    status = dict(zip(now.dataset.rectifications["item_id"], now.dataset.rectifications["status"]))
     out = pd.DataFrame({"unit_id": old["unit_id"], "item_id": old["item_id"], "problem": old["problem"],
                         "status_prev": old["status"]})
-    out["followup_item"] = out["item_id"].map(lambda i: refs.get(i, ("", ""))[0])
-    out["status_now"] = out["item_id"].map(lambda i: refs.get(i, ("", ""))[1])
+    out.insert(1, "name", out["unit_id"].map(names).fillna(""))
+    by_ref = {ref: g.sort_values(["deadline", "row"], kind="stable") for ref, g in pairs.groupby("ref")}
+    follow, now_status, closer = [], [], []
+    for item in out["item_id"]:
+        g = by_ref.get(item)
+        if g is None:
+            follow.append(""), now_status.append(""), closer.append("")
+            continue
+        follow.append("、".join(dict.fromkeys(g["followup_item"])))
+        hit = g[g["done_now"]]
+        closer.append(hit["followup_item"].iloc[0] if len(hit) else "")
+        now_status.append(done if len(hit) else status.get(g["followup_item"].iloc[-1], ""))
+    out["followup_item"], out["status_now"] = follow, now_status
     out["done_prev"] = out["status_prev"] == done
-    out["closed"] = out["done_prev"] | (out["status_now"] == done)
+    out["closed"] = out["done_prev"] | pd.Series(closer, index=out.index).ne("")
+    out["by"] = np.where(out["done_prev"], out["item_id"], closer)
     return out.reset_index(drop=True)
+
+
+def reference_problems(now: Results, prev: Results) -> pd.DataFrame:
+    """Look-back references that close nothing, as data problems (ledger.PROBLEM_COLUMNS):
+    an id that is not one of last round's items (``unknown_reference``) and another unit's
+    item (``other_unit_reference``), each naming this round's file and row."""
+    old = prev.dataset.rectifications
+    owner = dict(zip(old["item_id"], old["unit_id"]))
+    pairs = _naming_rows(now)
+    f = ledger.source_file(now.dataset, "rectifications")
+    rows = []
+    for p in pairs.itertuples(index=False):
+        if p.ref not in owner:
+            rows.append(("rectifications", f, p.row, p.followup_unit, p.followup_item, "unknown_reference",
+                         f"回头看事项{p.followup_item}提到的“{p.ref}”不是上一年的整改事项编号，未计入整改到位情况"))
+        elif owner[p.ref] != p.followup_unit:
+            rows.append(("rectifications", f, p.row, p.followup_unit, p.followup_item, "other_unit_reference",
+                         f"回头看事项{p.followup_item}（单位{p.followup_unit}）提到的{p.ref}属于单位{owner[p.ref]}，"
+                         "不能关闭其他单位的整改事项"))
+    return pd.DataFrame(rows, columns=ledger.PROBLEM_COLUMNS).astype({"row": np.int64})
 
 
 def closure_summary(cl: pd.DataFrame) -> pd.DataFrame:

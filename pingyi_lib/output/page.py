@@ -75,8 +75,9 @@ def banner(text: str) -> Html:
     return Html(f'<p class="pingyi-banner">{esc(text)}</p>' if text else "")
 
 
-PERCENT_COLUMNS = frozenset({"占比", "满意率", "完成率", "覆盖率", "实际占比", "目标占比", "偏差",  # shares 0-1
-                             "靠后概率", "约谈概率", "不评优概率", "触发概率"})  # in the frame, shown as 12.3%
+# shares 0-1 in the frame, shown as 12.3%
+PERCENT_COLUMNS = frozenset({"占比", "满意率", "完成率", "到期事项完成率", "覆盖率", "实际占比", "目标占比",
+                             "偏差", "靠后概率", "约谈概率", "不评优概率", "触发概率"})
 
 
 def table(df: pd.DataFrame, *, links: Mapping[str, str] | None = None, link_column: str | None = None,

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-FORMAT = "pingyi-store/1"
+FORMAT = "pingyi-store/2"
 MANIFEST = "bundle.json"
 OWN_PACKAGE = "pingyi_lib"
 

@@ -19,7 +19,8 @@ NO_PREVIOUS = "未提供上一年数据，不作比较。"
 
 def ledger_date_text(fu: FollowUp) -> str:
     """整改台账截至 <day>（<where the day comes from>）, and the warning when there is one."""
-    text = f"整改台账截至{fu.report_day.day.isoformat()}（{fu.report_day.source}）。"
+    text = (f"整改台账截至{fu.report_day.day.isoformat()}（{fu.report_day.source}）：此后的完成和报送日期不计入，"
+            "完成率按截至该日已到期的事项计算。")
     return text + (f"注意：{fu.report_day.warning}。" if fu.report_day.warning else "")
 
 
@@ -89,44 +90,114 @@ def main_problems_text(problems: pd.DataFrame, unit_ids, ruleset: Ruleset) -> pd
     return pd.Series(["；".join(text.get(u, [])) for u in unit_ids], dtype=object)
 
 
+# the Chinese words of the states (followup/ledger.py); {days} and {deadline} are filled in
+LEDGER_WORDS = {"done": "已完成", "done_late": "超期完成{days}天", "open": "未完成（期限待核）",
+                "due_today": "今日到期", "overdue": "逾期{days}天", "not_due": "未到期（{deadline}到期）"}
+TIMELINE_WORDS = {"on_time": "按时", "late": "逾期{days}天", "missing": "未报送", "not_due": "未到期（{deadline}到期）"}
+
+
+def state_words(states, days, deadlines, words: dict[str, str], year: int | None = None) -> list[str]:
+    """Each state in Chinese with its days and due date (``MM-DD`` in ``year``, else in full)."""
+    return [words[s].format(days=n, deadline=day_text(d, year)) for s, n, d in zip(states, days, deadlines)]
+
+
+def _main_year(dates: pd.Series) -> int | None:
+    """The most common year of ``dates`` (the round's, for a ledger or timeline); None if empty."""
+    years = dates.dropna().dt.year
+    return int(years.mode().min()) if len(years) else None
+
+
+def day_text(d, year: int | None = None) -> str:
+    """A date as ``MM-DD`` when it lies in ``year``, else ``YYYY-MM-DD`` (a year is never hidden)."""
+    if pd.isna(d):
+        return ""
+    d = pd.Timestamp(d)
+    return d.strftime("%m-%d") if year is not None and d.year == year else d.strftime("%Y-%m-%d")
+
+
 def ledger_table(led: pd.DataFrame, unit_id: str | None = None, *, ruleset: Ruleset) -> pd.DataFrame:
-    """Rectification items (of one unit, or all): 编号, 问题, 整改措施, 责任处室, 期限, 状态,
-    完成日期, 逾期天数 (open and past the deadline), 对应问题."""
+    """Rectification items (of one unit, or all): 编号, 问题, 整改措施, 责任处室, 期限, 台账状态
+    (as the file holds it), 完成日期 (the file's), 截至报告日 (the state on the report day:
+    已完成, 超期完成N天, 今日到期, 逾期N天, 未到期（MM-DD到期）), 说明 (a later date the file
+    holds, a data problem), 对应问题."""
     x = led if unit_id is None else led[led["unit_id"] == unit_id]
     uid, _ = _id_name(ruleset)
     return pd.DataFrame({
         uid: x["unit_id"], "编号": x["item_id"], "问题": x["problem"], "整改措施": x["measure"],
-        "责任处室": x["owner"], "期限": x["deadline"].dt.strftime("%Y-%m-%d"), "状态": x["status"],
+        "责任处室": x["owner"], "期限": x["deadline"].dt.strftime("%Y-%m-%d"), "台账状态": x["status"],
         "完成日期": x["completed_on"].dt.strftime("%Y-%m-%d").fillna(""),
-        "逾期天数（天）": x["days_overdue"].astype(object).where(x["overdue"], None),
-        "超期完成天数（天）": x["days_late"].astype(object).where(x["completed_late"], None),
-        "对应问题": x["themes"],
+        "截至报告日": state_words(x["state"], x["days"], x["deadline"], LEDGER_WORDS, _main_year(x["deadline"])),
+        "说明": x["note"], "对应问题": x["themes"],
     }).drop(columns=[] if unit_id is None else [uid]).reset_index(drop=True)
 
 
+def attention_items(led: pd.DataFrame) -> pd.DataFrame:
+    """The items the city page lists: overdue, due today, or not judged (a deadline to check)."""
+    return led[led["state"].isin(("overdue", "due_today", "open"))]
+
+
 def overdue_overview(res: Results, led: pd.DataFrame) -> pd.DataFrame:
-    """Per unit with rectification items: items, completed, completion rate, overdue."""
+    """Per unit with rectification items: items, due by the report day, completed, completion
+    rate (of what was due), overdue, due today, not yet due, completed late."""
     s = ledger.ledger_summary(led)
     names = res.units.set_index("unit_id")["name"]
     uid, name = _id_name(res.ruleset)
+    rate = s["completion_rate"].astype(object).where(s["completion_rate"].notna(), None)  # None: nothing due yet
     return pd.DataFrame({uid: s["unit_id"], name: s["unit_id"].map(names), "整改事项（项）": s["items"],
-                         "已完成（项）": s["completed"], "完成率": s["completion_rate"],
-                         "逾期未完成（项）": s["overdue"], "超期完成（项）": s["completed_late"]}) \
+                         "已到期（项）": s["due"], "已完成（项）": s["completed"],
+                         "到期事项完成率": rate,
+                         "逾期未完成（项）": s["overdue"], "今日到期（项）": s["due_today"],
+                         "未到期（项）": s["not_due"], "超期完成（项）": s["completed_late"]}) \
         .sort_values(["逾期未完成（项）", uid], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def timeline_table(tl: pd.DataFrame, unit_id: str | None = None, *, ruleset: Ruleset) -> pd.DataFrame:
-    """Units × steps as a table: for each step '按时', '逾期N天' or '未报送'."""
+def ledger_totals_text(led: pd.DataFrame, day_words: str) -> str:
+    """One sentence on the whole ledger on the report day (the notice, the city page)."""
+    if not len(led):
+        return f"截至{day_words}，未报送整改事项。"
+    s = ledger.ledger_summary(led)
+    due, done = int(s["due"].sum()), int(s["completed"].sum())
+    rate = f"到期事项完成率{format_share(done / due)}" if due else "尚无到期事项"
+    text = (f"截至{day_words}，共有整改事项{len(led)}项，其中已到期{due}项，已完成{done}项（{rate}），"
+            f"逾期未完成{int(s['overdue'].sum())}项，今日到期{int(s['due_today'].sum())}项，"
+            f"未到期{int(s['not_due'].sum())}项。")
+    later = int(led["note"].str.contains("晚于报告日", regex=False).sum())
+    return text + (f"另有{later}项在台账中记为完成、完成日期晚于报告日，按报告日计为未完成。" if later else "")
+
+
+def problems_note(problems: pd.DataFrame, unit_id: str | None = None) -> str:
+    """The sentence above the data problems' table ('' when there are none)."""
+    n = len(problems if unit_id is None else problems[problems["unit_id"] == unit_id])
+    return f"整改台账、报送记录中有{n}处数据问题（未计入或按说明处理），请核对原文件：" if n else ""
+
+
+def problems_data_table(problems: pd.DataFrame, unit_id: str | None = None) -> pd.DataFrame:
+    """The follow-up data's problems (ledger.data_problems, lookback.reference_problems):
+    文件, 行号, 单位, 事项, 问题, 问题代码."""
+    x = problems if unit_id is None else problems[problems["unit_id"] == unit_id]
+    return pd.DataFrame({"文件": x["file"].map(lambda f: f.replace("\\", "/").rsplit("/", 1)[-1]), "行号": x["row"],
+                         "单位": x["unit_id"], "事项": x["item"], "问题": x["reason"],
+                         "问题代码": x["reason_code"]}).reset_index(drop=True)
+
+
+def timeline_table(tl: pd.DataFrame, unit_id: str | None = None, *, ruleset: Ruleset,
+                   year: int | None = None) -> pd.DataFrame:
+    """Units × steps as a table: for each step 按时（MM-DD）, 逾期N天（MM-DD）, 未报送, or
+    未到期（MM-DD到期）, with a note where the file holds a later or wrong-year date.
+    ``year``: the round's (a date in another year is written in full)."""
     x = tl if unit_id is None else tl[tl["unit_id"] == unit_id]
     if not len(x):
         return pd.DataFrame()
     uid, name = _id_name(ruleset)
-    state = x["state"].where(x["state"] != "逾期", "逾期" + x["days_late"].astype(str) + "天")
-    cell = state + x["submitted_on"].dt.strftime("（%m-%d）").fillna("")
+    year = year if year is not None else _main_year(x["deadline"])
+    state = pd.Series(state_words(x["state"], x["days"], x["deadline"], TIMELINE_WORDS, year), index=x.index)
+    sent = pd.Series([f"（{day_text(d, year)}）" if pd.notna(d) else "" for d in x["submitted_on"]], index=x.index)
+    note = x["note"].map(lambda n: f"；{n}" if n else "")
+    cell = state + sent + note
     wide = pd.DataFrame({uid: x["unit_id"], name: x["name"], "step": x["step"], "cell": cell}) \
         .pivot(index=[uid, name], columns="step", values="cell")
     steps = list(dict.fromkeys(x["step"]))
-    deadlines = dict(zip(x["step"], x["deadline"].dt.strftime("%m-%d")))
+    deadlines = {s: day_text(d, year) for s, d in zip(x["step"], x["deadline"])}
     wide = wide[steps].rename(columns={s: f"{s}（{deadlines[s]}前）" for s in steps})
     order = list(dict.fromkeys(x["unit_id"]))
     return wide.reset_index().set_index(uid).loc[order].reset_index()
@@ -185,16 +256,17 @@ def closure_table(cl: pd.DataFrame | None, unit_id: str | None = None, *, rulese
     x = cl if unit_id is None else cl[cl["unit_id"] == unit_id]
     return pd.DataFrame({_id_name(ruleset)[0]: x["unit_id"], "去年编号": x["item_id"], "问题": x["problem"],
                          "去年状态": x["status_prev"], "回头看事项": x["followup_item"],
-                         "今年状态": x["status_now"], "已整改到位": x["closed"]}).reset_index(drop=True)
+                         "今年状态": x["status_now"], "已整改到位": x["closed"].map({True: "是", False: "否"}),
+                         "依据": x["by"]}).reset_index(drop=True)
 
 
 def closure_overview(res: Results, cl: pd.DataFrame | None) -> pd.DataFrame:
     if cl is None:  # no previous round
         return None
     s = lookback.closure_summary(cl)
-    names = res.units.set_index("unit_id")["name"]
+    names = dict(zip(cl["unit_id"], cl["name"]))  # as either round names it: a unit that left keeps its name
     uid, name = _id_name(res.ruleset)
-    return pd.DataFrame({uid: s["unit_id"], name: s["unit_id"].map(names).fillna(""),
+    return pd.DataFrame({uid: s["unit_id"], name: s["unit_id"].map(names),
                          "去年整改事项（项）": s["items_prev"], "去年已完成（项）": s["done_prev"],
                          "今年回头看（项）": s["followed_up"], "已整改到位（项）": s["closed"]})
 
@@ -214,8 +286,14 @@ class FollowUp:
         self.coverage = themes.coverage(ds)
         self.report_day = ledger.report_day(ds, report_date or None)
         self.report_date = pd.Timestamp(self.report_day.day)
-        self.ledger = ledger.ledger(ds, self.report_day.day)
-        self.timeline = ledger.timeline(ds)
+        day = self.report_date
+        self.year = ledger.round_year(ds)
+        self.ledger = ledger.ledger(ds, day)
+        self.timeline = ledger.timeline(ds, day)
         self.previous = previous
         self.compare = lookback.compare(res, previous) if previous is not None else None
-        self.closure = lookback.closure(res, previous) if previous is not None else None
+        self.closure = lookback.closure(res, previous, day) if previous is not None else None
+        found = [ledger.data_problems(ds)]
+        if previous is not None:
+            found.append(lookback.reference_problems(res, previous))
+        self.data_problems = pd.concat(found, ignore_index=True)

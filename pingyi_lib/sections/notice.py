@@ -122,16 +122,11 @@ def notice_blocks(res: Results, fu: followup.FollowUp, title: str) -> list[tuple
 
     heading("整改落实情况")
     led = fu.ledger
+    blocks.append(("para", followup.ledger_totals_text(led, chinese_date(day))))
     if len(led):
-        done = int(led["done"].sum())
-        overdue = int(led["overdue"].sum())
-        blocks.append(("para", f"截至{chinese_date(day)}，共有整改事项{len(led)}项，已完成{done}项"
-                               f"（完成率{format_share(done / len(led))}），逾期未完成{overdue}项。"))
         ov = followup.overdue_overview(res, led).drop(columns=[rs.column_labels["unit_id"]])
-        ov["完成率"] = ov["完成率"].map(format_share)
+        ov["到期事项完成率"] = ov["到期事项完成率"].map(lambda v: "无到期事项" if v is None else format_share(v))
         blocks.append(("table", ov.astype(str)))
-    else:
-        blocks.append(("para", f"截至{chinese_date(day)}，未报送整改事项。"))
 
     blocks.append(("signature", (rs.notice.sender, chinese_date(day))))
     return blocks
