@@ -47,10 +47,10 @@ report = page.Page(plotlyjs)
 report.style()
 
 # %%
-page.heading(f"{res.dataset.round.title}：全市评议结果", 1)
+page.heading(headline.page_title(res, f"{res.dataset.round.title}：全市评议结果"), 1)
 
 # %%
-page.banner(res.incomplete)
+page.show(page.banner(headline.interim_banner(res)), page.banner(res.incomplete))
 
 # %%
 page.headline(headline.city_headline(res), "须关注事项：排名靠后和评议结果运用")

@@ -46,7 +46,8 @@ report.style()
 
 # %%
 page.show(
-    page.heading(f"{unit['name']}　{res.dataset.round.title}评议结果", 1),
+    page.heading(headline.page_title(res, f"{unit['name']}　{res.dataset.round.title}评议结果"), 1),
+    page.banner(headline.interim_banner(res)),
     page.banner(res.incomplete),
     page.headline(headline.unit_headline(res, unit_id), "评议结果和评议结果运用"),
     page.headline(headline.unit_notes(res, unit_id), "数据质量提示（不属于评议结果运用）", kind="note"),

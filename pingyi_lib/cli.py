@@ -183,6 +183,8 @@ def cmd_score(args) -> int:
     else:
         columns = SCORE_COLUMNS + (INTERVAL_COLUMNS if args.intervals else [])
         _print_rows(res.units.to_dict("records"), columns, args.format, res.ruleset.decimals)
+    if res.interim:
+        print(shown(f"注意：{res.as_of.label}：得分和排名还会变化，评议结果运用为预警"), file=sys.stderr)
     if ds.rejected:
         print(shown(f"注意：共有 {ds.rejected} 行数据被拒绝，未计入评议结果；"
                     f"逐行原因见 pingyi validate {args.dataset}"), file=sys.stderr)

@@ -211,3 +211,118 @@ def test_followup_command_says_an_open_round_is_interim(capsys):
     assert main(["followup", str(SAMPLE_2011), "--report-date", "2011-08-10"]) == 0
     out = capsys.readouterr().out
     assert "阶段性结果：问卷调查至 2011-08-31 结束" in out and "未到期（2011-08-13到期）" in out
+
+
+def interim_round(tmp_path, report_date="2011-07-28"):
+    """Two districts; b's on-site panel not yet held (no ballots); read on ``report_date``."""
+    folder = write_dataset(
+        tmp_path / "open", units=UNITS,
+        survey="response_id,unit_id,channel," + ITEMS + "\n" + survey_rows("a", ["1,1,1,1,1"] * 3)
+        + survey_rows("b", ["4,4,4,4,4"] * 4, start=10),
+        onsite="ballot_id,unit_id,member_category," + ITEMS + "\no1,a,群众代表,1,1,1,1,1\no2,a,企业代表,2,2,2,2,2\n")
+    (folder / "round.toml").write_text(f"city = \"甲市\"\nyear = 2011\nreport_date = {report_date}\n", encoding="utf-8")
+    return folder
+
+
+def test_an_open_round_says_it_is_interim_and_warns_instead_of_deciding(tmp_path):
+    from pingyi_lib.sections import headline, scores
+
+    res = py.score(py.load_dataset(interim_round(tmp_path)))
+    # the ruleset's survey closes 08-31: on 07-28 the round is open
+    assert res.interim and res.as_of.collection_end.isoformat() == "2011-08-31"
+    city = headline.city_headline(res)
+    assert city["code"].iloc[0] == "interim"
+    assert "阶段性结果（截至2011-07-28，问卷调查至2011-08-31结束）" in city["内容"].iloc[0]
+    fired = city[city["unit_ids"].map(len) > 0]
+    consequences = fired[fired["code"].isin(res.ruleset.consequence_flags)]
+    assert len(consequences) and consequences["事项"].str.startswith("预警：").all()
+    # b's panel has not been held: its component reads 尚未开展, and the headline says where the weight went
+    weight = f"{res.ruleset.weights.onsite * 100:g}%"
+    gap = city.set_index("code").loc["component_gap", "内容"]
+    assert f"乙区安监局：现场评议尚未开展，其{weight}权重暂计入问卷调查" in gap
+    league = scores.league(res, "district").set_index(res.ruleset.column_labels["unit_id"])
+    assert league.loc["b", res.ruleset.header("onsite_index")] == "尚未开展"
+    unit = headline.unit_headline(res, "b").set_index("code")
+    assert "尚未开展" in unit.loc["composite", "内容"] and unit.index[0] == "interim"
+    assert headline.page_title(res, "x") == "x（阶段性结果）"
+    blocks = notice_blocks(res, followup.FollowUp(res, None, ""), "t")
+    text = "\n".join(str(v) for _, v in blocks)
+    assert blocks[0] == ("title", "关于t阶段性结果的通报") and "已完成现场评议" not in text
+    assert "四、评议结果运用（预警）" in text and "问卷调查至2011年8月31日结束" in text
+
+
+def test_after_the_round_a_missing_component_is_still_named(tmp_path):
+    from pingyi_lib.scoring.results import at_day
+    from pingyi_lib.sections import headline, scores
+
+    res = at_day(py.score(py.load_dataset(interim_round(tmp_path))), pd.Timestamp("2011-09-20").date())
+    assert not res.interim
+    weight = f"{res.ruleset.weights.onsite * 100:g}%"
+    city = headline.city_headline(res)
+    assert "interim" not in set(city["code"]) and not city["事项"].str.startswith("预警").any()
+    assert f"没有现场评议的有效数据，其{weight}权重计入问卷调查" in city.set_index("code").loc["component_gap", "内容"]
+    league = scores.league(res, "district").set_index(res.ruleset.column_labels["unit_id"])
+    assert pd.isna(league.loc["b", res.ruleset.header("onsite_index")])
+    # the day the collection closes is still interim; the day after is final
+    assert at_day(res, pd.Timestamp("2011-08-31").date()).interim
+    assert not at_day(res, pd.Timestamp("2011-09-01").date()).interim
+
+
+@pytest.fixture(scope="module")
+def interim_reports(tmp_path_factory):
+    import contextlib
+    import io
+
+    from pingyi_lib.cli import main
+
+    out = tmp_path_factory.mktemp("interim") / "r"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["report", str(SAMPLE_2011), "--out", str(out), "--units", "wj", "--jobs", "2",
+                     "--report-date", "2011-07-28"])
+    return out, code, err.getvalue()
+
+
+def test_an_interim_report_says_so_on_every_page_the_workbook_and_the_notice(interim_reports):
+    import docx
+    import openpyxl
+
+    from pingyi_lib.output.runner import NOTICE_NAME, WORKBOOK_NAME
+
+    out, code, err = interim_reports
+    assert code == 0
+    label = "阶段性结果（截至2011-07-28，问卷调查至2011-08-31结束）"
+    assert [line for line in err.splitlines() if label in line] == [
+        f"注意：{label}：报告日在问卷调查截止之前，得分和排名还会变化，评议结果运用列为预警"]
+    for page in ("index.html", "city.html", "units/wj.html"):
+        assert label in (out / page).read_text(encoding="utf-8"), page
+    assert "预警" in (out / "units/wj.html").read_text(encoding="utf-8")
+    wb = openpyxl.load_workbook(out / WORKBOOK_NAME)
+    about = [c.value for row in wb["说明"].iter_rows() for c in row if c.value]
+    assert any(label in str(v) for v in about)
+    head = [c.value for c in wb["结果运用"][1]]
+    assert head[0] == "性质" and all("预警" in r[0].value for r in wb["结果运用"].iter_rows(min_row=2))
+    sheet = wb["整改台账"]
+    col = [c.value for c in sheet[1]].index("截至报告日")
+    states = [r[col].value for r in sheet.iter_rows(min_row=2)]
+    # on 07-28 every 2011 deadline (07-31 … 09-22) is still ahead; only R2011-003 (done 07-22) and
+    # R2011-019 (done 07-28) are done by then
+    assert len(states) == 30 and states.count("已完成") == 2
+    assert sum(s.startswith("未到期（") for s in states) == 28
+    text = "\n".join(p.text for p in docx.Document(str(out / NOTICE_NAME)).paragraphs)
+    assert "阶段性结果的通报" in text and "已完成现场评议" not in text and "评议结果运用（预警）" in text
+
+
+def test_the_final_workbook_carries_the_ledger_on_its_day(sample_reports):
+    import openpyxl
+
+    from pingyi_lib.output.runner import WORKBOOK_NAME
+
+    out, code = sample_reports
+    assert code == 0
+    ws = openpyxl.load_workbook(out / WORKBOOK_NAME)["整改台账"]
+    head = [c.value for c in ws[1]]
+    rows = {r[head.index("编号")].value: r for r in ws.iter_rows(min_row=2)}
+    r18 = rows["R2011-018"]
+    assert r18[head.index("截至报告日")].value == "逾期4天" and "晚于报告日" in r18[head.index("说明")].value
+    assert "性质" not in [c.value for c in openpyxl.load_workbook(out / WORKBOOK_NAME)["结果运用"][1]]

@@ -45,7 +45,8 @@ ROUND_KEYS: dict[str, tuple[str, str]] = {
     "title": ("文本", "报告标题；省略时由城市和年度生成，如 临江市2013年民主评议政风行风"),
     "report_date": ("日期", "整改台账的读取日（逾期按此日计算）；省略时取数据中最后的日期"),
     "survey_start": ("日期", "本轮问卷调查开始日（问卷异常检测用；省略时取评议规则的 timeline.survey_start）"),
-    "survey_end": ("日期", "本轮问卷调查截止日（问卷异常检测用；省略时取评议规则的 timeline.survey_end）"),
+    "survey_end": ("日期", "本轮问卷调查截止日（问卷异常检测用；报告日不晚于此日时为阶段性结果；"
+                           "省略时取评议规则的 timeline.survey_end）"),
 }
 _CITY = re.compile(r"^\s*(\S{1,12}?市)")
 

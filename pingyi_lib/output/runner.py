@@ -296,7 +296,8 @@ def write_index(res, out: Path, results: list[JobResult], dataset: str, report_d
             continue
         groups.append({"label": label, "units": [
             {"rank": format_rank(r.rank), "name": r.name, "bottom": bool(r.in_bottom),
-             "composite": format_number(r.composite), "satisfaction": format_number(r.satisfaction), "flags": r.flags,
+             "composite": format_number(r.composite), "satisfaction": format_number(r.satisfaction),
+             "flags": f"预警：{r.flags}" if res.interim and r.flags else r.flags,
              "notes": r.notes, "job": by_unit.get(r.unit_id)} for r in rows.itertuples(index=False)]})
     html = env.get_template("index.html.j2").render(
         title=f"{res.dataset.round.title}评议结果", dataset=dataset, ruleset=res.ruleset.name, units=list(u["unit_id"]),
@@ -305,6 +306,7 @@ def write_index(res, out: Path, results: list[JobResult], dataset: str, report_d
         labels={k: res.ruleset.header(k) for k in ("rank", "name", "composite", "satisfaction", "in_bottom", "flags",
                                                    "notes")},
         tables=table_counts(res).to_dict("records"), rejected=res.dataset.rejected, incomplete=res.incomplete,
+        interim=res.as_of.label if res.interim else "",
         report_day=report_day, font_stack=FONT_STACK)
     return write_text(out / "index.html", html)
 
@@ -314,11 +316,13 @@ def write_round_notice(res, path: Path, report_date: str = "", follow=None) -> P
     (``Dataset.round``) and read as of ``report_date`` ('' = the round's report day);
     ``follow``: the batch's ``FollowUp`` (its day wins), so the themes are not read again."""
     from pingyi_lib.output.notice import write_notice
+    from pingyi_lib.scoring.results import at_day
     from pingyi_lib.sections.followup import FollowUp
     from pingyi_lib.sections.notice import notice_blocks
 
     title = res.dataset.round.title
     follow = follow or FollowUp(res, None, report_date)
+    res = at_day(res, follow.report_day.day)  # interim or final as on the notice's day
     return write_notice(notice_blocks(res, follow, title), path, title, report_day=follow.report_day.day)
 
 
@@ -454,7 +458,7 @@ def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], data
         results = _execute(plan, workers, progress, title)
         if any(r.disk_error for r in results):
             return results
-        write_results_workbook(res, stage / WORKBOOK_NAME, report_day=day)
+        write_results_workbook(res, stage / WORKBOOK_NAME, report_day=day, ledger=follow.ledger)
         write_round_notice(res, stage / NOTICE_NAME, follow=follow)
         write_index(res, stage, results, visible(str(dataset)), day)  # a folder name can hold an escape too
         log.info("wrote %s", out / "index.html")
@@ -463,9 +467,12 @@ def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], data
 
 
 def report_notices(res, day) -> list[str]:
-    """What a user must be told before the reports are read: an incomplete league, rejected
-    rows and a report date long after the round (each a sentence in Chinese)."""
-    out = [res.incomplete] if res.incomplete else []
+    """What a user must be told before the reports are read: interim results, an incomplete
+    league, rejected rows and a report date long after the round (each a sentence in Chinese)."""
+    out = [f"{res.as_of.label}：报告日在问卷调查截止之前，得分和排名还会变化，评议结果运用列为预警"] \
+        if res.interim else []
+    if res.incomplete:
+        out.append(res.incomplete)
     n = res.dataset.rejected
     if n:
         out.append(f"共有 {n} 行数据被拒绝，未计入评议结果；逐行原因见 pingyi validate {visible(res.dataset.path)}"

@@ -74,13 +74,15 @@ def compute(dataset: str, ruleset: str = "", previous: str = "", report_date: st
     """(Results, last year's Results or None, FollowUp): what a report notebook needs; both rounds
     with intervals (docs/statistics.md), so the look-back can say which changes are significant."""
     import pingyi_lib as py
+    from pingyi_lib.followup.ledger import report_day
+    from pingyi_lib.scoring.results import at_day
     from pingyi_lib.sections.followup import FollowUp
 
     ds = py.load_dataset(dataset, ruleset=ruleset or None)
     before = py.load_dataset(previous) if previous else None
     if before is not None:
         require_earlier(ds, before)
-    res = py.score(ds, intervals=True)
+    res = at_day(py.score(ds, intervals=True), report_day(ds, report_date or None).day)
     last_year = py.score(before, intervals=True) if before is not None else None
     return res, last_year, FollowUp(res, last_year, report_date)
 

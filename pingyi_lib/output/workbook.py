@@ -23,7 +23,8 @@ from pingyi_lib.output.atomic import atomic_path
 from pingyi_lib.output.stable import fix_zip_times, stamp
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.sections import integrity
-from pingyi_lib.sections.followup import main_problems_text
+from pingyi_lib.sections.followup import ledger_table, main_problems_text
+from pingyi_lib.sections.headline import NOT_STARTED, component_gaps, not_started
 from pingyi_lib.sections.scores import rejected_rows, unit_table
 from pingyi_lib.text import themes
 
@@ -55,6 +56,12 @@ def results_frame(res: Results, main_problems: pd.Series | None = None) -> pd.Da
     shown = u.assign(rank_group_label=u["rank_group_label"].fillna("不参加排名"),
                      satisfied_share=round_half_up(u["satisfied_share"] * 100, res.ruleset.decimals),
                      in_bottom=u["in_bottom"].map({True: "是", False: "否"}))
+    for col in ("onsite_index", "survey_index"):  # 尚未开展 while the round is open, not a blank cell
+        gone = not_started(res, shown, col)
+        if gone.any():
+            shown[col] = shown[col].astype(object).mask(gone, NOT_STARTED)
+    if res.interim:
+        shown["flags"] = shown["flags"].map(lambda f: f"预警：{f}" if f else f)
     out = unit_table(shown, RESULT_COLUMNS, res.ruleset)
     out[MAIN_PROBLEMS] = main_problems.to_numpy()
     return out
@@ -100,15 +107,18 @@ def _write_about(wb, res: Results, report_day=None) -> None:
     ws = wb.create_sheet("说明")
     ws.append([f"{res.dataset.round.title}评议结果"])
     ws["A1"].font = Font(bold=True, size=14)
-    if res.incomplete:
-        ws.append([res.incomplete])
-        ws["A2"].font = Font(bold=True, color="B42318")
+    banners = ([f"{res.as_of.label}：现场评议和问卷调查仍在进行，得分和排名还会变化；评议结果运用为预警，不是最终结果"]
+               if res.interim else []) + ([res.incomplete] if res.incomplete else [])
+    banners += [f"{r.name}：{r.text}" for r in component_gaps(res).itertuples(index=False)]
+    for text in banners:
+        ws.append([cell_value(text)])  # a unit name, as every cell, masked and without XML-illegal characters
+        ws.cell(row=ws.max_row, column=1).font = Font(bold=True, color="B42318")
     rows = [("数据目录", res.dataset.path), ("评议规则", res.ruleset.name),
             ("评议单位", f"{len(res.units)} 个"), ("被拒绝的行", f"{res.dataset.rejected} 行（见“数据质量”工作表）")]
     if report_day is not None:
         rows.append(("整改台账截至", f"{report_day.day.isoformat()}（{report_day.source}）"))
     for k, v in rows:
-        ws.append([k, v])
+        ws.append([k, cell_value(v)])
     for row in ws.iter_rows():
         for c in row:
             if isinstance(c.value, str):
@@ -118,8 +128,9 @@ def _write_about(wb, res: Results, report_day=None) -> None:
 
 
 def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Series | None = None,
-                           report_day=None) -> Path:
+                           report_day=None, ledger: pd.DataFrame | None = None) -> Path:
     """Write the workbook atomically (a temp file renamed into place) and return its path.
+    ``ledger`` (followup.ledger.ledger, read on the report day) adds the 整改台账 sheet.
     ``report_day`` (a :class:`ReportDay`) is noted on the first sheet and is the workbook's
     creation and modification time (default: the round's report day), so the same round gives
     the same bytes."""
@@ -136,7 +147,12 @@ def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Ser
     c = res.consequences.rename(columns={"unit_id": "单位编码", "name": "单位名称", "label": "结果",
                                          "reason": "原因", "consequence": "结果运用", "clause": "依据"}) \
         .drop(columns="flag")
-    _write_sheet(wb, "结果运用", c, {"单位名称": 30, "原因": 50, "结果运用": 50})
+    if res.interim:
+        c.insert(0, "性质", "预警（阶段性结果，评议如在报告日结束将触发）")
+    _write_sheet(wb, "结果运用", c, {"单位名称": 30, "原因": 50, "结果运用": 50, "性质": 30})
+    if ledger is not None:
+        _write_sheet(wb, "整改台账", ledger_table(ledger, ruleset=res.ruleset),
+                     {"问题": 30, "整改措施": 40, "截至报告日": 20, "说明": 50})
     _write_sheet(wb, "数据质量", rejected_rows(res), {"文件": 30, "原因": 70, "原因代码": 20})
     if res.integrity is not None:  # every flagged or reviewed questionnaire, for the reviewer
         _write_sheet(wb, "问卷异常", integrity.flagged_rows(res), {"标记原因": 30, "说明": 80})

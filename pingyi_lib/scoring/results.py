@@ -29,6 +29,7 @@ import pandas as pd
 from pingyi_lib.common.errors import OptionError
 from pingyi_lib.common.numbers import format_number, round_half_up
 from pingyi_lib.dataset.load import Dataset
+from pingyi_lib.dataset.round import AsOf, as_of
 from pingyi_lib.integrity.policy import Integrity, check
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import completeness, consequences, counts, indices
@@ -55,6 +56,15 @@ class Results:
     # ``replicates``: the bootstrap replicates (stats.uncertainty.ScoreReplicates), for the look-back.
     intervals: pd.DataFrame | None = None
     replicates: object | None = None
+    # the day the results are read and whether the collection is still open then (interim):
+    # the round's report day unless :func:`at_day` says another
+    as_of: AsOf | None = None
+
+    @property
+    def interim(self) -> bool:
+        """Read before the collection closes: every page, the workbook and the notice say
+        阶段性结果 and list the consequences as 预警."""
+        return self.as_of is not None and self.as_of.interim
 
     @property
     def incomplete(self) -> str:
@@ -126,7 +136,7 @@ def score(ds: Dataset, ruleset: Ruleset | None = None, *, integrity: bool = True
     """
     rs = ruleset or ds.ruleset
     if not integrity:
-        return _score(ds, rs)
+        return _stamped(_score(ds, rs))
     found = check(ds, rs)
     res = _score(found.apply(ds), rs)
     without = _score(ds, rs) if found.excluded else res
@@ -135,7 +145,24 @@ def score(ds: Dataset, ruleset: Ruleset | None = None, *, integrity: bool = True
         extra = pd.DataFrame({"unit_id": None, "table": "integrity_review", "row": None,
                               "message": list(found.warnings)})
         res.warnings = pd.concat([res.warnings, extra], ignore_index=True)
+    return _stamped(res)
+
+
+def _stamped(res: Results) -> Results:
+    """``res`` read on its round's report day (round.toml's report_date, else the last date in the data)."""
+    info = res.dataset.round
+    if info is not None:
+        res.as_of = as_of(info, res.ruleset, info.report_day().day)
     return res
+
+
+def at_day(res: Results, day) -> Results:
+    """The same results read on ``day`` (a date): whether they are interim then. The scores
+    themselves do not change; ``res`` is not modified."""
+    info = res.dataset.round
+    if info is None:
+        return res
+    return dataclasses.replace(res, as_of=as_of(info, res.ruleset, day))
 
 
 def exclusion_effect(res: Results, without: Results, found: Integrity) -> pd.DataFrame:

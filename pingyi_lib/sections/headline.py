@@ -10,6 +10,11 @@ Each function returns a small frame, one row per point, with the columns
 
 A consequence names the clause of the scheme it comes from. Data-quality notes (样本不足,
 rejected rows) never appear among the consequences: :func:`city_notes` and :func:`unit_notes`.
+
+Results read before the collection closes (``res.interim``) open with the point ``interim``
+(阶段性结果（截至…，问卷调查至…结束）), and every consequence is listed as 预警: what would fire
+if the round closed on the report day. A component a unit has no data for is named beside its
+composite with where its weight went (尚未开展 while the round is open), never silently.
 """
 
 from __future__ import annotations
@@ -31,6 +36,64 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 def _points(value, rs, column: str) -> str:
     """A figure with its unit (ruleset ``labels.units``): 83.25分, 75.83%."""
     return format_number(value, rs.decimals, rs.column_units.get(column, ""))
+
+
+def warned(res: Results, label: str) -> str:
+    """A consequence's label as published: 预警：<label> while the results are interim."""
+    return f"预警：{label}" if res.interim else label
+
+
+WARNING_NOTE = "（阶段性结果：评议如在报告日结束将触发）"
+
+
+def interim_points(res: Results) -> list[dict]:
+    """The first point of every headline while the results are interim ([] when final)."""
+    if not res.interim:
+        return []
+    text = (f"{res.as_of.label}：现场评议和问卷调查仍在进行，得分和排名还会变化；以下评议结果运用条款是预警"
+            "（评议如在报告日结束将触发），不是最终结果。")
+    return [{"code": "interim", "事项": "阶段性结果", "内容": text, "unit_ids": ()}]
+
+
+def page_title(res: Results, title: str) -> str:
+    """A page's title, with （阶段性结果） while the results are interim."""
+    return f"{title}（阶段性结果）" if res.interim else title
+
+
+def interim_banner(res: Results) -> str:
+    """The banner at the top of every page while the results are interim ('' when final)."""
+    if not res.interim:
+        return ""
+    return f"{res.as_of.label}：得分和排名还会变化，评议结果运用为预警，不是最终结果"
+
+
+def component_gaps(res: Results) -> pd.DataFrame:
+    """Units with a composite that lack one index component: unit_id, name, component, text
+    (现场评议尚未开展，其50%权重暂计入问卷调查 while interim; 没有现场评议的有效数据，其50%权重计入问卷调查
+    after the round)."""
+    rs = res.ruleset
+    u = res.units[res.units["composite"].notna()]
+    labels = rs.component_labels
+    rows = []
+    for comp, other in (("onsite", "survey"), ("survey", "onsite")):
+        weight = f"{getattr(rs.weights, comp) * 100:g}%"
+        for r in u[u[f"{comp}_index"].isna()].itertuples(index=False):
+            text = (f"{labels[comp]}尚未开展，其{weight}权重暂计入{labels[other]}" if res.interim
+                    else f"没有{labels[comp]}的有效数据，其{weight}权重计入{labels[other]}")
+            rows.append((r.unit_id, r.name, comp, text))
+    return pd.DataFrame(rows, columns=["unit_id", "name", "component", "text"])
+
+
+NOT_STARTED = "尚未开展"
+COMPONENT_INDEX = ("onsite_index", "survey_index")
+
+
+def not_started(res: Results, units: pd.DataFrame, column: str) -> pd.Series:
+    """Rows of ``units`` whose ``column`` (an index component) reads 尚未开展: the results are
+    interim and the unit has a composite without that component."""
+    if not res.interim or column not in COMPONENT_INDEX:
+        return pd.Series(False, index=units.index)
+    return units[column].isna() & units["composite"].notna()
 
 
 def _clause(rs, flag: str) -> str:
@@ -56,7 +119,8 @@ def bottom_groups(res: Results) -> pd.DataFrame:
                     f"组平均分{_points(ranked['group_mean'].iloc[0], rs, 'group_mean')}。")
         else:
             text = f"{NONE}（本组参加排名的单位不足，不划排名靠后）。"
-        rows.append({"code": f"bottom:{g}", "事项": f"{rs.column_labels['in_bottom']}（{label}）", "内容": text,
+        rows.append({"code": f"bottom:{g}", "事项": warned(res, f"{rs.column_labels['in_bottom']}（{label}）"),
+                     "内容": text,
                      "unit_ids": tuple(bottom["unit_id"])})
     return _frame(rows)
 
@@ -66,7 +130,7 @@ def city_headline(res: Results) -> pd.DataFrame:
     consequence of the scheme (约谈, 不评优, 最差单位, 评议代表构成不合规) with who and why,
     '无' for a consequence that hit nobody."""
     rs = res.ruleset
-    rows = bottom_groups(res).to_dict("records")
+    rows = interim_points(res) + bottom_groups(res).to_dict("records")
     c = res.consequences
     for flag in rs.consequence_flags:
         hit = c[c["flag"] == flag]
@@ -75,10 +139,16 @@ def city_headline(res: Results) -> pd.DataFrame:
             text = "；".join(f"{r.name}：{r.reason}{robustness_note(res, r.unit_id, flag)}"
                             for r in hit.itertuples(index=False))
             text += f"。{rs.flags[flag].consequence}{_clause(rs, flag)}。"
+            text += WARNING_NOTE if res.interim else ""
             label = f"{label}（{len(hit)}个单位）"
         else:
             text = f"{NONE}。"
-        rows.append({"code": flag, "事项": label, "内容": text, "unit_ids": tuple(hit["unit_id"])})
+        rows.append({"code": flag, "事项": warned(res, label), "内容": text, "unit_ids": tuple(hit["unit_id"])})
+    gaps = component_gaps(res)
+    if len(gaps):
+        rows.append({"code": "component_gap", "事项": "尚未开展的评议环节" if res.interim else "缺少的评议环节",
+                     "内容": "；".join(f"{r.name}：{r.text}" for r in gaps.itertuples(index=False)) + "。",
+                     "unit_ids": tuple(dict.fromkeys(gaps["unit_id"]))})
     return _frame(rows)
 
 
@@ -124,9 +194,12 @@ def unit_headline(res: Results, unit_id: str) -> pd.DataFrame:
     rs = res.ruleset
     u = res.unit(unit_id)
     label = rs.column_labels
-    rows = [{"code": "composite", "事项": label["composite"],
-             "内容": _points(u["composite"], rs, "composite") if pd.notna(u["composite"])
-             else "未计算（本轮没有有效的现场评议和问卷调查答卷）", "unit_ids": (unit_id,)}]
+    gaps = component_gaps(res)
+    gap = "；".join(gaps.loc[gaps["unit_id"] == unit_id, "text"])
+    rows = interim_points(res) + [{
+        "code": "composite", "事项": label["composite"],
+        "内容": (_points(u["composite"], rs, "composite") + (f"（{gap}）" if gap else "")) if pd.notna(u["composite"])
+        else "未计算（本轮没有有效的现场评议和问卷调查答卷）", "unit_ids": (unit_id,)}]
     if pd.notna(u["rank"]):
         rank = f"第{format_rank(u['rank'])}名/共{u['group_n']}名（{u['rank_group_label']}）"
         if u["in_bottom"]:
@@ -139,9 +212,9 @@ def unit_headline(res: Results, unit_id: str) -> pd.DataFrame:
         rows.append({"code": "rank", "事项": label["rank"], "内容": "不参加排名", "unit_ids": (unit_id,)})
     c = res.consequences[res.consequences["unit_id"] == unit_id]
     for r in c.itertuples(index=False):
-        rows.append({"code": r.flag, "事项": f"{label['flags']}：{r.label}",
+        rows.append({"code": r.flag, "事项": f"{label['flags']}{'（预警）' if res.interim else ''}：{r.label}",
                      "内容": f"{r.reason}{robustness_note(res, unit_id, r.flag)}。"
-                           f"{r.consequence}{_clause(rs, r.flag)}。",
+                           f"{r.consequence}{_clause(rs, r.flag)}。" + (WARNING_NOTE if res.interim else ""),
                      "unit_ids": (unit_id,)})
     if not len(c):
         why = ""

@@ -42,7 +42,8 @@ def ranking_table(res: Results, units: pd.DataFrame) -> pd.DataFrame:
         elif col in ("name", "flags"):
             out[head] = [str(v) for v in units[col]]
         else:
-            out[head] = [format_number(v, rs.decimals) for v in units[col]]
+            words = pd.Series([format_number(v, rs.decimals) for v in units[col]], index=units.index)
+            out[head] = words.mask(headline.not_started(res, units, col), headline.NOT_STARTED).tolist()
     return pd.DataFrame(out)
 
 
@@ -52,12 +53,19 @@ def notice_blocks(res: Results, fu: followup.FollowUp, title: str) -> list[tuple
     rs = res.ruleset
     u = res.units
     day = fu.report_date
-    blocks: list[tuple[str, object]] = [("title", f"关于{title}结果的通报")]
+    interim = res.interim
+    blocks: list[tuple[str, object]] = [("title", f"关于{title}{'阶段性' if interim else ''}结果的通报")]
     if rs.notice.recipient:
         blocks.append(("recipient", f"{rs.notice.recipient}："))
     basis = rs.notice.basis or "评议实施方案"
-    blocks.append(("para", f"根据{basis}，{title}已完成现场评议、问卷调查和实例调查，并经综合评定。"
-                           "现将评议结果通报如下："))
+    if interim:  # never claims the round complete
+        end = res.as_of.collection_end
+        blocks.append(("para", f"根据{basis}，{title}正在进行，问卷调查至{chinese_date(end)}结束。"
+                               f"现将{res.as_of.label}通报如下。得分和排名还会变化，"
+                               "评议结果运用条款为预警（评议如在报告日结束将触发），最终结果以评议结束后的通报为准："))
+    else:
+        blocks.append(("para", f"根据{basis}，{title}已完成现场评议、问卷调查和实例调查，并经综合评定。"
+                               "现将评议结果通报如下："))
     if res.incomplete:  # a league short of a unit never reads as complete (run with --allow-incomplete)
         blocks.append(("para", f"{res.incomplete}。"))
     section = 0
@@ -105,16 +113,20 @@ def notice_blocks(res: Results, fu: followup.FollowUp, title: str) -> list[tuple
             n += 1
             blocks.append(("para", f"{n}. {name}：{problems}。"))
 
-    heading("评议结果运用")
+    heading("评议结果运用（预警）" if interim else "评议结果运用")
     for r in headline.bottom_groups(res).itertuples(index=False):
         blocks.append(("para", f"{r.事项}：{r.内容}"))
     c = res.consequences
     if len(c):
         for r in c.itertuples(index=False):
             clause = f"依据{r.clause}，" if r.clause else ""
-            blocks.append(("para", f"{r.name}【{r.label}】{r.reason}。{clause}{r.consequence}。"))
+            blocks.append(("para", f"{r.name}【{headline.warned(res, r.label)}】{r.reason}。{clause}{r.consequence}。"
+                                   + (headline.WARNING_NOTE if interim else "")))
     else:
         blocks.append(("para", "没有单位触发评议结果运用条款。"))
+    gaps = headline.component_gaps(res)
+    if len(gaps):
+        blocks.append(("para", "；".join(f"{r.name}{r.text}" for r in gaps.itertuples(index=False)) + "。"))
     notes = res.notes
     if len(notes):
         blocks.append(("para", "另（数据质量提示，不属于评议结果运用）：" + "；".join(

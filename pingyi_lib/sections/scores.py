@@ -19,6 +19,7 @@ from pingyi_lib.dataset import schema
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import counts, indices
 from pingyi_lib.scoring.results import Results
+from pingyi_lib.sections.headline import NOT_STARTED, not_started
 
 
 def unit_table(units: pd.DataFrame, columns: list[str], ruleset: Ruleset, with_units: bool = False) -> pd.DataFrame:
@@ -280,8 +281,12 @@ def league(res: Results, group: str) -> pd.DataFrame:
     """The league table of a rank group with Chinese headings (and units), the bottom group
     marked, consequences and data-quality notes in words."""
     lg = res.league(group)
-    return unit_table(lg.assign(in_bottom=lg["in_bottom"].map({True: "排名靠后", False: ""})), LEAGUE_COLUMNS,
-                      res.ruleset, with_units=True)
+    lg = lg.assign(in_bottom=lg["in_bottom"].map({True: "排名靠后", False: ""}))
+    for col in ("onsite_index", "survey_index"):  # 尚未开展 while the round is open, not a blank
+        gone = not_started(res, lg, col)
+        if gone.any():
+            lg[col] = lg[col].astype(object).mask(gone, NOT_STARTED)
+    return unit_table(lg, LEAGUE_COLUMNS, res.ruleset, with_units=True)
 
 
 def city_bureau_table(res: Results) -> pd.DataFrame:
