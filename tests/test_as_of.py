@@ -326,3 +326,22 @@ def test_the_final_workbook_carries_the_ledger_on_its_day(sample_reports):
     r18 = rows["R2011-018"]
     assert r18[head.index("截至报告日")].value == "逾期4天" and "晚于报告日" in r18[head.index("说明")].value
     assert "性质" not in [c.value for c in openpyxl.load_workbook(out / WORKBOOK_NAME)["结果运用"][1]]
+
+
+def test_followup_command_lookback_on_the_sample_rounds(capsys):
+    import json
+
+    from pingyi_lib.cli import main
+
+    from .conftest import SAMPLE_2012
+
+    assert main(["followup", str(SAMPLE_2012), "--previous", str(SAMPLE_2011), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    look = {r["item_id"]: r for r in doc["lookback"]}
+    # R2011-001 (整改中 in 2011) is named by R2012-005, done 2012-08-31, before the 2012-09-20 report
+    assert look["R2011-001"]["closed"] and look["R2011-001"]["by"] == "R2012-005"
+    assert look["R2011-002"]["by"] == "R2011-002"  # done in 2011
+    # R2011-010 is named by R2012-012, still 未开始: open
+    assert not look["R2011-010"]["closed"] and look["R2011-010"]["by"] is None
+    assert main(["followup", str(SAMPLE_2012), "--report-date", "9/15"]) == 2
+    assert "--report-date “9/15”不是日期" in capsys.readouterr().err

@@ -7,8 +7,8 @@ import tomllib
 
 import pytest
 
-from pingyi_lib.cli import write_docs
 from pingyi_lib.dataset import schema
+from pingyi_lib.output.setup_cmd import write_docs
 from pingyi_lib.scheme import docs
 from pingyi_lib.scheme.ruleset import default_ruleset_path, load_ruleset
 

@@ -17,6 +17,7 @@ import sys
 import pandas as pd
 
 from pingyi_lib.common.controlchars import visible
+from pingyi_lib.common.errors import OptionError
 
 
 def add_parser(sub, dataset_cmd) -> None:
@@ -44,6 +45,12 @@ def figures(dataset: str, ruleset: str | None = None, previous: str | None = Non
     from pingyi_lib.output.scored import require_earlier
     from pingyi_lib.scoring.results import score
 
+    if report_date:
+        try:
+            ledger.parse_day(report_date)
+        except OptionError:
+            raise OptionError(f"--report-date “{visible(str(report_date))}”不是日期；"
+                              "请按年月日写，如 2011-09-15") from None
     ds = load_dataset(dataset, ruleset=ruleset)
     before = load_dataset(previous) if previous else None
     if before is not None:
