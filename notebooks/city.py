@@ -186,7 +186,7 @@ page.table(followup.unmatched_table(unmatched.unmatched_groups(res.dataset), rs.
 # ## 整改台账：逾期未完成和今日到期事项
 
 # %%
-page.para("{text}", text=followup.ledger_date_text(fu) + followup.ledger_totals_text(fu.ledger, str(fu.report_day.day)))
+page.para("{text}", text=followup.ledger_intro(fu))
 
 # %%
 page.table(followup.overdue_overview(res, fu.ledger), links=links, link_column=rs.column_labels["unit_id"],
@@ -204,7 +204,7 @@ page.show(page.note(followup.problems_note(fu.data_problems)),
 # ## 工作节点报送情况
 
 # %%
-page.table(followup.timeline_table(fu.timeline, ruleset=rs, year=fu.year), links=links, link_column=rs.column_labels["unit_id"],
+page.table(followup.timeline_table(fu.timeline, ruleset=rs), links=links, link_column=rs.column_labels["unit_id"],
            empty="无工作节点报送记录。")
 
 # %% [markdown]

@@ -143,7 +143,7 @@ page.show(
 # ## 工作节点报送情况
 
 # %%
-page.show(page.table(followup.timeline_table(fu.timeline, unit_id, ruleset=rs, year=fu.year), empty="本单位无需报送工作节点材料。"))
+page.show(page.table(followup.timeline_table(fu.timeline, unit_id, ruleset=rs), empty="本单位无需报送工作节点材料。"))
 
 # %% [markdown]
 # ## 回头看：与上一年比较

@@ -23,6 +23,7 @@ from pingyi_lib.common.errors import DatasetNotFound, LeagueIncomplete, OptionEr
 from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.common.values import plain
 from pingyi_lib.output import followup_cmd, setup_cmd
+from pingyi_lib.output.terminal import console
 
 SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
                  "bonus_points", "composite", "rank", "group_mean", "satisfaction", "satisfied_share",
@@ -57,14 +58,6 @@ def error_text(exc: PingyiError) -> str:
     return shown(exc)
 
 
-def _console(stream=None):
-    from rich.console import Console
-
-    stream = stream or sys.stdout
-    return Console(file=stream, width=None if stream.isatty() else 160, highlight=False,
-                   soft_wrap=False, emoji=False, markup=False)
-
-
 def _print_rows(rows: list[dict], columns: list[str], fmt: str, decimals: int = 2, key: str = "units") -> None:
     if fmt == "json":
         json.dump({key: [{c: plain(r[c]) for c in columns} for r in rows]}, sys.stdout,
@@ -84,7 +77,7 @@ def _print_rows(rows: list[dict], columns: list[str], fmt: str, decimals: int = 
 def _score_tables(res) -> None:
     from rich.table import Table
 
-    con = _console()
+    con = console()
     rs = res.ruleset
     u = res.units
 
@@ -184,7 +177,9 @@ def cmd_score(args) -> int:
         columns = SCORE_COLUMNS + (INTERVAL_COLUMNS if args.intervals else [])
         _print_rows(res.units.to_dict("records"), columns, args.format, res.ruleset.decimals)
     if res.interim:
-        print(shown(f"注意：{res.as_of.label}：得分和排名还会变化，评议结果运用为预警"), file=sys.stderr)
+        from pingyi_lib.sections.headline import interim_banner
+
+        print(shown(f"注意：{interim_banner(res)}"), file=sys.stderr)
     if ds.rejected:
         print(shown(f"注意：共有 {ds.rejected} 行数据被拒绝，未计入评议结果；"
                     f"逐行原因见 pingyi validate {args.dataset}"), file=sys.stderr)
@@ -253,7 +248,7 @@ def cmd_integrity(args) -> int:
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        con = _console()
+        con = console()
         con.print(shown(found.summary()))
         overview = integrity.overview(res)
         if len(overview):
@@ -343,7 +338,7 @@ def cmd_validate(args) -> int:
         from rich.table import Table
 
         zh = {name: t.zh for name, t in tables(ds.ruleset).items()}
-        con = _console()
+        con = console()
         t = Table(title=shown(f"{ds.round.title}（{ds.path}）"), title_justify="left")
         for h in ("表", "文件", "接受（行）", "拒绝（行）"):
             t.add_column(h, justify="right" if h.endswith("（行）") else "left")
@@ -437,7 +432,7 @@ def cmd_problems(args) -> int:
 
     from pingyi_lib.common.numbers import format_share
 
-    con = _console()
+    con = console()
     for uid in order:
         p = mp[mp["unit_id"] == uid]
         r = cov[uid]
@@ -473,7 +468,7 @@ def _print_unmatched(ds, args, names: dict, cov) -> int:
         return 0
     from rich.table import Table
 
-    con = _console()
+    con = console()
     title = f"{shown(names.get(uid, '全市'))} 未归入主题的意见（按相似分组）"
     t = Table(title=title, title_justify="left", caption_justify="left",
               caption=f"有实质内容的意见{r['substantive']}条，未归入主题{r['unthemed']}条，分为{len(groups)}组。"

@@ -122,6 +122,12 @@ class Dataset:
             return tables[name]
         raise AttributeError(name)
 
+    def file_of(self, table: str) -> str:
+        """The file ``table`` was read from, as the quarantine names it ('' when it was not read)."""
+        tc = self.table_counts
+        hit = tc.loc[tc["table"] == table, "file"] if "file" in tc else []
+        return str(hit.iloc[0]) if len(hit) else ""
+
     @property
     def rejected(self) -> int:
         return int(self.table_counts["rejected"].sum()) if len(self.table_counts) else 0

@@ -130,12 +130,6 @@ def _month_day_in(year: int, md: str) -> dt.date:
         return dt.date(year, month, 28)
 
 
-def is_interim(info: RoundInfo, ruleset: Ruleset, day: dt.date) -> bool:
-    """Whether a report read on ``day`` is interim (阶段性结果): the collection is still open
-    on that day (``day`` on or before :func:`collection_end`)."""
-    return as_of(info, ruleset, day).interim
-
-
 @dataclass(frozen=True)
 class AsOf:
     """The day a round's results are read, and the day its collection closes (None: not known)."""

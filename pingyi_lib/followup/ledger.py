@@ -33,8 +33,6 @@ from pingyi_lib.dataset.round import ReportDay, parse_date, round_info
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.text.themes import themes_of
 
-LEDGER_STATES = ("done", "done_late", "open", "due_today", "overdue", "not_due")
-TIMELINE_STATES = ("on_time", "late", "missing", "not_due")
 PROBLEM_COLUMNS = ["table", "file", "row", "unit_id", "item", "reason_code", "reason"]
 
 
@@ -65,11 +63,18 @@ def _day(ds: Dataset, report_date) -> pd.Timestamp:
     return pd.Timestamp(report_day(ds, report_date).day)
 
 
-def source_file(ds: Dataset, table: str) -> str:
-    """The file a table was read from, as the quarantine names it ('' when unknown)."""
-    tc = ds.table_counts
-    hit = tc.loc[tc["table"] == table, "file"] if "file" in tc else []
-    return str(hit.iloc[0]) if len(hit) else ""
+def _checks(ds: Dataset, rs: Ruleset, year: int) -> dict[str, np.ndarray]:
+    """Per rectification item, what the data problems and the states both read: ``says_done``
+    (the file's status is the done word), ``has_date`` (a completion date), ``not_done_dated``
+    (a date without the done status), ``bad_deadline`` and ``bad_completed`` (in a year before
+    the round's)."""
+    r = ds.rectifications
+    completed = r["completed_on"]
+    says_done = (r["status"] == rs.rectification_done).to_numpy()
+    has_date = completed.notna().to_numpy()
+    return {"says_done": says_done, "has_date": has_date, "not_done_dated": has_date & ~says_done,
+            "bad_deadline": (r["deadline"].dt.year < year).to_numpy(),
+            "bad_completed": has_date & (completed.dt.year < year).fillna(False).to_numpy()}
 
 
 def _ymd(d) -> str:
@@ -80,7 +85,7 @@ def ledger(ds: Dataset, report_date=None, ruleset: Ruleset | None = None) -> pd.
     """One row per rectification item with its state on ``report_date``.
 
     Columns: unit_id, item_id, row (in the file), problem, measure, owner, deadline, status,
-    completed_on (as the file holds it), done (completed by the day), state (LEDGER_STATES),
+    completed_on (as the file holds it), done (completed by the day), state (see the module),
     days (days late for done_late, past the deadline for overdue, until the deadline for
     not_due; else 0), due (counts in the completion rate: due by the day or done by it),
     overdue, due_today, completed_late (booleans of the state), note (Chinese: a later date
@@ -91,16 +96,14 @@ def ledger(ds: Dataset, report_date=None, ruleset: Ruleset | None = None) -> pd.
     year = round_year(ds)
     r = ds.rectifications
     deadline, completed = r["deadline"], r["completed_on"]
-    says_done = (r["status"] == rs.rectification_done).to_numpy()
-    has_date = completed.notna().to_numpy()
-    later = says_done & has_date & (completed > day).fillna(False).to_numpy()
-    done = says_done & ~later
-    bad_deadline = (deadline.dt.year < year).to_numpy()
-    bad_completed = has_date & (completed.dt.year < year).fillna(False).to_numpy()
-    late = done & has_date & ~bad_completed & ~bad_deadline & (completed > deadline).fillna(False).to_numpy()
+    c = _checks(ds, rs, year)
+    bad_deadline = c["bad_deadline"]
+    later = c["says_done"] & c["has_date"] & (completed > day).fillna(False).to_numpy()
+    done = c["says_done"] & ~later
+    late = done & ~c["bad_completed"] & ~bad_deadline & (completed > deadline).fillna(False).to_numpy()
     until = (deadline - day).dt.days.to_numpy()
     state = np.select(
-        [done & late, done, bad_deadline, until < 0, until == 0],
+        [late, done, bad_deadline, until < 0, until == 0],
         ["done_late", "done", "open", "overdue", "due_today"], "not_due")
     days = np.select([state == "done_late", state == "overdue", state == "not_due"],
                      [(completed - deadline).dt.days.fillna(0).to_numpy(), -until, until], 0)
@@ -109,11 +112,11 @@ def ledger(ds: Dataset, report_date=None, ruleset: Ruleset | None = None) -> pd.
         n = []
         if later[i]:
             n.append(f"台账记为{r['status'].iat[i]}，完成日期{_ymd(completed.iat[i])}晚于报告日，按报告日计为未完成")
-        if has_date[i] and not says_done[i]:
+        if c["not_done_dated"][i]:
             n.append(f"状态为{r['status'].iat[i]}却填有完成日期{_ymd(completed.iat[i])}，按未完成计，请核对")
         if bad_deadline[i]:
             n.append(f"期限{_ymd(deadline.iat[i])}早于本轮年度（{year}年），无法判断是否逾期，请核对")
-        if bad_completed[i]:
+        if c["bad_completed"][i]:
             n.append(f"完成日期{_ymd(completed.iat[i])}早于本轮年度（{year}年），请核对")
         notes.append("；".join(n))
     out = r[["unit_id", "item_id", "row", "problem", "measure", "owner", "deadline", "status", "completed_on"]].copy()
@@ -147,7 +150,7 @@ def timeline(ds: Dataset, report_date=None, year: int | None = None, ruleset: Ru
     """Each unit that owes reports × each step, on ``report_date``.
 
     Columns: unit_id, name, step, deadline, submitted_on (the first submission counted: on or
-    before the day, in the round's year; NaT if none), state (TIMELINE_STATES), days (late by,
+    before the day, in the round's year; NaT if none), state (see the module), days (late by,
     past the deadline while missing, until the deadline while not due; else 0), note (a later
     submission, or one dated in an earlier year than the round's, in Chinese).
     Units owing reports are those whose level is in ``timeline.timeline_levels``.
@@ -190,19 +193,19 @@ def data_problems(ds: Dataset, ruleset: Ruleset | None = None) -> pd.DataFrame:
     rs = ruleset or ds.ruleset
     year = round_year(ds)
     rows = []
-    r = ds.rectifications
-    rf = source_file(ds, "rectifications")
-    for rec in r.itertuples(index=False):
-        if pd.notna(rec.completed_on) and rec.status != rs.rectification_done:
+    rf = ds.file_of("rectifications")
+    c = _checks(ds, rs, year)
+    for i, rec in enumerate(ds.rectifications.itertuples(index=False)):
+        if c["not_done_dated"][i]:
             rows.append(("rectifications", rf, rec.row, rec.unit_id, rec.item_id, "completed_not_done",
                          f"整改事项{rec.item_id}状态为“{rec.status}”却填有完成日期{_ymd(rec.completed_on)}：请改为"
                          f"“{rs.rectification_done}”或删去完成日期"))
-        for col, label in (("deadline", "期限"), ("completed_on", "完成日期")):
-            d = getattr(rec, col)
-            if pd.notna(d) and d.year < year:
+        for bad, label, d in ((c["bad_deadline"][i], "期限", rec.deadline),
+                              (c["bad_completed"][i], "完成日期", rec.completed_on)):
+            if bad:
                 rows.append(("rectifications", rf, rec.row, rec.unit_id, rec.item_id, "date_before_round",
                              f"整改事项{rec.item_id}的{label}{_ymd(d)}早于本轮年度（{year}年）"))
-    mf = source_file(ds, "milestones")
+    mf = ds.file_of("milestones")
     for m in ds.milestones.itertuples(index=False):
         if m.submitted_on.year < year:
             rows.append(("milestones", mf, m.row, m.unit_id, m.step, "date_before_round",

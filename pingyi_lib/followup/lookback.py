@@ -130,13 +130,10 @@ def closure(now: Results, prev: Results, report_date=None) -> pd.DataFrame:
     follow, now_status, closer = [], [], []
     for item in out["item_id"]:
         g = by_ref.get(item)
-        if g is None:
-            follow.append(""), now_status.append(""), closer.append("")
-            continue
-        follow.append("、".join(dict.fromkeys(g["followup_item"])))
-        hit = g[g["done_now"]]
-        closer.append(hit["followup_item"].iloc[0] if len(hit) else "")
-        now_status.append(done if len(hit) else status.get(g["followup_item"].iloc[-1], ""))
+        hit = g[g["done_now"]] if g is not None else None
+        follow.append("" if g is None else "、".join(dict.fromkeys(g["followup_item"])))
+        closer.append(hit["followup_item"].iloc[0] if hit is not None and len(hit) else "")
+        now_status.append("" if g is None else done if len(hit) else status.get(g["followup_item"].iloc[-1], ""))
     out["followup_item"], out["status_now"] = follow, now_status
     out["done_prev"] = out["status_prev"] == done
     out["closed"] = out["done_prev"] | pd.Series(closer, index=out.index).ne("")
@@ -151,7 +148,7 @@ def reference_problems(now: Results, prev: Results) -> pd.DataFrame:
     old = prev.dataset.rectifications
     owner = dict(zip(old["item_id"], old["unit_id"]))
     pairs = _naming_rows(now)
-    f = ledger.source_file(now.dataset, "rectifications")
+    f = now.dataset.file_of("rectifications")
     rows = []
     for p in pairs.itertuples(index=False):
         if p.ref not in owner:

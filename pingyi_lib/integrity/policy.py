@@ -288,8 +288,6 @@ def _reviews(review, known, pos, sv, rows, rs: Ruleset) -> pd.DataFrame:
 def _quarantine(ds: Dataset, gone: pd.DataFrame, rules: IntegrityRules) -> pd.DataFrame:
     if not len(gone):
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    tc = ds.table_counts
-    file = tc.loc[tc["table"] == "survey", "file"]
     first = [next((c for c in r if c == REVIEW or rules.reasons[c].exclude), r[0]) for r in gone["reasons"]]
     column = ["fingerprint" if c == "fingerprint_repeat" else
               "submitted_at" if c in ("burst", "burst_straightline", "outside_window") else "" for c in first]
@@ -297,7 +295,7 @@ def _quarantine(ds: Dataset, gone: pd.DataFrame, rules: IntegrityRules) -> pd.Da
              (f"{pd.Timestamp(t):%Y-%m-%d %H:%M:%S}" if col == "submitted_at" and pd.notna(t) else "")
              for col, fp, t in zip(column, gone["fingerprint"], gone["submitted_at"])]
     return pd.DataFrame({
-        "table": "survey", "file": file.iloc[0] if len(file) else "", "row": gone["row"].astype(np.int64).to_numpy(),
+        "table": "survey", "file": ds.file_of("survey"), "row": gone["row"].astype(np.int64).to_numpy(),
         "unit_id": gone["unit_id"].to_numpy(), "column": column,
         "header": [{"fingerprint": "终端标识", "submitted_at": "提交时间"}.get(c, "") for c in column], "value": value,
         "reason_code": [f"integrity_{c}" for c in first],

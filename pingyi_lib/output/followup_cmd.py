@@ -40,7 +40,7 @@ def figures(dataset: str, ruleset: str | None = None, previous: str | None = Non
             report_date: str | None = None) -> dict:
     """Everything the command prints, as plain values (the JSON document)."""
     from pingyi_lib.dataset.load import load_dataset
-    from pingyi_lib.dataset.round import collection_end, is_interim
+    from pingyi_lib.dataset.round import as_of
     from pingyi_lib.followup import ledger, lookback
     from pingyi_lib.output.scored import require_earlier
     from pingyi_lib.scoring.results import score
@@ -69,9 +69,10 @@ def figures(dataset: str, ruleset: str | None = None, previous: str | None = Non
                  "by": r.by or None} for r in cl.itertuples(index=False)]
         problems.append(lookback.reference_problems(now, prev))
     p = pd.concat(problems, ignore_index=True)
-    end = collection_end(ds.round, ds.ruleset)
+    stage = as_of(ds.round, ds.ruleset, day.day)
+    end = stage.collection_end
     return {
-        "as_of": day.day.isoformat(), "as_of_source": day.source, "interim": is_interim(ds.round, ds.ruleset, day.day),
+        "as_of": day.day.isoformat(), "as_of_source": day.source, "interim": stage.interim,
         "collection_end": end.isoformat() if end else None,
         "ledger": [{"item_id": r.item_id, "unit_id": r.unit_id, "state": r.state, "days": int(r.days),
                     "deadline": _day(r.deadline), "status": r.status, "completed_on": _day(r.completed_on),
@@ -103,14 +104,12 @@ def cmd_followup(args) -> int:
 
 
 def _tables(doc: dict) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    from pingyi_lib.sections.followup import LEDGER_WORDS, TIMELINE_WORDS
+    from pingyi_lib.output.terminal import console
+    from pingyi_lib.sections.followup import LEDGER_WORDS, TIMELINE_WORDS, state_word
 
-    out = sys.stdout
-    con = Console(file=out, width=None if out.isatty() else 160, highlight=False, soft_wrap=False, emoji=False,
-                  markup=False)
+    con = console()
 
     def s(v) -> str:
         return visible("" if v is None else str(v))
@@ -131,14 +130,14 @@ def _tables(doc: dict) -> None:
     for h in ("单位编码", "编号", "期限", "截至报告日", "说明"):
         t.add_column(h)
     for r in doc["ledger"]:
-        word = LEDGER_WORDS[r["state"]].format(days=r["days"], deadline=r["deadline"])
+        word = state_word(r["state"], r["days"], r["deadline"], LEDGER_WORDS)
         t.add_row(s(r["unit_id"]), s(r["item_id"]), s(r["deadline"]), word, s(r["note"]))
     con.print(t)
     t = Table(title="工作节点报送", title_justify="left")
     for h in ("单位编码", "环节", "截止", "状态", "报送日期", "说明"):
         t.add_column(h)
     for r in doc["timeline"]:
-        word = TIMELINE_WORDS[r["state"]].format(days=r["days"], deadline=r["deadline"])
+        word = state_word(r["state"], r["days"], r["deadline"], TIMELINE_WORDS)
         t.add_row(s(r["unit_id"]), s(r["step"]), s(r["deadline"]), word, s(r["submitted_on"]), s(r["note"]))
     con.print(t)
     if doc["lookback"] is not None:

@@ -280,6 +280,7 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
 def write_index(res, out: Path, results: list[JobResult], dataset: str, report_day=None) -> Path:
     import jinja2
 
+    from pingyi_lib.sections.headline import interim_banner, warned
     from pingyi_lib.sections.scores import table_counts
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
@@ -297,7 +298,7 @@ def write_index(res, out: Path, results: list[JobResult], dataset: str, report_d
         groups.append({"label": label, "units": [
             {"rank": format_rank(r.rank), "name": r.name, "bottom": bool(r.in_bottom),
              "composite": format_number(r.composite), "satisfaction": format_number(r.satisfaction),
-             "flags": f"预警：{r.flags}" if res.interim and r.flags else r.flags,
+             "flags": warned(res, r.flags) if r.flags else r.flags,
              "notes": r.notes, "job": by_unit.get(r.unit_id)} for r in rows.itertuples(index=False)]})
     html = env.get_template("index.html.j2").render(
         title=f"{res.dataset.round.title}评议结果", dataset=dataset, ruleset=res.ruleset.name, units=list(u["unit_id"]),
@@ -306,7 +307,7 @@ def write_index(res, out: Path, results: list[JobResult], dataset: str, report_d
         labels={k: res.ruleset.header(k) for k in ("rank", "name", "composite", "satisfaction", "in_bottom", "flags",
                                                    "notes")},
         tables=table_counts(res).to_dict("records"), rejected=res.dataset.rejected, incomplete=res.incomplete,
-        interim=res.as_of.label if res.interim else "",
+        interim=interim_banner(res),
         report_day=report_day, font_stack=FONT_STACK)
     return write_text(out / "index.html", html)
 

@@ -24,7 +24,7 @@ from pingyi_lib.output.stable import fix_zip_times, stamp
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.sections import integrity
 from pingyi_lib.sections.followup import ledger_table, main_problems_text
-from pingyi_lib.sections.headline import NOT_STARTED, component_gaps, not_started
+from pingyi_lib.sections.headline import component_gaps, interim_banner, warned, with_not_started
 from pingyi_lib.sections.scores import rejected_rows, unit_table
 from pingyi_lib.text import themes
 
@@ -56,12 +56,7 @@ def results_frame(res: Results, main_problems: pd.Series | None = None) -> pd.Da
     shown = u.assign(rank_group_label=u["rank_group_label"].fillna("不参加排名"),
                      satisfied_share=round_half_up(u["satisfied_share"] * 100, res.ruleset.decimals),
                      in_bottom=u["in_bottom"].map({True: "是", False: "否"}))
-    for col in ("onsite_index", "survey_index"):  # 尚未开展 while the round is open, not a blank cell
-        gone = not_started(res, shown, col)
-        if gone.any():
-            shown[col] = shown[col].astype(object).mask(gone, NOT_STARTED)
-    if res.interim:
-        shown["flags"] = shown["flags"].map(lambda f: f"预警：{f}" if f else f)
+    shown = with_not_started(res, shown.assign(flags=shown["flags"].map(lambda f: warned(res, f) if f else f)))
     out = unit_table(shown, RESULT_COLUMNS, res.ruleset)
     out[MAIN_PROBLEMS] = main_problems.to_numpy()
     return out
@@ -107,8 +102,7 @@ def _write_about(wb, res: Results, report_day=None) -> None:
     ws = wb.create_sheet("说明")
     ws.append([f"{res.dataset.round.title}评议结果"])
     ws["A1"].font = Font(bold=True, size=14)
-    banners = ([f"{res.as_of.label}：现场评议和问卷调查仍在进行，得分和排名还会变化；评议结果运用为预警，不是最终结果"]
-               if res.interim else []) + ([res.incomplete] if res.incomplete else [])
+    banners = [text for text in (interim_banner(res), res.incomplete) if text]
     banners += [f"{r.name}：{r.text}" for r in component_gaps(res).itertuples(index=False)]
     for text in banners:
         ws.append([cell_value(text)])  # a unit name, as every cell, masked and without XML-illegal characters

@@ -62,8 +62,8 @@ def check_part(ds: Dataset, part: tuple[int, int]) -> None:
     k, n = part
     for t in ENGINE_TABLES:
         spec = schema.tables(ds.ruleset)[t]
-        path = ds.table_counts.set_index("table")["file"].get(t)
-        if path is None:
+        path = ds.file_of(t)
+        if not path:
             continue
         if Path(path).suffix.lower() in (".csv", ".parquet") and engine.available():
             try:

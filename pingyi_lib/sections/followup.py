@@ -11,6 +11,7 @@ from pingyi_lib.common.numbers import format_share
 from pingyi_lib.followup import ledger, lookback
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring.results import Results
+from pingyi_lib.sections.scores import file_name
 from pingyi_lib.sections.uncertainty import interval_text
 from pingyi_lib.text import themes
 
@@ -96,9 +97,15 @@ LEDGER_WORDS = {"done": "已完成", "done_late": "超期完成{days}天", "open
 TIMELINE_WORDS = {"on_time": "按时", "late": "逾期{days}天", "missing": "未报送", "not_due": "未到期（{deadline}到期）"}
 
 
+def state_word(state: str, days: int, deadline, words: dict[str, str], year: int | None = None) -> str:
+    """A state in Chinese (``words``: LEDGER_WORDS or TIMELINE_WORDS) with its days and due
+    date (``MM-DD`` in ``year``, else in full)."""
+    return words[state].format(days=days, deadline=day_text(deadline, year))
+
+
 def state_words(states, days, deadlines, words: dict[str, str], year: int | None = None) -> list[str]:
-    """Each state in Chinese with its days and due date (``MM-DD`` in ``year``, else in full)."""
-    return [words[s].format(days=n, deadline=day_text(d, year)) for s, n, d in zip(states, days, deadlines)]
+    """:func:`state_word` of each row."""
+    return [state_word(s, n, d, words, year) for s, n, d in zip(states, days, deadlines)]
 
 
 def _main_year(dates: pd.Series) -> int | None:
@@ -151,6 +158,11 @@ def overdue_overview(res: Results, led: pd.DataFrame) -> pd.DataFrame:
         .sort_values(["逾期未完成（项）", uid], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
+def ledger_intro(fu: FollowUp) -> str:
+    """The city page's first sentences on the ledger: the day it is read and its totals."""
+    return ledger_date_text(fu) + ledger_totals_text(fu.ledger, fu.report_day.day.isoformat())
+
+
 def ledger_totals_text(led: pd.DataFrame, day_words: str) -> str:
     """One sentence on the whole ledger on the report day (the notice, the city page)."""
     if not len(led):
@@ -175,21 +187,20 @@ def problems_data_table(problems: pd.DataFrame, unit_id: str | None = None) -> p
     """The follow-up data's problems (ledger.data_problems, lookback.reference_problems):
     文件, 行号, 单位, 事项, 问题, 问题代码."""
     x = problems if unit_id is None else problems[problems["unit_id"] == unit_id]
-    return pd.DataFrame({"文件": x["file"].map(lambda f: f.replace("\\", "/").rsplit("/", 1)[-1]), "行号": x["row"],
+    return pd.DataFrame({"文件": x["file"].map(file_name), "行号": x["row"],
                          "单位": x["unit_id"], "事项": x["item"], "问题": x["reason"],
                          "问题代码": x["reason_code"]}).reset_index(drop=True)
 
 
-def timeline_table(tl: pd.DataFrame, unit_id: str | None = None, *, ruleset: Ruleset,
-                   year: int | None = None) -> pd.DataFrame:
+def timeline_table(tl: pd.DataFrame, unit_id: str | None = None, *, ruleset: Ruleset) -> pd.DataFrame:
     """Units × steps as a table: for each step 按时（MM-DD）, 逾期N天（MM-DD）, 未报送, or
-    未到期（MM-DD到期）, with a note where the file holds a later or wrong-year date.
-    ``year``: the round's (a date in another year is written in full)."""
+    未到期（MM-DD到期）, with a note where the file holds a later or wrong-year date (a date
+    outside the round's year, the year of its deadlines, is written in full)."""
     x = tl if unit_id is None else tl[tl["unit_id"] == unit_id]
     if not len(x):
         return pd.DataFrame()
     uid, name = _id_name(ruleset)
-    year = year if year is not None else _main_year(x["deadline"])
+    year = _main_year(x["deadline"])
     state = pd.Series(state_words(x["state"], x["days"], x["deadline"], TIMELINE_WORDS, year), index=x.index)
     sent = pd.Series([f"（{day_text(d, year)}）" if pd.notna(d) else "" for d in x["submitted_on"]], index=x.index)
     note = x["note"].map(lambda n: f"；{n}" if n else "")
@@ -287,7 +298,6 @@ class FollowUp:
         self.report_day = ledger.report_day(ds, report_date or None)
         self.report_date = pd.Timestamp(self.report_day.day)
         day = self.report_date
-        self.year = ledger.round_year(ds)
         self.ledger = ledger.ledger(ds, day)
         self.timeline = ledger.timeline(ds, day)
         self.previous = previous

@@ -22,7 +22,8 @@ from __future__ import annotations
 import pandas as pd
 
 from pingyi_lib.common.numbers import format_number, format_rank
-from pingyi_lib.scoring.results import Results
+from pingyi_lib.scheme.ruleset import COMPONENT_COLUMNS
+from pingyi_lib.scoring.results import COMPONENTS, Results
 from pingyi_lib.sections.uncertainty import rank_interval_note, robustness_note
 
 COLUMNS = ["code", "事项", "内容", "unit_ids"]
@@ -75,9 +76,9 @@ def component_gaps(res: Results) -> pd.DataFrame:
     u = res.units[res.units["composite"].notna()]
     labels = rs.component_labels
     rows = []
-    for comp, other in (("onsite", "survey"), ("survey", "onsite")):
+    for comp, other in (COMPONENTS, COMPONENTS[::-1]):
         weight = f"{getattr(rs.weights, comp) * 100:g}%"
-        for r in u[u[f"{comp}_index"].isna()].itertuples(index=False):
+        for r in u[u[COMPONENT_COLUMNS[comp]].isna()].itertuples(index=False):
             text = (f"{labels[comp]}尚未开展，其{weight}权重暂计入{labels[other]}" if res.interim
                     else f"没有{labels[comp]}的有效数据，其{weight}权重计入{labels[other]}")
             rows.append((r.unit_id, r.name, comp, text))
@@ -85,7 +86,8 @@ def component_gaps(res: Results) -> pd.DataFrame:
 
 
 NOT_STARTED = "尚未开展"
-COMPONENT_INDEX = ("onsite_index", "survey_index")
+# the index components (scoring.results.COMPONENTS) as columns of Results.units
+COMPONENT_INDEX = tuple(COMPONENT_COLUMNS[c] for c in COMPONENTS)
 
 
 def not_started(res: Results, units: pd.DataFrame, column: str) -> pd.Series:
@@ -94,6 +96,17 @@ def not_started(res: Results, units: pd.DataFrame, column: str) -> pd.Series:
     if not res.interim or column not in COMPONENT_INDEX:
         return pd.Series(False, index=units.index)
     return units[column].isna() & units["composite"].notna()
+
+
+def with_not_started(res: Results, units: pd.DataFrame) -> pd.DataFrame:
+    """``units`` with each index component that has not started (:func:`not_started`) read
+    as 尚未开展 instead of a blank; the rows are otherwise unchanged."""
+    out = units
+    for col in COMPONENT_INDEX:
+        gone = not_started(res, units, col)
+        if gone.any():
+            out = out.assign(**{col: units[col].astype(object).mask(gone, NOT_STARTED)})
+    return out
 
 
 def _clause(rs, flag: str) -> str:

@@ -19,7 +19,7 @@ from pingyi_lib.dataset import schema
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import counts, indices
 from pingyi_lib.scoring.results import Results
-from pingyi_lib.sections.headline import NOT_STARTED, not_started
+from pingyi_lib.sections.headline import with_not_started
 
 
 def unit_table(units: pd.DataFrame, columns: list[str], ruleset: Ruleset, with_units: bool = False) -> pd.DataFrame:
@@ -242,7 +242,7 @@ def table_counts(res: Results) -> pd.DataFrame:
     """Accepted and rejected rows per table: 表 (Chinese name), 文件, 接受（行）, 拒绝（行）."""
     zh = {name: t.zh for name, t in schema.tables(res.ruleset).items()}
     c = res.dataset.table_counts
-    return pd.DataFrame({"表": c["table"].map(lambda t: zh.get(t, t)), "文件": c["file"].map(_file_name),
+    return pd.DataFrame({"表": c["table"].map(lambda t: zh.get(t, t)), "文件": c["file"].map(file_name),
                          "接受（行）": c["accepted"], "拒绝（行）": c["rejected"]}).reset_index(drop=True)
 
 
@@ -253,7 +253,7 @@ def rejected_rows(res: Results, unit_id: str | None = None) -> pd.DataFrame:
     zh = {name: t.zh for name, t in schema.tables(res.ruleset).items()}
     unit_col = res.ruleset.column_labels["unit_id"]
     q = res.quarantine if unit_id is None else res.quarantine[res.quarantine["unit_id"] == unit_id]
-    out = pd.DataFrame({"表": q["table"].map(lambda t: zh.get(t, t)), "文件": q["file"].map(_file_name),
+    out = pd.DataFrame({"表": q["table"].map(lambda t: zh.get(t, t)), "文件": q["file"].map(file_name),
                         "行号": q["row"].astype(object), unit_col: q["unit_id"], "列": q["header"],
                         "值": [mask_fingerprint(v) if c == "fingerprint" else mask_personal_data(str(v))
                               for c, v in zip(q["column"], q["value"].fillna(""))],
@@ -262,7 +262,8 @@ def rejected_rows(res: Results, unit_id: str | None = None) -> pd.DataFrame:
     return (out if unit_id is None else out.drop(columns=unit_col)).reset_index(drop=True)
 
 
-def _file_name(path: str) -> str:
+def file_name(path: str) -> str:
+    """A file as a clerk names it on a page: its name, without the folders."""
     return Path(path).name if path else ""
 
 
@@ -281,11 +282,7 @@ def league(res: Results, group: str) -> pd.DataFrame:
     """The league table of a rank group with Chinese headings (and units), the bottom group
     marked, consequences and data-quality notes in words."""
     lg = res.league(group)
-    lg = lg.assign(in_bottom=lg["in_bottom"].map({True: "排名靠后", False: ""}))
-    for col in ("onsite_index", "survey_index"):  # 尚未开展 while the round is open, not a blank
-        gone = not_started(res, lg, col)
-        if gone.any():
-            lg[col] = lg[col].astype(object).mask(gone, NOT_STARTED)
+    lg = with_not_started(res, lg.assign(in_bottom=lg["in_bottom"].map({True: "排名靠后", False: ""})))
     return unit_table(lg, LEAGUE_COLUMNS, res.ruleset, with_units=True)
 
 
