@@ -22,7 +22,7 @@ from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import DatasetNotFound, LeagueIncomplete, OptionError, PingyiError, RulesetError
 from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.common.values import plain
-from pingyi_lib.output import followup_cmd, setup_cmd
+from pingyi_lib.output import followup_cmd, lab_cmd, report_cmd, setup_cmd
 from pingyi_lib.output.terminal import console
 
 SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
@@ -374,28 +374,6 @@ def cmd_sample(args) -> int:
     return 0
 
 
-def cmd_report(args) -> int:
-    from pingyi_lib.output.runner import run_reports
-
-    res, results = run_reports(args.dataset, args.out, units=args.units or None, jobs=args.jobs,
-                               ruleset=args.ruleset, notebooks=args.notebooks, self_contained=args.self_contained,
-                               progress=False if args.quiet else (True if args.progress else None),
-                               verbose=args.verbose, previous=args.previous, report_date=args.report_date,
-                               notify=None if args.quiet else lambda m: print(f"注意：{shown(m)}", file=sys.stderr),
-                               allow_incomplete=args.allow_incomplete)
-    failed = [r for r in results if not r.ok]
-    for r in failed:
-        last = r.error_value.strip().splitlines()[-1] if r.error_value.strip() else ""
-        print(shown(f"失败：{r.title}：{r.error_name}: {last}"), file=sys.stderr)
-    if not args.quiet:
-        from pathlib import Path
-
-        index = Path(args.out).resolve() / "index.html"
-        print(shown(f"{res.dataset.round.title}：{len(results)} 份报告写成 {len(results) - len(failed)} 份；"
-                    f"打开 {index}"))
-    return 1 if failed else 0
-
-
 def cmd_problems(args) -> int:
     from pingyi_lib.dataset.load import load_dataset
     from pingyi_lib.text.themes import coverage, main_problems
@@ -550,27 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, default=20, metavar="N",
                     help="flagged questionnaires listed in the table (default 20; json lists all)")
     sp.set_defaults(func=cmd_integrity)
-    sp = dataset_cmd("report", "run the notebooks and write the HTML reports, index.html and 评议结果.xlsx", ("table",))
-    sp.add_argument("--out", required=True, metavar="DIR",
-                    help="folder for the reports (created; a rerun replaces it whole, at the end)")
-    sp.add_argument("--units", nargs="+", metavar="UNIT",
-                    help="only these unit ids (default: every unit; a repeated id runs once)")
-    sp.add_argument("--jobs", type=int, default=None, metavar="N",
-                    help="parallel processes, 1 or more (default: all cores)")
-    sp.add_argument("--notebooks", metavar="DIR", default=None,
-                    help="folder with city.ipynb and unit.ipynb (default: the project's notebooks/)")
-    sp.add_argument("--self-contained", action="store_true",
-                    help="embed plotly.js in every page (pages travel alone; ~4.8 MB each)")
-    sp.add_argument("--previous", metavar="DATASET2", default=None,
-                    help="last year's dataset (not this round again): adds the look-back (回头看) to every report")
-    sp.add_argument("--report-date", metavar="YYYY-MM-DD", default=None,
-                    help="the day the rectification ledger is read, year first as dates in the data "
-                         "(default: report_date of DATASET/round.toml, else the last date in the data)")
-    sp.add_argument("--allow-incomplete", action="store_true", help=allow)
-    sp.add_argument("--quiet", action="store_true", help="print nothing but errors (for scheduled jobs)")
-    sp.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
-    sp.add_argument("--verbose", action="store_true", help="log each report to stderr as well as report.log")
-    sp.set_defaults(func=cmd_report)
+    report_cmd.add_parser(dataset_cmd, allow)
     followup_cmd.add_parser(sub, dataset_cmd)
     sp = sub.add_parser("sample", help="write a synthetic sample round (seeded: same bytes every run)")
     sp.add_argument("--year", type=int, required=True, choices=(2011, 2012))
@@ -579,6 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="ruleset TOML whose labels the sample uses (default: changzhou-2011)")
     sp.set_defaults(func=cmd_sample)
     setup_cmd.add_parsers(sub)
+    lab_cmd.add_parser(sub)
     return p
 
 

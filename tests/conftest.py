@@ -11,7 +11,8 @@ import pytest
 from hypothesis import settings
 
 from pingyi_lib.cli import main
-from pingyi_lib.output.runner import NOTEBOOK_DIR
+from pingyi_lib.output import runner
+from pingyi_lib.output.runner import NOTEBOOK_DIR, JobResult
 
 # a shared 2-core machine (CI runs beside other work): examples are judged by their result,
 # never by hypothesis's 200 ms deadline
@@ -113,3 +114,19 @@ def broken_reports(tmp_path_factory):
     code = main(["report", str(ds), "--out", str(out), "--notebooks", str(nbs), "--jobs", "2", "--quiet",
                  "--allow-incomplete"])
     return out, code
+
+
+@pytest.fixture
+def quick_notebooks(monkeypatch):
+    """Every job 'runs' by writing its page and notebook at once; returns the plans seen."""
+    plans = []
+
+    def execute(plan, workers, progress, title=""):
+        plans.append(plan)
+        for job in plan:
+            Path(job.html).write_text(f"<h1>{job.title}</h1>", encoding="utf-8")
+            Path(job.executed).write_text("{}", encoding="utf-8")
+        return [JobResult(j.kind, j.title, j.unit_id, j.html_rel, True, 0.0) for j in plan]
+
+    monkeypatch.setattr(runner, "_execute", execute)
+    return plans

@@ -8,7 +8,8 @@ import sys
 import nbformat
 import pytest
 
-from pingyi_lib.output.runner import KERNEL, NOTEBOOK_DIR
+from pingyi_lib.output.jobs import KERNEL
+from pingyi_lib.output.runner import NOTEBOOK_DIR
 
 NOTEBOOKS = ["unit", "city", "explore"]
 

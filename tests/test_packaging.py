@@ -33,3 +33,21 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in readme and "make test" in ci
     assert "make reports" in readme
+
+
+def test_pyproject_lists_every_package_and_ships_the_notebooks():
+    """The packages are listed by hand (the notebooks folder is mapped into the package): a new
+    subpackage missing from the list would be missing from the wheel."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "pingyi_lib").rglob("__init__.py")}
+    assert set(tool["packages"]) == found | {"pingyi_lib.notebooks"}
+    assert tool["package-dir"] == {"pingyi_lib.notebooks": "notebooks"}
+    assert "*.ipynb" in tool["package-data"]["pingyi_lib.notebooks"]
+
+
+def test_the_bundled_notebooks_are_found_through_the_package():
+    from pingyi_lib.output.packaged import NOTEBOOKS, notebook_dir, template_dir
+
+    for name in NOTEBOOKS:
+        assert (notebook_dir() / name).is_file()
+    assert (template_dir() / "index.html.j2").is_file()

@@ -92,7 +92,7 @@ def wait_gone(token: str, seconds: float) -> list[int]:
 
 
 EXPECTED = {"index.html", "city.html", f"units/{unit_slug(UNIT)}.html", "notebooks/city.ipynb",
-            f"notebooks/units/{unit_slug(UNIT)}.ipynb", "notebooks/kernels.log", WORKBOOK_NAME, NOTICE_NAME,
+            f"notebooks/units/{unit_slug(UNIT)}.ipynb", WORKBOOK_NAME, NOTICE_NAME, "run.json",
             "report.log", "assets/plotly.min.js"}
 
 
@@ -125,7 +125,7 @@ def test_random_kills_leave_the_last_report_or_the_new_one_and_a_rerun_succeeds(
     assert run_in(out) == "第0轮"
     victim = tmp_path / "victim.txt"  # links planted in OUT must never be written through
     victim.write_text("precious", encoding="utf-8")
-    for rel in ("report.log", "notebooks/kernels.log"):
+    for rel in ("report.log", "run.json"):
         (out / rel).unlink()
         (out / rel).symlink_to(victim)
 

@@ -21,22 +21,6 @@ from pingyi_lib.output.publish import ReportFolder
 from pingyi_lib.output.runner import REPORT_ENTRIES, WORKBOOK_NAME, JobResult, check_options
 
 
-@pytest.fixture
-def quick_notebooks(monkeypatch):
-    """Every job 'runs' by writing its page and notebook at once; returns the plans seen."""
-    plans = []
-
-    def execute(plan, workers, progress, title=""):
-        plans.append(plan)
-        for job in plan:
-            Path(job.html).write_text(f"<h1>{job.title}</h1>", encoding="utf-8")
-            Path(job.executed).write_text("{}", encoding="utf-8")
-        return [JobResult(j.kind, j.title, j.unit_id, j.html_rel, True, 0.0) for j in plan]
-
-    monkeypatch.setattr(runner, "_execute", execute)
-    return plans
-
-
 def report(ds, out, *extra) -> int:
     # the tiny round's window w has no questionnaire: its league is incomplete (issue 13)
     return main(["report", str(ds), "--out", str(out), "--quiet", "--report-date", "2011-09-20",
@@ -165,11 +149,12 @@ def test_a_second_run_into_the_same_folder_refuses_while_one_runs(tmp_path, tiny
 
 
 def test_symlinks_planted_in_out_are_replaced_never_followed(tmp_path, tiny, quick_notebooks):
-    # before: a link at report.log or notebooks/kernels.log made the run overwrite its target
+    # before: a link at report.log or notebooks/kernels.log made the run overwrite its target (the kernels' log is
+    # folded into report.log now; a link where it was must still be removed with the old folder, not followed)
     out = tmp_path / "o"
     assert report(tiny, out) == 0
     victims = {}
-    for rel in ("report.log", "notebooks/kernels.log", "index.html", WORKBOOK_NAME, "units/a.html"):
+    for rel in ("report.log", "notebooks/kernels.log", "run.json", "index.html", WORKBOOK_NAME, "units/a.html"):
         victim = tmp_path / f"victim-{rel.replace('/', '-')}"
         victim.write_text("precious", encoding="utf-8")
         (out / rel).unlink(missing_ok=True)

@@ -23,7 +23,7 @@ from pingyi_lib.dataset import schema
 from pingyi_lib.dataset.read import read_folder
 from pingyi_lib.dataset.round import RoundInfo, round_info
 from pingyi_lib.dataset.validate import shown, validate_tables
-from pingyi_lib.scheme.ruleset import Ruleset, load_ruleset
+from pingyi_lib.scheme.ruleset import Ruleset, default_ruleset_path, load_ruleset
 
 ENGINES = ("auto", "duckdb", "pandas")
 
@@ -147,6 +147,15 @@ def _esc(s: str) -> str:
     return html.escape(str(s))
 
 
+def ruleset_file(folder: str | Path, ruleset: str | Path | None = None) -> Path:
+    """The ruleset file a round is read with: ``ruleset`` when given, else the folder's own
+    ``ruleset.toml``, else the bundled default."""
+    if ruleset:
+        return Path(ruleset)
+    own = Path(folder) / "ruleset.toml"
+    return own if own.is_file() else default_ruleset_path()
+
+
 def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None, engine: str | None = None,
                  skip: tuple[str, ...] = ()) -> Dataset:
     """Read and validate a dataset folder.
@@ -160,8 +169,7 @@ def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None, 
     """
     path = Path(path)
     if ruleset is None:
-        own = path / "ruleset.toml"
-        ruleset = load_ruleset(own if own.is_file() else None)
+        ruleset = load_ruleset(ruleset_file(path))
     elif not isinstance(ruleset, Ruleset):
         ruleset = load_ruleset(ruleset)
     engine = engine or os.environ.get("PINGYI_ENGINE") or "auto"

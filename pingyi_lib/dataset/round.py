@@ -53,11 +53,13 @@ _CITY = re.compile(r"^\s*(\S{1,12}?市)")
 
 @dataclass(frozen=True)
 class ReportDay:
-    """The day a ledger is read, where it came from (in words) and a warning ('' if none)."""
+    """The day a ledger is read, where it came from (in words) and a warning ('' if none);
+    ``from_today``: the day is the day of the run (a round with no date at all)."""
 
     day: dt.date
     source: str
     warning: str = ""
+    from_today: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class RoundInfo:
         round.toml's ``report_date``, else the last date in the data, else (no date at all)
         the end of the round's year or today, whichever is earlier."""
         today = today or dt.date.today()
+        from_today = False
         if value not in (None, ""):
             day, source = parse_date(value), "命令行指定（--report-date）"
         elif self.report_date is not None:
@@ -100,13 +103,13 @@ class RoundInfo:
         elif self.year is not None and dt.date(self.year, 12, 31) < today:
             day, source = dt.date(self.year, 12, 31), f"{self.year}年末（数据中没有日期）"
         else:
-            day, source = today, "今天（数据中没有日期）"
+            day, source, from_today = today, "今天（数据中没有日期）", True
         warning = ""
         end = self.end
         if end is not None and day > _one_year_after(end):
             warning = (f"整改台账读取日 {day.isoformat()} 比本轮评议（最后日期 {end.isoformat()}）晚一年以上，"
                        "逾期天数会很大；如需按当时的情况读取，请用 --report-date 或 round.toml 的 report_date 指定")
-        return ReportDay(day, source, warning)
+        return ReportDay(day, source, warning, from_today)
 
 
 def collection_end(info: RoundInfo, ruleset: Ruleset) -> dt.date | None:

@@ -130,6 +130,7 @@ class Explorer:
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
+        display(page.Html(f"<style>{page.PAGE_CSS}</style>"))  # the tiles and tables styled as on the pages
         display(self.widget)
 
 

@@ -1,5 +1,11 @@
 """What a report run tells as it goes: report.log (one line per finished report, written
-so that a full disk is one plain sentence) and the time left on the progress line."""
+so that a full disk is one plain sentence) and the time left on the progress line.
+
+A scheduled run mails every line it prints on stderr, so what other programs say during a
+run goes to report.log instead: Python warnings of the run (deprecations, a library's
+advice) through :func:`logging.captureWarnings`, and what the notebook kernels print on
+their stderr (ipykernel's "Kernel is running over TCP" at every start) through the kernels'
+log, folded into report.log at the end (:func:`fold_in`)."""
 
 from __future__ import annotations
 
@@ -45,6 +51,11 @@ def logging_to(path: Path, verbose: bool):
     handler = RunLog(path)
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+    warned = logging.getLogger("py.warnings")  # a library's warnings: the log, not the terminal
+    kept = warned.propagate
+    warned.addHandler(handler)
+    warned.propagate = False
+    logging.captureWarnings(True)
     if verbose:
         sh = logging.StreamHandler(sys.stderr)
         sh.setFormatter(logging.Formatter("%(message)s"))
@@ -52,6 +63,9 @@ def logging_to(path: Path, verbose: bool):
     try:
         yield handler
     finally:
+        logging.captureWarnings(False)
+        warned.removeHandler(handler)
+        warned.propagate = kept
         for h in list(log.handlers):
             log.removeHandler(h)
         if not handler.stream.closed:
@@ -59,6 +73,25 @@ def logging_to(path: Path, verbose: bool):
                 handler.stream.close()
             except OSError:
                 pass
+
+
+def fold_in(kernel_log: Path) -> None:
+    """Move what the kernels printed (``kernel_log``) into report.log, each distinct line once
+    with how often it came (a warning every kernel prints at start is one line, not one per
+    page), masked as the log is; then remove ``kernel_log``."""
+    from pingyi_lib.common.masking import mask_personal_data
+
+    try:
+        text = kernel_log.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return
+    seen: dict[str, int] = {}
+    for line in text.splitlines():
+        if line.strip():
+            seen[line.rstrip()] = seen.get(line.rstrip(), 0) + 1
+    for line, n in seen.items():
+        log.warning("内核输出%s：%s", f"（{n} 次）" if n > 1 else "", mask_personal_data(line))
+    kernel_log.unlink()
 
 
 def log_result(r) -> None:

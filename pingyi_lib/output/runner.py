@@ -11,7 +11,9 @@ Layout of ``OUT``::
                           far it ran when its kernel died)
     评议结果.xlsx          ranking, satisfaction, main problems (seed §五(六))
     评议结果通报.docx      the notice of results sent upward, in the layout of a government notice
-    report.log            what ran, how long, what failed
+    report.log            what ran, how long, what failed, what the kernels and libraries said
+    run.json              the manifest: the inputs' hashes, the options, the versions, the times
+                          (output/manifest.py; ``--if-changed`` reads it)
 
 Each notebook runs in its own process (papermill changes the working directory, so
 threads are not safe); one failing unit does not stop the others. The whole folder is
@@ -23,224 +25,33 @@ error stops the run with one line naming the file, and ``OUT`` stays as it was.
 
 from __future__ import annotations
 
-import errno
-import functools
+import json
 import os
 import sys
-import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
 from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import OptionError, ReportError
 from pingyi_lib.common.fonts import FONT_STACK
-from pingyi_lib.common.masking import mask_personal_data
 from pingyi_lib.common.names import unit_slugs
 from pingyi_lib.common.numbers import format_number, format_rank
-from pingyi_lib.output.atomic import atomic_path, write_text
+from pingyi_lib.output import manifest
+from pingyi_lib.output.atomic import write_text
+from pingyi_lib.output.jobs import Job, JobResult, check_parameters, disk_error_text, error_of, run_job
+from pingyi_lib.output.packaged import REPORT_NOTEBOOKS, notebook_dir, template_dir
 from pingyi_lib.output.publish import ReportFolder
-from pingyi_lib.output.runlog import log, log_result, logging_to, time_left_column
-from pingyi_lib.output.scored import forget_in_file
+from pingyi_lib.output.runlog import fold_in, log, log_result, logging_to, time_left_column
 from pingyi_lib.output.workers import init_worker, quiet_resource_tracker, sigterm_interrupts, stop_workers
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATE_DIR = PACKAGE_DIR / "templates"
-NOTEBOOK_DIR = PACKAGE_DIR.parents[1] / "notebooks"
-HIDDEN_TAGS = {"parameters", "injected-parameters", "analyst-note"}  # analyst-note: notes for JupyterLab only
-KERNEL = "python3"
+TEMPLATE_DIR = template_dir()
+NOTEBOOK_DIR = notebook_dir()  # the bundled notebooks (package data); --notebooks overrides
 WORKBOOK_NAME = "评议结果.xlsx"
 NOTICE_NAME = "评议结果通报.docx"
 # what a report folder holds (anything else in OUT: it is someone's folder, not replaced)
 REPORT_ENTRIES = frozenset({"index.html", "city.html", "units", "assets", "notebooks", WORKBOOK_NAME, NOTICE_NAME,
-                            "report.log"})
-# errors of the machine, not of one notebook: the whole run stops, OUT stays as it was
-DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
-
-
-def is_disk_error(exc: BaseException | None) -> bool:
-    return isinstance(exc, OSError) and exc.errno in DISK_ERRNOS
-
-
-def disk_error_text(exc: OSError) -> str:
-    """One line for a failed write: the file and what the system said."""
-    where = exc.filename or "?"
-    return f"无法写入 {where}：{exc.strerror or exc}"
-
-
-@dataclass
-class Job:
-    """One notebook to execute and export."""
-
-    kind: str  # "city" or "unit"
-    title: str
-    notebook: str  # input .ipynb
-    executed: str  # OUT/notebooks/....ipynb
-    html: str  # OUT/....html
-    html_rel: str  # link from index.html
-    parameters: dict
-    backlink: str
-    unit_id: str | None = None
-
-
-@dataclass
-class JobResult:
-    kind: str
-    title: str
-    unit_id: str | None
-    html: str  # relative link
-    ok: bool
-    seconds: float
-    error_name: str = ""
-    error_value: str = ""
-    cell: int | None = None
-    disk_error: str = ""  # a write failed for the machine's reasons (disk full): the run stops
-
-
-def check_parameters(notebook: Path, passed: dict) -> None:
-    """Refuse a parameter the notebook does not declare (papermill only warns)."""
-    import papermill as pm
-
-    declared = set(pm.inspect_notebook(str(notebook)))
-    unknown = set(passed) - declared
-    if unknown:
-        raise ReportError(f"笔记本 {notebook.name} 没有参数 {', '.join(sorted(unknown))}；"
-                          f"它的参数是：{', '.join(sorted(declared))}")
-
-
-@functools.cache
-def _exporter():
-    """One HTML exporter per process (a worker exports many pages): its templates are
-    compiled once, not once per page."""
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
-    exporter = HTMLExporter(template_name="pingyi", extra_template_basedirs=[str(TEMPLATE_DIR / "nbconvert")])
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True)
-    return exporter
-
-
-def export_html(nb_path: Path, html_path: Path, title: str, backlink: str = "", nb=None) -> None:
-    """Executed notebook → HTML with no code, no parameters cell, nothing from a CDN.
-    ``nb``: the executed notebook as papermill returned it (else it is read from ``nb_path``)."""
-    import nbformat
-
-    if nb is None:
-        nb = nbformat.read(str(nb_path), as_version=4)
-    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title},
-                                                             "pingyi_backlink": backlink,
-                                                             "pingyi_font_stack": FONT_STACK})
-    write_text(html_path, body)
-
-
-def _error_of(exc: BaseException) -> tuple[str, str, int | None]:
-    ename = getattr(exc, "ename", None) or type(exc).__name__
-    evalue = getattr(exc, "evalue", None) or str(exc)
-    return ename, mask_personal_data(str(evalue)), getattr(exc, "exec_count", None)  # shown on the index
-
-
-def _is_kernel_start_failure(exc: BaseException) -> bool:
-    from papermill.exceptions import PapermillExecutionError
-
-    if isinstance(exc, PapermillExecutionError):
-        return False
-    text = f"{type(exc).__name__} {exc}".lower()
-    return "kernel" in text or isinstance(exc, (TimeoutError, ConnectionError))
-
-
-def run_job(job: Job) -> JobResult:
-    """Execute one notebook and export it; never raises (the result says what failed)."""
-    try:
-        return _run_job(job)
-    except OSError as exc:
-        if not is_disk_error(exc):
-            raise
-        return JobResult(job.kind, job.title, job.unit_id, job.html_rel, False, 0.0, type(exc).__name__,
-                         str(exc), disk_error=disk_error_text(exc))
-
-
-ENGINE = "pingyi"  # papermill's nbclient engine, keeping what a dead kernel leaves (_engine)
-
-
-@functools.cache
-def _engine() -> str:
-    """Register (once) papermill's nbclient engine that, when the run stops without a cell
-    error (the kernel died), still writes the notebook as far as it ran. The runner turns
-    off papermill's saves after every cell (request_save_on_cell_execute=False: each is a
-    copy, a validation and a JSON dump of the whole notebook, twice per cell, more than a
-    page's own work); papermill itself writes the notebook at the end or at a failing cell."""
-    from papermill.engines import NBClientEngine, papermill_engines
-    from papermill.iorw import write_ipynb
-
-    class SavedWhenTheKernelDies(NBClientEngine):
-        @classmethod
-        def execute_notebook(cls, nb, kernel_name, partial_path: str = "", **kwargs):
-            try:
-                return super().execute_notebook(nb, kernel_name, **kwargs)
-            except Exception:
-                if partial_path:  # the cells run so far, their outputs, the one that was running
-                    write_ipynb(nb, partial_path)
-                raise
-
-    papermill_engines.register(ENGINE, SavedWhenTheKernelDies)
-    return ENGINE
-
-
-def _run_job(job: Job) -> JobResult:
-    import papermill as pm
-
-    t0 = time.perf_counter()
-    executed = Path(job.executed)
-    error: BaseException | None = None
-    nb = None
-    for attempt in (1, 2):  # kernels started at the same moment can race for ports: retry once
-        error = None
-        with atomic_path(executed) as tmp:  # the partial notebook of a failed run is kept too
-            try:
-                # written once, at the end, at a failing cell or where the kernel died (_engine);
-                # the kernel is killed once the last cell has answered: a graceful shutdown (an
-                # interrupt, a reply, polling every 0.1 s, IPython clearing the namespace, the
-                # interpreter unloading pandas) cost a unit page 0.25 s and held no output
-                nb = pm.execute_notebook(job.notebook, str(tmp), parameters=job.parameters, kernel_name=KERNEL,
-                                         progress_bar=False, log_output=False, cwd=str(Path(job.notebook).parent),
-                                         engine_name=_engine(), request_save_on_cell_execute=False,
-                                         partial_path=str(tmp), shutdown_kernel="immediate")
-            except Exception as exc:  # noqa: BLE001 - any failure is reported for this job only
-                if is_disk_error(exc):  # not the notebook's fault: no half-written notebook is kept
-                    raise
-                error = exc
-        if error is None or attempt == 2 or not _is_kernel_start_failure(error):
-            break
-    forget_in_file(executed, nb if error is None else None)
-    result = JobResult(job.kind, job.title, job.unit_id, job.html_rel, error is None, 0.0)
-    if error is not None:
-        result.error_name, result.error_value, result.cell = _error_of(error)
-    try:
-        if executed.exists() and executed.stat().st_size > 0:
-            export_html(executed, Path(job.html), job.title, job.backlink, nb if error is None else None)
-        else:
-            raise ReportError(f"{job.title}：笔记本没有运行")
-    except Exception as exc:  # noqa: BLE001
-        if is_disk_error(exc):
-            raise
-        if result.ok:
-            result.ok = False
-            result.error_name, result.error_value, result.cell = _error_of(exc)
-        write_text(job.html, _failure_page(result, job.backlink))
-    result.seconds = round(time.perf_counter() - t0, 2)
-    return result
-
-
-def _failure_page(r: JobResult, backlink: str) -> str:
-    from html import escape
-
-    return (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(r.title)}</title></head>'
-            f'<body><p><a href="{escape(backlink)}">← 返回目录</a></p><h1>{escape(r.title)}：报告生成失败</h1>'
-            f"<p>{escape(r.error_name)}</p><pre>{escape(r.error_value)}</pre></body></html>")
+                            "report.log", manifest.NAME})
 
 
 def _today() -> str:
@@ -357,12 +168,14 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
                 ruleset: str | Path | None = None, notebooks: str | Path | None = None,
                 self_contained: bool = False, progress: bool | None = None, verbose: bool = False,
                 previous: str | Path | None = None, report_date: str | None = None,
-                notify=None, allow_incomplete: bool = False):
-    """Write every report of a round into ``out``. Returns (Results, list[JobResult]).
+                notify=None, allow_incomplete: bool = False, if_changed: bool = False):
+    """Write every report of a round into ``out``. Returns (Results, list[JobResult]), or
+    (None, []) when ``if_changed`` and the report in ``out`` was made from the same inputs,
+    options and pingyi (output/manifest.py): then nothing is read or written.
 
     ``units``: unit ids to report on (default: all); ``jobs``: parallel processes
     (default: all cores); ``notebooks``: folder with city.ipynb and unit.ipynb (default:
-    the project's); ``self_contained``: embed plotly.js in every page instead of one
+    the ones that ship with pingyi); ``self_contained``: embed plotly.js in every page instead of one
     shared ``assets/plotly.min.js``; ``previous``: last year's dataset for the look-back;
     ``report_date``: the day the rectification ledger is read (YYYY-MM-DD; default the
     round's: round.toml's report_date, else the last date in the data); ``notify``: called
@@ -384,11 +197,21 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     dataset_abs = str(Path(dataset).resolve())
     ruleset_abs = str(Path(ruleset).resolve()) if ruleset else ""
     nb_dir = Path(notebooks).resolve() if notebooks else NOTEBOOK_DIR
-    for name in ("city.ipynb", "unit.ipynb"):
+    for name in REPORT_NOTEBOOKS:
         if not (nb_dir / name).is_file():
             raise OptionError(f"找不到报告笔记本 {nb_dir / name}"
                               "（--notebooks 应指向含 city.ipynb 和 unit.ipynb 的目录）")
     previous_abs = str(Path(previous).resolve()) if previous else ""
+    from pingyi_lib.dataset.load import ruleset_file
+
+    started = manifest.now()
+    run = manifest.RunInputs.of(dataset_abs, ruleset_file(dataset_abs, ruleset_abs), previous_abs, nb_dir,
+                                units=units, report_date=asked_day, self_contained=self_contained,
+                                allow_incomplete=allow_incomplete)
+    if if_changed:
+        run.reason = manifest.why_rebuild(folder.out, run)
+        if not run.reason:
+            return None, []
     # scored once for the whole batch (a bad previous round is one plain error here, not a failure per
     # unit); every notebook gets the pickled bundle as its `scored` parameter
     bundle = scored.compute(dataset_abs, ruleset_abs, previous_abs, asked_day)
@@ -412,7 +235,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
 
         try:
             results = _build(bundle, stage, folder.out, nb_dir, chosen, dataset, dataset_abs, ruleset_abs,
-                             self_contained, previous_abs, asked_day, day, notices, notify, jobs, progress, verbose)
+                             self_contained, previous_abs, asked_day, day, notices, notify, jobs, progress, verbose,
+                             (run, started))
         except OSError as exc:
             if exc.filename is None:
                 exc.filename = str(stage)
@@ -429,15 +253,19 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
 
 def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], dataset, dataset_abs: str,
            ruleset_abs: str, self_contained: bool, previous_abs: str, asked_day: str, day, notices: list[str],
-           notify, jobs: int | None, progress: bool | None, verbose: bool) -> list[JobResult]:
+           notify, jobs: int | None, progress: bool | None, verbose: bool, made_of) -> list[JobResult]:
     """Write the whole report into the staging folder ``stage``. ``asked_day``: --report-date
-    as YYYY-MM-DD ('' when not given); ``day``: the ReportDay every page is read on."""
+    as YYYY-MM-DD ('' when not given); ``day``: the ReportDay every page is read on;
+    ``made_of``: (manifest.RunInputs, start time) for run.json."""
     from pingyi_lib.output import scored
     from pingyi_lib.output.workbook import write_results_workbook
 
     res, _, follow = bundle
     title = res.dataset.round.title
+    run, started = made_of
     with logging_to(stage / "report.log", verbose) as run_log:
+        if run.reason:  # --if-changed, and something changed
+            log.info("重新生成：%s", run.reason)
         for n in notices:
             log.warning("%s", n)
             if notify:
@@ -462,6 +290,8 @@ def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], data
         write_results_workbook(res, stage / WORKBOOK_NAME, report_day=day, ledger=follow.ledger)
         write_round_notice(res, stage / NOTICE_NAME, follow=follow)
         write_index(res, stage, results, visible(str(dataset)), day)  # a folder name can hold an escape too
+        write_text(stage / manifest.NAME, json.dumps(manifest.manifest(run, res, results, day, started, workers),
+                                                     ensure_ascii=False, indent=2) + "\n")
         log.info("wrote %s", out / "index.html")
         run_log.finish()
     return results
@@ -494,12 +324,12 @@ def _execute(plan: list[Job], workers: int, progress: bool | None, title: str = 
                        TimeElapsedColumn(), time_left_column(), TextColumn("{task.description}"), transient=False)
         bar.start()
         task = bar.add_task("", total=len(plan))
+    kernel_log = Path(plan[0].executed).parent / "kernels.log"  # folded into report.log at the end
     try:
-        kernel_log = str(Path(plan[0].executed).parent / "kernels.log")
         write_text(kernel_log, "")  # this run's kernel messages only
         quiet_resource_tracker()
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                                   initializer=init_worker, initargs=(kernel_log, os.getpid()))
+                                   initializer=init_worker, initargs=(str(kernel_log), os.getpid()))
         try:
             futures = {pool.submit(run_job, job): job for job in plan}
             for fut in as_completed(futures):
@@ -507,7 +337,7 @@ def _execute(plan: list[Job], workers: int, progress: bool | None, title: str = 
                 try:
                     results.append(fut.result())
                 except Exception as exc:  # noqa: BLE001 - a worker died: report, go on
-                    name, value, _ = _error_of(exc)
+                    name, value, _ = error_of(exc)
                     results.append(JobResult(job.kind, job.title, job.unit_id, job.html_rel, False, 0.0,
                                              name, value))
                 log_result(results[-1])
@@ -523,5 +353,6 @@ def _execute(plan: list[Job], workers: int, progress: bool | None, title: str = 
     finally:
         if bar:
             bar.stop()
+    fold_in(kernel_log)  # the workers have ended: nothing writes it any more
     order = {j.html_rel: i for i, j in enumerate(plan)}
     return sorted(results, key=lambda r: order[r.html])
