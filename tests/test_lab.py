@@ -149,6 +149,10 @@ def test_explore_runs_in_jupyterlab_offline_with_styled_tiles_and_a_working_unit
         tile.scroll_into_view_if_needed()
         assert tile.evaluate("e => getComputedStyle(e).borderTopLeftRadius") == "6px"
         assert page.eval_on_selector(".pingyi-card", "e => getComputedStyle(e).display") == "flex"
+        cell = page.locator(".jp-CodeCell").filter(has=page.locator(".widget-output"))
+        charts = cell.locator(".widget-output .js-plotly-plot")
+        page.wait_for_function("n => document.querySelectorAll('.widget-output .js-plotly-plot').length >= n", arg=2)
+        assert cell.locator(".js-plotly-plot").count() == charts.count()  # every chart under the pickers, none above
         heading = page.locator(".widget-output h2").first
         before = heading.inner_text()
         picker = page.locator(".widget-dropdown select").first
@@ -157,6 +161,8 @@ def test_explore_runs_in_jupyterlab_offline_with_styled_tiles_and_a_working_unit
         picker.select_option(label=target)
         shows = "([sel, name]) => (document.querySelector(sel) || {innerText: ''}).innerText.includes(name)"
         page.wait_for_function(shows, arg=[".widget-output h2", target.split("（")[0]], timeout=60_000)
+        page.wait_for_function(shows, arg=[".widget-output .js-plotly-plot", target.split("（")[0]], timeout=60_000)
+        assert cell.locator(".js-plotly-plot").count() == charts.count() >= 2  # the charts of the new pick
         assert "Jupyter news" not in page.locator("body").inner_text()  # no "official Jupyter news?" prompt
         errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count()
         browser.close()

@@ -54,7 +54,7 @@ class Explorer:
         self.round = widgets.Combobox(options=known_rounds(root), value=start, description="评议轮次",
                                       placeholder="数据目录", ensure_option=False, continuous_update=False,
                                       layout=widgets.Layout(width="70%"))
-        self.unit = widgets.Dropdown(description="单位")
+        self.unit = widgets.Dropdown(description="单位", layout=widgets.Layout(width="45%"))  # long names show whole
         self.dimension = widgets.Dropdown(description="评议内容")
         self.out = widgets.Output()
         self.widget = widgets.VBox([self.round, widgets.HBox([self.unit, self.dimension]), self.out])
@@ -125,7 +125,12 @@ class Explorer:
             return
         self.out.outputs = ()
         for part in self.view():
-            self.out.append_display_data(part)
+            if hasattr(part, "to_plotly_json"):  # a figure would display itself into the running cell (its
+                # _ipython_display_), above the pickers and not again on a new pick: its bundle goes in the widget
+                self.out.outputs += ({"output_type": "display_data", "metadata": {},
+                                      "data": part._repr_mimebundle_(None, None)},)
+            else:
+                self.out.append_display_data(part)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
