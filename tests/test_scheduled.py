@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from pingyi_lib.cli import main
+from pingyi_lib.dataset.load import ruleset_file
 from pingyi_lib.output import manifest
-from pingyi_lib.output.runner import NOTICE_NAME, WORKBOOK_NAME
+from pingyi_lib.output.runner import NOTEBOOK_DIR, NOTICE_NAME, WORKBOOK_NAME
 
 from .conftest import REPORT_UNITS, SAMPLE_2011
 
@@ -111,7 +112,7 @@ def test_if_changed_makes_the_report_again_when_an_option_changed(tiny, tmp_path
 def test_why_rebuild_reads_failures_a_missing_manifest_and_a_day_taken_from_today(tiny, tmp_path, quick_notebooks):
     out = tmp_path / "out"
     assert report(tiny, out, "--quiet") == 0
-    run = manifest.RunInputs.of(tiny, manifest_ruleset(tiny), None, Path(runner_notebooks()), units=None,
+    run = manifest.RunInputs.of(tiny, ruleset_file(tiny), None, NOTEBOOK_DIR, units=None,
                                 report_date="2011-09-20", self_contained=False, allow_incomplete=True)
     assert manifest.why_rebuild(out, run) == ""
     written = json.loads((out / "run.json").read_text(encoding="utf-8"))
@@ -125,18 +126,6 @@ def test_why_rebuild_reads_failures_a_missing_manifest_and_a_day_taken_from_toda
     (out / "run.json").write_text(json.dumps(written), encoding="utf-8")
     (out / "index.html").unlink()
     assert "没有 index.html" in manifest.why_rebuild(out, run)
-
-
-def manifest_ruleset(ds):
-    from pingyi_lib.dataset.load import ruleset_file
-
-    return ruleset_file(ds)
-
-
-def runner_notebooks():
-    from pingyi_lib.output.runner import NOTEBOOK_DIR
-
-    return NOTEBOOK_DIR
 
 
 @pytest.mark.slow

@@ -208,12 +208,10 @@ def _files(folder: Path) -> dict[str, Path]:
             if p.is_file() and not p.name.startswith((".", "~$"))} if folder.is_dir() else {}
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+def file_digest(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def same_content(a: str | Path, b: str | Path) -> bool:
@@ -227,4 +225,4 @@ def same_content(a: str | Path, b: str | Path) -> bool:
         return False
     if any(fa[n].stat().st_size != fb[n].stat().st_size for n in fa):
         return False
-    return all(_digest(fa[n]) == _digest(fb[n]) for n in fa)
+    return all(file_digest(fa[n]) == file_digest(fb[n]) for n in fa)

@@ -108,6 +108,10 @@ def offline_settings(folder: Path) -> Path:
     return ours
 
 
+def _as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
 def lab_command(folder: Path, *, no_browser: bool, port: int | None, ip: str | None) -> list[str]:
     """The JupyterLab command line: served from ``folder``, offline, as root when root."""
     cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}", *OFFLINE,
@@ -118,7 +122,7 @@ def lab_command(folder: Path, *, no_browser: bool, port: int | None, ip: str | N
         cmd.append(f"--port={port}")
     if ip:
         cmd.append(f"--ip={ip}")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
+    if _as_root():
         cmd.append("--allow-root")  # Jupyter refuses to start as root without it
     return cmd
 
@@ -131,7 +135,7 @@ def cmd_lab(args) -> int:
     if done.kept:
         print(f"保留了你改过的笔记本（未覆盖）：{'、'.join(done.kept)}；要换回随 pingyi 发布的版本，删除它后再运行 "
               "pingyi lab", file=sys.stderr)
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
+    if _as_root():
         print("注意：以 root 身份运行，JupyterLab 以 --allow-root 启动", file=sys.stderr)
     print("先打开 explore.ipynb，运行全部单元格（Run → Run All Cells）。按 Ctrl-C 停止 JupyterLab。", file=sys.stderr)
     cmd = lab_command(folder, no_browser=args.no_browser, port=args.port, ip=args.ip)

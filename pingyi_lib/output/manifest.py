@@ -27,6 +27,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from pingyi_lib.dataset.load import file_digest
+from pingyi_lib.output.packaged import REPORT_NOTEBOOKS, notebook_dir
+
 FORMAT = "pingyi-run/1"
 NAME = "run.json"
 # the libraries whose versions can change what a report folder holds
@@ -36,8 +39,7 @@ PACKAGE_FILES = ("*.py", "*.j2", "*.json", "*.toml", "*.txt", "*.ipynb", "*.css"
 
 
 def file_hash(path: Path) -> str:
-    with open(path, "rb") as f:
-        return "sha256:" + hashlib.file_digest(f, "sha256").hexdigest()
+    return "sha256:" + file_digest(path)
 
 
 def _folder(path: Path) -> dict[str, str]:
@@ -60,7 +62,6 @@ def _input(path: str | Path | None) -> dict | None:
 def pingyi_build() -> dict[str, str]:
     """pingyi's version and a hash of its own files (code, templates, rulesets, notebooks)."""
     from pingyi_lib import __version__
-    from pingyi_lib.output.packaged import notebook_dir
 
     package = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
@@ -95,8 +96,6 @@ class RunInputs:
     def of(cls, dataset: str | Path, ruleset: str | Path, previous: str | Path | None, notebooks: str | Path, *,
            units: list[str] | None, report_date: str, self_contained: bool, allow_incomplete: bool) -> RunInputs:
         nbs = Path(notebooks)
-        from pingyi_lib.output.packaged import REPORT_NOTEBOOKS
-
         inputs = {"dataset": _input(dataset), "ruleset": _input(ruleset), "previous": _input(previous),
                   "notebooks": {"path": str(nbs), "files": {n: file_hash(nbs / n) for n in REPORT_NOTEBOOKS}}}
         options = {"units": sorted(units) if units else None, "report_date": report_date,
