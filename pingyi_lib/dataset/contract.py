@@ -8,6 +8,9 @@ file and the code drift apart).
 from __future__ import annotations
 
 from pingyi_lib.dataset import limits, schema
+from pingyi_lib.dataset.export_mapping import FILE_NAME as MAPPING_FILE
+from pingyi_lib.dataset.export_rows import REASONS as IMPORT_REASONS
+from pingyi_lib.dataset.exports import META
 from pingyi_lib.dataset.read import ENCODINGS, MAX_FIELD_CHARS
 from pingyi_lib.dataset.round import ROUND_KEYS
 from pingyi_lib.dataset.validate import REASONS, allowed_values
@@ -35,6 +38,7 @@ KIND_WORDS: dict[str, tuple[str, bool]] = {
     schema.STATUS: ("整改状态", False),
     schema.STEP: ("工作环节", False),
     schema.DECISION: ("复核结论", False),
+    schema.SECONDS: ("秒数 ≥ 0（如 125）", True),
 }
 ENCODING_WORDS = {"utf-8-sig": "UTF-8（带或不带 BOM）",
                   "gb18030": "GB18030（中文 Windows 上 Excel 默认保存的编码，包含 GBK、GB2312）"}
@@ -51,7 +55,7 @@ EXAMPLES = {
     "problem": "一次性告知不到位", "measure": "制作一次性告知单", "owner": "行政服务处", "deadline": "2011-09-15",
     "status": "整改中", "completed_on": "2011-09-10", "step": "自查自纠", "submitted_on": "2011-07-25",
     "population": "120000", "quota": "600", ("integrity_review", "response_id"): "S2011-000123",
-    "note": "经回访核实为本人填写", "reviewer": "张三",
+    "note": "经回访核实为本人填写", "reviewer": "张三", "ip": "221.231.12.5", "duration_s": "125",
 }
 
 
@@ -63,6 +67,39 @@ def _example(table: str, col: schema.Column, ruleset: Ruleset) -> str:
     if col.kind == schema.ANSWER:
         return ruleset.levels[0].label
     return EXAMPLES.get((table, col.id), EXAMPLES.get(col.id, ""))
+
+
+def _import_section() -> list[str]:
+    wjx = "、".join(f"`{h}`" for h in META["wjx"])
+    tencent = "、".join(f"`{h}`" for h in META["tencent"])
+    out = [
+        "## 从问卷平台导入（`pingyi import`）", "",
+        "问卷星、腾讯问卷下载的答卷，或录入员在 Excel / WPS 中录入的纸质问卷，不必手工改成上面的问卷调查表："
+        "`pingyi import 导出文件 --into 数据目录` 把它们加入数据目录的问卷调查表（CSV 文件，或 `pingyi init` "
+        "建立的工作簿中的“问卷调查”工作表；还没有时新建 `问卷调查.csv`）。", "",
+        "- 可导入 `.xlsx`、`.xls`（Excel 97-2003）、`.ods`（WPS、LibreOffice）和 `.csv`（UTF-8 或 GB18030）；"
+        "读第一张有数据的工作表。问卷星的“按选项文本”和“按选项序号”两种下载都可以。",
+        f"- 问卷星自带的列：{wjx}；腾讯问卷：{tencent}。其后每题一列，表头是题号和题目"
+        "（`1、您评议的单位是：`），矩阵题每行一列，行名在括号中（`3、请您对该单位以下方面作出评价：(依法履职)`）"
+        "或破折号后；`(空)`、`(跳过)` 表示未作答。",
+        f"- **对应关系**按题目和答案自动找出，写在 `数据目录/{MAPPING_FILE}`，供核对和再次使用（`--mapping`）："
+        "评议单位题（答案是单位名称或编码；每个单位一个问卷链接时用 `--unit 单位`）、身份题（调查对象类别）、"
+        "规则中的每个评议维度（依法履职……）一列、总体评价、意见建议。找不到位置的列列出，不会悄悄丢掉；"
+        "两列同样符合时停止导入，并列出这两列。近似的名称（如 企业 → 企业代表）只作建议，写在对应关系文件中，"
+        "确认后去掉行首的 `#` 再导入。按选项序号下载时，单位题、身份题的序号要在文件中写明对应的单位和类别。",
+        "- **问卷编号** `response_id` 由平台、问卷标识（由题目生成）和序号组成（如 `wjx-4eb8bef7-12`），"
+        "所以同一个导出文件导入两次不会增加答卷，后来再下载的文件只增加新的答卷；修改对应关系后重新导入，"
+        "已导入的答卷按编号更新。渠道记为网上（`online`）；提交时间、来源 IP（`ip`）、答题秒数（`duration_s`）"
+        "各成一列，供问卷真实性检查使用。IP 地址不是终端：同一单位、同一运营商的许多人共用一个地址。",
+        "- **退回的答卷**（没有单位、不是本轮单位、答案不在评议等次中、时间不是日期时间）整份不导入，"
+        "在屏幕上和 `数据目录/import-rejected.csv` 中按导出文件自己的序号和表头说明原因：", "",
+        "| reason_code | 原因 reason |", "|---|---|",
+    ]
+    out += [f"| `{k}` | {_cell(v)} |" for k, v in IMPORT_REASONS.items()]
+    out += ["", "Exports of 问卷星 and 腾讯问卷 (.xlsx, .xls, .ods, .csv) are read as they come: the column "
+            f"mapping is found from the question texts and written to `{MAPPING_FILE}` for review; answers get a "
+            "stable `response_id` (platform, questionnaire, 序号), so a re-import adds nothing.", ""]
+    return out
 
 
 def data_contract_markdown(ruleset: Ruleset) -> str:
@@ -130,6 +167,7 @@ def data_contract_markdown(ruleset: Ruleset) -> str:
             out.append(f"| {c.zh} | `{c.id}` | {words} | {'是' if c.required else '否'} | "
                        f"{'是' if blank_ok else '否'} | {_cell(allowed)} | {_cell(_example(t.name, c, ruleset))} |")
         out.append("")
+    out += _import_section()
     out += ["## 本轮信息（`round.toml`，可选）", "",
             "数据目录中可以有一个 `round.toml`，说明这一轮评议是哪个城市、哪一年。没有它时，年度取数据中的日期，"
             "标题只写数据中出现的城市（市局单位名称中的“某某市”）。整改台账的读取日：`--report-date` 优先，其次是 "

@@ -55,7 +55,7 @@ BATCH_ROWS = 1 << 20  # rows fetched from DuckDB at a time for the compact rows
 WHITESPACE = "".join(map(chr, [0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680,
                                *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]))
 _KINDS = {schema.ID, schema.UNIT, schema.TEXT, schema.REQUIRED_TEXT, schema.ANSWER, schema.CHANNEL,
-          schema.PANEL_CATEGORY, schema.DATETIME}
+          schema.PANEL_CATEGORY, schema.DATETIME, schema.SECONDS}
 # a date-time DuckDB and pandas both read the same way; anything else is decided by validate.parse_datetimes
 _PLAIN_DATETIME = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])( ([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?)?"
 
@@ -385,6 +385,8 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
             ok = parsed.notna().to_numpy()
             odd_dates[col.id] = {v: p for v, p, y in zip(odd, parsed, ok) if y}
             good.append(f"({e} = '' OR ({fast}) OR {_in(e, [v for v, s, y in zip(odd, stripped, ok) if y or not s])})")
+        elif k == schema.SECONDS:
+            good.append(f"({t(col.id)} = '' OR regexp_full_match({t(col.id)}, {_lit(validate.SECONDS_TEXT)}))")
         elif k != schema.TEXT:  # an enumerated column: channel, panel member category
             found = looked_up(col.id, k)
             enums[col.id] = found

@@ -22,31 +22,33 @@ MAX_PART_BYTES = 64 * 2**20        # any part but a sheet or the shared strings 
 MAX_UNCOMPRESSED_BYTES = 2**30     # all parts together, as declared in the zip directory
 
 _SI = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
-_CHUNK = 1 << 20
-_OVERLAP = 64  # longer than any <prefix:si> opening tag we count
+_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+CHUNK = 1 << 20
+_OVERLAP = 64  # longer than any <prefix:si> or <prefix:row> opening tag we count
 
 
-def _count_shared_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> int:
-    """Count <si> entries by scanning the bytes (no XML parser), stopping past ``limit``.
-    The zip reader stops at the size its directory declares, so a lying size cannot
-    make this read more."""
+def count_tags(zf: zipfile.ZipFile, info: zipfile.ZipInfo, tag: re.Pattern, limit: int) -> int:
+    """Count the opening tags ``tag`` matches in one part by scanning its bytes (no XML parser),
+    stopping past ``limit``. The zip reader stops at the size its directory declares, so a
+    lying size cannot make this read more."""
     count = 0
     tail = b""
     with zf.open(info) as f:
         while True:
-            chunk = f.read(_CHUNK)
+            chunk = f.read(CHUNK)
             buf = tail + chunk
             if not chunk:
-                return count + len(_SI.findall(buf))
+                return count + len(tag.findall(buf))
             cut = max(0, len(buf) - _OVERLAP)
-            count += sum(1 for m in _SI.finditer(buf) if m.start() < cut)
+            count += sum(1 for m in tag.finditer(buf) if m.start() < cut)
             tail = buf[cut:]
             if count > limit:
                 return count
 
 
 def check_workbook(path: Path) -> None:
-    """Refuse a workbook whose parts exceed the limits, before openpyxl parses any of it."""
+    """Refuse a workbook whose parts exceed the limits, before any of it is parsed: its size, its
+    shared strings, and the rows of each sheet (counted, not believed from the declared size)."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -58,12 +60,16 @@ def check_workbook(path: Path) -> None:
             for info in infos:
                 name = info.filename.lower()
                 if name.endswith("sharedstrings.xml"):
-                    n = _count_shared_strings(zf, info, MAX_SHARED_STRINGS)
+                    n = count_tags(zf, info, _SI, MAX_SHARED_STRINGS)
                     if n > MAX_SHARED_STRINGS:
                         raise DatasetError(
                             f"{path}：工作簿中不同的文本（共享字符串）超过 {MAX_SHARED_STRINGS:,} 个，"
                             "超过 pingyi 读取 .xlsx 的上限；大的表请存为 CSV 或 Parquet", path=str(path))
-                elif "/worksheets/" not in name and info.file_size > MAX_PART_BYTES:
+                elif "/worksheets/" in name and name.endswith(".xml"):
+                    # the rows a sheet holds, whatever size it declares: counted before any is parsed
+                    if count_tags(zf, info, _ROW, MAX_SHEET_ROWS) > MAX_SHEET_ROWS:
+                        raise too_big(f"{path}[{info.filename}]", f"超过 {MAX_SHEET_ROWS:,} 行")
+                elif info.file_size > MAX_PART_BYTES:
                     raise DatasetError(f"{path}：工作簿的部件 {info.filename} 解压后有 "
                                        f"{info.file_size / 2**20:,.0f} MB，超过允许的 "
                                        f"{MAX_PART_BYTES / 2**20:,.0f} MB", path=str(path))
@@ -71,7 +77,7 @@ def check_workbook(path: Path) -> None:
         raise DatasetError(f"{path}：不是可读的 .xlsx 工作簿（{exc}）", path=str(path)) from None
 
 
-def _too_big(path: str, what: str) -> DatasetError:
+def too_big(path: str, what: str) -> DatasetError:
     return DatasetError(f"{path}：工作表{what}；pingyi 每张工作表最多读取 {MAX_SHEET_ROWS:,} 行、"
                         f"{MAX_SHEET_COLUMNS} 列", path=path)
 
@@ -85,13 +91,13 @@ def sheet_rows(ws, path: str) -> Iterator[tuple]:
     """
     rows, cols = ws.max_row, ws.max_column
     if (rows or 0) > MAX_SHEET_ROWS or (cols or 0) > MAX_SHEET_COLUMNS:
-        raise _too_big(path, f"声明了 {rows:,} 行、{cols:,} 列（{ws.calculate_dimension()}）")
+        raise too_big(path, f"声明了 {rows:,} 行、{cols:,} 列（{ws.calculate_dimension()}）")
     ws.reset_dimensions()
     for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
         if n > MAX_SHEET_ROWS:
-            raise _too_big(path, f"超过 {MAX_SHEET_ROWS:,} 行")
+            raise too_big(path, f"超过 {MAX_SHEET_ROWS:,} 行")
         if len(values) > MAX_SHEET_COLUMNS:
             if any(v is not None for v in values[MAX_SHEET_COLUMNS:]):
-                raise _too_big(path, f"第 {n:,} 行的第 {len(values):,} 列有值")
+                raise too_big(path, f"第 {n:,} 行的第 {len(values):,} 列有值")
             values = values[:MAX_SHEET_COLUMNS]
         yield values

@@ -31,6 +31,7 @@ VIOLATION_KIND = "violation_kind"
 STATUS = "status"
 STEP = "step"
 DECISION = "decision"      # a reviewer's decision on a flagged questionnaire: exclude / keep
+SECONDS = "seconds"        # blank (not known) or a plain number of seconds >= 0: 125, 90.5
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,10 @@ def tables(ruleset: Ruleset) -> dict[str, Table]:
             Column("channel", "渠道", CHANNEL),
             Column("submitted_at", "提交时间", DATETIME, False),
             Column("fingerprint", "终端标识", TEXT, False),
+            # what an online platform records (pingyi import): the address an answer came from (an
+            # address is not a device: many people share one) and the time taken to answer
+            Column("ip", "来源IP", TEXT, False),
+            Column("duration_s", "答题秒数", SECONDS, False),
             *_items(ruleset),
             Column("comment", "意见建议", TEXT, False),
         ), required=True),

@@ -395,13 +395,27 @@ def _check_amount(cx: _Context, col: schema.Column, s: pd.Series) -> pd.Series:
     return x.fillna(0.0).astype(float)
 
 
+SECONDS_TEXT = r"[0-9]+(\.[0-9]+)?"  # a number of seconds as written (the DuckDB engine checks the same)
+
+
+def _check_seconds(cx: _Context, col: schema.Column, s: pd.Series) -> pd.Series:
+    """Seconds taken to answer: blank (not known) or a plain number ≥ 0; blank stays missing."""
+    blank = s == ""
+    typed = as_typed(s)
+    ok = typed.str.fullmatch(SECONDS_TEXT).fillna(False).astype(bool)
+    cx.pb.add(~ok & ~blank, col.id, "not_a_number")
+    return pd.to_numeric(typed.where(ok, None), errors="coerce").astype(float)
+
+
 _CHECKS = {schema.ID: _check_id, schema.UNIT: _check_unit_ref, schema.PARENT: _check_unit_ref,
            schema.TEXT: _check_text, schema.REQUIRED_TEXT: _check_text,
            schema.DATE: _check_date, schema.OPTIONAL_DATE: _check_date, schema.DATETIME: _check_date,
-           schema.AMOUNT: _check_amount, schema.REQUIRED_AMOUNT: _check_amount}
+           schema.AMOUNT: _check_amount, schema.REQUIRED_AMOUNT: _check_amount,
+           schema.SECONDS: _check_seconds}
 
 
-_EMPTY_DTYPES = {schema.ANSWER: np.int8, schema.AMOUNT: float, schema.REQUIRED_AMOUNT: float, schema.BOOL: bool,
+_EMPTY_DTYPES = {schema.ANSWER: np.int8, schema.AMOUNT: float, schema.SECONDS: float, schema.REQUIRED_AMOUNT: float,
+                 schema.BOOL: bool,
                  schema.DATE: "datetime64[ns]", schema.OPTIONAL_DATE: "datetime64[ns]",
                  schema.DATETIME: "datetime64[ns]"}
 
