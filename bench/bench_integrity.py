@@ -147,11 +147,64 @@ def timing(rows_list: list[int]) -> None:
               f" {int(injected.sum()):,} / 2,000 |")
 
 
+PLATFORM = ("ip_repeat", "too_fast")
+
+
+def platform_scenarios(rng: np.random.Generator):
+    """Honest online answers with addresses and times (carriers' gateways, offices, homes:
+    cases.with_platform) and auto-fill scripts (cases.script), 150 questionnaires over 3 evenings."""
+    def base():
+        return [cases.with_platform(rng, f) for f in (
+            cases.honest(rng, "a", 400), cases.honest(rng, "a", 200, "paper"), cases.honest(rng, "b", 600),
+            cases.honest(rng, "w", 80))]
+
+    start = pd.Timestamp("2012-08-05 21:00")
+    return {
+        "script, one address, answered in 4-12 s": [*base(), cases.script(rng, "w", 150, start, 3, addresses=1)],
+        "script, 5 proxy addresses, answered in 4-12 s": [*base(), cases.script(rng, "w", 150, start, 3, 5)],
+        "script, a fresh proxy each time, answered in 4-12 s": [*base(), cases.script(rng, "w", 150, start, 3, 150)],
+        "script, a fresh proxy each time, answer time faked 60-200 s": [
+            *base(), cases.script(rng, "w", 150, start, 3, 150, answer_seconds=(60, 200))],
+        "honest only (gateways, offices, homes)": base(),
+    }
+
+
+def platform(seeds: int) -> None:
+    totals: dict[str, np.ndarray] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(seeds):
+            rng = np.random.default_rng(2000 + seed)
+            for k, (name, frames) in enumerate(platform_scenarios(rng).items()):
+                folder, attack = cases.write_round(Path(tmp) / f"{seed}-{k}", ROUND, *frames)
+                ds = py.load_dataset(folder)
+                rows = check(ds).rows
+                hit = rows["response_id"].isin(attack)
+                by = {r: rows["reasons"].map(lambda x, r=r: r in x) for r in PLATFORM}
+                online = int((ds.survey["channel"] == "online").sum()) - len(attack)
+                v = np.array([len(attack), (hit & by["ip_repeat"]).sum(), (hit & by["too_fast"]).sum(),
+                              hit.sum(), (hit & rows["excluded"]).sum(), online, (~hit & by["ip_repeat"]).sum(),
+                              (~hit & by["too_fast"]).sum(), (~hit & rows["excluded"]).sum()], dtype=float)
+                totals[name] = totals.get(name, 0) + v
+    print(f"\nplatform signals, {seeds} seeds each (sums over seeds)")
+    print("| scenario | attack rows | by address | too fast | any reason | excluded | honest online rows |"
+          " honest by address | honest too fast | honest excluded |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, (n, ip, fast, anyr, x, h, hip, hfast, hx) in totals.items():
+        def pct(a, b):
+            return f"{int(a):,} ({a / b:.1%})" if b else "—"
+        print(f"| {name} | {int(n):,} | {pct(ip, n)} | {pct(fast, n)} | {pct(anyr, n)} | {pct(x, n)} | {int(h):,} | "
+              f"{pct(hip, h)} | {pct(hfast, h)} | {int(hx)} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--rows", type=int, nargs="*", default=[1_000_000])
+    ap.add_argument("--platform", action="store_true", help="only the platform signals (address, time taken)")
     args = ap.parse_args()
+    if args.platform:
+        platform(args.seeds)
+        return
     samples()
     if args.seeds:
         adversarial(args.seeds)

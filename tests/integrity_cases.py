@@ -83,3 +83,51 @@ def write_round(folder: Path, units: dict[str, str], *frames: pd.DataFrame, popu
     if review is not None:
         (folder / "integrity_review.csv").write_text(review, encoding="utf-8")
     return folder, set(s.loc[s["attack"], "response_id"])
+
+
+# ---- what online platforms record: the address and the time taken (pingyi import) -------------
+CARRIERS = 30  # mobile carriers' gateway addresses of a city: each carries many people, every unit's
+OFFICES = 40  # addresses of the offices and firms that deal with one unit (a few people behind each)
+
+
+def with_platform(rng: np.random.Generator, frame: pd.DataFrame) -> pd.DataFrame:
+    """Honest online questionnaires with an IP address and a time taken: 60% through a carrier's
+    gateway (shared city-wide, a few gateways carry most), 25% from an office or firm dealing
+    with the unit (shared by its staff, all answering for that unit), 15% from a home line;
+    answering takes a log-normal time around 95 s (about 0.1% under 20 s). Paper rows get none."""
+    n = len(frame)
+    online = (frame["channel"] == "online").to_numpy()
+    kind = rng.choice(3, size=n, p=[.60, .25, .15])
+    zipf = 1 / np.arange(1, CARRIERS + 1)
+    carrier = rng.choice(CARRIERS, size=n, p=zipf / zipf.sum())
+    office_w = 1 / np.arange(1, OFFICES + 1) ** 1.2
+    office = rng.choice(OFFICES, size=n, p=office_w / office_w.sum())
+    unit = frame["unit_id"].to_numpy(dtype=object)
+    unit_no = {u: i for i, u in enumerate(sorted(set(unit)))}
+    ip = np.where(kind == 0, [f"112.{c}.0.1" for c in carrier],
+                  np.where(kind == 1, [f"58.{unit_no[u] % 250}.{o}.9" for u, o in zip(unit, office)],
+                           [f"221.{rng.integers(256)}.{rng.integers(256)}.{rng.integers(1, 255)}" for _ in range(n)]))
+    seconds = np.round(rng.lognormal(np.log(95), 0.5, n))
+    return frame.assign(ip=np.where(online, ip, ""), duration_s=np.where(online, seconds.astype(int).astype(str), ""))
+
+
+def script(rng: np.random.Generator, unit: str, n: int, start: pd.Timestamp, days: int, addresses: int,
+           answer_seconds: tuple[float, float] = (4, 12)) -> pd.DataFrame:
+    """An auto-fill script: ``n`` questionnaires over ``days`` evenings (21:00-00:30, 70-180 s
+    apart as such tools wait), each from a fresh browser (its own device fingerprint), through
+    ``addresses`` IP addresses (``n``: a fresh proxy each time), each answered in
+    ``answer_seconds`` (a script fills the form at once unless told to wait); 很满意 about 10:1."""
+    per = int(np.ceil(n / days))
+    at = []
+    for d in range(days):
+        gaps = rng.uniform(70, 180, per).cumsum()
+        at += list(start + pd.Timedelta(days=d) + pd.to_timedelta(gaps[gaps < 3.5 * 3600], unit="s"))
+    at = pd.Series(at[:n])
+    n = len(at)
+    answers = {it: np.where(rng.random(n) < 10 / 11, "很满意", "比较满意").astype(object) for it in ITEMS}
+    address = rng.permutation(n) if addresses >= n else rng.integers(0, addresses, n)
+    return pd.DataFrame({"unit_id": unit, "channel": "online", "submitted_at": at.to_numpy(),
+                         "fingerprint": [f"x-{unit}-{k}" for k in range(n)], **answers, "comment": "",
+                         "ip": [f"183.{a % 250}.{a // 250 % 250}.7" for a in address],
+                         "duration_s": np.round(rng.uniform(*answer_seconds, n)).astype(int).astype(str),
+                         "attack": True})

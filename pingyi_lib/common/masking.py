@@ -38,6 +38,21 @@ def find_personal_data(text: str) -> list[str]:
     return [kind for kind, pattern, _ in _PII if pattern.search(text)]
 
 
+def mask_ip(value) -> str:
+    """An IP address as it may be published: the network part only, so a reviewer tells one
+    address from another and no one can look the person up. A missing one is ''.
+
+    >>> mask_ip("221.231.12.5"), mask_ip("2408:8340:1:2::1")
+    ('221.231.*.*', '2408:8340:*')
+    """
+    if is_missing(value) or value == "":
+        return ""
+    value = str(value)
+    if "." in value and ":" not in value:
+        return ".".join(value.split(".")[:2]) + ".*.*"
+    return ":".join(value.split(":")[:2]) + ":*"
+
+
 def mask_fingerprint(value) -> str:
     """A device fingerprint (a hashed IP, device or phone, or sometimes the raw phone) as it
     may be published: at most its first 4 characters, a quarter of it, then ``****``, so a

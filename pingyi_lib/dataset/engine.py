@@ -48,7 +48,8 @@ COUNT_COLUMNS = ["table", "unit_id", "measure", "item", "level", "n"]
 AUTO_MIN_BYTES = 4 << 20  # "auto" reads smaller files with pandas: DuckDB's start-up would not pay
 # the columns of a clean table (besides ``row`` and the answers) kept in memory in compact form
 # while its rows stay in the file: what the integrity check reads (integrity/detect.py)
-COMPACT = {"survey": ("response_id", "unit_id", "channel", "submitted_at", "fingerprint", "comment")}
+COMPACT = {"survey": ("response_id", "unit_id", "channel", "submitted_at", "fingerprint", "ip", "duration_s",
+                      "comment")}
 MAX_DISTINCT = 10_000  # more distinct values in a checked column: hostile or odd data, use pandas
 BATCH_ROWS = 1 << 20  # rows fetched from DuckDB at a time for the compact rows
 # what Arrow's utf8_trim_whitespace (read.py) strips: DuckDB's trim() takes them as a set
@@ -468,6 +469,8 @@ def _compact(con, table: schema.Table, src: _Source, codes: dict[str, str], enum
                           f"AS {_ident('_odd_' + c.id)}")
         elif c.id == table.id_column:
             select.append(f"_id AS {name}")
+        elif c.kind == schema.SECONDS:  # checked already: blank or a plain number
+            select.append(f"TRY_CAST(nullif({t_fast(c.id)}, '') AS DOUBLE) AS {name}")
         elif c.kind in (schema.UNIT, schema.TEXT):
             select.append(f"{t_fast(c.id)} AS {name}")
         else:  # enumerated: as written, looked up below
@@ -489,6 +492,8 @@ def _compact(con, table: schema.Table, src: _Source, codes: dict[str, str], enum
                 parts[c.id].append(_times(batch, c.id, c.id in src.col, odd_dates.get(c.id)))
             elif c.kind == schema.ID:
                 parts[c.id].append(col.combine_chunks())  # its own buffers: the batch's are freed
+            elif c.kind == schema.SECONDS:
+                parts[c.id].append(col.to_numpy(zero_copy_only=False).astype(float))
             else:  # text: Arrow dictionaries per range, made categories once at the end
                 parts[c.id].extend(pc.dictionary_encode(pc.fill_null(col, "")).chunks)
     out = pd.DataFrame({"row": _joined(parts["row"], np.int64)})  # in file order: ranges ascend, each sorted
@@ -498,6 +503,8 @@ def _compact(con, table: schema.Table, src: _Source, codes: dict[str, str], enum
             out[c.id] = pa.chunked_array(got).to_pandas() if got else pd.Series([], dtype="str")
         elif c.kind in (schema.UNIT, schema.TEXT):
             out[c.id] = _categories(got, _cleaned if c.kind == schema.TEXT else None)
+        elif c.kind == schema.SECONDS:
+            out[c.id] = _joined(got, float)
         elif c.kind not in (schema.ANSWER, schema.DATETIME):
             out[c.id] = _categories(got, lambda v, m=enums[c.id]: (pd.Series(v.map(m), dtype="str"), True))
         else:

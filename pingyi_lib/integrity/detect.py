@@ -43,7 +43,10 @@ class Detection:
     behind the flags: ``fp_seq`` (this device's n-th questionnaire for the unit, from 1),
     ``fp_first_row`` (file row of the device's first), ``burst_count`` and
     ``burst_expected`` (questionnaires in the row's neighbourhood, and the usual number),
-    ``burst_episode``, ``run_length``, ``volume_seq`` and ``volume_cap``.
+    ``burst_episode``, ``run_length``, ``volume_seq`` and ``volume_cap``, ``ip_seq`` (this
+    address's n-th questionnaire for the unit), ``ip_count`` and ``ip_expected`` (its
+    questionnaires for the unit, and the number its traffic to every unit explains),
+    ``duration`` (seconds taken to answer).
     ``bursts``: one row per burst episode (unit_id, channel, start, end, responses,
     fingerprints, straightline_share, comment_share, expected).
     """
@@ -176,6 +179,42 @@ def fingerprint_repeat(unit: np.ndarray, fp: np.ndarray, fp_values: pd.Index, or
     seq[order] = seq_o
     first[order] = order[first_o]
     return has & (seq >= limit), seq, first
+
+
+def ip_repeat(unit: np.ndarray, ip: np.ndarray, ip_values: pd.Index, order: np.ndarray, ip_total: np.ndarray,
+              unit_share: np.ndarray, limit: int, p: float):
+    """An IP address's questionnaires for a unit beyond the first ``limit`` (in time order), when
+    so many from it for this unit are unlikely given its questionnaires for every unit.
+
+    An address is not a device: a mobile carrier's gateway or an office router sends many
+    honest questionnaires, spread over units as everyone's are. Expected for the unit:
+    ``λ = (the address's questionnaires in the round) × (the unit's share of the round)``;
+    flagged when ``P(Poisson(λ) ≥ n) < p`` (Chernoff bound, :func:`poisson_tail_log`), where
+    ``n`` is the address's questionnaires for the unit. ``limit`` 0: not judged.
+
+    Returns (flag, seq from 1, n, λ) aligned with the input.
+    """
+    if not limit or not len(unit):
+        z = np.zeros(len(unit), dtype=np.int64)
+        return z.astype(bool), z, z, z.astype(float)
+    has = ip != _blank(ip_values)
+    key = unit * (len(ip_values) + 1) + ip
+    seq_o, _ = occurrence(key[order])
+    seq = np.empty(len(order), dtype=np.int64)
+    seq[order] = seq_o
+    _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+    n = counts[inv.reshape(-1)]
+    lam = ip_total * unit_share[unit]
+    flag = has & (seq >= limit) & (poisson_tail_log(n.astype(float), lam) < np.log(p))
+    return flag, seq + 1, n, lam
+
+
+def too_fast(duration: np.ndarray, min_seconds: float) -> np.ndarray:
+    """Answered in fewer than ``min_seconds`` (a missing time taken is not judged; 0: not judged)."""
+    if not min_seconds:
+        return np.zeros(len(duration), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        return duration < min_seconds
 
 
 def time_order(major: np.ndarray, sec: np.ndarray, file_row: np.ndarray) -> np.ndarray:
@@ -362,14 +401,20 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
     n_all = np.bincount(content)[content]  # each row's content's count in the round
     eligible = has_time & np.asarray(channels.isin(rules.burst_channels))[chan]
     fp, fp_values = _column_codes(survey, "fingerprint")
+    ip, ip_values = _column_codes(survey, "ip")
+    ip_total = np.bincount(ip, minlength=len(ip_values))[ip] if n else np.zeros(0, dtype=np.int64)
+    unit_share = np.bincount(unit, minlength=len(unit_ids)) / max(n, 1)
+    duration = survey["duration_s"].to_numpy(dtype=np.float32) if "duration_s" in survey \
+        else np.full(n, np.nan, dtype=np.float32)
     r = _Round(
         unit=_small(unit), group=_small(unit * (len(channels) + 1) + chan), sec=sec, has_time=has_time,
         file_row=survey["row"].to_numpy(dtype=np.int64) if "row" in survey else np.arange(n),
-        fp=_small(fp), fp_values=fp_values, eligible=eligible, straight=straight, content=_small(content),
+        fp=_small(fp), fp_values=fp_values, ip=_small(ip), ip_values=ip_values, ip_total=_small(ip_total),
+        unit_share=unit_share, duration=duration, eligible=eligible, straight=straight, content=_small(content),
         skip=skip, n_all=_small(n_all), total=n, t0=int(sec[eligible].min()) if eligible.any() else 0,
         caps=volume_caps(units, rules).reindex(unit_ids.to_numpy()).fillna(np.inf).to_numpy(),
         rules=rules, window=window)
-    del unit, chan, fp, content, n_all
+    del unit, chan, fp, content, n_all, ip, ip_total
 
     flags = np.zeros((n, len(INTEGRITY_REASONS)), dtype=bool)
     details, burst_rows, episodes = [], [], 0
@@ -406,6 +451,11 @@ class _Round:
     file_row: np.ndarray
     fp: np.ndarray
     fp_values: pd.Index
+    ip: np.ndarray
+    ip_values: pd.Index
+    ip_total: np.ndarray  # the row's address's questionnaires in the round (any unit)
+    unit_share: np.ndarray  # each unit code's share of the round's questionnaires
+    duration: np.ndarray  # seconds taken to answer (NaN: not known)
     eligible: np.ndarray  # may be in a burst (has a time, a burst channel)
     straight: np.ndarray
     content: np.ndarray  # the same code for the same answers and comment
@@ -443,9 +493,14 @@ def _judge(r: _Round, idx: np.ndarray, first_episode: int):
     r_flag, r_len = identical_runs(group, group_order, r.content[idx].astype(np.int64), r.skip[idx], rules,
                                    r.n_all[idx].astype(np.int64), r.total)
     v_flag, v_seq, v_cap = implausible_volume(unit, order, r.caps)
+    ip_flag, ip_seq, ip_n, ip_lam = ip_repeat(unit, r.ip[idx].astype(np.int64), r.ip_values, order,
+                                              r.ip_total[idx].astype(np.int64), r.unit_share, rules.ip_limit,
+                                              rules.ip_p)
+    duration = r.duration[idx]
     found = {"fingerprint_repeat": fp_flag, "burst": b_flag, "burst_straightline": b_flag & r.straight[idx],
              "identical_run": r_flag, "outside_window": outside_window(sec, r.has_time[idx], r.window),
-             "implausible_volume": v_flag}
+             "implausible_volume": v_flag, "ip_repeat": ip_flag,
+             "too_fast": too_fast(duration, rules.too_fast_seconds)}
     flags = np.column_stack([found[k] for k in INTEGRITY_REASONS]) if len(idx) \
         else np.zeros((0, len(INTEGRITY_REASONS)), dtype=bool)
     hit = np.flatnonzero(flags.any(axis=1))
@@ -454,6 +509,7 @@ def _judge(r: _Round, idx: np.ndarray, first_episode: int):
         "burst_count": b_count[hit], "burst_expected": b_lam[hit],
         "burst_episode": np.where(b_episode[hit] >= 0, b_episode[hit] + first_episode, -1),
         "run_length": r_len[hit], "volume_seq": v_seq[hit], "volume_cap": v_cap[hit],
+        "ip_seq": ip_seq[hit], "ip_count": ip_n[hit], "ip_expected": ip_lam[hit], "duration": duration[hit],
     }, index=idx[hit])
     at = np.flatnonzero(b_episode >= 0)
     return flags, details, pd.DataFrame({"pos": idx[at], "episode": b_episode[at] + first_episode, "lam": b_lam[at]})

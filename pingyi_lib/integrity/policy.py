@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pingyi_lib.common.masking import mask_fingerprint
+from pingyi_lib.common.masking import mask_fingerprint, mask_ip
 from pingyi_lib.common.numbers import format_number
 from pingyi_lib.dataset.load import Dataset
 from pingyi_lib.dataset.validate import QUARANTINE_COLUMNS
@@ -193,6 +193,7 @@ def _rows(sv, pick, flags, reasons, policy, decision, excluded, review, known, p
         "fingerprint": _column(sub, "fingerprint"), "reasons": codes,
         "policy_excluded": policy[pick], "decision": dec, "note": review_text("note"),
         "reviewer": review_text("reviewer"), "excluded": excluded[pick], "suspicion": suspicion,
+        "ip": _column(sub, "ip"),
     })
     details = found.details.reindex(pick)
     out["detail"] = [_detail(r, d, rs, window) for r, d in zip(out.itertuples(index=False),
@@ -227,6 +228,11 @@ def _detail(r, d, rs: Ruleset, window) -> str:
                     f"（{window[0]:%Y-%m-%d}至{window[1]:%Y-%m-%d}）内")
         elif code == "implausible_volume":
             what = f"本单位第{int(d.volume_seq)}份问卷，超过合理上限{int(d.volume_cap)}份"
+        elif code == "ip_repeat":
+            what = (f"来自IP {mask_ip(r.ip)}的本单位第{int(d.ip_seq)}份问卷（此地址共{int(d.ip_count)}份评本单位，"
+                    f"按它对各单位的问卷数约应{format_number(d.ip_expected, 1)}份）")
+        elif code == "too_fast":
+            what = f"答题用时{format_number(d.duration, 0)}秒，少于{rules.too_fast_seconds:g}秒"
         else:  # review
             what = "复核决定剔除" + (f"（{r.note}）" if r.note else "")
         words.append(f"{rules.label(code)}：{what}")

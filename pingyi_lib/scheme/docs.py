@@ -111,6 +111,11 @@ KEY_DOCS: dict[str, tuple[str, str]] = {
     "integrity.implausible_volume.population_share": ("问卷数最多为单位服务对象数（评议单位表 population）的这一比例",
                                                       LOCAL),
     "integrity.implausible_volume.quota_ratio": ("问卷数最多为单位问卷配额（评议单位表 quota）的这一倍数", LOCAL),
+    "integrity.ip_repeat.limit": ("同一 IP 地址对同一单位的问卷超过这么多份后，才可能被标记"
+                                  "（IP 不是终端：许多人共用一个地址）；没有 [integrity.ip_repeat] 时不检查", LOCAL),
+    "integrity.ip_repeat.p": ("……且按该地址对各单位的问卷数，这么多份集中于本单位的泊松尾概率低于此值", LOCAL),
+    "integrity.too_fast.min_seconds": ("答题用时（答题秒数）少于这么多秒的问卷被标记；"
+                                       "没有 [integrity.too_fast] 时不检查", LOCAL),
     "integrity.review.exclude": ("问卷复核表中表示“剔除”的写法", LOCAL),
     "integrity.review.keep": ("问卷复核表中表示“保留”的写法", LOCAL),
     "problems.themes[].name": ("问题主题的名称", f"方案 三、五(六)；主题词典为{LOCAL}"),

@@ -30,7 +30,10 @@ COMPONENT_COLUMNS = {"onsite": "onsite_index", "survey": "survey_index", "cases"
                      "bonus": "bonus_points"}
 # why a questionnaire may look stuffed (seed §六(三)), in the order they are reported
 INTEGRITY_REASONS = ("fingerprint_repeat", "burst", "burst_straightline", "identical_run", "outside_window",
-                     "implausible_volume")
+                     "implausible_volume", "ip_repeat", "too_fast")
+# reasons that read what online platforms record (``ip``, ``duration_s``): a ruleset without
+# their [integrity.*] section does not judge them (rulesets written before pingyi import)
+PLATFORM_REASONS = ("ip_repeat", "too_fast")
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,11 @@ class IntegrityRules:
     review_label: str
     review_exclude: tuple[str, ...]
     review_keep: tuple[str, ...]
+    # one IP address's questionnaires for one unit past ``ip_limit`` are flagged when so many are
+    # unlikely from the address's traffic to every unit (Poisson tail below ``ip_p``); 0: not judged
+    ip_limit: int = 0
+    ip_p: float = 0.0
+    too_fast_seconds: float = 0.0  # answered in fewer seconds than this (duration_s); 0: not judged
 
     @property
     def excluding(self) -> tuple[str, ...]:
@@ -565,7 +573,12 @@ def _integrity(r: _Reader, channels: dict[str, str]) -> IntegrityRules:
     reasons = {}
     for code in INTEGRITY_REASONS:
         k = f"integrity.{code}"
+        if code in PLATFORM_REASONS and r.get(k, None) is None:
+            reasons[code] = Reason(code, False, 0.0)  # not judged: never flags
+            continue
         reasons[code] = Reason(r.text(f"{k}.label"), r.boolean(f"{k}.exclude"), r.number(f"{k}.weight", lo=0, hi=1))
+    ip = r.get("integrity.ip_repeat", None) is not None
+    fast = r.get("integrity.too_fast", None) is not None
     burst_channels = r.texts("integrity.burst.channels")
     for c in burst_channels:
         if c not in channels:
@@ -593,6 +606,9 @@ def _integrity(r: _Reader, channels: dict[str, str]) -> IntegrityRules:
         review_label=r.text("integrity.review.label"),
         review_exclude=exclude_words,
         review_keep=keep_words,
+        ip_limit=r.integer("integrity.ip_repeat.limit", lo=1, hi=10**6) if ip else 0,
+        ip_p=r.number("integrity.ip_repeat.p", lo=0, hi=1) if ip else 0.0,
+        too_fast_seconds=r.number("integrity.too_fast.min_seconds", lo=0, hi=24 * 3600) if fast else 0.0,
     )
 
 
