@@ -361,19 +361,6 @@ def cmd_validate(args) -> int:
     return 1 if len(q) else 0
 
 
-def cmd_sample(args) -> int:
-    from pingyi_lib.dataset.sample import write_sample
-    from pingyi_lib.scheme.ruleset import load_ruleset
-
-    try:
-        paths = write_sample(args.year, args.out, load_ruleset(args.ruleset))
-    except ValueError as exc:  # the ruleset lacks what the sample needs
-        raise OptionError(str(exc)) from None
-    tables = [p for p in paths if p.suffix == ".csv"]
-    print(f"已写入 {args.year} 年样例数据：{len(tables)} 张表和 round.toml，目录 {args.out}", file=sys.stderr)
-    return 0
-
-
 def cmd_problems(args) -> int:
     from pingyi_lib.dataset.load import load_dataset
     from pingyi_lib.text.themes import coverage, main_problems
@@ -490,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def dataset_cmd(name: str, help: str, formats: Sequence[str]) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)
-        sp.add_argument("dataset", metavar="DATASET", help="a dataset folder (one CSV per table, or one .xlsx)")
+        sp.add_argument("dataset", metavar="DATASET", help="a dataset folder (CSV files, or a workbook: xlsx xls ods)")
         sp.add_argument("--ruleset", metavar="FILE", default=None,
                         help="ruleset TOML (default: DATASET/ruleset.toml if present, else changzhou-2011)")
         sp.add_argument("--format", choices=formats, default="table")
@@ -530,12 +517,6 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_integrity)
     report_cmd.add_parser(dataset_cmd, allow)
     followup_cmd.add_parser(sub, dataset_cmd)
-    sp = sub.add_parser("sample", help="write a synthetic sample round (seeded: same bytes every run)")
-    sp.add_argument("--year", type=int, required=True, choices=(2011, 2012))
-    sp.add_argument("--out", required=True, metavar="DIR")
-    sp.add_argument("--ruleset", metavar="FILE", default=None,
-                    help="ruleset TOML whose labels the sample uses (default: changzhou-2011)")
-    sp.set_defaults(func=cmd_sample)
     setup_cmd.add_parsers(sub)
     lab_cmd.add_parser(sub)
     import_cmd.add_parser(sub)

@@ -136,7 +136,7 @@ def test_near_names_proposed_only_when_one_fits():
 
 
 # ---- whole exports ---------------------------------------------------------------------------
-@pytest.mark.parametrize("kind", ["xlsx", "csv-gb18030", "xls"])
+@pytest.mark.parametrize("kind", ["xlsx", "csv-gb18030", "xls", "ods"])
 def test_wjx_text_export_scores_as_the_contract(tmp_path, sample, contract_league, kind, capsys):
     sv, units = sample
     exp = wjx_export(sv, units)
@@ -155,6 +155,10 @@ def test_wjx_text_export_scores_as_the_contract(tmp_path, sample, contract_leagu
             for j, v in enumerate(row):
                 ws.write(i, j, int(v) if j == 0 else v)  # 序号 a number, as 问卷星 writes it
         book.save(str(path))
+    elif kind == "ods":  # saved again by WPS or LibreOffice
+        from .test_workbooks import write_ods
+
+        path = write_ods(tmp_path / "export.ods", {"Sheet1": [list(exp.columns), *exp.itertuples(index=False)]})
     else:
         path = tmp_path / "export.csv"
         path.write_bytes(exp.to_csv(index=False).encode("gb18030"))

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import pingyi_lib as py
 from pingyi_lib.cli import main
-from pingyi_lib.integrity import detect
+from pingyi_lib.integrity import detect, sources
 from pingyi_lib.integrity.policy import check
 from pingyi_lib.scheme.ruleset import default_ruleset_path, parse_ruleset
 
@@ -373,7 +373,7 @@ def test_nothing_is_lost_every_row_is_scored_or_quarantined(tmp_path_factory, ro
 
 
 def test_occurrence_counts_equal_keys_before_each_in_order():
-    seq, first = detect.occurrence(np.array([7, 3, 7, 7, 3]))
+    seq, first = sources.occurrence(np.array([7, 3, 7, 7, 3]))
     assert seq.tolist() == [0, 0, 1, 2, 1] and first.tolist() == [0, 1, 0, 0, 1]
 
 
@@ -385,7 +385,7 @@ def test_the_poisson_tail_bound_is_never_below_the_exact_tail(lam, x):
     if below >= 1 - 1e-12:
         return  # the exact tail underflows to 0; the bound is >= anything
     exact = math.log1p(-below)
-    assert detect.poisson_tail_log(np.array([x]), np.array([lam]))[0] >= exact - 1e-9
+    assert sources.poisson_tail_log(np.array([x]), np.array([lam]))[0] >= exact - 1e-9
 
 
 @pytest.mark.parametrize("mutate, key, words", [

@@ -16,8 +16,8 @@ import pytest
 from pingyi_lib.cli import main
 from pingyi_lib.common.masking import mask_ip
 from pingyi_lib.dataset.load import load_dataset
-from pingyi_lib.integrity.detect import ip_repeat, too_fast
 from pingyi_lib.integrity.policy import check
+from pingyi_lib.integrity.sources import ip_repeat, too_fast
 from pingyi_lib.scheme.ruleset import load_ruleset, parse_ruleset
 from pingyi_lib.scoring.results import score
 

@@ -339,8 +339,10 @@ def test_a_sheet_holding_more_rows_than_it_declares_is_refused_before_it_is_pars
                   lambda b: re.sub(rb"<sheetData>.*</sheetData>|<sheetData/>", lambda _: b"<sheetData>" + rows
                                    + b"</sheetData>", b, flags=re.S))
 
+    import python_calamine
+
     def no_parsing(*a, **k):
         raise AssertionError("the workbook was parsed")
-    monkeypatch.setattr(openpyxl, "load_workbook", no_parsing)
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", no_parsing)
     with pytest.raises(DatasetError, match=f"超过 {limits.MAX_SHEET_ROWS:,} 行"):
         py.load_dataset(tmp_path / "d")

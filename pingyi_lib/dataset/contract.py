@@ -118,7 +118,8 @@ def data_contract_markdown(ruleset: Ruleset) -> str:
         "| 表 | table id | 必需 required | 接受的文件名 / 工作表名 accepted names |", "|---|---|---|---|",
     ]
     for t in tables.values():
-        names = f"`{t.zh}.csv`、`{t.name}.csv`、`{t.name}.parquet`、`{t.zh}.parquet`；工作表 `{t.zh}` 或 `{t.name}`"
+        names = (f"`{t.zh}.csv`、`{t.name}.csv`、`{t.name}.parquet`、`{t.zh}.parquet`；"
+                 f"工作簿中的工作表 `{t.zh}` 或 `{t.name}`")
         out.append(f"| {t.zh} | `{t.name}` | {'是' if t.required else '否（缺少 = 没有此类记录）'} | {names} |")
     out += [
         "", "- 文件名和工作表名不区分英文大小写；以 `.` 或 `~$` 开头的文件（Excel 的临时文件）不读。",
@@ -129,9 +130,10 @@ def data_contract_markdown(ruleset: Ruleset) -> str:
         + "，按此顺序尝试。逗号分隔，含逗号或换行的单元格用英文双引号括起。",
         "", "CSV may be UTF-8 (with or without BOM) or GB18030; comma-separated, quoted as Excel writes it.", "",
         "## Excel 工作簿（xlsx layout）", "",
+        "- 工作簿可以是 `.xlsx`、`.xls`（Excel 97-2003）或 `.ods`（WPS、LibreOffice），都用 calamine 读取。",
         "- 每张表一个工作表，第 1 行是表头，数据从第 2 行开始；行号按 Excel 显示的行号报告。",
         "- 日期单元格可以是 Excel 日期，也可以是文本 `2011-08-03`、`2011/8/3`、`2011年8月3日`（年份在前）。",
-        "- 公式必须有保存的结果：由程序写入、从未在 Excel 中保存过的公式所在行会被拒绝。",
+        "- 公式必须有保存的结果：由程序写入、从未在 Excel 中保存过的公式所在行会被拒绝（`.xlsx`）。",
         "- 完全空白的行不读。", "",
         "## 值的写法（values）", "",
         "- 空单元格表示“未作答”或“无”。答案可以写文字（" + "、".join(lv.label for lv in ruleset.levels)
@@ -142,7 +144,8 @@ def data_contract_markdown(ruleset: Ruleset) -> str:
         "## 上限和不可见字符（limits and control characters）", "",
         f"- 每个单元格最多 {MAX_FIELD_CHARS:,} 个字符（Excel 的单元格上限）；更长的单元格所在行被拒绝"
         "（`field_too_long`），表的其余行照常读取。",
-        f"- `.xlsx` 工作簿：每张工作表最多 {limits.MAX_SHEET_ROWS:,} 行、{limits.MAX_SHEET_COLUMNS} 列，"
+        f"- 工作簿：每张工作表最多 {limits.MAX_SHEET_ROWS:,} 行、{limits.MAX_SHEET_COLUMNS} 列（按文件中实际的行数，"
+        "读取之前先数），"
         f"不同的文本（共享字符串）最多 {limits.MAX_SHARED_STRINGS:,} 个，解压后合计最多 "
         f"{limits.MAX_UNCOMPRESSED_BYTES // 2**20:,} MB；超过时整个工作簿不读（一行说明），"
         "大的表请存为 CSV 或 Parquet。隐藏的工作表照常读取，并给出提示。",

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from pingyi_lib.common.errors import DatasetError
-from pingyi_lib.dataset import engine, schema
+from pingyi_lib.dataset import counted, engine, schema
 from pingyi_lib.dataset.load import load_dataset
 from pingyi_lib.scheme.ruleset import Ruleset
 
@@ -47,7 +47,7 @@ def count_parquet_dir(client, dataset: str | Path, parts_dir: str | Path, table:
             raise DatasetError(f"{f}：其中的编号不是 {len(files)} 个部分中的一个（请按 part_of(id, {len(files)}) "
                                "拆分各行，见 docs/scale.md）；否则跨文件的重复编号无法判断", path=f)
         owner.update(dict.fromkeys(parts, f))
-    counts = engine.merge_counts([r[0] for r in results])
+    counts = counted.merge_counts([r[0] for r in results])
     rejected = [r[1] for r in results if len(r[1])]
     quarantine = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame()
     return counts, quarantine, sum(r[2] for r in results)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 from pingyi_lib.common.errors import DatasetError
@@ -22,7 +21,7 @@ MAX_PART_BYTES = 64 * 2**20        # any part but a sheet or the shared strings 
 MAX_UNCOMPRESSED_BYTES = 2**30     # all parts together, as declared in the zip directory
 
 _SI = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
-_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 CHUNK = 1 << 20
 _OVERLAP = 64  # longer than any <prefix:si> or <prefix:row> opening tag we count
 
@@ -47,8 +46,8 @@ def count_tags(zf: zipfile.ZipFile, info: zipfile.ZipInfo, tag: re.Pattern, limi
 
 
 def check_workbook(path: Path) -> None:
-    """Refuse a workbook whose parts exceed the limits, before any of it is parsed: its size, its
-    shared strings, and the rows of each sheet (counted, not believed from the declared size)."""
+    """Refuse a workbook whose parts exceed the limits, before any of it is parsed: its size and
+    its shared strings (each sheet's size: dataset/excel.py)."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -65,11 +64,7 @@ def check_workbook(path: Path) -> None:
                         raise DatasetError(
                             f"{path}：工作簿中不同的文本（共享字符串）超过 {MAX_SHARED_STRINGS:,} 个，"
                             "超过 pingyi 读取 .xlsx 的上限；大的表请存为 CSV 或 Parquet", path=str(path))
-                elif "/worksheets/" in name and name.endswith(".xml"):
-                    # the rows a sheet holds, whatever size it declares: counted before any is parsed
-                    if count_tags(zf, info, _ROW, MAX_SHEET_ROWS) > MAX_SHEET_ROWS:
-                        raise too_big(f"{path}[{info.filename}]", f"超过 {MAX_SHEET_ROWS:,} 行")
-                elif info.file_size > MAX_PART_BYTES:
+                elif "/worksheets/" not in name and info.file_size > MAX_PART_BYTES:
                     raise DatasetError(f"{path}：工作簿的部件 {info.filename} 解压后有 "
                                        f"{info.file_size / 2**20:,.0f} MB，超过允许的 "
                                        f"{MAX_PART_BYTES / 2**20:,.0f} MB", path=str(path))
@@ -80,24 +75,3 @@ def check_workbook(path: Path) -> None:
 def too_big(path: str, what: str) -> DatasetError:
     return DatasetError(f"{path}：工作表{what}；pingyi 每张工作表最多读取 {MAX_SHEET_ROWS:,} 行、"
                         f"{MAX_SHEET_COLUMNS} 列", path=path)
-
-
-def sheet_rows(ws, path: str) -> Iterator[tuple]:
-    """The rows of a read-only worksheet as tuples of values, within the limits.
-
-    The size the sheet declares (``A1:XFD200000``) is checked first; then it is ignored, so
-    a sheet that declares less than it holds is read whole, and every row is checked as it
-    streams: one that reaches past the column limit, or one row too many, stops the read.
-    """
-    rows, cols = ws.max_row, ws.max_column
-    if (rows or 0) > MAX_SHEET_ROWS or (cols or 0) > MAX_SHEET_COLUMNS:
-        raise too_big(path, f"声明了 {rows:,} 行、{cols:,} 列（{ws.calculate_dimension()}）")
-    ws.reset_dimensions()
-    for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
-        if n > MAX_SHEET_ROWS:
-            raise too_big(path, f"超过 {MAX_SHEET_ROWS:,} 行")
-        if len(values) > MAX_SHEET_COLUMNS:
-            if any(v is not None for v in values[MAX_SHEET_COLUMNS:]):
-                raise too_big(path, f"第 {n:,} 行的第 {len(values):,} 列有值")
-            values = values[:MAX_SHEET_COLUMNS]
-        yield values

@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from pingyi_lib.common.errors import OptionError
+from pingyi_lib.dataset import counted, schema
 from pingyi_lib.dataset import engine as engine_mod
-from pingyi_lib.dataset import schema
 from pingyi_lib.dataset.read import read_folder
 from pingyi_lib.dataset.round import RoundInfo, round_info
 from pingyi_lib.dataset.validate import shown, validate_tables
@@ -64,7 +64,7 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     round: RoundInfo | None = None  # city, year, title (round.toml or the data); set by load_dataset
     written_unit_names: dict[str, str] = field(default_factory=dict)  # unit id -> name, as written (rejected too)
-    # answer counts (engine.COUNT_COLUMNS) of the response tables the engine counted, or that
+    # answer counts (counted.COUNT_COLUMNS) of the response tables the engine counted, or that
     # `pingyi score --counts` merged; scoring counts the other tables from their rows
     counts: pd.DataFrame | None = None
     engines: dict[str, str] = field(default_factory=dict)  # table → "duckdb", "pandas" or "counts"
@@ -199,7 +199,7 @@ def load_dataset(path: str | Path, ruleset: Ruleset | str | Path | None = None, 
 
 def days_of(counts: pd.DataFrame | None, engines: dict[str, str]) -> dict[str, pd.Series]:
     """The day counts (``days`` measure) of the response tables whose rows are not in memory."""
-    return {t: engine_mod.day_counts(counts, t) for t in engine_mod.ENGINE_TABLES
+    return {t: counted.day_counts(counts, t) for t in engine_mod.ENGINE_TABLES
             if counts is not None and engines.get(t) in ("duckdb", "counts")}
 
 

@@ -1,7 +1,7 @@
 """Read a dataset folder into raw tables of text (SPEC §2).
 
 A table is ``NAME.csv`` (or its Chinese name, e.g. ``问卷调查.csv``), ``NAME.parquet``,
-or a sheet of that name in the one ``.xlsx`` workbook of the folder. CSV may be
+or a sheet of that name in a workbook of the folder (.xlsx, .xls, .ods). CSV may be
 UTF-8, UTF-8 with BOM or GB18030. Headers may be English ids or Chinese labels.
 
 Every cell comes out as stripped text ('' for blank); typing is validate.py's job.
@@ -10,8 +10,8 @@ set aside here, with their spreadsheet row number (header = row 1), because no c
 be trusted in them.
 
 Limits (a hostile or broken file is refused in one plain line, never read until the
-machine runs out of memory): see :data:`MAX_FIELD_CHARS` and :mod:`pingyi_lib.dataset.limits`
-for workbooks.
+machine runs out of memory): see :data:`MAX_FIELD_CHARS`, and :mod:`pingyi_lib.dataset.limits`
+and :mod:`pingyi_lib.dataset.excel` for workbooks (.xlsx, .xls, .ods, read with calamine).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import pandas as pd
 
 from pingyi_lib.common.controlchars import CONTROL, visible
 from pingyi_lib.common.errors import DatasetError, DatasetNotFound
-from pingyi_lib.dataset import limits
+from pingyi_lib.dataset import excel
 from pingyi_lib.dataset.schema import Table, table_for_name, tables
 from pingyi_lib.scheme.ruleset import Ruleset
 
@@ -284,36 +284,34 @@ def cell_text(v) -> str:
     return str(v)
 
 
-def read_sheet(ws, table: Table, path: str, ws_formulas=None) -> RawTable:
-    """A worksheet read for its values. ``ws_formulas`` (the same sheet read without
-    cached values) lets a formula with no saved result be reported instead of read as
+def read_sheet(sheet, table: Table, path: str) -> RawTable:
+    """A worksheet read with calamine (dataset/excel.py: sized, and its formulas saved without a
+    result found, before it is read): a formula with no saved result is reported, not read as
     blank (workbooks written by scripts store formulas without results)."""
-    it = limits.sheet_rows(ws, path)
-    fit = limits.sheet_rows(ws_formulas, path) if ws_formulas is not None else None
-    header = next(it, None)
-    if fit is not None:
-        next(fit, None)
-    if header is None:
+    values = sheet.rows
+    lead = 0  # blank rows above the header
+    while lead < len(values) and not any(str(v).strip() for v in values[lead]):
+        lead += 1
+    if lead == len(values):
         raise DatasetError(f"{path}：工作表是空的（没有表头行）", path=path, table=table.name)
-    header = [cell_text(h) for h in header]
+    header = [cell_text(h) for h in values[lead]]
     while header and not header[-1].strip():
         header.pop()
     ids, ignored = _header_map(header, table, path)
-    records, unsaved = [], {}
-    for row_no, values in enumerate(it, start=2):
-        formulas = next(fit, ()) if fit is not None else ()
-        record = [cell_text(v) for v in values]
-        if len(record) < len(header):  # a sheet streamed without its declared size stops at a row's last cell:
-            record += [""] * (len(header) - len(record))  # the cells after it are blank, not missing fields
-        records.append(record)
-        for col, (v, f) in enumerate(zip(values, formulas)):
-            if v is None and isinstance(f, str) and f.startswith("="):
-                name = header[col] if col < len(header) else f"第 {col + 1} 列"
-                unsaved[row_no] = ("unsaved_formula", {"header": visible(name), "formula": visible(f)})
-                break
-    good, rows, bad = _split_records(records, header, ids, preset_bad=unsaved)
+    records = [[v if type(v) is str else cell_text(v) for v in r] for r in values[lead + 1:]]  # text: as it is
+    first = lead + 2  # the spreadsheet row of the first record
+    last = max((r for r, _ in sheet.unsaved), default=0)
+    records += [[] for _ in range(last - first + 1 - len(records))]  # rows past the values: formulas only
+    width = len(header)
+    records = [(r + [""] * width)[:max(width, len(r))] for r in records]  # a short row's missing cells are blank
+    unsaved = {}
+    for (row, col), formula in sorted(sheet.unsaved.items()):
+        if row >= first and row not in unsaved:
+            name = header[col] if col < len(header) else f"第 {col + 1} 列"
+            unsaved[row] = ("unsaved_formula", {"header": visible(name), "formula": visible(formula)})
+    good, rows, bad = _split_records(records, header, ids, first_row=first, preset_bad=unsaved)
     raw = RawTable(table.name, path, _frame(good, rows, ids, table), bad, ignored, headers_of(header, ids))
-    if getattr(ws, "sheet_state", "visible") != "visible":
+    if not sheet.visible:
         raw.notes.append(f"{path}：此工作表为隐藏工作表，仍作为{table.zh}（{table.name}）读取")
     return raw
 
@@ -420,23 +418,12 @@ def read_folder(folder: str | Path, ruleset: Ruleset, defer=lambda name, path: F
             add(Deferred(name, str(p)))
         elif suffix in (".csv", ".parquet") and name:
             add(read_table(p, schema[name]))
-        elif suffix == ".xlsx":
-            import openpyxl
+        elif suffix in excel.SUFFIXES:
+            def wanted(sheet: str) -> bool:
+                return table_for_name(sheet, ruleset) not in (None, *skip)
 
-            limits.check_workbook(p)
-            try:
-                wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-                wbf = openpyxl.load_workbook(p, read_only=True, data_only=False)
-            except Exception as exc:
-                raise DatasetError(f"{p}：不是可读的 .xlsx 工作簿（{exc}）", path=str(p)) from None
-            try:
-                for ws, wsf in zip(wb.worksheets, wbf.worksheets):
-                    sname = table_for_name(ws.title, ruleset)
-                    if sname and sname not in skip:
-                        add(read_sheet(ws, schema[sname], f"{p}[{ws.title}]", wsf))
-            finally:
-                wb.close()
-                wbf.close()
+            for sheet in excel.read_sheets(p, wanted):
+                add(read_sheet(sheet, schema[table_for_name(sheet.name, ruleset)], f"{p}[{sheet.name}]"))
     for t in schema.values():
         if t.required and t.name not in found and t.name not in skip:
             raise DatasetError(

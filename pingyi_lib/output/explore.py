@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pingyi_lib.common.errors import PingyiError
+from pingyi_lib.dataset import excel
 from pingyi_lib.dataset.load import load_dataset
 from pingyi_lib.dataset.sample import SAMPLE_YEARS, bundled_round
 from pingyi_lib.output import page
@@ -23,7 +24,8 @@ from pingyi_lib.sections import charts, headline, scores
 
 def looks_like_round(folder: Path) -> bool:
     """A folder holding a units table (CSV or Parquet, English or Chinese name) or a workbook."""
-    return folder.is_dir() and any(p.stem in ("units", "评议单位") or p.suffix == ".xlsx" for p in folder.iterdir()
+    return folder.is_dir() and any(p.stem in ("units", "评议单位") or p.suffix.lower() in excel.SUFFIXES
+                                   for p in folder.iterdir()
                                    if p.is_file() and not p.name.startswith((".", "~$")))
 
 

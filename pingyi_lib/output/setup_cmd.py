@@ -1,15 +1,24 @@
-"""The commands that set up a round: ``pingyi template`` (the clerks' input workbook),
-``pingyi init`` (a new dataset folder with round.toml) and ``pingyi docs`` (the data contract
-and the ruleset keys, generated). ``cli.py`` only wires them in.
+"""The commands that set up a round: ``pingyi sample`` (the seeded sample rounds),
+``pingyi template`` (the clerks' input workbook), ``pingyi init`` (a new dataset folder with
+round.toml) and ``pingyi docs`` (the data contract and the ruleset keys, generated).
+``cli.py`` only wires them in.
 """
 
 from __future__ import annotations
 
 import sys
 
+from pingyi_lib.common.errors import OptionError
+
 
 def add_parsers(sub) -> None:
-    """The ``template``, ``init`` and ``docs`` subcommands, added to the parser's subcommands."""
+    """The ``sample``, ``template``, ``init`` and ``docs`` subcommands, added to the parser's subcommands."""
+    sp = sub.add_parser("sample", help="write a synthetic sample round (seeded: same bytes every run)")
+    sp.add_argument("--year", type=int, required=True, choices=(2011, 2012))
+    sp.add_argument("--out", required=True, metavar="DIR")
+    sp.add_argument("--ruleset", metavar="FILE", default=None,
+                    help="ruleset TOML whose labels the sample uses (default: changzhou-2011)")
+    sp.set_defaults(func=cmd_sample)
     sp = sub.add_parser("template", help="write the input workbook for clerks (Chinese headers, drop-down lists)")
     sp.add_argument("--out", required=True, metavar="FILE.xlsx")
     sp.add_argument("--from", dest="source", metavar="DATASET", default=None,
@@ -77,4 +86,17 @@ def cmd_init(args) -> int:
 def cmd_docs(args) -> int:
     for p in write_docs(args.out):
         print(f"已写入 {p}", file=sys.stderr)
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from pingyi_lib.dataset.sample import write_sample
+    from pingyi_lib.scheme.ruleset import load_ruleset
+
+    try:
+        paths = write_sample(args.year, args.out, load_ruleset(args.ruleset))
+    except ValueError as exc:  # the ruleset lacks what the sample needs
+        raise OptionError(str(exc)) from None
+    tables = [p for p in paths if p.suffix == ".csv"]
+    print(f"已写入 {args.year} 年样例数据：{len(tables)} 张表和 round.toml，目录 {args.out}", file=sys.stderr)
     return 0

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from pingyi_lib.common.errors import DatasetError
-from pingyi_lib.dataset import limits
+from pingyi_lib.dataset import excel
 from pingyi_lib.dataset.export_rows import merge
 from pingyi_lib.dataset.read import ENCODINGS, cell_text
 from pingyi_lib.dataset.schema import Table, table_for_name, tables
@@ -52,20 +52,17 @@ def _survey(path: Path, header: list[str], records: list[list[str]], table: Tabl
     return SurveyFile(path, frame, headers, headers["response_id"] != "response_id", **how)
 
 
-def _workbook_sheet(folder: Path, rs: Ruleset) -> tuple[Path, str] | None:
-    import openpyxl
-
+def _workbook_sheet(folder: Path, rs: Ruleset) -> tuple[Path, excel.Sheet] | None:
+    """The folder's workbook holding the survey sheet, and that sheet read."""
     for p in sorted(folder.iterdir()):
-        if p.suffix.lower() != ".xlsx" or p.name.startswith(("~$", ".")) or not p.is_file():
+        if p.suffix.lower() not in excel.SUFFIXES or p.name.startswith(("~$", ".")) or not p.is_file():
             continue
-        limits.check_workbook(p)
-        wb = openpyxl.load_workbook(p, read_only=True)
-        try:
-            name = next((n for n in wb.sheetnames if table_for_name(n, rs) == "survey"), None)
-        finally:
-            wb.close()
-        if name is not None:
-            return p, name
+        sheets = excel.read_sheets(p, lambda n: table_for_name(n, rs) == "survey")
+        if sheets and p.suffix.lower() != ".xlsx":
+            raise DatasetError(f"{p}：问卷调查表在 {p.suffix} 工作簿中，导入只写 .xlsx 工作簿或 CSV 表；"
+                               "请在 Excel 或 WPS 中另存为 .xlsx 后再导入", path=str(p))
+        if sheets:
+            return p, sheets[0]
     return None
 
 
@@ -99,14 +96,9 @@ def find(folder: Path, rs: Ruleset) -> SurveyFile | None:
     found = _workbook_sheet(folder, rs)
     if found is None:
         return None
-    import openpyxl
-
-    path, sheet = found
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        rows = [[cell_text(v) for v in r] for r in limits.sheet_rows(wb[sheet], f"{path}[{sheet}]")]
-    finally:
-        wb.close()
+    path, found_sheet = found
+    sheet = found_sheet.name
+    rows = [[cell_text(v) for v in r] for r in found_sheet.rows]
     header = list(rows[0]) if rows else []
     while header and not header[-1].strip():
         header.pop()

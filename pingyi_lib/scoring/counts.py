@@ -83,19 +83,19 @@ def panel_counts(onsite: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
     return out
 
 
-# --- counts as one long table (dataset/engine.py COUNT_COLUMNS): what machines exchange ------------------
+# --- counts as one long table (dataset/counted.py COUNT_COLUMNS): what machines exchange ------------------
 
 def long_counts(frame: pd.DataFrame, table: str, ruleset: Ruleset) -> pd.DataFrame:
     """The counts of one clean response table (survey or onsite) as a long table: the
-    same numbers the engine computes, from rows already in pandas (``engine.counts_of_rows``)."""
-    from pingyi_lib.dataset.engine import counts_of_rows
+    same numbers the engine computes, from rows already in pandas (``counted.counts_of_rows``)."""
+    from pingyi_lib.dataset.counted import counts_of_rows
 
     return counts_of_rows(frame, schema.tables(ruleset)[table], ruleset)
 
 
 def merge_counts(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Counts of several parts of a round added up (dataset/engine.py ``merge_counts``)."""
-    from pingyi_lib.dataset.engine import merge_counts as merge
+    from pingyi_lib.dataset.counted import merge_counts as merge
 
     return merge(parts)
 

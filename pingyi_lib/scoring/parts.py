@@ -1,6 +1,6 @@
 """Partial counts: a round counted in parts, on one machine or many, and merged.
 
-The answer counts per unit × item × level (dataset/engine.py ``COUNT_COLUMNS``) add up
+The answer counts per unit × item × level (dataset/counted.py ``COUNT_COLUMNS``) add up
 over any split of the questionnaires that never puts one ``response_id`` in two parts,
 because duplicates are judged within a part. The rule that guarantees it: part ``k`` of
 ``n`` holds exactly the rows whose id has ``part_of(id, n) == k``, where ``part_of`` is
@@ -21,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from pingyi_lib.common.errors import DatasetError, OptionError
-from pingyi_lib.dataset.engine import ENGINE_TABLES, counts_frame
+from pingyi_lib.dataset.counted import counts_frame
+from pingyi_lib.dataset.engine import ENGINE_TABLES
 from pingyi_lib.dataset.load import Dataset, days_of, load_dataset
 from pingyi_lib.dataset.round import round_info
 from pingyi_lib.scheme.ruleset import Ruleset
