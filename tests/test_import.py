@@ -418,3 +418,13 @@ def test_import_into_a_round_made_by_init_fills_its_workbook(tmp_path, sample, c
     assert len(ds.survey) == 120 and len(ds.quarantine) == 0
     assert main(["import", str(path), "--into", str(folder)]) == 0
     assert "新增 0 份，更新 0 份，已有未变 120 份" in capsys.readouterr().out
+
+
+def test_wrong_files_and_folders_are_one_line_with_a_usage_exit(tmp_path, capsys):
+    folder = empty_round(tmp_path)
+    (tmp_path / "notes.md").write_text("x", encoding="utf-8")
+    assert main(["import", str(tmp_path / "notes.md"), "--into", str(folder)]) == 2
+    assert main(["import", str(tmp_path / "absent.xlsx"), "--into", str(folder)]) == 2
+    assert main(["import", str(tmp_path / "notes.md"), "--into", str(tmp_path / "absent")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3 and "不认识的文件类型" in err[0] and "找不到要导入的文件" in err[1] and "pingyi init" in err[2]

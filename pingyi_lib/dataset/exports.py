@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pingyi_lib.common.controlchars import visible
-from pingyi_lib.common.errors import DatasetError, DatasetNotFound
+from pingyi_lib.common.errors import DatasetError, DatasetNotFound, OptionError
 from pingyi_lib.dataset import excel
 from pingyi_lib.dataset.read import cell_text, decode_bytes
 
@@ -149,7 +149,7 @@ def read_export(path: str | Path, platform: str = "auto") -> Export:
     elif suffix in excel.SUFFIXES:
         records = _records_book(path)
     else:
-        raise DatasetError(f"{path}：不认识的文件类型“{suffix}”；可导入 .xlsx、.xls、.ods 或 .csv", path=str(path))
+        raise OptionError(f"{path}：不认识的文件类型“{suffix}”；可导入 .xlsx、.xls、.ods 或 .csv")
     lead = 0
     while lead < len(records) and not any(c.strip() for c in records[lead]):
         lead += 1
@@ -169,7 +169,7 @@ def read_export(path: str | Path, platform: str = "auto") -> Export:
     if platform == "auto":
         platform = detect_platform(header)
     elif platform not in PLATFORMS:
-        raise DatasetError(f"不认识的平台“{platform}”；可选 auto、{'、'.join(PLATFORMS)}")
+        raise OptionError(f"不认识的平台“{platform}”；可选 auto、{'、'.join(PLATFORMS)}")
     width = len(header)
     rows, numbers = [], []
     for n, rec in enumerate(records[lead + 1:], start=lead + 2):

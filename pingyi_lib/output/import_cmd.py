@@ -127,8 +127,8 @@ def cmd_import(args) -> int:
     con.print(f"{PLATFORM_NAMES.get(export.platform, export.platform)}导出：{visible(export.path)}，"
               f"{len(export.rows)} 份答卷；列的对应关系写在 {visible(str(mapping_path))}")
     if m.missing:
-        con.print("[bold]导入未进行[/bold]：对应关系还缺以下内容，请在该文件中补上后重新导入（加 --mapping 该文件）：",
-                  highlight=False)
+        con.print("导入未进行：对应关系还缺以下内容，请在该文件中补上后重新导入（加 --mapping 该文件）：",
+                  highlight=False, markup=False)
         for x in m.missing:
             con.print(f"  - {visible(x)}", highlight=False, markup=False)
         return 1
