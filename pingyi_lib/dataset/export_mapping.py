@@ -307,8 +307,9 @@ def render(m: Mapping, ruleset: Ruleset, source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def read_mapping(path: str | Path, export: Export, ruleset: Ruleset) -> Mapping:
-    """A mapping file an analyst reviewed (``--mapping``), checked against the export."""
+def read_mapping(path: str | Path, export: Export, ruleset: Ruleset, unit: str = "") -> Mapping:
+    """A mapping file an analyst reviewed (``--mapping``), checked against the export; ``unit``
+    (``--unit``) overrides the file's."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -342,7 +343,7 @@ def read_mapping(path: str | Path, export: Export, ruleset: Ruleset) -> Mapping:
         raise DatasetError(f"{path}：对应关系中的列在 {export.path} 中找不到：{listed}",
                            path=str(path))
     m = Mapping(str(data.get("platform", export.platform)), str(data.get("form", export.form())), cols, comment,
-                texts("unit", data.get("unit", "")), texts("channel", data.get("channel", "online")),
+                unit or texts("unit", data.get("unit", "")), texts("channel", data.get("channel", "online")),
                 texts("units", data.get("units", {}), dict), texts("categories", data.get("categories", {}), dict),
                 texts("answers", data.get("answers", {}), dict))
     listed = data.get("listed", {})

@@ -21,7 +21,7 @@ import pandas as pd
 from pingyi_lib.common.controlchars import visible
 from pingyi_lib.dataset.export_mapping import CATEGORY, UNIT, Mapping, level_lookup, near, norm, unit_lookup
 from pingyi_lib.dataset.exports import BLANKS, Export
-from pingyi_lib.dataset.validate import parse_datetimes
+from pingyi_lib.dataset.validate import SECONDS_TEXT, parse_datetimes
 from pingyi_lib.scheme.ruleset import Ruleset
 
 PREFIX = {"wjx": "wjx", "tencent": "txwj", "table": "tab"}
@@ -40,7 +40,6 @@ REASONS = {
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)\s*(?:小时|时|h))?\s*(?:(\d+(?:\.\d+)?)\s*(?:分钟|分|min|m))?\s*"
                        r"(?:(\d+(?:\.\d+)?)\s*(?:秒钟|秒|s))?$", re.IGNORECASE)
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2})$")
-_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 
 
 @dataclass
@@ -57,7 +56,7 @@ def seconds(text: str) -> float | None:
     [125.0, 125.0, 3600.0, 125.0, 125.0, None]
     """
     t = norm(text)
-    if _NUMBER.match(t):
+    if re.fullmatch(SECONDS_TEXT, t):  # a plain number: what the survey table's duration_s holds
         return float(t)
     m = _CLOCK.match(t)
     if m:

@@ -55,9 +55,14 @@ class RawTable:
 
 def decode_bytes(data: bytes, path: str) -> str:
     """UTF-8 (with or without BOM) first, then GB18030 (Excel on Chinese Windows)."""
+    return decode_with_encoding(data, path)[0]
+
+
+def decode_with_encoding(data: bytes, path: str) -> tuple[str, str]:
+    """:func:`decode_bytes`, and the encoding that read it (a file written back keeps it)."""
     for enc in ENCODINGS:
         try:
-            return data.decode(enc)
+            return data.decode(enc), enc
         except UnicodeDecodeError:
             continue
     raise undecodable(path)

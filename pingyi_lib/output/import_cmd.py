@@ -77,10 +77,7 @@ def _mapping(args, export: Export, folder: Path, rs: Ruleset, units: pd.DataFram
     if reviewed is None and target.exists():
         target = folder / f"import-mapping-{form}.toml"
     given = Path(args.mapping) if args.mapping else reviewed
-    m = mapping_.read_mapping(given, export, rs) if given else mapping_.find_mapping(export, rs, units, unit)
-    if unit:
-        m.unit = unit
-        m.missing = [x for x in m.missing if not x.startswith("[columns] unit_id")]
+    m = mapping_.read_mapping(given, export, rs, unit) if given else mapping_.find_mapping(export, rs, units, unit)
     m.form = form
     return mapping_.review(m, export, rs, units), target
 

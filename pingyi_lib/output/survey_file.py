@@ -19,7 +19,7 @@ import pandas as pd
 from pingyi_lib.common.errors import DatasetError
 from pingyi_lib.dataset import excel
 from pingyi_lib.dataset.export_rows import merge
-from pingyi_lib.dataset.read import ENCODINGS, cell_text
+from pingyi_lib.dataset.read import _header_map, cell_text, decode_with_encoding
 from pingyi_lib.dataset.schema import Table, table_for_name, tables
 from pingyi_lib.output.atomic import atomic_path
 from pingyi_lib.scheme.ruleset import Ruleset
@@ -38,15 +38,10 @@ class SurveyFile:
     sheet_rows: tuple[int, ...] = ()  # the sheet's row of each record (blank rows are skipped)
 
 
-def _ids(header: list[str], table: Table) -> list[str]:
-    lookup = {c.id.lower(): c.id for c in table.columns} | {c.zh: c.id for c in table.columns}
-    return [lookup.get(h.strip().lower(), lookup.get(h.strip(), h)) for h in header]
-
-
 def _survey(path: Path, header: list[str], records: list[list[str]], table: Table, **how) -> SurveyFile:
-    ids = _ids(header, table)
-    if "response_id" not in ids:
-        raise DatasetError(f"{path}：问卷调查表没有“问卷编号”列（response_id）", path=str(path), table="survey")
+    """The table as the reader maps its headers (a missing required column is the reader's error);
+    a header pingyi does not know is kept as written."""
+    ids = [cid or h for cid, h in zip(_header_map(header, table, str(path))[0], header)]
     frame = pd.DataFrame(records, columns=ids, dtype=object) if records else pd.DataFrame(columns=ids, dtype=object)
     headers = dict(zip(ids, header))
     return SurveyFile(path, frame, headers, headers["response_id"] != "response_id", **how)
@@ -77,15 +72,7 @@ def find(folder: Path, rs: Ruleset) -> SurveyFile | None:
                            "或把导出的答卷导入一个新的数据目录", path=str(p))
     if files:
         path = files[0]
-        data = path.read_bytes()
-        for enc in ENCODINGS:
-            try:
-                text = data.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise DatasetError(f"{path}：无法按 UTF-8 或 GB18030 编码读取", path=str(path))
+        text, enc = decode_with_encoding(path.read_bytes(), str(path))
         rows = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
         if not rows:
             return None
