@@ -22,7 +22,7 @@ from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import DatasetNotFound, LeagueIncomplete, OptionError, PingyiError, RulesetError
 from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.common.values import plain
-from pingyi_lib.output import followup_cmd, import_cmd, lab_cmd, report_cmd, setup_cmd
+from pingyi_lib.output import followup_cmd, import_cmd, lab_cmd, progress_cmd, report_cmd, setup_cmd
 from pingyi_lib.output.terminal import console
 
 SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
@@ -517,6 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_integrity)
     report_cmd.add_parser(dataset_cmd, allow)
     followup_cmd.add_parser(sub, dataset_cmd)
+    progress_cmd.add_parser(sub, dataset_cmd)
     setup_cmd.add_parsers(sub)
     lab_cmd.add_parser(sub)
     import_cmd.add_parser(sub)

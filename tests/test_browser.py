@@ -333,3 +333,38 @@ def test_the_fontconfig_file_of_a_run_leaves_only_its_own_chinese_font(family, t
     assert family in seen
     others = {f for f in stack_fonts() if f != family}
     assert not seen & others, seen  # the stack's other fonts are hidden from this run
+
+
+@pytest.fixture(scope="module")
+def progress_page(tmp_path_factory):
+    """The collection's progress page of the 2011 sample, as of a day in its window."""
+    from pingyi_lib.cli import main
+
+    from .conftest import SAMPLE_2011
+
+    out = tmp_path_factory.mktemp("progress") / "progress"
+    assert main(["progress", str(SAMPLE_2011), "--as-of", "2011-08-03", "--out", str(out), "--format", "json"]) == 0
+    return out / "index.html"
+
+
+def test_the_progress_page_opens_offline_and_reads_on_a_phone(browser, progress_page):
+    ctx, page, seen = open_offline(browser, progress_page)
+    try:
+        assert [u for u in seen["requests"] if not u.startswith("file://")] == []
+        assert seen["errors"] == [] and seen["failed"] == []
+        assert page.locator(".plotly-graph-div:has(.main-svg)").count() == 1  # the chart is drawn
+        assert "问卷收集进度" in page.inner_text("body")
+        assert page.evaluate(OVERLAPS_JS) == []
+    finally:
+        ctx.close()
+    ctx = browser.new_context(**PHONE)
+    page = ctx.new_page()
+    try:
+        page.goto(progress_page.as_uri())
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(500)
+        m = page.evaluate(PHONE_JS)
+    finally:
+        ctx.close()
+    assert m["inner"] == 390 and m["scroll"] <= 390, m
+    assert m["small"] == [] and m["outside"] == [] and m["unboxed"] == [] and m["cut"] == [], m

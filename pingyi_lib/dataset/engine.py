@@ -48,8 +48,8 @@ ENGINE_TABLES = ("survey", "onsite")
 AUTO_MIN_BYTES = 4 << 20  # "auto" reads smaller files with pandas: DuckDB's start-up would not pay
 # the columns of a clean table (besides ``row`` and the answers) kept in memory in compact form
 # while its rows stay in the file: what the integrity check reads (integrity/detect.py)
-COMPACT = {"survey": ("response_id", "unit_id", "channel", "submitted_at", "fingerprint", "ip", "duration_s",
-                      "comment")}
+COMPACT = {"survey": ("response_id", "unit_id", "respondent_category", "channel", "submitted_at", "fingerprint", "ip",
+                      "duration_s", "comment")}
 MAX_DISTINCT = 10_000  # more distinct values in a checked column: hostile or odd data, use pandas
 BATCH_ROWS = 1 << 20  # rows fetched from DuckDB at a time for the compact rows
 # what Arrow's utf8_trim_whitespace (read.py) strips: DuckDB's trim() takes them as a set
@@ -416,7 +416,9 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
         raise Unsupported("the engine and the pandas path disagree on a row")  # never expected: fall back
 
     # duplicate ids among them; the first is kept
-    dup = con.execute(f"SELECT _row, _id AS id, {t('unit_id')} AS unit FROM ok WHERE _id IN "
+    when = next((c.id for c in table.columns if c.kind == schema.DATETIME and c.id in src.col), None)
+    dup = con.execute(f"SELECT _row, _id AS id, {t('unit_id')} AS unit, {t(when) if when else 'NULL'} AS at "
+                      f"FROM ok WHERE _id IN "
                       f"(SELECT _id FROM ok GROUP BY _id HAVING count(*) > 1) ORDER BY _row").df()
     (n_good,), = con.execute("SELECT count(*) FROM ok").fetchall()
     if len(dup):
@@ -427,7 +429,8 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
         dups = pd.DataFrame({"column": id_col, "header": header, "value": d["id"].astype(object),
                              "reason_code": "duplicate_id",
                              "reason": [validate.duplicate_reason(header, v, first_row[v]) for v in d["id"]],
-                             ROW: d["_row"].astype(np.int64), "unit_id": d["unit"].astype(object)})
+                             ROW: d["_row"].astype(np.int64), "unit_id": d["unit"].astype(object),
+                             validate.QUARANTINE_TIME: validate.parse_datetimes(d["at"].astype(object))})
         rejected = pd.concat([x for x in (rejected, dups) if len(x)], ignore_index=True) \
             .sort_values(ROW, kind="stable").reset_index(drop=True)
         con.register("dup_rows", pd.DataFrame({"_row": d["_row"].to_numpy(dtype=np.int64)}))
@@ -436,7 +439,6 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
     else:
         d = dup
 
-    when = next((c.id for c in table.columns if c.kind == schema.DATETIME and c.id in src.col), None)
     if table.name in COMPACT:  # the rows are in memory anyway: count them there (one bincount a measure)
         rows = _compact(con, table, src, codes, enums, plain, odd_dates, raw, t_fast)
         counts = counts_of_rows(rows, table, ruleset)

@@ -26,6 +26,9 @@ from pingyi_lib.dataset.read import CONTROL_COLUMNS, ROW, Deferred, RawTable, re
 from pingyi_lib.scheme.ruleset import Ruleset
 
 QUARANTINE_COLUMNS = ["table", "file", "row", "unit_id", "column", "header", "value", "reason_code", "reason"]
+# beside them: when a rejected row of a table with a date-time column says it was submitted
+# (NaT when it does not say or cannot be read), so a count as of a day can include it (pingyi progress)
+QUARANTINE_TIME = "submitted_at"
 SHOWN_VALUE_CHARS = 200  # a rejected value is shown up to this length (a whole essay helps nobody)
 
 # reason_code -> the words (format fields: header = the column's header as written in the file,
@@ -302,6 +305,9 @@ def _check_table(raw: RawTable, table: schema.Table, ruleset: Ruleset, units: se
     rej["header"] = rej["column"].map(headers)
     # the unit the rejected row was about, as written (for data quality per unit)
     rej["unit_id"] = [shown(u) for u in df["unit_id"].to_numpy()[pos]] if "unit_id" in df else ""
+    when = next((c.id for c in table.columns if c.kind == schema.DATETIME and c.id in df), None)
+    if when is not None:
+        rej[QUARANTINE_TIME] = parse_datetimes(pd.Series(df[when].to_numpy()[pos], dtype=object)).to_numpy()
     return clean, rej.drop(columns="pos")
 
 
@@ -531,7 +537,13 @@ def _one_quarantine(parts: list[pd.DataFrame], order: list[str]) -> pd.DataFrame
     q = pd.concat([x for x in parts if len(x)], ignore_index=True) if any(len(x) for x in parts) \
         else pd.DataFrame(columns=QUARANTINE_COLUMNS)
     rank = {name: i for i, name in enumerate(order)}
-    q = q[QUARANTINE_COLUMNS].sort_values(["table", "row"], key=lambda c: c.map(rank) if c.name == "table" else c,
-                                          kind="stable").reset_index(drop=True)
+    q = with_times(q)[[*QUARANTINE_COLUMNS, QUARANTINE_TIME]].sort_values(
+        ["table", "row"], key=lambda c: c.map(rank) if c.name == "table" else c, kind="stable").reset_index(drop=True)
     q["row"] = q["row"].astype(np.int64)
     return q.astype({c: object for c in QUARANTINE_COLUMNS if c != "row"})  # one dtype whichever path found them
+
+
+def with_times(q: pd.DataFrame) -> pd.DataFrame:
+    """``q`` with its :data:`QUARANTINE_TIME` column as date-times (NaT where a row has none)."""
+    at = q[QUARANTINE_TIME] if QUARANTINE_TIME in q else pd.Series(pd.NaT, index=q.index)
+    return q.assign(**{QUARANTINE_TIME: pd.to_datetime(at).astype("datetime64[ns]")})

@@ -116,6 +116,10 @@ KEY_DOCS: dict[str, tuple[str, str]] = {
     "integrity.ip_repeat.p": ("……且按该地址对各单位的问卷数，这么多份集中于本单位的泊松尾概率低于此值", LOCAL),
     "integrity.too_fast.min_seconds": ("答题用时（答题秒数）少于这么多秒的问卷被标记；"
                                        "没有 [integrity.too_fast] 时不检查", LOCAL),
+    "progress.rate_days": ("问卷收集进度（pingyi progress）：按单位近这么多天的有效问卷数估计到达速度"
+                           "（7 天包括周末）；没有 [progress] 时不能使用该命令", f"{LOCAL}；见 docs/progress.md"),
+    "progress.level": ("预计达到日的区间所含的概率（如 0.9 即 90% 区间）", LOCAL),
+    "progress.at_risk": ("按期达到最低有效问卷数的把握低于此值的单位列为“有风险”", LOCAL),
     "integrity.review.exclude": ("问卷复核表中表示“剔除”的写法", LOCAL),
     "integrity.review.keep": ("问卷复核表中表示“保留”的写法", LOCAL),
     "problems.themes[].name": ("问题主题的名称", f"方案 三、五(六)；主题词典为{LOCAL}"),

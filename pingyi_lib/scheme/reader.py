@@ -126,3 +126,9 @@ class _Reader:
                 self.fail(path, f"是未知的键，本程序不会读取它{hint}")
             if isinstance(v, dict):
                 self.refuse_unknown(v, f"{path}.")
+
+
+def _exclusive(r: _Reader, key_a: str, a, key_b: str, b) -> None:
+    both = sorted(set(a) & set(b))
+    if both:
+        r.fail(key_b, f"与 '{key_a}' 有相同的项 {', '.join(map(repr, both))}，一个值只能属于其中一个")

@@ -19,7 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from pingyi_lib.common.errors import RulesetError
-from pingyi_lib.scheme.reader import _Reader, _shown
+from pingyi_lib.scheme.collection import (  # noqa: F401 - re-exported: the rules of the collection
+    INTEGRITY_REASONS,
+    PLATFORM_REASONS,
+    IntegrityRules,
+    ProgressRules,
+    Reason,
+    _integrity,
+    _progress,
+)
+from pingyi_lib.scheme.reader import _exclusive, _Reader, _shown
 
 DEFAULT_RULESET = "changzhou-2011"
 UNIT_LEVELS = ("city", "district", "window", "station")
@@ -27,12 +36,6 @@ FLAGS = ("no_excellence", "talk", "worst", "panel_noncompliant", "low_sample")  
 COMPONENTS = ("onsite", "survey", "cases", "bonus")  # the parts of the composite (SPEC §4)
 COMPONENT_COLUMNS = {"onsite": "onsite_index", "survey": "survey_index", "cases": "case_points",
                      "bonus": "bonus_points"}
-# why a questionnaire may look stuffed (seed §六(三)), in the order they are reported
-INTEGRITY_REASONS = ("fingerprint_repeat", "burst", "burst_straightline", "identical_run", "outside_window",
-                     "implausible_volume", "ip_repeat", "too_fast")
-# reasons that read what online platforms record (``ip``, ``duration_s``): a ruleset without
-# their [integrity.*] section does not judge them (rulesets written before pingyi import)
-PLATFORM_REASONS = ("ip_repeat", "too_fast")
 
 
 @dataclass(frozen=True)
@@ -130,48 +133,6 @@ class StatsRules:
 
 
 @dataclass(frozen=True)
-class Reason:
-    """One reason a questionnaire is flagged: its words, whether it excludes, its weight."""
-
-    label: str
-    exclude: bool  # True: left out of scoring automatically; False: flagged for review
-    weight: float  # 0-1, for the suspicion score
-
-
-@dataclass(frozen=True)
-class IntegrityRules:
-    """Thresholds and policy of the integrity checks (``[integrity]`` in the TOML)."""
-
-    reasons: dict[str, Reason]  # INTEGRITY_REASONS -> Reason
-    fingerprint_limit: int
-    burst_window_minutes: float
-    burst_p: float
-    burst_min: int
-    burst_day_hours: float
-    burst_channels: tuple[str, ...]
-    run_min: int
-    run_p: float
-    population_share: float
-    quota_ratio: float
-    review_label: str
-    review_exclude: tuple[str, ...]
-    review_keep: tuple[str, ...]
-    # one IP address's questionnaires for one unit past ``ip_limit`` are flagged when so many are
-    # unlikely from the address's traffic to every unit (Poisson tail below ``ip_p``); 0: not judged
-    ip_limit: int = 0
-    ip_p: float = 0.0
-    too_fast_seconds: float = 0.0  # answered in fewer seconds than this (duration_s); 0: not judged
-
-    @property
-    def excluding(self) -> tuple[str, ...]:
-        """The reasons that exclude a row from scoring without review."""
-        return tuple(k for k, r in self.reasons.items() if r.exclude)
-
-    def label(self, reason: str) -> str:
-        return self.review_label if reason == "review" else self.reasons[reason].label
-
-
-@dataclass(frozen=True)
 class Ruleset:
     name: str
     title: str
@@ -218,6 +179,7 @@ class Ruleset:
     column_labels: dict[str, str]  # unit-table column -> the Chinese header a reader sees
     survey_window: tuple[str, str] | None  # "MM-DD" first and last day of the questionnaire survey
     integrity: IntegrityRules
+    progress: ProgressRules | None = None  # [progress]: how the collection window is watched (pingyi progress)
     column_units: dict[str, str] = field(default_factory=dict)  # column -> 分, %, 指数
     glossary: dict[str, str] = field(default_factory=dict)  # column -> what its figure means (numbers filled in)
     notice: Notice = field(default_factory=lambda: Notice("", "", ""))
@@ -296,12 +258,6 @@ def load_ruleset(path: str | Path | None = None) -> Ruleset:
 
 
 MAX_RULESET_BYTES = 2**20
-
-
-def _exclusive(r: _Reader, key_a: str, a, key_b: str, b) -> None:
-    both = sorted(set(a) & set(b))
-    if both:
-        r.fail(key_b, f"与 '{key_a}' 有相同的项 {', '.join(map(repr, both))}，一个值只能属于其中一个")
 
 
 def _distinct(r: _Reader, key: str, values) -> None:
@@ -452,49 +408,6 @@ def _respondent_targets(r: _Reader) -> dict[str, dict[str, float]]:
     return {lvl: t for lvl, t in out.items() if t}
 
 
-def _integrity(r: _Reader, channels: dict[str, str]) -> IntegrityRules:
-    reasons = {}
-    for code in INTEGRITY_REASONS:
-        k = f"integrity.{code}"
-        if code in PLATFORM_REASONS and r.get(k, None) is None:
-            reasons[code] = Reason(code, False, 0.0)  # not judged: never flags
-            continue
-        reasons[code] = Reason(r.text(f"{k}.label"), r.boolean(f"{k}.exclude"), r.number(f"{k}.weight", lo=0, hi=1))
-    ip = r.get("integrity.ip_repeat", None) is not None
-    fast = r.get("integrity.too_fast", None) is not None
-    burst_channels = r.texts("integrity.burst.channels")
-    for c in burst_channels:
-        if c not in channels:
-            r.fail("integrity.burst.channels", f"列出的 '{c}' 不是 vocab.channel 中的渠道")
-    window = r.number("integrity.burst.window_minutes", lo=1, hi=24 * 60)
-    day_hours = r.number("integrity.burst.day_hours", lo=1, hi=24)
-    if window / 60 >= day_hours:
-        r.fail("integrity.burst.window_minutes", "必须短于 integrity.burst.day_hours")
-    exclude_words = r.texts("integrity.review.exclude")
-    keep_words = r.texts("integrity.review.keep")
-    _exclusive(r, "integrity.review.exclude", {w.lower() for w in exclude_words},
-               "integrity.review.keep", {w.lower() for w in keep_words})
-    return IntegrityRules(
-        reasons=reasons,
-        fingerprint_limit=r.integer("integrity.fingerprint_repeat.limit", lo=1, hi=10**6),
-        burst_window_minutes=window,
-        burst_p=r.number("integrity.burst.p", lo=0, hi=1),
-        burst_min=r.integer("integrity.burst.min_responses", lo=2, hi=10**6),
-        burst_day_hours=day_hours,
-        burst_channels=burst_channels,
-        run_min=r.integer("integrity.identical_run.min_length", lo=2, hi=10**6),
-        run_p=r.number("integrity.identical_run.p", lo=0, hi=1),
-        population_share=r.number("integrity.implausible_volume.population_share", lo=0, hi=1000),
-        quota_ratio=r.number("integrity.implausible_volume.quota_ratio", lo=0, hi=1000),
-        review_label=r.text("integrity.review.label"),
-        review_exclude=exclude_words,
-        review_keep=keep_words,
-        ip_limit=r.integer("integrity.ip_repeat.limit", lo=1, hi=10**6) if ip else 0,
-        ip_p=r.number("integrity.ip_repeat.p", lo=0, hi=1) if ip else 0.0,
-        too_fast_seconds=r.number("integrity.too_fast.min_seconds", lo=0, hi=24 * 3600) if fast else 0.0,
-    )
-
-
 def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
     """Validate a ruleset already parsed from TOML (see :func:`load_ruleset`).
 
@@ -543,6 +456,7 @@ def parse_ruleset(raw: dict, source: str = "<dict>") -> Ruleset:
         stats=_stats(r),
         respondent_targets=respondent_targets,
         integrity=_integrity(r, groups["channels"]),
+        progress=_progress(r),
         **labels,
         source=source,
     )

@@ -453,3 +453,52 @@ def funnel_plot(points: pd.DataFrame, limits: pd.DataFrame, centre: dict, thresh
                      tickmode="array", tickvals=ticks, ticktext=[tick_label(t) for t in ticks])
     fig.update_yaxes(title="群众满意度（%）")
     return _layout(fig, title, height=480)
+
+
+CHART_UNITS = 20  # lines of one collection chart; the units furthest from their minimum are drawn
+
+
+def collection_lines(daily: pd.DataFrame, units: pd.DataFrame, minimum: int, deadline, title: str) -> go.Figure:
+    """Cumulative valid questionnaires per unit and day (followup.collection ``Progress.daily``,
+    rows: units, columns: days) against the minimum (a dashed line) and the deadline (a
+    vertical line); a unit short of the minimum continues as a dotted line to its projected
+    day. At most :data:`CHART_UNITS` units, those with the fewest so far; the vertical axis
+    ends at twice the minimum when a drawn unit is short of it, so the units that matter are
+    not squeezed at the bottom by the large ones."""
+    last = daily.iloc[:, -1] if daily.shape[1] else pd.Series(0, index=daily.index)
+    drawn = last.sort_values(kind="stable").index[:CHART_UNITS]
+    u = units.set_index("unit_id")
+    fig = new_figure()
+    days = [pd.Timestamp(d) for d in daily.columns]
+    for i, uid in enumerate(drawn):
+        name, colour = str(u.at[uid, "name"]), SERIES_LINES[i % len(SERIES_LINES)]
+        fig.add_scatter(x=days, y=daily.loc[uid].to_numpy(), name=short_name(name), mode="lines",
+                        line={"color": colour, "width": 2 if u.at[uid, "short_by"] else 1},
+                        legendgroup=uid, customdata=[name] * len(days),
+                        hovertemplate="%{customdata} %{x|%Y-%m-%d}：有效问卷%{y}份<extra></extra>")
+        to = u.at[uid, "projected_day"]
+        if u.at[uid, "short_by"] and to is not None and days:
+            fig.add_scatter(x=[days[-1], pd.Timestamp(to)], y=[last[uid], minimum], mode="lines",
+                            line={"color": colour, "dash": "dot", "width": 1.5}, legendgroup=uid, showlegend=False,
+                            customdata=[name, name],
+                            hovertemplate="%{customdata} 预计%{x|%Y-%m-%d}达到%{y}份<extra></extra>")
+    fig.add_hline(y=minimum, line={"color": LINE, "dash": "dash", "width": 1},
+                  annotation_text=f"最低{minimum}份", annotation_position="top left")
+    if deadline is not None:
+        end = pd.Timestamp(deadline)
+        fig.add_vline(x=end.value / 1e6, line={"color": OKABE_ITO["vermillion"], "width": 1.5},  # ms: a date axis
+                      annotation_text=f"截止{end.strftime('%m-%d')}", annotation_position="top left")
+        fig.update_xaxes(range=[days[0] if days else end, max(end, days[-1] if days else end)])
+    short = bool(len(drawn)) and bool((u.loc[drawn, "short_by"] > 0).any())
+    top = 2 * minimum if short and minimum and last[drawn].max() > 2 * minimum else None
+    fig.update_yaxes(title="有效问卷（份，累计）", rangemode="tozero", range=[0, top] if top else None)
+    fig.update_xaxes(tickformat="%m-%d")
+    more = len(daily) - len(drawn)
+    notes = ([f"只画出问卷最少的{len(drawn)}个单位"] if more > 0 else []) + (["纵轴画到最低要求的两倍"] if top else [])
+    return _layout(fig, title + (f"（{'，'.join(notes)}）" if notes else ""), height=440)
+
+
+# distinct line colours (Okabe-Ito first, then darker tones), for charts of many units
+SERIES_LINES = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "black", "yellow")] \
+    + ["#7F3C8D", "#11A579", "#3969AC", "#F2B701", "#E73F74", "#80BA5A", "#E68310", "#008695", "#CF1C90",
+       "#4B4B8F", "#A5AA99", "#8C564B"]
