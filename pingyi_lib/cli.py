@@ -22,7 +22,7 @@ from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import DatasetNotFound, LeagueIncomplete, OptionError, PingyiError, RulesetError
 from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.common.values import plain
-from pingyi_lib.output import followup_cmd, import_cmd, lab_cmd, progress_cmd, report_cmd, setup_cmd
+from pingyi_lib.output import followup_cmd, import_cmd, lab_cmd, progress_cmd, report_cmd, setup_cmd, validate_cmd
 from pingyi_lib.output.terminal import console
 
 SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
@@ -201,17 +201,6 @@ def _check_league(res, allow_incomplete: bool) -> None:
         print(f"注意：{shown(res.incomplete)}", file=sys.stderr)
 
 
-def _print_league_gaps(ds, con) -> None:
-    from pingyi_lib.scoring.results import score
-
-    gaps = score(ds).gaps
-    if len(gaps):
-        con.print(f"排名不完整：{len(gaps)} 个单位不能参加排名"
-                  "（pingyi score / report 将停止，除非加 --allow-incomplete）")
-        for m in gaps["message"]:
-            con.print(f"  - {shown(m)}", soft_wrap=True)
-
-
 def _print_frame(con, df, title: str) -> None:
     """A section frame (Chinese headings) as a rich table; numbers right-aligned, as published."""
     from rich.table import Table
@@ -316,49 +305,6 @@ def _write_counts(counts, out: str, meta: dict) -> None:
     tb = pa.Table.from_pandas(counts, preserve_index=False)
     tb = tb.replace_schema_metadata({**(tb.schema.metadata or {}), META: json.dumps(meta).encode("utf-8")})
     pq.write_table(tb, out)
-
-
-def cmd_validate(args) -> int:
-    from pingyi_lib.dataset.load import load_dataset
-    from pingyi_lib.dataset.schema import tables
-    from pingyi_lib.dataset.validate import where
-
-    ds = load_dataset(args.dataset, ruleset=args.ruleset)
-    q = ds.quarantine
-    if args.format == "json":
-        out = {"tables": {r.table: {"accepted": int(r.accepted), "rejected": int(r.rejected)}
-                          for r in ds.table_counts.itertuples(index=False)},
-               "rejected": [{"table": r.table, "file": r.file, "row": int(r.row), "unit_id": r.unit_id,
-                             "column": r.column, "header": r.header, "value": r.value,
-                             "reason_code": r.reason_code, "reason": r.reason}
-                            for r in q.itertuples(index=False)]}
-        json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    else:
-        from rich.table import Table
-
-        zh = {name: t.zh for name, t in tables(ds.ruleset).items()}
-        con = console()
-        t = Table(title=shown(f"{ds.round.title}（{ds.path}）"), title_justify="left")
-        for h in ("表", "文件", "接受（行）", "拒绝（行）"):
-            t.add_column(h, justify="right" if h.endswith("（行）") else "left")
-        for r in ds.table_counts.itertuples(index=False):
-            t.add_row(zh.get(r.table, r.table), shown(r.file), str(r.accepted), str(r.rejected))
-        con.print(t)
-        if len(q):
-            t = Table(title=f"被拒绝的行：共 {len(q)} 行", title_justify="left")
-            for h in ("表", "位置", "列", "值", "原因"):
-                t.add_column(h, overflow="fold")
-            for r in q.itertuples(index=False):
-                t.add_row(zh.get(r.table, r.table), shown(where(r.file, r.row)), shown(r.header), shown(r.value)[:40],
-                          shown(r.reason))
-            con.print(t)
-        else:
-            con.print("没有被拒绝的行")
-        for n in ds.notes:
-            con.print(f"注意：{shown(n)}")
-        _print_league_gaps(ds, con)
-    return 1 if len(q) else 0
 
 
 def cmd_problems(args) -> int:
@@ -502,8 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "(a scheduler address, or 'local')")
     sp.add_argument("--parts-dir", metavar="DIR", help="with --dask: the survey as Parquet files, one part each")
     sp.set_defaults(func=cmd_count)
-    dataset_cmd("validate", "check a dataset and list every rejected row (exit 1 if any)", ("table", "json")) \
-        .set_defaults(func=cmd_validate)
+    validate_cmd.add_parser(dataset_cmd)
     sp = dataset_cmd("problems", "main problems raised by the public, per unit and for the city",
                      ("table", "json"))
     sp.add_argument("--unmatched", action="store_true",

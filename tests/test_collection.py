@@ -258,6 +258,17 @@ def test_json_has_exactly_the_four_keys_and_monitoring_exits_1(small, capsys):
     assert "不是日期" in capsys.readouterr().err
 
 
+def test_a_ruleset_without_progress_rules_is_named_with_what_to_add(tmp_path, capsys):
+    ds = small_round(tmp_path / "round")
+    rules = (ds / "ruleset.toml").read_text(encoding="utf-8")
+    cut = rules[rules.index("[progress]"):rules.index("# --- main problems")]
+    (ds / "ruleset.toml").write_text(rules.replace(cut, ""), encoding="utf-8")
+    assert main(["progress", str(ds), "--as-of", "2011-08-07"]) == 2
+    err = capsys.readouterr().err
+    assert "[progress]" in err and "rate_days" in err
+    assert main(["validate", str(ds)]) == 1  # the ruleset is still good for everything else (a11-a13, x1, b2)
+
+
 def test_the_page_is_offline_escaped_and_replaced_whole(tmp_path, capsys):
     ds = small_round(tmp_path / "round", b_name=HOSTILE)
     out = tmp_path / "progress"

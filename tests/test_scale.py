@@ -277,9 +277,9 @@ def test_help_and_validate_never_import_the_report_stack(argv):
 def test_compact_rows_read_in_many_ranges_are_the_table(monkeypatch):
     """The compact rows are fetched from DuckDB a range of rows at a time; with ranges of 700
     rows the 2012 sample takes seven, and the rows are still the table's, in file order."""
-    from pingyi_lib.dataset import engine
+    from pingyi_lib.dataset import compact
 
-    monkeypatch.setattr(engine, "BATCH_ROWS", 700)
+    monkeypatch.setattr(compact, "BATCH_ROWS", 700)
     ds = py.load_dataset(SAMPLE_2012, engine="duckdb")
     assert len(ds.compact_rows("survey")) == 4363
     assert_compact_rows_are_the_table(ds)

@@ -87,7 +87,7 @@ class Dataset:
 
     def compact_rows(self, table: str) -> pd.DataFrame:
         """The clean rows of ``table`` as far as checks and counts need them, without building
-        the table: while it waits in its file, the engine's compact rows (``engine.COMPACT``
+        the table: while it waits in its file, the engine's compact rows (``compact.COMPACT``
         columns and the answers; text as categories), else the table itself."""
         tables = self.tables if isinstance(self.tables, Tables) else Tables(self.tables)
         waiting = tables.waiting(table)

@@ -21,8 +21,6 @@ import numpy as np
 from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import OptionError
 
-PAGE_ENTRIES = frozenset({"index.html", "assets"})  # what a progress folder holds (publish.ReportFolder)
-
 
 def add_parser(sub, dataset_cmd) -> None:
     """The ``progress`` subcommand, added to the parser's subcommands."""
@@ -101,6 +99,7 @@ def cmd_progress(args) -> int:
 
     day = parse_day(args.as_of)
     if args.out:
+        from pingyi_lib.output.progress_page import PAGE_ENTRIES
         from pingyi_lib.output.publish import ReportFolder
 
         ReportFolder(args.out, PAGE_ENTRIES).check()  # before the work: a folder we would refuse

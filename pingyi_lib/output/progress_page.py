@@ -14,6 +14,7 @@ from pingyi_lib.output.atomic import write_text
 from pingyi_lib.output.page import Page, table
 
 PLOTLY = "assets/plotly.min.js"
+PAGE_ENTRIES = frozenset({"index.html", "assets"})  # what a progress folder holds (publish.ReportFolder)
 
 
 def render(p, ds) -> str:
@@ -66,7 +67,6 @@ def write_page(p, ds, out: str | Path) -> Path:
     """Render and publish the page to ``out`` (replaced whole); returns ``out/index.html``."""
     from plotly.offline import get_plotlyjs
 
-    from pingyi_lib.output.progress_cmd import PAGE_ENTRIES
     from pingyi_lib.output.publish import ReportFolder
 
     html = render(p, ds)

@@ -1,0 +1,135 @@
+"""The clean rows of a big response table in compact form (:data:`COMPACT` columns and the
+answers), fetched from the DuckDB engine's checked rows in ranges (dataset/engine.py): ids as
+Arrow text, answers as level codes, times parsed as the pandas path parses them, few-valued
+text as categories. What the integrity check and ``pingyi progress`` read of a round whose
+table stays in its file (``Dataset.compact_rows``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pingyi_lib.dataset import schema
+
+# the columns of a clean table (besides ``row`` and the answers) kept in memory in compact form
+# while its rows stay in the file: what the integrity check reads (integrity/detect.py)
+COMPACT = {"survey": ("response_id", "unit_id", "respondent_category", "channel", "submitted_at", "fingerprint", "ip",
+                      "duration_s", "comment")}
+BATCH_ROWS = 1 << 20  # rows fetched from DuckDB at a time for the compact rows
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _compact(con, table: schema.Table, sql_cols: dict[str, str], codes: dict[str, str], enums: dict,
+             plain: dict[str, str], odd_dates: dict, raw, t_fast) -> pd.DataFrame:
+    """The clean rows of ``table``, only the columns of :data:`COMPACT` and the answers, in
+    file order, with the values the pandas path gives them (ids and units stripped, channels
+    canonical, times parsed, free text cleaned) in compact dtypes: answers as level codes,
+    few-valued text as categories. ``sql_cols``: the SQL name of each column the file has
+    (a column it lacks is not a key)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    wanted = [c for c in table.columns if c.id in COMPACT[table.name] or c.kind == schema.ANSWER]
+    select = ["_row AS \"row\""]  # from the checked rows (``ok``): the id stripped, as _id
+    for c in wanted:
+        name = _ident(c.id)
+        if c.kind == schema.ANSWER:
+            select.append(f"{codes[c.id]} AS {name}")
+        elif c.kind == schema.DATETIME and c.id in sql_cols:
+            select.append(f"CASE WHEN {plain[c.id]} THEN CAST({raw(c.id)} AS TIMESTAMP) END AS {name}")
+            select.append(f"CASE WHEN NOT ({plain[c.id]}) AND {raw(c.id)} <> '' THEN {raw(c.id)} END "
+                          f"AS {_ident('_odd_' + c.id)}")
+        elif c.id == table.id_column:
+            select.append(f"_id AS {name}")
+        elif c.kind == schema.SECONDS:  # checked already: blank or a plain number
+            select.append(f"TRY_CAST(nullif({t_fast(c.id)}, '') AS DOUBLE) AS {name}")
+        elif c.kind in (schema.UNIT, schema.TEXT):
+            select.append(f"{t_fast(c.id)} AS {name}")
+        else:  # enumerated: as written, looked up below
+            select.append(f"{raw(c.id)} AS {name}")
+
+    # in ranges of rows, each result freed before the next: a streamed result of millions of
+    # rows is held whole by DuckDB, outside its memory limit
+    (lo, hi), = con.execute("SELECT coalesce(min(_row), 0), coalesce(max(_row), -1) FROM ok").fetchall()
+    parts: dict[str, list] = {c: [] for c in ["row", *(c.id for c in wanted)]}
+    for start in range(int(lo), int(hi) + 1, BATCH_ROWS):
+        batch = con.sql(f"SELECT {', '.join(select)} FROM ok WHERE _row >= {start} "
+                        f"AND _row < {start + BATCH_ROWS} ORDER BY _row").to_arrow_table()  # a scan may interleave
+        parts["row"].append(batch.column("row").to_numpy().astype(np.int64))
+        for c in wanted:
+            col = batch.column(c.id)
+            if c.kind == schema.ANSWER:
+                parts[c.id].append(col.to_numpy(zero_copy_only=False).astype(np.int8))
+            elif c.kind == schema.DATETIME:
+                parts[c.id].append(_times(batch, c.id, c.id in sql_cols, odd_dates.get(c.id)))
+            elif c.kind == schema.ID:
+                parts[c.id].append(col.combine_chunks())  # its own buffers: the batch's are freed
+            elif c.kind == schema.SECONDS:
+                parts[c.id].append(col.to_numpy(zero_copy_only=False).astype(float))
+            else:  # text: Arrow dictionaries per range, made categories once at the end
+                parts[c.id].extend(pc.dictionary_encode(pc.fill_null(col, "")).chunks)
+    out = pd.DataFrame({"row": _joined(parts["row"], np.int64)})  # in file order: ranges ascend, each sorted
+    for c in wanted:
+        got = parts.pop(c.id)
+        if c.kind == schema.ID:
+            out[c.id] = pa.chunked_array(got).to_pandas() if got else pd.Series([], dtype="str")
+        elif c.kind in (schema.UNIT, schema.TEXT):
+            out[c.id] = _categories(got, _cleaned if c.kind == schema.TEXT else None)
+        elif c.kind == schema.SECONDS:
+            out[c.id] = _joined(got, float)
+        elif c.kind not in (schema.ANSWER, schema.DATETIME):
+            out[c.id] = _categories(got, lambda v, m=enums[c.id]: (pd.Series(v.map(m), dtype="str"), True))
+        else:
+            out[c.id] = _joined(got, np.int8 if c.kind == schema.ANSWER else "datetime64[us]")
+    return out
+
+
+def _joined(arrays: list, dtype) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
+
+
+def _times(batch, cid: str, present: bool, odd: dict | None) -> np.ndarray:
+    """A date-time column of one batch: DuckDB's reading of the plain values, and the odd
+    values (2011年8月3日, …) as validate.parse_datetimes read them (``odd``: text → time)."""
+    if not present:
+        return np.full(batch.num_rows, np.datetime64("NaT"), dtype="datetime64[us]")
+    at = pd.Series(batch.column(cid).to_pandas(), dtype="datetime64[us]")
+    if odd:
+        text = pd.Series(batch.column("_odd_" + cid).to_pandas())
+        hit = text.notna()
+        at[hit] = text[hit].map(odd).astype("datetime64[us]")
+    return at.to_numpy()
+
+
+def _cleaned(values: pd.Series) -> tuple[pd.Series, bool]:
+    """Free text as the pandas path cleans it (validate.strip_text_controls), and whether any changed."""
+    from pingyi_lib.dataset import validate
+
+    cleaned, hit = validate.strip_text_controls(values)
+    return cleaned, bool(hit.any())
+
+
+def _categories(chunks: list, convert=None) -> pd.Categorical:
+    """Dictionary-encoded Arrow text (one dictionary per range of rows) as categories, each
+    distinct value converted once (``convert``: a Series of the distinct values → (converted,
+    whether any changed)). The categories stay Arrow text (pandas' ``str``), so millions of
+    distinct device ids cost no Python objects."""
+    import pyarrow as pa
+
+    if not chunks or not sum(len(c) for c in chunks):
+        return pd.Categorical([], categories=pd.Index([], dtype="str"))
+    enc = pa.chunked_array(chunks).unify_dictionaries().combine_chunks()
+    values = pd.Series(enc.dictionary, dtype="str")
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    if convert is not None:
+        converted, changed = convert(values)
+        if changed:  # cleaning may make two values one: number them again
+            same, values = pd.factorize(pd.Series(converted, dtype="str").fillna(""))
+            codes = same[codes]
+    # the codes index the distinct values by construction: pandas need not check them again
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(values, dtype="str")),
+                                     validate=False)
