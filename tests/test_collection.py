@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import json
 import math
 from pathlib import Path
@@ -19,6 +20,7 @@ from pingyi_lib.cli import main
 from pingyi_lib.dataset.load import isin, load_dataset
 from pingyi_lib.followup.collection import default_day, needed, progress
 from pingyi_lib.scheme.ruleset import default_ruleset_path
+from pingyi_lib.sections.progress import unit_table
 from pingyi_lib.stats.arrivals import HORIZON_DAYS, reach_chance, reach_day
 
 from .conftest import HOSTILE, ITEMS, SAMPLE_2011, write_dataset
@@ -42,9 +44,14 @@ def hand_counts(day: D) -> dict[str, tuple[int, int]]:
     return {u: (n, v) for u, (n, v) in out.items()}
 
 
+@functools.cache
+def sample_round():
+    return load_dataset(SAMPLE_2011)
+
+
 @pytest.fixture(scope="module")
 def sample():
-    return load_dataset(SAMPLE_2011)
+    return sample_round()
 
 
 @pytest.mark.parametrize("day", [D(2011, 7, 25), D(2011, 8, 3), D(2011, 8, 31), D(2011, 9, 10)])
@@ -135,6 +142,9 @@ def test_every_figure_of_a_unit_as_of_a_day_by_hand(small):
     assert (a["recent"], a["recent_days"]) == (6, 7)  # 08-01..08-07: the window so far
     assert p.unattributed == 1 and p.totals()["received"] == 11 + 3 + 0 + 1  # b: 2 valid, 1 repeated id
     assert p.days_left == 3
+    table = unit_table(p).set_index("单位编码")
+    assert table.at["a", "其中无提交时间（份）"] == 2 and table.at["b", "状态"] == "有风险"
+    assert "其中无提交时间（份）" not in unit_table(progress(sample_round(), D(2011, 8, 3))).columns
 
 
 def test_the_chance_of_a_slow_unit_is_the_negative_binomial_by_hand(small):

@@ -44,15 +44,21 @@ def projected(p: Progress, r, prefix: str = "projected") -> tuple[str, str]:
 def unit_table(p: Progress) -> pd.DataFrame:
     """One row per unit: what came in, what counts, what is missing and when it should arrive."""
     level = format_number(100 * p.level, 0)
+    undated = bool(p.units["undated"].sum())  # said apart only when the round has such rows
     rows = []
     for r in p.units.itertuples(index=False):
         day, span = projected(p, r)
-        rows.append({
-            "单位编码": r.unit_id, "单位名称": r.name, "已收到（份）": r.received, "有效（份）": r.valid,
-            "拒绝（份）": r.rejected, "剔除（份）": r.excluded, "最低要求（份）": r.minimum, "还差（份）": r.short_by,
-            f"近{r.recent_days}天日均（份）": format_number(r.rate, 1) if r.rate == r.rate else "",
+        row = {"单位编码": r.unit_id, "单位名称": r.name, "已收到（份）": r.received}
+        if undated:
+            row["其中无提交时间（份）"] = r.undated
+        row.update({
+            "有效（份）": r.valid, "拒绝（份）": r.rejected, "剔除（份）": r.excluded, "最低要求（份）": r.minimum,
+            "还差（份）": r.short_by,
+            (f"近{r.recent_days}天日均（份）" if r.recent_days else "日均（份）"):
+                format_number(r.rate, 1) if r.rate == r.rate else "",
             "预计达到日": day, f"区间（{level}%）": span,
             "按期达到的把握": _pct(r.chance) if r.short_by else "", "状态": state(p, r)})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
