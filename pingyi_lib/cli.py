@@ -18,12 +18,11 @@ import re
 import sys
 from collections.abc import Sequence
 
-from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import DatasetNotFound, LeagueIncomplete, OptionError, PingyiError, RulesetError
 from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.common.values import plain
 from pingyi_lib.output import followup_cmd, import_cmd, lab_cmd, progress_cmd, report_cmd, setup_cmd, validate_cmd
-from pingyi_lib.output.terminal import console
+from pingyi_lib.output.terminal import console, print_frame, shown
 
 SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
                  "bonus_points", "composite", "rank", "group_mean", "satisfaction", "satisfied_share",
@@ -42,11 +41,6 @@ def _csv_value(v, decimals: int = 2) -> str:
     if isinstance(v, float):
         return format_number(v, decimals, missing="")
     return str(v)
-
-
-def shown(v) -> str:
-    """A value for a terminal table: text with its control characters written out."""
-    return visible(str(v))
 
 
 def error_text(exc: PingyiError) -> str:
@@ -201,20 +195,6 @@ def _check_league(res, allow_incomplete: bool) -> None:
         print(f"注意：{shown(res.incomplete)}", file=sys.stderr)
 
 
-def _print_frame(con, df, title: str) -> None:
-    """A section frame (Chinese headings) as a rich table; numbers right-aligned, as published."""
-    from rich.table import Table
-
-    from pingyi_lib.common.numbers import format_number
-
-    t = Table(title=title, title_justify="left")
-    for c in df.columns:
-        t.add_column(str(c), justify="right" if df[c].dtype.kind in "iuf" else "left", overflow="fold")
-    for row in df.itertuples(index=False):
-        t.add_row(*(format_number(v) if isinstance(v, float) else "" if v is None else shown(v) for v in row))
-    con.print(t)
-
-
 def cmd_integrity(args) -> int:
     from pingyi_lib.dataset.load import load_dataset
     from pingyi_lib.integrity.policy import REASONS
@@ -241,16 +221,16 @@ def cmd_integrity(args) -> int:
         con.print(shown(found.summary()))
         overview = integrity.overview(res)
         if len(overview):
-            _print_frame(con, overview, "各单位问卷异常")
+            print_frame(con, overview, "各单位问卷异常")
             con.print(f"其余{len(found.units) - len(overview)}个单位的问卷未被标记。")
         for title, frame in (("短时集中提交", integrity.episodes(res)),
                              ("剔除问卷对得分、排名和结果运用的影响", integrity.effect(res, changed_only=True)),
                              ("人工复核记录", integrity.reviews(res))):
             if len(frame):
-                _print_frame(con, frame, title)
+                print_frame(con, frame, title)
         flagged = integrity.flagged_rows(res, limit=args.limit)
         if len(flagged):
-            _print_frame(con, flagged.drop(columns="说明"), f"被标记的问卷（可疑度高者在前，前{len(flagged)}份）")
+            print_frame(con, flagged.drop(columns="说明"), f"被标记的问卷（可疑度高者在前，前{len(flagged)}份）")
             more = len(found.rows) - len(flagged)
             if more > 0:
                 con.print(f"还有{more}份；`--format json` 列出全部。")

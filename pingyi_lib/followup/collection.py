@@ -34,9 +34,11 @@ from pingyi_lib.dataset.load import Dataset, isin
 from pingyi_lib.dataset.validate import QUARANTINE_TIME
 from pingyi_lib.integrity.policy import check, survey_window
 from pingyi_lib.scheme.ruleset import INTEGRITY_REASONS, Ruleset
+from pingyi_lib.scoring.counts import has_scored_answer
+from pingyi_lib.scoring.results import component_counts
 from pingyi_lib.stats.arrivals import reach_chance, reach_day
+from pingyi_lib.stats.mix import UNSTATED  # a questionnaire without a respondent category
 
-UNSTATED = "未填写"  # a questionnaire without a respondent category
 EPS = 1e-9  # shares times counts are compared after this much rounding slack
 
 UNIT_COLUMNS = ["unit_id", "name", "level", "received", "valid", "rejected", "excluded", "unscored", "undated",
@@ -136,7 +138,7 @@ def progress(ds: Dataset, as_of: dt.date | None = None, today: dt.date | None = 
     unit = _codes(rows["unit_id"], ids)  # every accepted row names a unit of the round
     n_units = len(ids)
     excluded = isin(rows["response_id"], found.rows.loc[found.rows["excluded"], "response_id"])
-    scored = _scored(rows, rs)
+    scored = has_scored_answer(rows, rs)
     valid = scored & ~excluded
     at = rows["submitted_at"].to_numpy() if "submitted_at" in rows else np.full(len(rows), np.datetime64("NaT"))
     dated = ~np.isnat(at)
@@ -156,7 +158,7 @@ def progress(ds: Dataset, as_of: dt.date | None = None, today: dt.date | None = 
     out["short_by"] = np.maximum(0, rs.min_survey - out["valid"])
 
     first = start if start is not None and start <= day else None
-    days = _days(at[valid & dated], unit[valid & dated], first, day)
+    days = _days(at[valid & dated], first, day)
     counts = _daily(at[valid & dated], unit[valid & dated], days, n_units)
     cumulative = np.cumsum(counts, axis=1) + per_unit(valid & ~dated)[:, None]
     daily = pd.DataFrame(cumulative, index=ids, columns=days)
@@ -203,14 +205,6 @@ def _codes(values: pd.Series, ids: pd.Index) -> np.ndarray:
     return ids.get_indexer(cat.cat.categories.astype(str))[cat.cat.codes.to_numpy()]
 
 
-def _scored(rows: pd.DataFrame, rs: Ruleset) -> np.ndarray:
-    scored_codes = [lv.code for lv in rs.levels if lv.score is not None]
-    has = np.zeros(len(rows), dtype=bool)
-    for it in (it for it in rs.scored_items if it in rows):
-        has |= np.isin(rows[it].to_numpy(), scored_codes)
-    return has
-
-
 def _rejected(ds: Dataset, ids: pd.Index, cut: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, int]:
     """Rejected questionnaire rows by the day (submitted before ``cut`` or without a time):
     per unit, of them without a time per unit, and those of no unit of the round."""
@@ -226,7 +220,7 @@ def _rejected(ds: Dataset, ids: pd.Index, cut: pd.Timestamp) -> tuple[np.ndarray
     return per, per_undated, int((~known & by_day).sum())
 
 
-def _days(at: np.ndarray, unit: np.ndarray, first: dt.date | None, day: dt.date) -> list[dt.date]:
+def _days(at: np.ndarray, first: dt.date | None, day: dt.date) -> list[dt.date]:
     """The days of the cumulative table: from the window's first day (or the first day with a
     valid questionnaire, if earlier or the window is unknown) to ``day``."""
     begin = first or day
@@ -299,23 +293,14 @@ def mix_gaps(units: pd.DataFrame, cats: pd.Series, unit: np.ndarray, rs: Ruleset
 
 
 def _onsite(ds: Dataset) -> pd.DataFrame:
-    """On-site ballots per unit against the ≥ 50% rule (seed §五(三)); the ballots carry no date,
-    so they are counted whole."""
+    """On-site ballots per unit against the ≥ 50% rule (seed §五(三)), judged as the
+    ``panel_noncompliant`` consequence judges it; the ballots carry no date, so they are
+    counted whole."""
     rs = ds.ruleset
-    if ds.counted("onsite"):
-        c = ds.counts[(ds.counts["table"] == "onsite") & ds.counts["measure"].isin(["rows", "public"])]
-        w = c.pivot_table(index="unit_id", columns="measure", values="n", aggfunc="sum", fill_value=0)
-        ballots = w.get("rows", pd.Series(0, index=w.index))
-        public = w.get("public", pd.Series(0, index=w.index))
-    else:
-        o = ds.onsite
-        g = o["member_category"].isin(rs.public_categories).groupby(o["unit_id"].astype(str).to_numpy())
-        ballots, public = g.size(), g.sum()
-    out = pd.DataFrame({"ballots": ballots.astype(np.int64), "public": public.astype(np.int64)})
-    out = out[out["ballots"] > 0].rename_axis("unit_id").reset_index()
-    out["share"] = out["public"] / out["ballots"]
-    out["compliant"] = out["share"] >= rs.panel_min_share - EPS
-    return out
+    panel = component_counts(ds, "onsite", rs)[2]
+    out = panel[panel["ballots"] > 0].reset_index()
+    out["compliant"] = ~(out["share"] < rs.panel_min_share)
+    return out[["unit_id", "ballots", "public", "share", "compliant"]]
 
 
 def _alerts(found) -> pd.DataFrame:

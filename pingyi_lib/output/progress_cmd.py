@@ -125,9 +125,7 @@ def cmd_progress(args) -> int:
 
 
 def _print(p, ds) -> None:
-    from rich.table import Table
-
-    from pingyi_lib.output.terminal import console
+    from pingyi_lib.output.terminal import console, print_frame
     from pingyi_lib.sections import progress as sec
 
     con = console()
@@ -140,13 +138,5 @@ def _print(p, ds) -> None:
               ("现场评议代表构成", sec.onsite_table(p, ds.ruleset.panel_min_share)),
               ("问卷异常提示（截至当日）", sec.alert_table(p))]
     for name, f in frames:
-        if not len(f):
-            continue
-        t = Table(title=name, title_justify="left")
-        for c in f.columns:
-            numeric = f[c].dtype.kind in "iuf"
-            t.add_column(c, justify="right" if numeric else "left", overflow="fold")
-        for row in f.itertuples(index=False):
-            t.add_row(*(visible(str(v)) for v in row))
-        con.print(t)
-
+        if len(f):
+            print_frame(con, f, name)

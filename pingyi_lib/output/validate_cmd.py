@@ -8,13 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
-from pingyi_lib.common.controlchars import visible
-from pingyi_lib.output.terminal import console
-
-
-def shown(v) -> str:
-    """A value for a terminal table: text with its control characters written out."""
-    return visible(str(v))
+from pingyi_lib.output.terminal import console, shown
 
 
 def add_parser(dataset_cmd) -> None:

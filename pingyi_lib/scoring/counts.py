@@ -60,13 +60,21 @@ def answer_counts(answers: pd.DataFrame, ruleset: Ruleset, by: str | Sequence[st
     return pd.DataFrame(c, index=idx, columns=range(n_levels))
 
 
-def valid_counts(answers: pd.DataFrame, ruleset: Ruleset, by: str = "unit_id") -> pd.Series:
-    """Ballots or questionnaires per unit with at least one scored answer (not blank, not abstain)."""
+def has_scored_answer(answers: pd.DataFrame, ruleset: Ruleset) -> np.ndarray:
+    """Which rows (ballots or questionnaires; answers as level codes) hold at least one scored
+    answer to a scored item: not blank, not abstaining. The valid rows of SPEC §4."""
     scored_codes = [lv.code for lv in ruleset.levels if lv.score is not None]
     items = [it for it in ruleset.scored_items if it in answers.columns]
     if not len(answers) or not items:
+        return np.zeros(len(answers), dtype=bool)
+    return np.isin(answers[items].to_numpy(), scored_codes).any(axis=1)
+
+
+def valid_counts(answers: pd.DataFrame, ruleset: Ruleset, by: str = "unit_id") -> pd.Series:
+    """Ballots or questionnaires per unit with at least one scored answer (not blank, not abstain)."""
+    if not len(answers) or not any(it in answers.columns for it in ruleset.scored_items):
         return pd.Series(dtype=np.int64, name="valid")
-    has = np.isin(answers[items].to_numpy(), scored_codes).any(axis=1)
+    has = has_scored_answer(answers, ruleset)
     return pd.Series(has, index=answers.index).groupby(answers[by].to_numpy()).sum().astype(np.int64) \
         .rename("valid").rename_axis(by)
 

@@ -19,6 +19,10 @@ def _pct(x: float) -> str:
     return "" if x != x else f"{format_number(100 * x, 0)}%"
 
 
+def _names(p: Progress) -> dict[str, str]:
+    return dict(zip(p.units["unit_id"], p.units["name"]))
+
+
 def state(p: Progress, r) -> str:
     """One unit's state in words: 已达到, 有风险, 正常, or why it cannot be judged."""
     if r.short_by == 0:
@@ -75,7 +79,7 @@ def quota_table(p: Progress) -> pd.DataFrame:
 
 def mix_gap_table(p: Progress) -> pd.DataFrame:
     """The respondent categories each unit is short of, and how many more would meet the target."""
-    names = dict(zip(p.units["unit_id"], p.units["name"]))
+    names = _names(p)
     m = p.mix[p.mix["needed"] > 0]
     return pd.DataFrame({"单位名称": m["unit_id"].map(names), "调查对象类别": m["category"],
                          "目标占比": m["target"].map(_pct), "已有（份）": m["questionnaires"],
@@ -84,7 +88,7 @@ def mix_gap_table(p: Progress) -> pd.DataFrame:
 
 def onsite_table(p: Progress, min_share: float) -> pd.DataFrame:
     """The on-site panels so far against the rule: public and enterprise members ≥ ``min_share``."""
-    names = dict(zip(p.units["unit_id"], p.units["name"]))
+    names = _names(p)
     o = p.onsite
     return pd.DataFrame({"单位名称": o["unit_id"].map(names).fillna(o["unit_id"]), "现场评议票（票）": o["ballots"],
                          "群众和企业代表（票）": o["public"], "占比": o["share"].map(_pct),
@@ -93,7 +97,7 @@ def onsite_table(p: Progress, min_share: float) -> pd.DataFrame:
 
 def alert_table(p: Progress) -> pd.DataFrame:
     """Integrity alerts so far: per unit and reason, the questionnaires flagged."""
-    names = dict(zip(p.units["unit_id"], p.units["name"]))
+    names = _names(p)
     a = p.alerts
     return pd.DataFrame({"单位名称": a["unit_id"].map(names), "问卷异常": a["label"], "问卷（份）": a["count"]})
 

@@ -31,10 +31,7 @@ UNSTATED = "未填写"
 def _valid_survey(res: Results) -> pd.DataFrame:
     rs = res.ruleset
     sv = res.dataset.survey
-    scored_codes = [lv.code for lv in rs.levels if lv.score is not None]
-    items = [it for it in rs.scored_items if it in sv.columns]
-    keep = np.isin(sv[items].to_numpy(), scored_codes).any(axis=1) if len(sv) and items else np.zeros(len(sv), bool)
-    sv = sv[keep]
+    sv = sv[counts.has_scored_answer(sv, rs)]
     cat = sv["respondent_category"].fillna("") if "respondent_category" in sv else pd.Series("", index=sv.index)
     return sv.assign(respondent_category=cat.replace("", UNSTATED))
 
