@@ -250,6 +250,14 @@ report.chart(integrity.timeline(res, freq="1D"), lambda d: charts.responses_time
 page.table(integrity.episodes(res), empty="没有发现短时集中提交。")
 
 # %%
+page.para("{text}", text=integrity.periods_note(res))
+page.table(integrity.periods(res), empty="没有单位出现可疑时段。")
+
+# %%
+page.table(integrity.without_flagged(res), links=links, link_column="单位编码",
+        empty="不计全部被标记的问卷，各单位的得分、排名和结果运用不变。")
+
+# %%
 page.table(integrity.effect(res, changed_only=True), links=links, link_column="单位编码",
         empty="剔除问卷对各单位的得分、排名和结果运用没有影响。")
 

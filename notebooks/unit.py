@@ -167,6 +167,8 @@ page.show(
                  "本单位问卷没有提交时间。"),
     page.table(integrity.reason_counts(res, unit_id), empty="本单位问卷未被标记。"),
     page.table(integrity.episodes(res, unit_id), empty="本单位没有短时集中提交。"),
+    page.table(integrity.periods(res, unit_id), empty="本单位没有可疑时段。"),
+    page.table(integrity.without_flagged(res, unit_id), empty=""),  # no flagged questionnaire: said above
     page.table(integrity.effect(res, unit_id, changed_only=True), empty="剔除问卷对本单位的得分、排名和结果运用没有影响。"),
     page.table(integrity.flagged_rows(res, unit_id, limit=20), empty=""),  # "未被标记" is said above
     page.table(integrity.violations(res, unit_id), empty="本单位没有违反评议纪律的记录。"),

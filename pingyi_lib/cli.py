@@ -21,8 +21,17 @@ from collections.abc import Sequence
 from pingyi_lib.common.errors import DatasetNotFound, LeagueIncomplete, OptionError, PingyiError, RulesetError
 from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.common.values import plain
-from pingyi_lib.output import followup_cmd, import_cmd, lab_cmd, progress_cmd, report_cmd, setup_cmd, validate_cmd
-from pingyi_lib.output.terminal import console, print_frame, shown
+from pingyi_lib.output import (
+    followup_cmd,
+    import_cmd,
+    integrity_cmd,
+    lab_cmd,
+    progress_cmd,
+    report_cmd,
+    setup_cmd,
+    validate_cmd,
+)
+from pingyi_lib.output.terminal import console, shown
 
 SCORE_COLUMNS = ["unit_id", "name", "level", "rank_group", "onsite_index", "survey_index", "case_points",
                  "bonus_points", "composite", "rank", "group_mean", "satisfaction", "satisfied_share",
@@ -193,50 +202,6 @@ def _check_league(res, allow_incomplete: bool) -> None:
         require_complete(res.gaps)
     elif res.incomplete:
         print(f"注意：{shown(res.incomplete)}", file=sys.stderr)
-
-
-def cmd_integrity(args) -> int:
-    from pingyi_lib.dataset.load import load_dataset
-    from pingyi_lib.integrity.policy import REASONS
-    from pingyi_lib.scoring.results import score
-    from pingyi_lib.sections import integrity
-
-    res = score(load_dataset(args.dataset, ruleset=args.ruleset))
-    found = res.integrity
-    if args.format == "json":
-        u, rows = found.units, found.rows
-        rows = rows[rows["reasons"].map(len) > 0]
-        doc = {"units": [{"unit_id": r["unit_id"], "responses": int(r["responses"]), "flagged": int(r["flagged"]),
-                          "excluded": int(r["excluded"]), "suspicion": float(r["suspicion"]),
-                          "reasons": {k: int(r[k]) for k in REASONS if r[k]}} for _, r in u.iterrows()],
-               "flagged": [{"response_id": r.response_id, "unit_id": r.unit_id, "reasons": list(r.reasons),
-                            "excluded": bool(r.excluded)} for r in rows.itertuples(index=False)],
-               "reviews": [{"response_id": r.response_id, "decision": r.decision, "note": r.note,
-                            "reviewer": r.reviewer, "outcome": r.outcome}
-                           for r in found.reviews.itertuples(index=False)]}
-        json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    else:
-        con = console()
-        con.print(shown(found.summary()))
-        overview = integrity.overview(res)
-        if len(overview):
-            print_frame(con, overview, "各单位问卷异常")
-            con.print(f"其余{len(found.units) - len(overview)}个单位的问卷未被标记。")
-        for title, frame in (("短时集中提交", integrity.episodes(res)),
-                             ("剔除问卷对得分、排名和结果运用的影响", integrity.effect(res, changed_only=True)),
-                             ("人工复核记录", integrity.reviews(res))):
-            if len(frame):
-                print_frame(con, frame, title)
-        flagged = integrity.flagged_rows(res, limit=args.limit)
-        if len(flagged):
-            print_frame(con, flagged.drop(columns="说明"), f"被标记的问卷（可疑度高者在前，前{len(flagged)}份）")
-            more = len(found.rows) - len(flagged)
-            if more > 0:
-                con.print(f"还有{more}份；`--format json` 列出全部。")
-    for m in found.warnings:
-        print(f"提示：{shown(m)}", file=sys.stderr)
-    return 0
 
 
 def cmd_count(args) -> int:
@@ -435,11 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="list the substantive comments no theme took, grouped by similarity (to improve the ruleset)")
     sp.add_argument("--unit", metavar="UNIT", default=None, help="only this unit id (default: every unit)")
     sp.set_defaults(func=cmd_problems)
-    sp = dataset_cmd("integrity", "questionnaires that look stuffed (刷票): flagged, excluded, and the effect on "
-                     "the scores", ("table", "json"))
-    sp.add_argument("--limit", type=int, default=20, metavar="N",
-                    help="flagged questionnaires listed in the table (default 20; json lists all)")
-    sp.set_defaults(func=cmd_integrity)
+    integrity_cmd.add_parser(dataset_cmd)
     report_cmd.add_parser(dataset_cmd, allow)
     followup_cmd.add_parser(sub, dataset_cmd)
     progress_cmd.add_parser(sub, dataset_cmd)

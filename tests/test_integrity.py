@@ -325,7 +325,9 @@ def test_stuffing_mixed_into_real_traffic_is_found_and_no_honest_row_is_excluded
     found, attack, flagged, excluded, honest = _outcome(tmp_path, *_honest(rng), heavy, attack_rows)
     assert len(flagged) >= 55  # recall >= 55/60: bursts and device repeats together
     assert len(excluded) == 48  # 12 devices x 5, each device's first kept
-    assert not honest["excluded"].any() and len(honest) <= 3  # honest rows caught in the burst are only flagged
+    assert not honest["excluded"].any()  # honest rows caught in the burst or its period are only flagged
+    assert (honest["reasons"].map(lambda r: r != ("period",))).sum() <= 3
+    assert found.alerts["unit_id"].tolist() == ["b"]  # the evening, against b's other days
 
 
 def test_an_honest_surge_after_a_media_report_is_not_excluded(tmp_path):
@@ -411,10 +413,15 @@ def test_pingyi_integrity_json_has_the_shape_of_the_issue(capsys):
     doc = json.loads(capsys.readouterr().out)
     assert set(doc) == {"units", "flagged", "reviews"}
     units = {u["unit_id"]: u for u in doc["units"]}
-    assert set(units["tn-win"]) == {"unit_id", "responses", "flagged", "excluded", "suspicion", "reasons"}
+    assert set(units["tn-win"]) == {"unit_id", "responses", "flagged", "excluded", "suspicion", "reasons",
+                                    "without_flagged", "alerts"}
     assert (units["tn-win"]["responses"], units["tn-win"]["flagged"], units["tn-win"]["excluded"]) == (181, 111, 108)
     assert units["tn-win"]["reasons"] == {"fingerprint_repeat": 108, "burst": 111, "burst_straightline": 111,
-                                          "identical_run": 111}
+                                          "identical_run": 111, "period": 111}
+    (alert,) = units["tn-win"]["alerts"]  # the evening of the burst, against tn-win's other days
+    assert alert["start"] <= "2012-08-21 20:07" and alert["end"] >= "2012-08-21 21:01"
+    assert alert["flagged"] == 111 and "答案明显偏高" in alert["evidence"]
+    assert all(not u["alerts"] for k, u in units.items() if k != "tn-win")
     assert units["wj"]["reasons"] == {} and units["wj"]["suspicion"] == 0
     assert len(doc["flagged"]) == 111 and {r["unit_id"] for r in doc["flagged"]} == {"tn-win"}
     assert set(doc["flagged"][0]) == {"response_id", "unit_id", "reasons", "excluded"}

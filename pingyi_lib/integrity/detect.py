@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.integrity.evidence import row_terms
+from pingyi_lib.integrity.periods import Periods, surges, suspicious_periods
 from pingyi_lib.integrity.sources import (
     _blank,
     fingerprint_repeat,
@@ -57,12 +59,16 @@ class Detection:
     questionnaires for the unit, and the number its traffic to every unit explains),
     ``duration`` (seconds taken to answer).
     ``bursts``: one row per burst episode (unit_id, channel, start, end, responses,
-    fingerprints, straightline_share, comment_share, expected).
+    fingerprints, straightline_share, comment_share, expected), surges of ordinary
+    questionnaires left out (``[integrity.burst] surge_p``).
+    ``periods``: the suspicious periods (:class:`~pingyi_lib.integrity.periods.Periods`;
+    its alerts with ``unit_id``), or None when the ruleset does not judge them.
     """
 
     flags: pd.DataFrame
     details: pd.DataFrame
     bursts: pd.DataFrame
+    periods: Periods | None = None
 
 
 # ---- helpers ---------------------------------------------------------------------------
@@ -285,6 +291,7 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
     chan, channels = _column_codes(survey, "channel", sort=True)
     sec, has_time = _seconds(survey)
     answers, scored = _items(survey, ruleset)
+    terms = row_terms(answers[:, scored], _score_table(ruleset))
     straight = straightlined(answers, scored)
     skip = (answers == 0).all(axis=1)
     comment = _comment_codes(survey)
@@ -306,6 +313,7 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
         skip=skip, n_all=_small(n_all), total=n, t0=int(sec[eligible].min()) if eligible.any() else 0,
         caps=volume_caps(units, rules).reindex(unit_ids.to_numpy()).fillna(np.inf).to_numpy(),
         rules=rules, window=window)
+    period_rows = has_time & np.asarray(channels.isin(rules.period.channels))[chan] if rules.period else None
     del unit, chan, fp, content, n_all, ip, ip_total
 
     flags = np.zeros((n, len(INTEGRITY_REASONS)), dtype=bool)
@@ -316,11 +324,53 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
         details.append(d)
         burst_rows.append(b)
         episodes = int(b["episode"].max()) + 1 if len(b) else episodes  # numbered on from the last
-    flags = pd.DataFrame(flags, columns=list(INTEGRITY_REASONS), index=survey.index)
     details = pd.concat(details).sort_index() if details else _judge(r, np.zeros(0, dtype=np.int64), 0)[1]
     burst_at = pd.concat(burst_rows, ignore_index=True) if burst_rows else pd.DataFrame(
         {"pos": np.zeros(0, dtype=np.int64), "episode": np.zeros(0, dtype=np.int64), "lam": np.zeros(0)})
-    return Detection(flags, details, _episodes(survey, burst_at, straight, r.fp, fp_values))
+    unit_codes = r.unit.astype(np.int64)
+    if rules.surge_p > 0 and len(burst_at):  # bursts of ordinary questionnaires: surges, not stuffing
+        at, ep = burst_at["pos"].to_numpy(), burst_at["episode"].to_numpy()
+        calm = surges(unit_codes, terms["mean"], sec, has_time, at, ep, rules.surge_p)[ep]
+        for reason in ("burst", "burst_straightline"):
+            flags[at[calm], INTEGRITY_REASONS.index(reason)] = False
+        burst_at = burst_at[~calm]
+    periods = None
+    if period_rows is not None:
+        category = _category_codes(survey)
+        periods = suspicious_periods(unit_codes, sec, period_rows, terms, category, rules.period)
+        flags[:, INTEGRITY_REASONS.index("period")] = periods.fit & (periods.member >= 0)
+        alerts = periods.alerts.copy()
+        alerts.insert(0, "unit_id", unit_ids.take(alerts["unit"].to_numpy(dtype=np.int64)).to_numpy(dtype=object))
+        alerts["category"] = [_category_name(survey, c) for c in alerts["category"]]
+        periods = Periods(alerts, periods.member, periods.fit, periods.tested)
+    flags = pd.DataFrame(flags, columns=list(INTEGRITY_REASONS), index=survey.index)
+    return Detection(flags, details, _episodes(survey, burst_at, straight, r.fp, fp_values), periods)
+
+
+def _score_table(ruleset: Ruleset) -> np.ndarray:
+    """Each answer code's score (NaN: blank, abstain or unknown), indexed by code."""
+    top = max([lv.code for lv in ruleset.levels] + [0])
+    table = np.full(top + 1, np.nan)
+    for lv in ruleset.levels:
+        if lv.score is not None:
+            table[lv.code] = lv.score
+    return table
+
+
+def _category_codes(survey: pd.DataFrame) -> np.ndarray | None:
+    """Respondent category codes (-1: not stated), or None when the round does not record them."""
+    if "respondent_category" not in survey:
+        return None
+    codes, values = _codes(survey["respondent_category"], sort=True)
+    blank = _blank(values)
+    return np.where(codes == blank, -1, codes) if blank >= 0 else codes
+
+
+def _category_name(survey: pd.DataFrame, code: int) -> str:
+    if code < 0 or "respondent_category" not in survey:
+        return ""
+    _, values = _codes(survey["respondent_category"], sort=True)
+    return str(values[code])
 
 
 BLOCK_ROWS = 2_000_000  # questionnaires judged at a time (whole units): about 0.6 GB of working memory
@@ -392,7 +442,8 @@ def _judge(r: _Round, idx: np.ndarray, first_episode: int):
     found = {"fingerprint_repeat": fp_flag, "burst": b_flag, "burst_straightline": b_flag & r.straight[idx],
              "identical_run": r_flag, "outside_window": outside_window(sec, r.has_time[idx], r.window),
              "implausible_volume": v_flag, "ip_repeat": ip_flag,
-             "too_fast": too_fast(duration, rules.too_fast_seconds)}
+             "too_fast": too_fast(duration, rules.too_fast_seconds),
+             "period": np.zeros(len(idx), dtype=bool)}  # judged over the round (periods.py)
     flags = np.column_stack([found[k] for k in INTEGRITY_REASONS]) if len(idx) \
         else np.zeros((0, len(INTEGRITY_REASONS)), dtype=bool)
     hit = np.flatnonzero(flags.any(axis=1))

@@ -16,7 +16,7 @@ lost, and every review decision is kept in :attr:`Integrity.reviews`.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,8 @@ REVIEW = "review"  # the reason of a row a reviewer excluded
 REASONS = (*INTEGRITY_REASONS, REVIEW)
 ROW_COLUMNS = ["response_id", "unit_id", "row", "channel", "submitted_at", "fingerprint", "reasons",
                "policy_excluded", "decision", "note", "reviewer", "excluded", "suspicion", "detail"]
+ALERT_COLUMNS = ["alert", "unit_id", "name", "start", "end", "responses", "flagged", "evidence", "log10_p",
+                 "log10_threshold"]
 REVIEW_COLUMNS = ["row", "response_id", "unit_id", "decision", "note", "reviewer", "reasons", "policy_excluded",
                   "excluded", "outcome"]
 
@@ -52,7 +54,11 @@ class Integrity:
     ``reviews``: the reviewed list as applied (REVIEW_COLUMNS), the audit trail.
     ``quarantine``: the excluded rows in the quarantine's columns.
     ``comparison``: filled in by scoring: score, rank and consequences with and without
-    the exclusion (see ``pingyi_lib.scoring.results.score``).
+    the exclusion, and without every flagged questionnaire (see ``pingyi_lib.scoring.results.score``).
+    ``alerts``: the suspicious periods (ALERT_COLUMNS: unit_id, name, start, end, responses,
+    flagged, evidence in words, log10 of the combined p-value, the threshold); scoring adds
+    the unit's composite, rank and consequences without the period. ``members``: response_id
+    and alert number of every questionnaire in a period (flagged or not).
     """
 
     rules: IntegrityRules
@@ -64,6 +70,8 @@ class Integrity:
     warnings: tuple[str, ...]
     window: tuple[pd.Timestamp, pd.Timestamp] | None
     comparison: pd.DataFrame | None = None
+    alerts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ALERT_COLUMNS))
+    members: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["response_id", "alert"]))
 
     @property
     def excluded(self) -> int:
@@ -168,7 +176,81 @@ def check(ds: Dataset, ruleset: Ruleset | None = None) -> Integrity:
     warnings = tuple(f"问卷复核表第{r.row}行：问卷编号 {r.response_id} 不在已接受的问卷中，该复核决定未执行"
                      for r in review[~known].itertuples(index=False))
     quarantine = _quarantine(ds, rows[rows["excluded"]], rules)
-    return Integrity(rules, rows, units, found.bursts, reviews, quarantine, warnings, window)
+    alerts, members = _alerts(ds, sv, found, flags, rs)
+    return Integrity(rules, rows, units, found.bursts, reviews, quarantine, warnings, window,
+                     alerts=alerts, members=members)
+
+
+def _alerts(ds: Dataset, sv: pd.DataFrame, found: Detection, flags: np.ndarray, rs: Ruleset):
+    """The suspicious periods in the words of the report, and the questionnaires in each."""
+    periods = found.periods
+    if periods is None or not len(periods.alerts):
+        return pd.DataFrame(columns=ALERT_COLUMNS), pd.DataFrame(columns=["response_id", "alert"])
+    a = periods.alerts
+    at = np.flatnonzero(periods.member >= 0)
+    members = pd.DataFrame({"response_id": sv["response_id"].to_numpy(dtype=object)[at],
+                            "alert": periods.member[at]})
+    fit = flags[:, INTEGRITY_REASONS.index("period")]
+    names = ds.units.set_index("unit_id")["name"]
+    rules = rs.integrity.period
+    out = pd.DataFrame({
+        "alert": np.arange(len(a)), "unit_id": a["unit_id"].to_numpy(dtype=object),
+        "name": names.reindex(a["unit_id"]).fillna("").to_numpy(dtype=object),
+        "start": pd.to_datetime(a["start"].to_numpy(dtype=np.int64), unit="s"),
+        "end": pd.to_datetime(a["end"].to_numpy(dtype=np.int64), unit="s"),
+        "responses": a["responses"].to_numpy(dtype=np.int64),
+        "flagged": np.bincount(periods.member[at][fit[at]], minlength=len(a)),
+        "evidence": [alert_evidence(r, rules) for r in a.itertuples(index=False)],
+        "log10_p": a["log_p"].to_numpy() / np.log(10),
+        "log10_threshold": np.log10(rules.false_alarm / a["tested"].to_numpy(dtype=float)),
+    })
+    return out, members
+
+
+def _share(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def quiet_hours_text(hours: tuple[int, ...]) -> str:
+    """The quiet hours in words: '22时至次日6时' for a run that wraps midnight.
+
+    >>> quiet_hours_text((22, 23, 0, 1, 2, 3, 4, 5)), quiet_hours_text((1, 2)), quiet_hours_text((1, 5))
+    ('22时至次日6时', '1时至3时', '1时、5时')
+    """
+    hs = sorted(hours)
+    for first in hs:  # a run of consecutive hours (around the clock) starting at ``first``
+        run = [(first + k) % 24 for k in range(len(hs))]
+        if sorted(run) == hs:
+            end = (first + len(hs)) % 24
+            return f"{first}时至{'次日' if end <= first else ''}{end}时"
+    return "、".join(f"{h}时" for h in hs)
+
+
+def alert_evidence(a, rules) -> str:
+    """What sets one period apart, in words, strongest evidence first; the evidence whose own
+    p-value is below ``evidence_p`` is named, the rest is not."""
+    sig = np.log(rules.evidence_p)
+    said = []
+    if a.log_p_mix < sig:
+        higher = a.mean > a.mean_rest
+        said.append((a.log_p_mix, f"答案{'明显偏高' if higher else '明显偏低'}：每份问卷的平均得分{100 * a.mean:.1f}，"
+                                  f"本单位其他时段{100 * a.mean_rest:.1f}"))
+    if a.log_p_halo < sig:
+        said.append((a.log_p_halo, f"各题答案彼此不相关，不像同一个人的评价：题间一致性{a.halo:.2f}，"
+                                   f"其他时段{a.halo_rest:.2f}"))
+    if a.log_p_rhythm < sig:
+        said.append((a.log_p_rhythm, f"提交节奏过于规律：相邻两个提交间隔长短相近的占{_share(a.regular / a.gaps)}"
+                                     "（随机到达约占50%）"))
+    if a.log_p_hours < sig:
+        said.append((a.log_p_hours, f"{_share(a.quiet)}提交于{quiet_hours_text(rules.quiet_hours)}，"
+                                    f"其他时段{_share(a.quiet_rest)}"))
+    if a.log_p_category < sig and a.category:
+        said.append((a.log_p_category, f"“{a.category}”占{_share(a.category_share)}，"
+                                       f"其他时段{_share(a.category_share_rest)}"))
+    said.sort(key=lambda x: x[0])
+    text = "；".join(w for _, w in said) if said else "各项差异单独都不显著，合在一起显著"
+    return (f"{text}。这样的差异偶然出现的概率约为10^{a.log_p / np.log(10):.0f}，"
+            f"低于判定阈值（全轮{a.tested}个候选时段，误报率{rules.false_alarm:g}）")
 
 
 def _rows(sv, pick, flags, reasons, policy, decision, excluded, review, known, pos, found: Detection, rs, window):
@@ -196,8 +278,11 @@ def _rows(sv, pick, flags, reasons, policy, decision, excluded, review, known, p
         "ip": _column(sub, "ip"),
     })
     details = found.details.reindex(pick)
-    out["detail"] = [_detail(r, d, rs, window) for r, d in zip(out.itertuples(index=False),
-                                                                 details.itertuples(index=False))]
+    periods = [f"{pd.Timestamp(a.start, unit='s'):%m-%d %H:%M}至{pd.Timestamp(a.end, unit='s'):%m-%d %H:%M}"
+               for a in found.periods.alerts.itertuples(index=False)] if found.periods is not None else []
+    details["period"] = found.periods.member[pick] if found.periods is not None else -1
+    out["detail"] = [_detail(r, d, rs, window, periods) for r, d in zip(out.itertuples(index=False),
+                                                                          details.itertuples(index=False))]
     return out[ROW_COLUMNS]
 
 
@@ -208,7 +293,7 @@ def _column(sub: pd.DataFrame, name: str, blank=""):
     return col.to_numpy() if blank is None else col.fillna(blank).to_numpy(dtype=object)
 
 
-def _detail(r, d, rs: Ruleset, window) -> str:
+def _detail(r, d, rs: Ruleset, window, periods: list[str] | None = None) -> str:
     """The reasons of one flagged questionnaire in words, with the numbers behind them."""
     rules = rs.integrity
     words = []
@@ -231,6 +316,8 @@ def _detail(r, d, rs: Ruleset, window) -> str:
         elif code == "ip_repeat":
             what = (f"来自IP {mask_ip(r.ip)}的本单位第{int(d.ip_seq)}份问卷（此地址共{int(d.ip_count)}份评本单位，"
                     f"按它对各单位的问卷数约应{format_number(d.ip_expected, 1)}份）")
+        elif code == "period":
+            what = f"提交于本单位的可疑时段（{periods[int(d.period)]}）内，且符合该时段的异常"
         elif code == "too_fast":
             what = f"答题用时{format_number(d.duration, 0)}秒，少于{rules.too_fast_seconds:g}秒"
         else:  # review

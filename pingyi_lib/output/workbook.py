@@ -150,6 +150,11 @@ def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Ser
     _write_sheet(wb, "数据质量", rejected_rows(res), {"文件": 30, "原因": 70, "原因代码": 20})
     if res.integrity is not None:  # every flagged or reviewed questionnaire, for the reviewer
         _write_sheet(wb, "问卷异常", integrity.flagged_rows(res), {"标记原因": 30, "说明": 80})
+        if len(res.integrity.alerts):  # the suspicious periods, and each unit's result without its period
+            _write_sheet(wb, "可疑时段", integrity.periods(res), {"单位名称": 24, "可疑时段": 24, "依据": 80,
+                                                              "结果运用": 20, "不计该时段结果运用": 20})
+        _write_sheet(wb, "不计被标记问卷", integrity.without_flagged(res, changed_only=False),
+                     {"单位名称": 24, "结果运用": 20, "不计被标记问卷结果运用": 24})
     when = stamp(report_day.day if report_day is not None else res.dataset.round.report_day().day)
     wb.properties.created = when
     wb.properties.lastModifiedBy = wb.properties.creator = "pingyi"

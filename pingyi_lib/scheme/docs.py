@@ -106,6 +106,17 @@ KEY_DOCS: dict[str, tuple[str, str]] = {
     "integrity.burst.min_responses": ("……且时间窗内至少有这么多份问卷", LOCAL),
     "integrity.burst.day_hours": ("单位日常提交分布在一天中的小时数", LOCAL),
     "integrity.burst.channels": ("按提交时间判断集中提交的渠道", LOCAL),
+    "integrity.burst.surge_p": ("集中提交时段的答案与本单位其他问卷无明显差异、提交间隔也像随机到达（两项检验的 p 值"
+                                "都不低于此值）时，视为真实的集中参与（如媒体刊登链接），不标记；没有此键时不作此判断",
+                                f"{LOCAL}；见 docs/integrity.md"),
+    "integrity.period.false_alarm": ("可疑时段：一轮中任一单位、任一时段被误报的概率上限（按全轮候选时段数校正）；"
+                                     "没有 [integrity.period] 时不检查可疑时段", f"{LOCAL}；见 docs/integrity.md"),
+    "integrity.period.max_days": ("候选可疑时段最多包含的连续天数", LOCAL),
+    "integrity.period.min_responses": ("……且时段内、时段外各至少有这么多份问卷", LOCAL),
+    "integrity.period.channels": ("判断可疑时段的渠道（自动填写工具能到达的渠道）", LOCAL),
+    "integrity.period.day_starts": ("一天从几点开始（一个夜晚不被拆成两天）", LOCAL),
+    "integrity.period.quiet_hours": ("正常问卷很少的小时（0-23）：时段内在这些小时提交的比例明显偏高是证据之一", LOCAL),
+    "integrity.period.evidence_p": ("单项证据的 p 值低于此值时，在说明中列出，并据此标记时段内符合该异常的问卷", LOCAL),
     "integrity.identical_run.min_length": ("连续这么多份答案和意见完全相同的问卷", LOCAL),
     "integrity.identical_run.p": ("……且按该内容出现的频率，其偶然出现的概率低于此值", LOCAL),
     "integrity.implausible_volume.population_share": ("问卷数最多为单位服务对象数（评议单位表 population）的这一比例",

@@ -30,7 +30,8 @@ from pingyi_lib.common.errors import OptionError
 from pingyi_lib.common.numbers import format_number, round_half_up
 from pingyi_lib.dataset.load import Dataset
 from pingyi_lib.dataset.round import AsOf, as_of
-from pingyi_lib.integrity.policy import Integrity, check
+from pingyi_lib.dataset.validate import QUARANTINE_COLUMNS
+from pingyi_lib.integrity.policy import Integrity, check, detected
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import completeness, consequences, counts, indices
 
@@ -140,7 +141,9 @@ def score(ds: Dataset, ruleset: Ruleset | None = None, *, integrity: bool = True
     found = check(ds, rs)
     res = _score(found.apply(ds), rs)
     without = _score(ds, rs) if found.excluded else res
-    res.integrity = dataclasses.replace(found, comparison=exclusion_effect(res, without, found))
+    comparison = exclusion_effect(res, without, found)
+    res.integrity = dataclasses.replace(found, comparison=with_flagged_left_out(res, found, comparison),
+                                        alerts=with_period_left_out(res, found))
     if found.warnings:
         extra = pd.DataFrame({"unit_id": None, "table": "integrity_review", "row": None,
                               "message": list(found.warnings)})
@@ -182,13 +185,60 @@ def exclusion_effect(res: Results, without: Results, found: Integrity) -> pd.Dat
         out[c] = a[c]
         out[f"{c}_without"] = b[c]
     out["composite_change"] = round_half_up(out["composite"] - out["composite_without"], res.ruleset.decimals)
-    out["changed"] = False
-    for c in ("composite", "rank", "flags"):  # missing on both sides is no change
-        x, y = (out[k].astype(object).where(out[k].notna(), "") for k in (c, f"{c}_without"))
-        out["changed"] |= (x != y).to_numpy()
+    out["changed"] = _differs(out, "without")
     return out.reset_index()[["unit_id", "name", "rank_group", "excluded", "survey_valid", "survey_valid_without",
                               "survey_index", "survey_index_without", "composite", "composite_without",
                               "composite_change", "rank", "rank_without", "flags", "flags_without", "changed"]]
+
+
+def _left_out(res: Results, ids) -> Results:
+    """The round scored again without the questionnaires ``ids`` (beside the excluded ones)."""
+    return _score(res.dataset.without_rows("survey", set(ids), pd.DataFrame(columns=QUARANTINE_COLUMNS)),
+                  res.ruleset)
+
+
+def with_flagged_left_out(res: Results, found: Integrity, comparison: pd.DataFrame) -> pd.DataFrame:
+    """``comparison`` with each unit's composite, rank and consequences when every questionnaire
+    a detector flagged (not only the excluded) is left out: ``composite_without_flagged``,
+    ``rank_without_flagged``, ``flags_without_flagged``, ``changed_without_flagged``."""
+    flagged = found.rows.loc[detected(found.rows) & ~found.rows["excluded"].to_numpy(dtype=bool), "response_id"]
+    other = _left_out(res, flagged) if len(flagged) else res
+    b = other.units.set_index("unit_id").reindex(comparison["unit_id"])
+    out = comparison.copy()
+    for c in ("composite", "rank", "flags"):
+        out[f"{c}_without_flagged"] = b[c].to_numpy()
+    out["changed_without_flagged"] = _differs(out, "without_flagged")
+    return out
+
+
+def with_period_left_out(res: Results, found: Integrity) -> pd.DataFrame:
+    """``found.alerts`` with the unit's composite, rank and consequences when the period's
+    questionnaires are left out (``composite``, ``composite_without``, ``rank``,
+    ``rank_without``, ``flags``, ``flags_without``) and ``league_changes``: every unit of
+    the league whose consequences differ then, as (unit_id, flags, flags_without)."""
+    alerts = found.alerts.copy()
+    a = res.units.set_index("unit_id")
+    cols = {c: [] for c in ("composite", "composite_without", "rank", "rank_without", "flags", "flags_without",
+                            "league_changes")}
+    for k, unit in zip(alerts["alert"], alerts["unit_id"]):
+        other = _left_out(res, found.members.loc[found.members["alert"] == k, "response_id"])
+        b = other.units.set_index("unit_id").reindex(a.index)
+        for c in ("composite", "rank", "flags"):
+            cols[c].append(a.at[unit, c] if unit in a.index else np.nan)
+            cols[f"{c}_without"].append(b.at[unit, c] if unit in b.index else np.nan)
+        moved = a["flags"].fillna("") != b["flags"].fillna("")
+        cols["league_changes"].append([(u, a.at[u, "flags"], b.at[u, "flags"]) for u in a.index[moved]])
+    for c, v in cols.items():
+        alerts[c] = v if len(alerts) else pd.Series(dtype=object)
+    return alerts
+
+
+def _differs(out: pd.DataFrame, suffix: str) -> np.ndarray:
+    changed = np.zeros(len(out), dtype=bool)
+    for c in ("composite", "rank", "flags"):  # missing on both sides is no change
+        x, y = (out[k].astype(object).where(out[k].notna(), "") for k in (c, f"{c}_{suffix}"))
+        changed |= (x != y).to_numpy()
+    return changed
 
 
 def _score(ds: Dataset, rs: Ruleset) -> Results:

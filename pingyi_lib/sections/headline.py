@@ -24,6 +24,7 @@ import pandas as pd
 from pingyi_lib.common.numbers import format_number, format_rank
 from pingyi_lib.scheme.ruleset import COMPONENT_COLUMNS
 from pingyi_lib.scoring.results import COMPONENTS, Results
+from pingyi_lib.sections.integrity import period_changes
 from pingyi_lib.sections.uncertainty import rank_interval_note, robustness_note
 
 COLUMNS = ["code", "事项", "内容", "unit_ids"]
@@ -157,12 +158,22 @@ def city_headline(res: Results) -> pd.DataFrame:
         else:
             text = f"{NONE}。"
         rows.append({"code": flag, "事项": warned(res, label), "内容": text, "unit_ids": tuple(hit["unit_id"])})
+    rows += integrity_changes(res)
     gaps = component_gaps(res)
     if len(gaps):
         rows.append({"code": "component_gap", "事项": "尚未开展的评议环节" if res.interim else "缺少的评议环节",
                      "内容": "；".join(f"{r.name}：{r.text}" for r in gaps.itertuples(index=False)) + "。",
                      "unit_ids": tuple(dict.fromkeys(gaps["unit_id"]))})
     return _frame(rows)
+
+
+def integrity_changes(res: Results, unit_id: str | None = None) -> list[dict]:
+    """Headline rows when a suspicious period, or the flagged questionnaires, would change a
+    consequence if left out (either way; ``sections.integrity.period_changes``)."""
+    if res.integrity is None:
+        return []
+    return [{"code": "integrity_period", "事项": "问卷异常可能改变结果运用", "内容": c["text"],
+             "unit_ids": c["unit_ids"]} for c in period_changes(res, unit_id)]
 
 
 def city_notes(res: Results) -> pd.DataFrame:
@@ -229,6 +240,7 @@ def unit_headline(res: Results, unit_id: str) -> pd.DataFrame:
                      "内容": f"{r.reason}{robustness_note(res, unit_id, r.flag)}。"
                            f"{r.consequence}{_clause(rs, r.flag)}。" + (WARNING_NOTE if res.interim else ""),
                      "unit_ids": (unit_id,)})
+    rows += integrity_changes(res, unit_id)
     if not len(c):
         why = ""
         if u["in_bottom"]:  # in the bottom group yet nothing happens: say why, or the reader wonders

@@ -248,3 +248,101 @@ def timeline(res: Results, unit_id: str | None = None, freq: str | None = None) 
     out = out.reset_index()
     out["name"] = out["unit_id"].map(res.units.set_index("unit_id")["name"])
     return out[cols].astype({"responses": np.int64, "burst": np.int64, "excluded": np.int64})
+
+
+def _when(t) -> str:
+    return f"{pd.Timestamp(t):%m-%d %H:%M}"
+
+
+def _words(flags) -> str:
+    return flags if isinstance(flags, str) and flags else "无"
+
+
+def periods_note(res: Results) -> str:
+    """What a suspicious period is, in one paragraph above its table."""
+    rules = res.ruleset.integrity.period
+    if rules is None:
+        return "本轮规则未设置可疑时段检测（[integrity.period]）。"
+    return (f"可疑时段：某单位连续几天（最多{rules.max_days}天）的问卷与本单位其他日子相比，"
+            "在答案分布、各题答案的一致性、提交节奏、提交时刻或答卷人身份类别上的差异超出偶然（全轮误报概率不超过"
+            f"{format_share(rules.false_alarm)}）。下表给出不计该时段问卷时的得分、排名和结果运用；"
+            "正式结果不变，除非评议办复核后决定剔除。")
+
+
+def periods(res: Results, unit_id: str | None = None) -> pd.DataFrame:
+    """The suspicious periods (可疑时段) of one unit or all, and the unit's result without each.
+
+    Columns: 单位名称, 可疑时段, 问卷, 符合异常, 依据, 综合得分, 不计该时段, 排名, 不计该时段排名,
+    结果运用, 不计该时段结果运用.
+    """
+    a = _found(res).alerts
+    if unit_id is not None:
+        a = a[a["unit_id"] == unit_id]
+    k = res.ruleset.column_labels["composite"]
+    cols = ["单位名称", "可疑时段", "问卷", "符合异常", "依据", k, "不计该时段", "排名", "不计该时段排名",
+            "结果运用", "不计该时段结果运用"]
+    if not len(a):
+        return pd.DataFrame(columns=cols)
+    return pd.DataFrame({
+        "单位名称": a["name"].to_numpy(), "可疑时段": [f"{_when(s)}至{_when(e)}" for s, e in zip(a["start"], a["end"])],
+        "问卷": a["responses"].to_numpy(), "符合异常": a["flagged"].to_numpy(), "依据": a["evidence"].to_numpy(),
+        k: a["composite"].astype(float).to_numpy(), "不计该时段": a["composite_without"].astype(float).to_numpy(),
+        "排名": [format_rank(x) for x in a["rank"]], "不计该时段排名": [format_rank(x) for x in a["rank_without"]],
+        "结果运用": [_words(x) for x in a["flags"]], "不计该时段结果运用": [_words(x) for x in a["flags_without"]],
+    }, columns=cols)
+
+
+def without_flagged(res: Results, unit_id: str | None = None, changed_only: bool = True) -> pd.DataFrame:
+    """Score, rank and consequences as published and with every flagged questionnaire (not only
+    the excluded) left out.
+
+    Columns: 单位编码, 单位名称, 综合得分, 不计被标记问卷, 排名, 不计被标记问卷排名, 结果运用,
+    不计被标记问卷结果运用.
+    """
+    c = _found(res).comparison
+    if unit_id is not None:
+        c = c[c["unit_id"] == unit_id]
+    if changed_only:
+        c = c[c["changed_without_flagged"]]
+    labels = res.ruleset.column_labels
+    k = labels["composite"]
+    return pd.DataFrame({
+        labels["unit_id"]: c["unit_id"].to_numpy(), labels["name"]: c["name"].to_numpy(),
+        k: c["composite"].astype(float).to_numpy(),
+        "不计被标记问卷": c["composite_without_flagged"].astype(float).to_numpy(),
+        "排名": [format_rank(x) for x in c["rank"]],
+        "不计被标记问卷排名": [format_rank(x) for x in c["rank_without_flagged"]],
+        "结果运用": [_words(x) for x in c["flags"]],
+        "不计被标记问卷结果运用": [_words(x) for x in c["flags_without_flagged"]],
+    })
+
+
+def period_changes(res: Results, unit_id: str | None = None) -> list[dict]:
+    """What the headlines say when leaving questionnaires out would change a consequence, for
+    any unit of the league, either way: one entry per suspicious period (of ``unit_id``, or
+    naming it), and one for leaving every flagged questionnaire out. Each: ``text`` (a
+    sentence) and ``unit_ids`` (the units whose consequences change, the period's first)."""
+    found = _found(res)
+    names = res.units.set_index("unit_id")["name"]
+    out = []
+    for a in found.alerts.itertuples(index=False):
+        changes = list(a.league_changes)
+        ids = tuple(dict.fromkeys([a.unit_id, *(u for u, _, _ in changes)]))
+        if not changes or (unit_id is not None and unit_id not in ids):
+            continue
+        moved = "；".join(f"{names.get(u, u)}的结果运用由“{_words(f)}”变为“{_words(g)}”" for u, f, g in changes)
+        why = a.evidence.split("。")[0]
+        out.append({"unit_ids": ids, "text": (
+            f"{a.name}{_when(a.start)}至{_when(a.end)}的{int(a.responses)}份问卷为可疑时段（{why}）。"
+            f"不计这一时段，{a.name}排名{format_rank(a.rank)}→{format_rank(a.rank_without)}，{moved}。"
+            "正式结果不变，除非评议办复核后决定剔除（integrity_review.csv）。")})
+    c = found.comparison
+    if c is not None and "flags_without_flagged" in c:
+        moved = c[c["flags"].fillna("") != c["flags_without_flagged"].fillna("")]
+        if unit_id is not None and unit_id not in set(moved["unit_id"]):
+            moved = moved.iloc[0:0]
+        if len(moved):
+            out.append({"unit_ids": tuple(moved["unit_id"]), "text": "不计全部被标记（未剔除）的问卷，" + "；".join(
+                f"{r.name}的结果运用由“{_words(r.flags)}”变为“{_words(r.flags_without_flagged)}”"
+                for r in moved.itertuples(index=False)) + "。正式结果不变。"})
+    return out

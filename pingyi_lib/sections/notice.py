@@ -127,6 +127,8 @@ def notice_blocks(res: Results, fu: followup.FollowUp, title: str) -> list[tuple
     gaps = headline.component_gaps(res)
     if len(gaps):
         blocks.append(("para", "；".join(f"{r.name}{r.text}" for r in gaps.itertuples(index=False)) + "。"))
+    for change in headline.integrity_changes(res):  # a suspicious period that would change a consequence
+        blocks.append(("para", f"问卷异常提示：{change['内容']}"))
     notes = res.notes
     if len(notes):
         blocks.append(("para", "另（数据质量提示，不属于评议结果运用）：" + "；".join(

@@ -1,0 +1,129 @@
+"""The evidence a period of a unit's questionnaires is judged on, and the tails of the tests.
+
+Per questionnaire (vectorised over a round): its mean answer score, its halo terms (how
+alike its own answers are), whether the gaps before and after it are regular, whether it
+came in the quiet hours. Per set of questionnaires, every figure is a sum of these, so a
+period's evidence comes from running sums over a unit's days (periods.py).
+
+Every p-value here is an upper bound or a normal approximation of a sum of exchangeable
+bounded terms, so a test errs towards *not* alerting (docs/integrity.md, 可疑时段).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_LOG_HALF = math.log(0.5)
+
+
+def row_terms(answers: np.ndarray, scores: np.ndarray) -> dict[str, np.ndarray]:
+    """Per questionnaire, from its answer codes (rows × scored items) and each code's score
+    (NaN: abstain, blank or unknown): ``k`` the scored answers, ``mean`` their mean score
+    (NaN when none), ``sum``/``sq`` their sum and sum of squares, ``within`` the sum of
+    squares about the questionnaire's own mean (its answers unlike each other).
+
+    >>> t = row_terms(np.array([[1, 1, 2], [4, 0, 5]]), np.array([np.nan, 1.0, .8, .6, 0.0, np.nan]))
+    >>> t["k"].tolist(), t["mean"].round(2).tolist(), t["within"].round(2).tolist()
+    ([3, 1], [0.93, 0.0], [0.03, 0.0])
+    """
+    x = scores[np.clip(answers.astype(np.int64), 0, len(scores) - 1)]
+    has = ~np.isnan(x)
+    k = has.sum(axis=1)
+    x0 = np.where(has, x, 0.0)
+    s = x0.sum(axis=1)
+    sq = (x0 * x0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(k > 0, s / np.maximum(k, 1), np.nan)
+    within = np.maximum(sq - s * s / np.maximum(k, 1), 0.0)
+    return {"k": k, "mean": mean, "sum": s, "sq": sq, "within": within}
+
+
+def regular_gaps(group: np.ndarray, sec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows sorted by group and time: whether the gap before and the gap after a row can
+    be compared (both > 0, within its group), and whether they are alike: the earlier gap's
+    share of the two between 1/4 and 3/4.
+
+    Under arrivals at random (a Poisson process, its rate changing slowly over the day) the
+    share is uniform, so half the rows are regular; a tool that waits 70-180 s between
+    submissions makes nearly all of them regular. Honest traffic clusters (friends pass the
+    link on), which makes the share extreme, not regular: the test errs towards not alerting.
+
+    >>> regular_gaps(np.zeros(5, dtype=int), np.array([0, 100, 190, 200, 900]))
+    (array([False,  True,  True,  True, False]), array([False,  True, False, False, False]))
+    """
+    n = len(sec)
+    valid = np.zeros(n, dtype=bool)
+    regular = np.zeros(n, dtype=bool)
+    if n < 3:
+        return valid, regular
+    before = (sec[1:-1] - sec[:-2]).astype(float)
+    after = (sec[2:] - sec[1:-1]).astype(float)
+    same = (group[1:-1] == group[:-2]) & (group[2:] == group[1:-1])
+    ok = same & (before > 0) & (after > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = before / (before + after)
+    valid[1:-1] = ok
+    regular[1:-1] = ok & (share >= 0.25) & (share <= 0.75)
+    return valid, regular
+
+
+def binomial_tail_log(x: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """An upper bound of log P(X >= x) for X ~ Binomial(n, p) (Chernoff: ``-n KL(x/n || p)``
+    where x/n > p, else 0). It also bounds the hypergeometric tail (drawing without
+    replacement from a unit's questionnaires), so it is conservative for both.
+
+    >>> round(float(binomial_tail_log(np.array([10]), np.array([10]), np.array([0.5]))[0]), 3)  # 0.5**10
+    -6.931
+    """
+    x, n, p = (np.asarray(v, dtype=float) for v in (x, n, p))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = x / n
+        kl = np.where(q > 0, q * np.log(q / p), 0.0) + np.where(q < 1, (1 - q) * np.log((1 - q) / (1 - p)), 0.0)
+        out = -n * kl
+    return np.where((n > 0) & (q > p) & (p > 0), out, np.where((p <= 0) & (x > 0), -np.inf, 0.0))
+
+
+def normal_tail_log(z: np.ndarray, two_sided: bool = False) -> np.ndarray:
+    """log P(Z >= z) for a standard normal Z (log P(|Z| >= |z|) when ``two_sided``),
+    accurate far into the tail (an asymptotic series past z = 8, where erfc underflows).
+
+    >>> round(float(np.exp(normal_tail_log(np.array([1.96]), two_sided=True))[0]), 3)
+    0.05
+    """
+    z = np.asarray(z, dtype=float)
+    if two_sided:
+        z = np.abs(z)
+    z = np.nan_to_num(z, nan=0.0)
+    out = np.empty_like(z)
+    far = z > 8
+    near = ~far
+    out[near] = np.log(np.maximum(np.vectorize(math.erfc, otypes=[float])(z[near] / math.sqrt(2)) / 2, 1e-300)) \
+        if near.any() else 0.0
+    zf = z[far]
+    out[far] = -zf * zf / 2 - np.log(zf * math.sqrt(2 * math.pi)) + np.log1p(-1 / (zf * zf))
+    return out + (math.log(2) if two_sided else 0.0)
+
+
+def fisher_log(logs: np.ndarray, have: np.ndarray) -> np.ndarray:
+    """Fisher's combination of independent p-values: log P(χ²(2k) >= -2 Σ log p) for each row
+    of ``logs`` (log p-values, columns = evidence), over the columns in ``have``. The χ²
+    tail of even degrees of freedom is exact: ``e^(-x/2) Σ_{i<k} (x/2)^i / i!``.
+
+    >>> round(float(np.exp(fisher_log(np.log(np.array([[0.05, 0.05]])), np.array([[True, True]])))[0]), 4)
+    0.0175
+    """
+    logs = np.minimum(np.where(have, logs, 0.0), 0.0)
+    k = have.sum(axis=1)
+    half = -logs.sum(axis=1)  # x / 2
+    kmax = int(k.max(initial=0))
+    if kmax == 0:
+        return np.zeros(len(logs))
+    i = np.arange(kmax)
+    with np.errstate(divide="ignore"):
+        terms = i[None, :] * np.log(np.maximum(half, 1e-300))[:, None] - np.array([math.lgamma(j + 1) for j in i])
+    terms = np.where(i[None, :] < k[:, None], terms, -np.inf)
+    top = terms.max(axis=1)
+    lse = top + np.log(np.exp(terms - top[:, None]).sum(axis=1))
+    return np.where(k > 0, np.minimum(-half + lse, 0.0), 0.0)

@@ -1,0 +1,175 @@
+"""Suspicious periods (issue 35): auto-fill tools that send one questionnaire at a time from
+fresh devices are found by the unit and the period, the league without the period is shown,
+and honest rounds (a media peak, a well-liked unit, a small unit, a weekend unit) stay quiet."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import pingyi_lib as py
+from pingyi_lib.cli import main
+from pingyi_lib.integrity import evidence
+from pingyi_lib.integrity.policy import quiet_hours_text
+from pingyi_lib.scheme.ruleset import default_ruleset_path, parse_ruleset
+from pingyi_lib.sections import headline
+from pingyi_lib.sections import integrity as sections
+
+from . import integrity_cases as ic
+from . import period_cases as pc
+
+
+def _round(tmp_path, seed: int, *attack, replace: dict | None = None):
+    """Seven honest districts (``replace``: unit -> frame instead), plus ``attack`` frames."""
+    rng = np.random.default_rng(seed)
+    frames = pc.honest_round(rng)
+    for unit, make in (replace or {}).items():
+        frames[list(pc.DISTRICTS).index(unit)] = make(rng)
+    frames += [a(rng) for a in attack]
+    folder, ids = ic.write_round(tmp_path / "round", pc.DISTRICTS, *frames)
+    return folder, ids
+
+
+# ---- the statistics, against hand-computed values ---------------------------------------------
+def test_the_tails_and_the_combination_match_hand_computed_values():
+    assert evidence.binomial_tail_log(np.array([10]), np.array([10]), np.array([0.5]))[0] == pytest.approx(
+        10 * math.log(0.5))  # all 10 of 10: 0.5^10 exactly (the bound is tight at the edge)
+    assert evidence.binomial_tail_log(np.array([3]), np.array([10]), np.array([0.5]))[0] == 0  # below the mean
+    assert math.exp(evidence.normal_tail_log(np.array([1.959964]), two_sided=True)[0]) == pytest.approx(0.05, 1e-5)
+    assert evidence.normal_tail_log(np.array([40.0]))[0] == pytest.approx(-40 ** 2 / 2 - math.log(40 * math.sqrt(
+        2 * math.pi)), abs=1e-3)  # far past where erfc underflows
+    # Fisher, two p = 0.05: x = -2 (2 ln 0.05) = 11.98; P(χ²₄ >= x) = e^(-x/2) (1 + x/2) = 0.01748
+    both = evidence.fisher_log(np.log(np.array([[0.05, 0.05, 0.3]])), np.array([[True, True, False]]))
+    assert math.exp(both[0]) == pytest.approx(0.017479, abs=1e-6)
+    assert evidence.fisher_log(np.zeros((1, 2)), np.array([[True, True]]))[0] == 0  # p = 1 and 1: 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40), st.data())
+def test_the_binomial_bound_is_never_below_the_exact_tail(n, data):
+    x = data.draw(st.integers(0, n))
+    p = data.draw(st.floats(0.01, 0.99))
+    exact = sum(math.comb(n, k) * p ** k * (1 - p) ** (n - k) for k in range(x, n + 1))
+    bound = evidence.binomial_tail_log(np.array([x]), np.array([n]), np.array([p]))[0]
+    assert bound >= math.log(exact) - 1e-9
+
+
+def test_gaps_a_tool_keeps_are_regular_and_random_arrivals_half_so():
+    rng = np.random.default_rng(0)
+    tool = np.cumsum(rng.uniform(70, 180, 400)).astype(np.int64)
+    valid, regular = evidence.regular_gaps(np.zeros(400, dtype=np.int64), tool)
+    assert valid[1:-1].all() and regular[valid].mean() == 1.0  # 70/250 .. 180/250: always between 1/4 and 3/4
+    honest = np.unique(np.cumsum(rng.exponential(600, 4000)).astype(np.int64))
+    valid, regular = evidence.regular_gaps(np.zeros(len(honest), dtype=np.int64), honest)
+    assert 0.46 < regular[valid].mean() < 0.54
+    two = evidence.regular_gaps(np.array([0, 0, 1, 1, 1]), np.array([0, 10, 20, 30, 40]))[0]
+    assert two.tolist() == [False, False, False, True, False]  # a gap pair never spans two units
+
+
+def test_row_terms_and_quiet_hours_in_words():
+    t = evidence.row_terms(np.array([[1, 1, 2], [4, 0, 5], [3, 3, 3]]), np.array([np.nan, 1.0, .8, .6, 0.0, np.nan]))
+    assert t["k"].tolist() == [3, 1, 3]
+    assert t["mean"][0] == pytest.approx(2.8 / 3) and t["mean"][1] == 0 and t["mean"][2] == pytest.approx(.6)
+    assert t["within"][0] == pytest.approx(1 + 1 + .64 - 2.8 ** 2 / 3) and t["within"][2] == pytest.approx(0)
+    assert quiet_hours_text((22, 23, 0, 1, 2, 3, 4, 5)) == "22时至次日6时"
+    assert quiet_hours_text((1, 2)) == "1时至3时" and quiet_hours_text((1, 5)) == "1时、5时"
+
+
+# ---- the attacks of the issue ----------------------------------------------------------------
+def test_a_night_drip_is_alerted_its_rows_flagged_and_the_league_without_it_shown(tmp_path, capsys):
+    folder, attack = _round(tmp_path, 0, lambda rng: pc.night_drip(rng, "d6"))
+    res = py.score(py.load_dataset(folder))
+    found = res.integrity
+    a = found.alerts
+    assert a["unit_id"].tolist() == ["d6"]
+    alert = a.iloc[0]
+    assert alert["start"] <= pd.Timestamp("2012-08-06 21:10") and alert["end"] >= pd.Timestamp("2012-08-09 00:20")
+    assert alert["end"] - alert["start"] < pd.Timedelta(days=4)
+    assert "提交节奏过于规律" in alert["evidence"] and "答案明显偏高" in alert["evidence"]
+    assert "22时至次日6时" in alert["evidence"]
+    flagged = set(found.rows.loc[found.rows["reasons"].map(len) > 0, "response_id"])
+    assert len(flagged & attack) >= 0.9 * len(attack)  # the issue: the night drip's rows get flagged
+    in_period = found.rows[found.rows["reasons"].map(lambda r: "period" in r)]
+    assert len(in_period) == alert["flagged"] and not in_period["excluded"].any()  # flagged for review only
+    assert alert["rank"] <= 3 and alert["rank_without"] >= 5  # stuffed up from the lower half
+    # the score without the period is the score of the round without those questionnaires
+    members = set(found.members["response_id"])
+    survey = pd.read_csv(folder / "survey.csv", dtype=str, keep_default_na=False)
+    alone = tmp_path / "without"
+    alone.mkdir()
+    (alone / "units.csv").write_text((folder / "units.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    survey[~survey["response_id"].isin(members)].to_csv(alone / "survey.csv", index=False)
+    other = py.score(py.load_dataset(alone)).units.set_index("unit_id")
+    assert alert["composite_without"] == other.loc["d6", "composite"]
+    assert alert["rank_without"] == other.loc["d6", "rank"] and alert["responses"] == len(members)
+
+    assert main(["integrity", str(folder), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    units = {u["unit_id"]: u for u in doc["units"]}
+    (j,) = units["d6"]["alerts"]
+    assert {"start", "end", "responses", "evidence", "score_without", "rank_without"} <= set(j)
+    assert (j["responses"], j["score_without"], j["rank_without"]) == (
+        len(members), alert["composite_without"], alert["rank_without"])
+    assert all(not u["alerts"] for k, u in units.items() if k != "d6")
+    assert units["d6"]["without_flagged"]["rank"] > units["d6"]["without_flagged"]["rank"] - 1  # present
+    assert main(["integrity", str(folder)]) == 0
+    table = capsys.readouterr().out
+    assert "可疑时段" in table and "d6单位" in table
+
+
+def test_a_slow_day_drip_is_alerted_and_the_headline_says_the_bottom_group_changes(tmp_path):
+    folder, attack = _round(tmp_path, 1, lambda rng: pc.day_drip(rng, "d7"))
+    res = py.score(py.load_dataset(folder))
+    a = res.integrity.alerts
+    assert a["unit_id"].tolist() == ["d7"]
+    alert = a.iloc[0]
+    official = res.units.set_index("unit_id").loc["d7"]
+    assert official["rank"] < 7 and "约谈" not in official["flags"]  # the drip lifted it out of the bottom
+    assert alert["rank_without"] == 7 and "约谈" in alert["flags_without"]
+    (change,) = [c for c in sections.period_changes(res) if "可疑时段" in c["text"]]
+    assert change["unit_ids"][0] == "d7" and "d7单位" in change["text"] and "约谈" in change["text"]
+    assert sections.period_changes(res, "d1") == []  # d1's consequences do not change
+    city = headline.city_headline(res)
+    assert any("可疑时段" in t and "d7单位" in t for t in city["内容"])
+    assert any("可疑时段" in t for t in headline.unit_headline(res, "d7")["内容"])
+    assert not any("可疑时段" in t for t in headline.unit_headline(res, "d1")["内容"])
+    assert len(sections.periods(res, "d7")) == 1 and sections.periods(res, "d1").empty
+
+
+# ---- the honest stay untouched ----------------------------------------------------------------------
+@pytest.mark.parametrize("case", ["media_peak", "small_unit", "weekend_unit"])
+def test_honest_rounds_raise_no_alert(tmp_path, case):
+    replace, attack = {}, []
+    if case == "media_peak":  # 150 ordinary questionnaires in an afternoon: a surge, not stuffing
+        attack = [lambda rng: pc.media_peak(rng, "d3")]
+    elif case == "small_unit":
+        replace = {"d4": lambda rng: pc.honest(rng, "d4", 30, pc.MOODS["d4"])}
+    else:
+        replace = {"d5": lambda rng: pc.weekend_unit(rng, "d5")}
+    folder, _ = _round(tmp_path, 2, *attack, replace=replace)
+    found = py.score(py.load_dataset(folder)).integrity
+    assert found.alerts.empty  # d1, the best-liked unit, is in every round
+    assert not found.rows["reasons"].map(lambda r: "burst" in r or "period" in r).any()
+
+
+def test_a_ruleset_without_periods_judges_none_and_bad_hours_name_the_key(tmp_path):
+    import tomllib
+
+    raw = tomllib.loads(default_ruleset_path().read_text(encoding="utf-8"))
+    del raw["integrity"]["period"]
+    rs = parse_ruleset(raw)
+    assert rs.integrity.period is None and not rs.integrity.reasons["period"].exclude
+    folder, _ = _round(tmp_path, 0, lambda rng: pc.night_drip(rng, "d6"))
+    found = py.score(py.load_dataset(folder, ruleset=rs)).integrity
+    assert found.alerts.empty and not found.rows["reasons"].map(lambda r: "period" in r).any()
+    raw = tomllib.loads(default_ruleset_path().read_text(encoding="utf-8"))
+    raw["integrity"]["period"]["quiet_hours"] = [22, 24]
+    with pytest.raises(py.RulesetError) as exc:
+        parse_ruleset(raw, "bad.toml")
+    assert exc.value.key == "integrity.period.quiet_hours"
