@@ -36,6 +36,15 @@ def _round(tmp_path, seed: int, *attack, replace: dict | None = None):
     return folder, ids
 
 
+def _scored_without(folder, ids: set, alone):
+    """The units' results of the round in ``folder`` scored as if ``ids`` had never been submitted."""
+    survey = pd.read_csv(folder / "survey.csv", dtype=str, keep_default_na=False)
+    alone.mkdir()
+    (alone / "units.csv").write_text((folder / "units.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    survey[~survey["response_id"].isin(ids)].to_csv(alone / "survey.csv", index=False)
+    return py.score(py.load_dataset(alone)).units.set_index("unit_id")
+
+
 # ---- the statistics, against hand-computed values ---------------------------------------------
 def test_the_tails_and_the_combination_match_hand_computed_values():
     assert evidence.binomial_tail_log(np.array([10]), np.array([10]), np.array([0.5]))[0] == pytest.approx(
@@ -100,12 +109,7 @@ def test_a_night_drip_is_alerted_its_rows_flagged_and_the_league_without_it_show
     assert alert["rank"] <= 3 and alert["rank_without"] >= 5  # stuffed up from the lower half
     # the score without the period is the score of the round without those questionnaires
     members = set(found.members["response_id"])
-    survey = pd.read_csv(folder / "survey.csv", dtype=str, keep_default_na=False)
-    alone = tmp_path / "without"
-    alone.mkdir()
-    (alone / "units.csv").write_text((folder / "units.csv").read_text(encoding="utf-8"), encoding="utf-8")
-    survey[~survey["response_id"].isin(members)].to_csv(alone / "survey.csv", index=False)
-    other = py.score(py.load_dataset(alone)).units.set_index("unit_id")
+    other = _scored_without(folder, members, tmp_path / "without")
     assert alert["composite_without"] == other.loc["d6", "composite"]
     assert alert["rank_without"] == other.loc["d6", "rank"] and alert["responses"] == len(members)
 
@@ -117,7 +121,8 @@ def test_a_night_drip_is_alerted_its_rows_flagged_and_the_league_without_it_show
     assert (j["responses"], j["score_without"], j["rank_without"]) == (
         len(members), alert["composite_without"], alert["rank_without"])
     assert all(not u["alerts"] for k, u in units.items() if k != "d6")
-    assert units["d6"]["without_flagged"]["rank"] > units["d6"]["without_flagged"]["rank"] - 1  # present
+    c = found.comparison.set_index("unit_id").loc["d6"]
+    assert units["d6"]["without_flagged"]["rank"] == c["rank_without_flagged"] >= 5  # the flagged rows lifted it
     assert main(["integrity", str(folder)]) == 0
     table = capsys.readouterr().out
     assert "可疑时段" in table and "d6单位" in table
@@ -173,3 +178,45 @@ def test_a_ruleset_without_periods_judges_none_and_bad_hours_name_the_key(tmp_pa
     with pytest.raises(py.RulesetError) as exc:
         parse_ruleset(raw, "bad.toml")
     assert exc.value.key == "integrity.period.quiet_hours"
+
+
+def test_a_reviewed_period_is_excluded_in_one_line_and_a_single_decision_wins(tmp_path, capsys):
+    folder, attack = _round(tmp_path, 0, lambda rng: pc.night_drip(rng, "d6"))
+    first = py.score(py.load_dataset(folder)).integrity.alerts.iloc[0]
+    start, end = sections._when(first["start"]), sections._when(first["end"])  # as the page shows it
+    members = set(py.score(py.load_dataset(folder)).integrity.members["response_id"])
+    kept = sorted(members)[0]
+    (folder / "问卷复核.csv").write_text(
+        "问卷编号,单位编码,时段开始,时段结束,处理决定,复核意见,复核人\n"
+        f",d6,{start},{end},剔除,回访多人均称未填写,张三\n"
+        f"{kept},,,,保留,回访核实本人填写,李四\n"
+        ",d6,2012-08-20,2012-08-19,剔除,,\n"  # end before start: not applied, said
+        ",d6,2012-09-30 10:00,2012-09-30 11:00,剔除,,\n"  # nothing submitted then: said
+        ",,2012-08-01,2012-08-02,剔除,,\n",  # neither an id nor a unit: said
+        encoding="utf-8")
+    res = py.score(py.load_dataset(folder))
+    found = res.integrity
+    gone = set(found.rows.loc[found.rows["excluded"], "response_id"])
+    assert gone == members - {kept}  # the whole period, but the single row's decision wins
+    assert kept in set(res.dataset.survey["response_id"]) and not gone & set(res.dataset.survey["response_id"])
+    log = found.reviews
+    assert len(log) == 2  # one line for the period, one for the questionnaire
+    line = log[log["period"] != ""].iloc[0]
+    assert line["unit_id"] == "d6" and line["period"] == f"{start}至{end}"
+    assert line["outcome"].startswith(f"按时段剔除{len(members) - 1}份")
+    assert "另有1份按其他复核行的决定" in line["outcome"]
+    notes = found.rows.set_index("response_id")
+    some = sorted(gone)[0]
+    assert notes.loc[some, "reasons"][-1] == "review" and "按时段复核（d6" in notes.loc[some, "detail"]
+    warned = "\n".join(res.warnings["message"])
+    for row in (4, 5, 6):
+        assert f"问卷复核表第{row}行" in warned
+    assert "早于时段开始" in warned and "没有已接受的问卷" in warned and "没有写全" in warned
+    # the rest of the round as if the period had never been submitted
+    other = _scored_without(folder, gone, tmp_path / "without")
+    assert res.units.set_index("unit_id").loc["d6", "rank"] == other.loc["d6", "rank"]
+    page = sections.reviews(res)
+    assert "复核时段" in page.columns and f"{start}至{end}" in set(page["复核时段"])
+    assert main(["integrity", str(folder), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [r["period"] for r in doc["reviews"]] == [f"{start}至{end}", ""]

@@ -19,6 +19,7 @@ from pingyi_lib.scheme.ruleset import Ruleset
 # kind -> (type in words, blank allowed?)
 KIND_WORDS: dict[str, tuple[str, bool]] = {
     schema.ID: ("编号（表内不重复）", False),
+    schema.OPTIONAL_ID: ("编号（表内不重复，可空）", True),
     schema.UNIT: ("单位编码（评议单位表中的）", False),
     schema.TEXT: ("文本", True),
     schema.REQUIRED_TEXT: ("文本", False),
@@ -55,6 +56,8 @@ EXAMPLES = {
     "problem": "一次性告知不到位", "measure": "制作一次性告知单", "owner": "行政服务处", "deadline": "2011-09-15",
     "status": "整改中", "completed_on": "2011-09-10", "step": "自查自纠", "submitted_on": "2011-07-25",
     "population": "120000", "quota": "600", ("integrity_review", "response_id"): "S2011-000123",
+    ("integrity_review", "unit_id"): "wj（按时段复核时填，问卷编号留空）",
+    "period_start": "2011-08-03 21:00", "period_end": "2011-08-06（只写日期：含当天全天）",
     "note": "经回访核实为本人填写", "reviewer": "张三", "ip": "221.231.12.5", "duration_s": "125",
 }
 

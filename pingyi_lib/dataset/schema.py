@@ -12,6 +12,7 @@ from pingyi_lib.scheme.ruleset import Ruleset
 
 # value kinds understood by validate.py
 ID = "id"                  # non-empty, unique within the table
+OPTIONAL_ID = "optional_id"  # blank, or unique within the table
 UNIT = "unit"              # must name a unit of the units table
 TEXT = "text"              # free text, may be blank
 REQUIRED_TEXT = "required_text"
@@ -51,7 +52,7 @@ class Table:
 
     @property
     def id_column(self) -> str | None:
-        return next((c.id for c in self.columns if c.kind == ID), None)
+        return next((c.id for c in self.columns if c.kind in (ID, OPTIONAL_ID)), None)
 
 
 def _items(ruleset: Ruleset) -> tuple[Column, ...]:
@@ -123,9 +124,13 @@ def tables(ruleset: Ruleset) -> dict[str, Table]:
             Column("step", "环节", STEP),
             Column("submitted_on", "报送日期", DATE),
         )),
-        # an analyst's reviewed decisions on flagged questionnaires (integrity), kept as the audit trail
+        # an analyst's reviewed decisions on flagged questionnaires (integrity), kept as the audit trail:
+        # one questionnaire (response_id), or every questionnaire of a unit in a period (unit and period, no id)
         Table("integrity_review", "问卷复核", (
-            Column("response_id", "问卷编号", ID),
+            Column("response_id", "问卷编号", OPTIONAL_ID, False),
+            Column("unit_id", "单位编码", PARENT, False),
+            Column("period_start", "时段开始", DATETIME, False),
+            Column("period_end", "时段结束", DATETIME, False),
             Column("decision", "处理决定", DECISION),
             Column("note", "复核意见", TEXT, False),
             Column("reviewer", "复核人", TEXT, False),

@@ -336,7 +336,8 @@ class _Context:
 
 def _check_id(cx: _Context, col: schema.Column, s: pd.Series) -> pd.Series:
     cx.reject_control(col, s)
-    cx.pb.add(s == "", col.id, "missing_id")
+    if col.kind == schema.ID:
+        cx.pb.add(s == "", col.id, "missing_id")
     return s
 
 
@@ -413,8 +414,8 @@ def _check_seconds(cx: _Context, col: schema.Column, s: pd.Series) -> pd.Series:
     return pd.to_numeric(typed.where(ok, None), errors="coerce").astype(float)
 
 
-_CHECKS = {schema.ID: _check_id, schema.UNIT: _check_unit_ref, schema.PARENT: _check_unit_ref,
-           schema.TEXT: _check_text, schema.REQUIRED_TEXT: _check_text,
+_CHECKS = {schema.ID: _check_id, schema.OPTIONAL_ID: _check_id, schema.TEXT: _check_text,
+           schema.UNIT: _check_unit_ref, schema.PARENT: _check_unit_ref, schema.REQUIRED_TEXT: _check_text,
            schema.DATE: _check_date, schema.OPTIONAL_DATE: _check_date, schema.DATETIME: _check_date,
            schema.AMOUNT: _check_amount, schema.REQUIRED_AMOUNT: _check_amount,
            schema.SECONDS: _check_seconds}

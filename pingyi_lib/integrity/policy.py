@@ -8,7 +8,9 @@
 A questionnaire is excluded when one of its reasons is marked ``exclude`` in the ruleset
 (default: a device's repeated questionnaires for one unit), unless an analyst's reviewed
 list (``integrity_review.csv``: response_id, decision, note, reviewer) says keep; a
-reviewer may also exclude a row no detector flagged. Excluded rows are moved to the
+reviewer may also exclude a row no detector flagged, or decide every questionnaire of a unit
+in a period at once (unit_id, period_start, period_end instead of a response_id: see
+``integrity/reviews.py``). Excluded rows are moved to the
 quarantine with their reasons in words (reason_code ``integrity_<reason>``), so nothing is
 lost, and every review decision is kept in :attr:`Integrity.reviews`.
 """
@@ -27,6 +29,7 @@ from pingyi_lib.common.numbers import format_number
 from pingyi_lib.dataset.load import Dataset
 from pingyi_lib.dataset.validate import QUARANTINE_COLUMNS
 from pingyi_lib.integrity.detect import Detection, detect
+from pingyi_lib.integrity.reviews import expand, period_audit
 from pingyi_lib.scheme.ruleset import INTEGRITY_REASONS, IntegrityRules, Ruleset
 
 REVIEW = "review"  # the reason of a row a reviewer excluded
@@ -36,7 +39,7 @@ ROW_COLUMNS = ["response_id", "unit_id", "row", "channel", "submitted_at", "fing
 ALERT_COLUMNS = ["alert", "unit_id", "name", "start", "end", "responses", "flagged", "evidence", "log10_p",
                  "log10_threshold"]
 REVIEW_COLUMNS = ["row", "response_id", "unit_id", "decision", "note", "reviewer", "reasons", "policy_excluded",
-                  "excluded", "outcome"]
+                  "excluded", "outcome", "period"]
 
 
 @dataclass(frozen=True)
@@ -159,9 +162,11 @@ def check(ds: Dataset, ruleset: Ruleset | None = None) -> Integrity:
     reasons = np.array(INTEGRITY_REASONS)
     policy = flags[:, [rules.reasons[r].exclude for r in INTEGRITY_REASONS]].any(axis=1)
 
-    review = ds.tables.get("integrity_review")
-    if review is None:
-        review = pd.DataFrame(columns=["row", "response_id", "decision", "note", "reviewer"])
+    given = ds.tables.get("integrity_review")
+    if given is None:
+        given = pd.DataFrame(columns=["row", "response_id", "decision", "note", "reviewer"])
+    ex = expand(given, sv)  # single rows as given, then every questionnaire of each reviewed period
+    review = ex.rows
     pos = pd.Index(sv["response_id"]).get_indexer(review["response_id"]) if len(review) \
         else np.zeros(0, dtype=np.int64)
     known = pos >= 0
@@ -172,9 +177,13 @@ def check(ds: Dataset, ruleset: Ruleset | None = None) -> Integrity:
     pick = np.flatnonzero(flags.any(axis=1) | (decision != ""))
     rows = _rows(sv, pick, flags, reasons, policy, decision, excluded, review, known, pos, found, rs, window)
     units = _units(ds, sv, rows, rules)
-    reviews = _reviews(review, known, pos, sv, rows, rs)
+    one = (review["period"] == "").to_numpy()
+    reviews = _reviews(review[one], known[one], pos[one], sv, rows, rs)
+    if len(ex.periods):
+        reviews = pd.concat([x for x in (reviews, period_audit(ex, rows, REVIEW_COLUMNS)) if len(x)],
+                            ignore_index=True).sort_values("row", kind="stable").reset_index(drop=True)
     warnings = tuple(f"问卷复核表第{r.row}行：问卷编号 {r.response_id} 不在已接受的问卷中，该复核决定未执行"
-                     for r in review[~known].itertuples(index=False))
+                     for r in review[~known].itertuples(index=False)) + ex.warnings
     quarantine = _quarantine(ds, rows[rows["excluded"]], rules)
     alerts, members = _alerts(ds, sv, found, flags, rs)
     return Integrity(rules, rows, units, found.bursts, reviews, quarantine, warnings, window,
@@ -375,6 +384,7 @@ def _reviews(review, known, pos, sv, rows, rs: Ruleset) -> pd.DataFrame:
         else:
             outcome.append("保留（推翻自动剔除）" if r.policy_excluded else "保留")
     out["outcome"] = outcome
+    out["period"] = ""
     return out[REVIEW_COLUMNS].reset_index(drop=True)
 
 

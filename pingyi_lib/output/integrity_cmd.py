@@ -63,7 +63,8 @@ def document(res) -> dict:
     return {"units": units,
             "flagged": [{"response_id": r.response_id, "unit_id": r.unit_id, "reasons": list(r.reasons),
                          "excluded": bool(r.excluded)} for r in rows.itertuples(index=False)],
-            "reviews": [{"response_id": r.response_id, "decision": r.decision, "note": r.note,
+            "reviews": [{"row": int(r.row), "response_id": r.response_id, "unit_id": r.unit_id,
+                         "period": r.period, "decision": r.decision, "note": r.note,
                          "reviewer": r.reviewer, "outcome": r.outcome}
                         for r in found.reviews.itertuples(index=False)]}
 

@@ -174,19 +174,23 @@ def flagged_rows(res: Results, unit_id: str | None = None, limit: int | None = N
 def reviews(res: Results, unit_id: str | None = None) -> pd.DataFrame:
     """The reviewed overrides as applied (the audit trail).
 
-    Columns: 复核表行, 问卷编号, 单位编码, 处理决定, 复核意见, 复核人, 检测原因, 结果.
+    Columns: 复核表行, 问卷编号, 单位编码, (复核时段, when a row decides a whole period,)
+    处理决定, 复核意见, 复核人, 检测原因, 结果.
     """
     found = _found(res)
     v = found.reviews
     if unit_id is not None:
         v = v[v["unit_id"] == unit_id]
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "复核表行": v["row"].astype(np.int64).to_numpy(), "问卷编号": v["response_id"].to_numpy(),
         res.ruleset.column_labels["unit_id"]: v["unit_id"].to_numpy(),
         "处理决定": v["decision"].map(DECISIONS).to_numpy(), "复核意见": v["note"].to_numpy(),
         "复核人": v["reviewer"].to_numpy(), "检测原因": [_reason_words(found, x) for x in v["reasons"]],
         "结果": v["outcome"].to_numpy(),
     })
+    if "period" in v and (v["period"] != "").any():
+        out.insert(3, "复核时段", v["period"].to_numpy())
+    return out
 
 
 def violations(res: Results, unit_id: str | None = None) -> pd.DataFrame:
@@ -251,7 +255,8 @@ def timeline(res: Results, unit_id: str | None = None, freq: str | None = None) 
 
 
 def _when(t) -> str:
-    return f"{pd.Timestamp(t):%m-%d %H:%M}"
+    # to the minute, as a reviewer copies it into 问卷复核表 (an end to the minute includes that minute)
+    return f"{pd.Timestamp(t):%Y-%m-%d %H:%M}"
 
 
 def _words(flags) -> str:
@@ -266,7 +271,8 @@ def periods_note(res: Results) -> str:
     return (f"可疑时段：某单位连续几天（最多{rules.max_days}天）的问卷与本单位其他日子相比，"
             "在答案分布、各题答案的一致性、提交节奏、提交时刻或答卷人身份类别上的差异超出偶然（全轮误报概率不超过"
             f"{format_share(rules.false_alarm)}）。下表给出不计该时段问卷时的得分、排名和结果运用；"
-            "正式结果不变，除非评议办复核后决定剔除。")
+            "正式结果不变，除非评议办复核后决定剔除：在问卷复核表中写单位编码、时段开始、时段结束和处理决定"
+            "（问卷编号留空），即按时段处理该单位这段时间的全部问卷。")
 
 
 def periods(res: Results, unit_id: str | None = None) -> pd.DataFrame:
