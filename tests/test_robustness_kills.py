@@ -31,7 +31,8 @@ from .conftest import ITEMS, write_dataset
 
 pytestmark = pytest.mark.slow
 
-KILLS = int(os.environ.get("PINGYI_KILLS", "20"))
+# 12 kills at random moments of a run keep the suite under its 15 minutes; PINGYI_KILLS=100 for a long soak
+KILLS = int(os.environ.get("PINGYI_KILLS", "12"))
 SEED = int(os.environ.get("PINGYI_KILL_SEED", "19"))
 UNIT = "甲/区"  # an id that needs a hashed page name
 RUN_TAG = re.compile(r"甲区安监局(第\d+轮)")

@@ -145,171 +145,220 @@ def suspicious_periods(unit: np.ndarray, sec: np.ndarray, judged: np.ndarray, te
 MAX_PASSES = 4  # periods a unit may have at most
 
 
-def _scan(unit, sec, judged, terms, category, rules: PeriodRules, n_tested: int,
-          taken: list[tuple[int, int, int]]):
-    """One pass: per unit, its most significant candidate period below the threshold
-    (``false_alarm / n_tested``; ``n_tested`` 0: this pass's own count), not overlapping the
-    ``taken`` (unit, first day, last day). Returns ([(alert, rows, rows fitting)], candidates tested)."""
+@dataclass
+class _Days:
+    """A pass's judged rows, sorted by unit and time, and running sums over each unit's days:
+    what every candidate period of the pass is summed from."""
+
+    pos: np.ndarray    # the round's row of each sorted row
+    u: np.ndarray      # unit code, submission second, minutes-of-day facts, per sorted row
+    t: np.ndarray
+    quiet: np.ndarray
+    mean: np.ndarray
+    cat: np.ndarray | None
+    tie: np.ndarray    # per unit: the rank-sum tie term, the halo ratio ρ and the variance of d
+    rho: np.ndarray
+    d_var: np.ndarray
+    starts: np.ndarray  # the first sorted row of each (unit, day)
+    day_unit: np.ndarray
+    day: np.ndarray
+    cum: dict[str, np.ndarray]  # running sums over the (unit, day)s, one leading 0
+    cum_cat: np.ndarray | None  # the same per respondent category
+    unit_rows: np.ndarray  # per unit: its first sorted row, one past its last
+    unit_end_rows: np.ndarray
+    unit_days: np.ndarray  # per unit: its first (unit, day), one past its last
+    unit_end_days: np.ndarray
+
+    def row_span(self, first: int, last: int) -> tuple[int, int]:
+        """The sorted rows of the (unit, day)s ``first`` .. ``last``."""
+        return self.starts[first], (self.starts[last + 1] if last + 1 < len(self.starts) else len(self.pos))
+
+
+def _days(unit, sec, judged, terms, category, rules: PeriodRules) -> _Days | None:
     pos = np.flatnonzero(judged)
     if not len(pos):
-        return [], 0
-    by = np.lexsort((sec[pos], unit[pos]))
-    pos = pos[by]
+        return None
+    pos = pos[np.lexsort((sec[pos], unit[pos]))]
     u, t = unit[pos].astype(np.int64), sec[pos]
     day = (t - rules.day_starts * 3600) // 86400
-    hour = (t % 86400) // 3600
-    quiet = np.isin(hour, np.array(rules.quiet_hours))
+    quiet = np.isin((t % 86400) // 3600, np.array(rules.quiet_hours))
     k, mean = terms["k"][pos], terms["mean"][pos]
-    scored = k > 0
-    two = k >= 2
+    scored, two = k > 0, k >= 2
     n_units = int(u.max()) + 1
 
-    # per-row statistics, in the sorted order
-    ranks = np.zeros(len(pos))
-    tie = np.zeros(n_units)
+    ranks, tie = np.zeros(len(pos)), np.zeros(n_units)
     if scored.any():
         r, tie_s = _unit_rank(u[scored], mean[scored])
         ranks[scored] = r
         tie[:len(tie_s)] = tie_s
+    # the halo: ρ = W/T of the unit, and d = w - ρ Σ(x - μ_unit)² of each questionnaire
     s2, sq2, w2, k2 = (np.where(two, terms[c][pos], 0.0) for c in ("sum", "sq", "within", "k"))
-    unit_sum = np.bincount(u, weights=s2, minlength=n_units)
-    unit_k = np.bincount(u, weights=k2, minlength=n_units)
-    unit_sq = np.bincount(u, weights=sq2, minlength=n_units)
-    unit_w = np.bincount(u, weights=w2, minlength=n_units)
+    unit_sum, unit_k, unit_sq, unit_w = (np.bincount(u, weights=x, minlength=n_units) for x in (s2, k2, sq2, w2))
     with np.errstate(invalid="ignore", divide="ignore"):
         mu = np.where(unit_k > 0, unit_sum / unit_k, 0.0)
         total_ss = unit_sq - unit_sum ** 2 / np.maximum(unit_k, 1)
         rho = np.where(total_ss > 0, unit_w / total_ss, 0.0)
-    dev = sq2 - 2 * mu[u] * s2 + mu[u] ** 2 * k2  # Σ (x - μ_unit)² of each questionnaire
+    dev = sq2 - 2 * mu[u] * s2 + mu[u] ** 2 * k2
     d = np.where(two, w2 - rho[u] * dev, 0.0)
     n2_unit = np.bincount(u, weights=two, minlength=n_units)
     d_mean = np.bincount(u, weights=d, minlength=n_units) / np.maximum(n2_unit, 1)
     d_var = np.bincount(u, weights=np.where(two, (d - d_mean[u]) ** 2, 0.0), minlength=n_units) \
         / np.maximum(n2_unit - 1, 1)
     gap_ok, regular = regular_gaps(u, t)
-    cat = category[pos] if category is not None else None
 
-    # running sums over each unit's days
     new = np.ones(len(pos), dtype=bool)
     new[1:] = (u[1:] != u[:-1]) | (day[1:] != day[:-1])
     starts = np.flatnonzero(new)
-    ud_unit, ud_day = u[starts], day[starts]
     columns = {"n": np.ones(len(pos)), "ns": scored.astype(float), "rank": ranks, "n2": two.astype(float),
                "w": w2, "sum": s2, "sq": sq2, "k": k2, "d": d, "mean": np.where(scored, mean, 0.0),
                "gap": gap_ok.astype(float), "regular": regular.astype(float), "quiet": quiet.astype(float)}
     cum = {c: np.concatenate([[0.0], np.cumsum(np.add.reduceat(v, starts))]) for c, v in columns.items()}
-    n_cat = 0
+    cat = category[pos] if category is not None else None
+    cum_cat = None
     if cat is not None and (cat >= 0).any():
         n_cat = int(cat.max()) + 1
-        ud_of_row = np.cumsum(new) - 1
         stated = cat >= 0
-        cat_ud = np.bincount(ud_of_row[stated] * n_cat + cat[stated], minlength=len(starts) * n_cat) \
+        day_of_row = np.cumsum(new) - 1
+        per_day = np.bincount(day_of_row[stated] * n_cat + cat[stated], minlength=len(starts) * n_cat) \
             .reshape(len(starts), n_cat)
-        cum_cat = np.vstack([np.zeros((1, n_cat)), np.cumsum(cat_ud, axis=0)])
-    unit_first_row = np.searchsorted(u, np.arange(n_units), side="left")
-    unit_end_row = np.searchsorted(u, np.arange(n_units), side="right")
-    unit_first = np.searchsorted(ud_unit, np.arange(n_units), side="left")
-    unit_last = np.searchsorted(ud_unit, np.arange(n_units), side="right")  # one past
+        cum_cat = np.vstack([np.zeros((1, n_cat)), np.cumsum(per_day, axis=0)])
+    units = np.arange(n_units)
+    return _Days(pos, u, t, quiet, mean, cat, tie, rho, d_var, starts, u[starts], day[starts], cum, cum_cat,
+                 np.searchsorted(u, units, side="left"), np.searchsorted(u, units, side="right"),
+                 np.searchsorted(u[starts], units, side="left"), np.searchsorted(u[starts], units, side="right"))
 
-    # candidates: runs of a unit's days within max_days
+
+@dataclass
+class _Candidates:
+    """The candidate periods of a pass that are tested: (unit, day) ``i`` .. ``j`` of unit ``cu``,
+    their sums ``P`` and their unit's ``T`` (the columns of ``_Days.cum``), and their evidence."""
+
+    i: np.ndarray
+    j: np.ndarray
+    cu: np.ndarray
+    P: dict[str, np.ndarray]
+    T: dict[str, np.ndarray]
+    logs: np.ndarray | None = None  # log p of each evidence (EVIDENCE), and whether it is available
+    have: np.ndarray | None = None
+    z_mix: np.ndarray | None = None
+    top_cat: np.ndarray | None = None
+    ss_in: np.ndarray | None = None
+
+
+def _candidates(dd: _Days, rules: PeriodRules, taken: list[tuple[int, int, int]]) -> _Candidates:
+    """Every run of a unit's days within ``max_days`` with enough questionnaires in and out,
+    not overlapping ``taken``."""
     ii, jj = [], []
     for span in range(rules.max_days):
-        i = np.arange(len(starts) - span)
+        i = np.arange(len(dd.starts) - span)
         j = i + span
-        ok = (ud_unit[i] == ud_unit[j]) & (ud_day[j] - ud_day[i] < rules.max_days)
+        ok = (dd.day_unit[i] == dd.day_unit[j]) & (dd.day[j] - dd.day[i] < rules.max_days)
         if not ok.any():
             break
         ii.append(i[ok])
         jj.append(j[ok])
     i, j = np.concatenate(ii), np.concatenate(jj)
-    cu = ud_unit[i]
-
-    def total(c):
-        return cum[c][unit_last[cu]] - cum[c][unit_first[cu]]
-
-    P = {c: cum[c][j + 1] - cum[c][i] for c in columns}
-    T = {c: total(c) for c in columns}
-    n_in, n_all = P["n"], T["n"]
-    tested = (n_in >= rules.min_responses) & (n_all - n_in >= rules.min_responses)
+    cu = dd.day_unit[i]
+    P = {c: v[j + 1] - v[i] for c, v in dd.cum.items()}
+    T = {c: v[dd.unit_end_days[cu]] - v[dd.unit_days[cu]] for c, v in dd.cum.items()}
+    tested = (P["n"] >= rules.min_responses) & (T["n"] - P["n"] >= rules.min_responses)
     for tu, ta, tb in taken:
-        tested &= ~((cu == tu) & (ud_day[i] <= tb) & (ud_day[j] >= ta))
-    i, j, cu = i[tested], j[tested], cu[tested]
-    P = {c: v[tested] for c, v in P.items()}
-    T = {c: v[tested] for c, v in T.items()}
-    count = len(i)
-    if not count:
-        return [], 0
-    frac = P["n"] / T["n"]
+        tested &= ~((cu == tu) & (dd.day[i] <= tb) & (dd.day[j] >= ta))
+    return _Candidates(i[tested], j[tested], cu[tested], {c: v[tested] for c, v in P.items()},
+                       {c: v[tested] for c, v in T.items()})
 
+
+def _evidence(dd: _Days, cc: _Candidates) -> None:
+    """The log p-value of each evidence of each candidate (module doc), into ``cc``."""
+    P, T, cu, count = cc.P, cc.T, cc.cu, len(cc.i)
+    frac = P["n"] / T["n"]
     logs = np.zeros((count, len(EVIDENCE)))
     have = np.zeros((count, len(EVIDENCE)), dtype=bool)
-    logs[:, 0], z_mix = _rank_sum_log_p(P["rank"], P["ns"], T["ns"], tie[cu])
+    logs[:, 0], cc.z_mix = _rank_sum_log_p(P["rank"], P["ns"], T["ns"], dd.tie[cu])
     have[:, 0] = (P["ns"] > 0) & (P["ns"] < T["ns"])
     with np.errstate(invalid="ignore", divide="ignore"):
-        ss_in = P["sq"] - P["sum"] ** 2 / np.maximum(P["k"], 1)
+        cc.ss_in = P["sq"] - P["sum"] ** 2 / np.maximum(P["k"], 1)
         f2 = P["n2"] / np.maximum(T["n2"], 1)
-        sd = np.sqrt(d_var[cu] * P["n2"] * np.maximum(1 - f2, 0))
-        z_halo = np.where(sd > 0, (P["w"] - rho[cu] * ss_in) / np.maximum(sd, 1e-300), 0.0)
+        sd = np.sqrt(dd.d_var[cu] * P["n2"] * np.maximum(1 - f2, 0))
+        z_halo = np.where(sd > 0, (P["w"] - dd.rho[cu] * cc.ss_in) / np.maximum(sd, 1e-300), 0.0)
     logs[:, 1] = normal_tail_log(z_halo)
-    have[:, 1] = (P["n2"] >= 2) & (T["n2"] > P["n2"]) & (d_var[cu] > 0)
+    have[:, 1] = (P["n2"] >= 2) & (T["n2"] > P["n2"]) & (dd.d_var[cu] > 0)
     logs[:, 2] = binomial_tail_log(P["regular"], P["gap"], np.full(count, 0.5))
     have[:, 2] = P["gap"] > 0
     logs[:, 3] = binomial_tail_log(P["quiet"], T["quiet"], frac)
     have[:, 3] = T["quiet"] > 0
-    top_cat = np.full(count, -1)
-    if n_cat:
-        x = cum_cat[j + 1] - cum_cat[i]
-        tot = cum_cat[unit_last[cu]] - cum_cat[unit_first[cu]]
+    cc.top_cat = np.full(count, -1)
+    if dd.cum_cat is not None:
+        n_cat = dd.cum_cat.shape[1]
+        x = dd.cum_cat[cc.j + 1] - dd.cum_cat[cc.i]
+        tot = dd.cum_cat[dd.unit_end_days[cu]] - dd.cum_cat[dd.unit_days[cu]]
         per = binomial_tail_log(x, tot, np.repeat(frac[:, None], n_cat, axis=1))
         present = (tot > 0).sum(axis=1)
-        top_cat = per.argmin(axis=1)
+        cc.top_cat = per.argmin(axis=1)
         logs[:, 4] = np.minimum(per.min(axis=1) + np.log(np.maximum(present, 1)), 0.0)
         have[:, 4] = present >= 2
-    log_p = fisher_log(logs, have)
+    cc.logs, cc.have = logs, have
+
+
+def _scan(unit, sec, judged, terms, category, rules: PeriodRules, n_tested: int,
+          taken: list[tuple[int, int, int]]):
+    """One pass: per unit, its most significant candidate period below the threshold
+    (``false_alarm / n_tested``; ``n_tested`` 0: this pass's own count), not overlapping the
+    ``taken`` (unit, first day, last day). Returns ([(alert, rows, rows fitting)], candidates tested)."""
+    dd = _days(unit, sec, judged, terms, category, rules)
+    if dd is None:
+        return [], 0
+    cc = _candidates(dd, rules, taken)
+    count = len(cc.i)
+    if not count:
+        return [], 0
+    _evidence(dd, cc)
+    log_p = fisher_log(cc.logs, cc.have)
     alert = log_p < math.log(rules.false_alarm / (n_tested or count))
     # each unit's most significant: sorted by unit, then log p; the first of each unit
     picked = np.flatnonzero(alert)
-    picked = picked[np.lexsort((log_p[picked], cu[picked]))]
-    picked = picked[np.r_[True, cu[picked][1:] != cu[picked][:-1]]] if len(picked) else picked
+    picked = picked[np.lexsort((log_p[picked], cc.cu[picked]))]
+    picked = picked[np.r_[True, cc.cu[picked][1:] != cc.cu[picked][:-1]]] if len(picked) else picked
+    return [_describe(dd, cc, int(c), float(log_p[c]), rules) for c in picked], count
 
-    found = []
+
+def _describe(dd: _Days, cc: _Candidates, c: int, log_p: float, rules: PeriodRules):
+    """One alert: its figures (ALERT_COLUMNS), its rows of the round, and which of them fit its anomaly."""
+    P, T, u, have, logs = cc.P, cc.T, int(cc.cu[c]), cc.have[c], cc.logs[c]
+    lo, hi = dd.row_span(cc.i[c], cc.j[c])
     sig = math.log(rules.evidence_p)
-    for c in picked:
-        lo, hi = starts[i[c]], (starts[j[c] + 1] if j[c] + 1 < len(starts) else len(pos))
-        at = pos[lo:hi]
-        rest_n = T["n"][c] - P["n"][c]
-        rest_ns = T["ns"][c] - P["ns"][c]
-        mean_in = P["mean"][c] / max(P["ns"][c], 1)
-        mean_rest = (T["mean"][c] - P["mean"][c]) / max(rest_ns, 1)
-        fits = np.ones(hi - lo, dtype=bool)
-        if have[c, 0] and logs[c, 0] < sig:
-            fits &= _over_represented(mean[lo:hi], np.delete(mean[unit_first_row[cu[c]]:unit_end_row[cu[c]]],
-                                                             np.arange(lo, hi) - unit_first_row[cu[c]]),
-                                      z_mix[c] > 0)
-        if have[c, 3] and logs[c, 3] < sig:
-            fits &= quiet[lo:hi]
-        cat_code = int(top_cat[c]) if n_cat and have[c, 4] else -1
-        cat_in = cat_rest = np.nan
-        if cat_code >= 0:
-            x_c = cum_cat[j[c] + 1, cat_code] - cum_cat[i[c], cat_code]
-            t_c = cum_cat[unit_last[cu[c]], cat_code] - cum_cat[unit_first[cu[c]], cat_code]
-            cat_in, cat_rest = x_c / P["n"][c], (t_c - x_c) / max(rest_n, 1)
-            if logs[c, 4] < sig:
-                fits &= cat[lo:hi] == cat_code
-        found.append(({
-            "unit": int(cu[c]), "first_day": int(ud_day[i[c]]), "last_day": int(ud_day[j[c]]),
-            "start": int(t[lo]), "end": int(t[hi - 1]), "responses": int(P["n"][c]), "log_p": float(log_p[c]),
-            "tested": 0, "mean": mean_in, "mean_rest": mean_rest,
-            "halo": _agreement(P["w"][c], ss_in[c], P["k"][c], P["n2"][c]),
-            "halo_rest": _agreement(T["w"][c] - P["w"][c],
-                                    (T["sq"][c] - P["sq"][c]) - (T["sum"][c] - P["sum"][c]) ** 2
-                                    / max(T["k"][c] - P["k"][c], 1), T["k"][c] - P["k"][c], T["n2"][c] - P["n2"][c]),
-            "regular": P["regular"][c], "gaps": P["gap"][c],
-            "quiet": P["quiet"][c] / P["n"][c], "quiet_rest": (T["quiet"][c] - P["quiet"][c]) / max(rest_n, 1),
-            "category": cat_code, "category_share": cat_in, "category_share_rest": cat_rest,
-            **{f"log_p_{e}": (float(logs[c, m]) if have[c, m] else np.nan) for m, e in enumerate(EVIDENCE)},
-        }, at, fits))
-    return found, count
+    rest_n = T["n"][c] - P["n"][c]
+    rest_ns = T["ns"][c] - P["ns"][c]
+    fits = np.ones(hi - lo, dtype=bool)
+    if have[0] and logs[0] < sig:
+        first = dd.unit_rows[u]
+        rest = np.delete(dd.mean[first:dd.unit_end_rows[u]], np.arange(lo, hi) - first)
+        fits &= _over_represented(dd.mean[lo:hi], rest, cc.z_mix[c] > 0)
+    if have[3] and logs[3] < sig:
+        fits &= dd.quiet[lo:hi]
+    cat_code = int(cc.top_cat[c]) if dd.cum_cat is not None and have[4] else -1
+    cat_in = cat_rest = np.nan
+    if cat_code >= 0:
+        x_c = dd.cum_cat[cc.j[c] + 1, cat_code] - dd.cum_cat[cc.i[c], cat_code]
+        t_c = dd.cum_cat[dd.unit_end_days[u], cat_code] - dd.cum_cat[dd.unit_days[u], cat_code]
+        cat_in, cat_rest = x_c / P["n"][c], (t_c - x_c) / max(rest_n, 1)
+        if logs[4] < sig:
+            fits &= dd.cat[lo:hi] == cat_code
+    rest_k = T["k"][c] - P["k"][c]
+    return ({
+        "unit": u, "first_day": int(dd.day[cc.i[c]]), "last_day": int(dd.day[cc.j[c]]),
+        "start": int(dd.t[lo]), "end": int(dd.t[hi - 1]), "responses": int(P["n"][c]), "log_p": log_p,
+        "tested": 0, "mean": P["mean"][c] / max(P["ns"][c], 1),
+        "mean_rest": (T["mean"][c] - P["mean"][c]) / max(rest_ns, 1),
+        "halo": _agreement(P["w"][c], cc.ss_in[c], P["k"][c], P["n2"][c]),
+        "halo_rest": _agreement(T["w"][c] - P["w"][c],
+                                (T["sq"][c] - P["sq"][c]) - (T["sum"][c] - P["sum"][c]) ** 2 / max(rest_k, 1),
+                                rest_k, T["n2"][c] - P["n2"][c]),
+        "regular": P["regular"][c], "gaps": P["gap"][c],
+        "quiet": P["quiet"][c] / P["n"][c], "quiet_rest": (T["quiet"][c] - P["quiet"][c]) / max(rest_n, 1),
+        "category": cat_code, "category_share": cat_in, "category_share_rest": cat_rest,
+        **{f"log_p_{e}": (float(logs[m]) if have[m] else np.nan) for m, e in enumerate(EVIDENCE)},
+    }, dd.pos[lo:hi], fits)
 
 
 FIT_RATIO = 2.0  # a questionnaire fits a shifted answer mix when its score is this much more common in the period
