@@ -8,6 +8,7 @@ import json
 import math
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -17,9 +18,12 @@ import pingyi_lib as py
 from pingyi_lib.cli import main
 from pingyi_lib.integrity import evidence
 from pingyi_lib.integrity.policy import quiet_hours_text
+from pingyi_lib.output.workbook import write_results_workbook
 from pingyi_lib.scheme.ruleset import default_ruleset_path, parse_ruleset
 from pingyi_lib.sections import headline
 from pingyi_lib.sections import integrity as sections
+from pingyi_lib.sections.followup import FollowUp
+from pingyi_lib.sections.notice import notice_blocks
 
 from . import integrity_cases as ic
 from . import period_cases as pc
@@ -145,6 +149,15 @@ def test_a_slow_day_drip_is_alerted_and_the_headline_says_the_bottom_group_chang
     assert any("可疑时段" in t for t in headline.unit_headline(res, "d7")["内容"])
     assert not any("可疑时段" in t for t in headline.unit_headline(res, "d1")["内容"])
     assert len(sections.periods(res, "d7")) == 1 and sections.periods(res, "d1").empty
+    # the notice and the workbook say it too
+    paras = [v for k, v in notice_blocks(res, FollowUp(res, None, ""), "t") if k == "para"]
+    assert any(p.startswith("问卷异常提示：") and "d7单位" in p and "约谈" in p for p in paras)
+    wb = openpyxl.load_workbook(write_results_workbook(res, tmp_path / "w.xlsx"), read_only=True)
+    sheet = [list(r) for r in wb["可疑时段"].values]
+    assert sheet[0][:2] == ["单位名称", "可疑时段"] and [r[0] for r in sheet[1:]] == ["d7单位"]
+    without = {r[0]: r for r in wb["不计被标记问卷"].values}
+    assert set(pc.DISTRICTS) <= set(without)  # every unit, changed or not
+    wb.close()
 
 
 # ---- the honest stay untouched ----------------------------------------------------------------------
