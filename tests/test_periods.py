@@ -195,9 +195,10 @@ def test_a_ruleset_without_periods_judges_none_and_bad_hours_name_the_key(tmp_pa
 
 def test_a_reviewed_period_is_excluded_in_one_line_and_a_single_decision_wins(tmp_path, capsys):
     folder, attack = _round(tmp_path, 0, lambda rng: pc.night_drip(rng, "d6"))
-    first = py.score(py.load_dataset(folder)).integrity.alerts.iloc[0]
+    before = py.score(py.load_dataset(folder)).integrity
+    first = before.alerts.iloc[0]
     start, end = sections._when(first["start"]), sections._when(first["end"])  # as the page shows it
-    members = set(py.score(py.load_dataset(folder)).integrity.members["response_id"])
+    members = set(before.members["response_id"])
     kept = sorted(members)[0]
     (folder / "问卷复核.csv").write_text(
         "问卷编号,单位编码,时段开始,时段结束,处理决定,复核意见,复核人\n"

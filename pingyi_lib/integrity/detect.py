@@ -336,12 +336,12 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
         burst_at = burst_at[~calm]
     periods = None
     if period_rows is not None:
-        category = _category_codes(survey)
+        category, category_names = _category_codes(survey)
         periods = suspicious_periods(unit_codes, sec, period_rows, terms, category, rules.period)
         flags[:, INTEGRITY_REASONS.index("period")] = periods.fit & (periods.member >= 0)
         alerts = periods.alerts.copy()
         alerts.insert(0, "unit_id", unit_ids.take(alerts["unit"].to_numpy(dtype=np.int64)).to_numpy(dtype=object))
-        alerts["category"] = [_category_name(survey, c) for c in alerts["category"]]
+        alerts["category"] = [str(category_names[c]) if c >= 0 else "" for c in alerts["category"]]
         periods = Periods(alerts, periods.member, periods.fit, periods.tested)
     flags = pd.DataFrame(flags, columns=list(INTEGRITY_REASONS), index=survey.index)
     return Detection(flags, details, _episodes(survey, burst_at, straight, r.fp, fp_values), periods)
@@ -349,28 +349,21 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
 
 def _score_table(ruleset: Ruleset) -> np.ndarray:
     """Each answer code's score (NaN: blank, abstain or unknown), indexed by code."""
-    top = max([lv.code for lv in ruleset.levels] + [0])
-    table = np.full(top + 1, np.nan)
-    for lv in ruleset.levels:
-        if lv.score is not None:
-            table[lv.code] = lv.score
+    scores = ruleset.level_score
+    table = np.full(max(scores, default=0) + 1, np.nan)
+    for code, score in scores.items():
+        table[code] = np.nan if score is None else score
     return table
 
 
-def _category_codes(survey: pd.DataFrame) -> np.ndarray | None:
-    """Respondent category codes (-1: not stated), or None when the round does not record them."""
+def _category_codes(survey: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray]:
+    """Respondent category codes (-1: not stated) and the category of each code, or (None, [])
+    when the round does not record them."""
     if "respondent_category" not in survey:
-        return None
+        return None, np.zeros(0, dtype=object)
     codes, values = _codes(survey["respondent_category"], sort=True)
     blank = _blank(values)
-    return np.where(codes == blank, -1, codes) if blank >= 0 else codes
-
-
-def _category_name(survey: pd.DataFrame, code: int) -> str:
-    if code < 0 or "respondent_category" not in survey:
-        return ""
-    _, values = _codes(survey["respondent_category"], sort=True)
-    return str(values[code])
+    return (np.where(codes == blank, -1, codes) if blank >= 0 else codes), np.asarray(values, dtype=object)
 
 
 BLOCK_ROWS = 2_000_000  # questionnaires judged at a time (whole units): about 0.6 GB of working memory

@@ -263,6 +263,10 @@ def _words(flags) -> str:
     return flags if isinstance(flags, str) and flags else "无"
 
 
+def _moved(name: str, before, after) -> str:
+    return f"{name}的结果运用由“{_words(before)}”变为“{_words(after)}”"
+
+
 def periods_note(res: Results) -> str:
     """What a suspicious period is, in one paragraph above its table."""
     rules = res.ruleset.integrity.period
@@ -336,7 +340,7 @@ def period_changes(res: Results, unit_id: str | None = None) -> list[dict]:
         ids = tuple(dict.fromkeys([a.unit_id, *(u for u, _, _ in changes)]))
         if not changes or (unit_id is not None and unit_id not in ids):
             continue
-        moved = "；".join(f"{names.get(u, u)}的结果运用由“{_words(f)}”变为“{_words(g)}”" for u, f, g in changes)
+        moved = "；".join(_moved(names.get(u, u), f, g) for u, f, g in changes)
         why = a.evidence.split("。")[0]
         out.append({"unit_ids": ids, "text": (
             f"{a.name}{_when(a.start)}至{_when(a.end)}的{int(a.responses)}份问卷为可疑时段（{why}）。"
@@ -349,6 +353,6 @@ def period_changes(res: Results, unit_id: str | None = None) -> list[dict]:
             moved = moved.iloc[0:0]
         if len(moved):
             out.append({"unit_ids": tuple(moved["unit_id"]), "text": "不计全部被标记（未剔除）的问卷，" + "；".join(
-                f"{r.name}的结果运用由“{_words(r.flags)}”变为“{_words(r.flags_without_flagged)}”"
-                for r in moved.itertuples(index=False)) + "。正式结果不变。"})
+                _moved(r.name, r.flags, r.flags_without_flagged) for r in moved.itertuples(index=False))
+                + "。正式结果不变。"})
     return out
