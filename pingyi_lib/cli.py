@@ -22,6 +22,7 @@ from pingyi_lib.common.errors import DatasetNotFound, LeagueIncomplete, OptionEr
 from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.common.values import plain
 from pingyi_lib.output import (
+    count_cmd,
     followup_cmd,
     import_cmd,
     integrity_cmd,
@@ -159,15 +160,9 @@ def _interval_tables(res, groups, con) -> None:
 
 
 def cmd_score(args) -> int:
-    from pingyi_lib.dataset.load import load_dataset
     from pingyi_lib.scoring.results import score
 
-    if args.counts:
-        from pingyi_lib.scoring.parts import with_counts
-
-        ds = with_counts(args.dataset, args.counts, ruleset=args.ruleset)
-    else:
-        ds = load_dataset(args.dataset, ruleset=args.ruleset)
+    ds = count_cmd.dataset_of(args)
     res = score(ds)
     _check_league(res, args.allow_incomplete)
     if args.intervals:
@@ -188,7 +183,7 @@ def cmd_score(args) -> int:
                     f"逐行原因见 pingyi validate {args.dataset}"), file=sys.stderr)
     found = res.integrity
     if found is not None and (found.excluded or found.flagged):
-        print(shown(f"注意：{found.summary()}`pingyi integrity {args.dataset}` 列出明细"), file=sys.stderr)
+        print(shown(f"注意：{found.summary()}`{count_cmd.command_of(args, 'integrity')}` 列出明细"), file=sys.stderr)
     for m in res.warnings["message"]:
         print(f"提示：{shown(m)}", file=sys.stderr)
     return 0
@@ -202,54 +197,6 @@ def _check_league(res, allow_incomplete: bool) -> None:
         require_complete(res.gaps)
     elif res.incomplete:
         print(f"注意：{shown(res.incomplete)}", file=sys.stderr)
-
-
-def cmd_count(args) -> int:
-    from pingyi_lib.scoring import parts
-
-    part = parts.parse_part(args.part) if args.part else None
-    if args.dask:
-        from dask.distributed import Client, LocalCluster
-
-        from pingyi_lib.dataset.distributed import count_parquet_dir
-
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False) if args.dask == "local" else None
-        with Client(cluster or args.dask) as client:
-            counts, quarantine, accepted = count_parquet_dir(client, args.dataset, args.parts_dir,
-                                                             ruleset=args.ruleset)
-        if cluster is not None:
-            cluster.close()
-        from pingyi_lib.dataset.load import load_dataset
-        from pingyi_lib.scoring.counts import merge_counts
-
-        small = load_dataset(args.dataset, ruleset=args.ruleset, skip=("survey",))  # on-site ballots: here
-        tables = {"survey": {"accepted": accepted, "rejected": len(quarantine)}}
-        tables.update({r.table: {"accepted": int(r.accepted), "rejected": int(r.rejected)}
-                       for r in small.table_counts.itertuples(index=False) if r.table == "onsite"})
-        _write_counts(merge_counts([counts, parts.dataset_counts(small)]), args.out, {"part": "", "tables": tables})
-        print(f"已计数 {args.parts_dir} 中的 {accepted} 份问卷（{len(quarantine)} 行被拒绝）；已写入 {args.out}",
-              file=sys.stderr)
-        return 0
-    from pingyi_lib.dataset.load import load_dataset
-
-    ds = load_dataset(args.dataset, ruleset=args.ruleset)
-    parts.write_part(ds, args.out, part)
-    print(f"已写入 {args.out}" + (f"（第 {args.part} 部分）" if part else ""), file=sys.stderr)
-    if ds.rejected:
-        print(shown(f"注意：共有 {ds.rejected} 行数据被拒绝，未计入计数；逐行原因见 pingyi validate {args.dataset}"),
-              file=sys.stderr)
-    return 0
-
-
-def _write_counts(counts, out: str, meta: dict) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from pingyi_lib.scoring.parts import META
-
-    tb = pa.Table.from_pandas(counts, preserve_index=False)
-    tb = tb.replace_schema_metadata({**(tb.schema.metadata or {}), META: json.dumps(meta).encode("utf-8")})
-    pq.write_table(tb, out)
 
 
 def cmd_problems(args) -> int:
@@ -375,24 +322,16 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     allow = "rank even when a unit is missing from a league (a rejected units row, a ranked unit with no valid " \
-            "questionnaire); every page and the workbook then say 本次排名不完整"
+            "questionnaire) or, with --counts, when count files carry no questionnaires for the integrity check; " \
+            "every page and the workbook then say 本次排名不完整"
     sp = dataset_cmd("score", "score every unit and print the league tables", ("table", "csv", "json"))
     sp.add_argument("--allow-incomplete", action="store_true", help=allow)
     sp.add_argument("--intervals", action="store_true",
                     help="add bootstrap intervals, rank intervals and the probability of each consequence "
                          "(columns " + ", ".join(INTERVAL_COLUMNS) + ")")
-    sp.add_argument("--counts", nargs="+", metavar="PART",
-                    help="count files from `pingyi count` (merged); DATASET then gives only the small tables")
+    count_cmd.add_counts_option(sp)
     sp.set_defaults(func=cmd_score)
-    sp = dataset_cmd("count", "count the answers of a round, or of one part of it, into a Parquet file "
-                     "(docs/scale.md)", ("table",))
-    sp.add_argument("--out", required=True, metavar="PART.parquet")
-    sp.add_argument("--part", metavar="K/N", help="this dataset is part K of N, split by the hash of response_id; "
-                    "checked")
-    sp.add_argument("--dask", metavar="ADDRESS", help="count the Parquet files of --parts-dir on a Dask cluster "
-                    "(a scheduler address, or 'local')")
-    sp.add_argument("--parts-dir", metavar="DIR", help="with --dask: the survey as Parquet files, one part each")
-    sp.set_defaults(func=cmd_count)
+    count_cmd.add_parser(dataset_cmd)
     validate_cmd.add_parser(dataset_cmd)
     sp = dataset_cmd("problems", "main problems raised by the public, per unit and for the city",
                      ("table", "json"))

@@ -445,18 +445,25 @@ def test_pingyi_score_says_on_stderr_what_it_excluded_and_why(capsys):
 
 
 @settings(max_examples=200)
-@given(st.lists(st.tuples(st.integers(0, 4), st.one_of(st.integers(0, 10**6), st.just(int(detect.NO_TIME)))),
-                min_size=0, max_size=60), st.booleans())
-def test_time_order_is_the_three_key_sort_it_replaces(rows, in_file_order):
-    """One stable sort of a packed key gives np.lexsort((file_row, sec, major)), rows in file
-    order or not (then it is that lexsort)."""
-    major = np.array([m for m, _ in rows], dtype=np.int64)
-    sec = np.array([s for _, s in rows], dtype=np.int64)
-    file_row = np.arange(len(rows)) + 2
-    if not in_file_order:
-        file_row = np.random.default_rng(len(rows)).permutation(file_row)
-    expected = np.lexsort((file_row, sec, major))
-    np.testing.assert_array_equal(detect.time_order(major, sec, file_row), expected)
+@given(st.lists(st.tuples(st.integers(0, 4), st.one_of(st.integers(0, 10**6), st.just(int(detect.NO_TIME))),
+                          st.integers(0, 10**6)), min_size=0, max_size=60, unique_by=lambda r: r[2]),
+       st.booleans(), st.booleans())
+def test_time_order_is_the_three_key_sort_by_id_whatever_the_place_of_the_rows(rows, few_seconds, wide):
+    """One stable sort of a packed key (or lexsort where it does not fit) gives
+    np.lexsort((id, sec, major)): rows of one second in the order of their ids, so the same
+    rows in another order (a round split in parts) are ordered the same."""
+    major = np.array([m for m, _, _ in rows], dtype=np.int64)
+    sec = np.array([s % 3 if few_seconds and s != detect.NO_TIME else s for _, s, _ in rows], dtype=np.int64)
+    if wide and len(sec):
+        sec[0] = -(1 << 40)  # a span the packed key cannot hold
+    ids = np.array([f"R{i:07d}" for _, _, i in rows], dtype=object)
+    expected = ids[np.lexsort((ids.astype(str), sec, major))] if len(rows) else ids
+    got = detect.time_order(major, sec, ids)
+    np.testing.assert_array_equal(ids[got], expected)
+    perm = np.random.default_rng(len(rows)).permutation(len(rows))
+    np.testing.assert_array_equal(ids[perm][detect.time_order(major[perm], sec[perm], ids[perm])], expected)
+    np.testing.assert_array_equal(ids[perm][detect.time_order(major[perm], sec[perm],
+                                                              lambda pos: pd.Series(ids[perm][pos]))], expected)
 
 
 def test_detection_does_not_depend_on_the_order_of_the_rows(tmp_path):

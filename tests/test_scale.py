@@ -230,7 +230,9 @@ def test_dask_counts_a_directory_of_parts_as_one_machine_does(tmp_path):
         shutil.copy(f / "survey.parquet", parts_dir / f"survey-{k}.parquet")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        counts, quarantine, accepted = count_parquet_dir(client, whole, parts_dir)
+        got = count_parquet_dir(client, whole, parts_dir)
+    counts, quarantine, accepted = got.counts, got.quarantine, got.accepted
+    assert got.rows.num_rows == accepted  # the questionnaires for the integrity check came along
     single = py.load_dataset(whole, engine="duckdb")
     expected = single.counts[single.counts["table"] == "survey"].reset_index(drop=True)
     pd.testing.assert_frame_equal(counts, parts.dataset_counts(single).query("table == 'survey'")

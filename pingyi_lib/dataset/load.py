@@ -70,6 +70,10 @@ class Dataset:
     counts: pd.DataFrame | None = None
     engines: dict[str, str] = field(default_factory=dict)  # table → "duckdb", "pandas" or "counts"
     unit_sets: dict = field(default_factory=dict)  # "units": valid unit ids, "rejected": rejected ones
+    # `pingyi score --counts`: the count files merged, and those that carry no questionnaires
+    # (written before count files carried them): the integrity check cannot judge the round then
+    parts: tuple[str, ...] = ()
+    unchecked: tuple[str, ...] = ()
 
     def counted(self, table: str) -> bool:
         """Are ``table``'s answers in :attr:`counts` (read by the engine, or merged parts)
@@ -113,8 +117,9 @@ class Dataset:
         q = pd.concat([self.quarantine, quarantine], ignore_index=True)
         q = q.sort_values(["table", "row"], key=lambda c: c.map(order) if c.name == "table" else c,
                           kind="stable").reset_index(drop=True)
-        # the engine's counts include the rows taken out: count the kept rows again
-        engines = {**self.engines, table: "pandas"} if self.engines.get(table) == "duckdb" else self.engines
+        # the engine's (or the merged parts') counts include the rows taken out: count the kept rows again
+        engines = {**self.engines, table: "pandas"} if self.engines.get(table) in ("duckdb", "counts") \
+            else self.engines
         return dataclasses.replace(self, tables=tables, quarantine=q, engines=engines)
 
     def __getattr__(self, name: str) -> pd.DataFrame:

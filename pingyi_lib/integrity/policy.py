@@ -184,7 +184,7 @@ def check(ds: Dataset, ruleset: Ruleset | None = None) -> Integrity:
                             ignore_index=True).sort_values("row", kind="stable").reset_index(drop=True)
     warnings = tuple(f"问卷复核表第{r.row}行：问卷编号 {r.response_id} 不在已接受的问卷中，该复核决定未执行"
                      for r in review[~known].itertuples(index=False)) + ex.warnings
-    quarantine = _quarantine(ds, rows[rows["excluded"]], rules)
+    quarantine = _quarantine(ds, sv, rows[rows["excluded"]], rules)
     alerts, members = _alerts(ds, sv, found, flags, rs)
     return Integrity(rules, rows, units, found.bursts, reviews, quarantine, warnings, window,
                      alerts=alerts, members=members)
@@ -290,6 +290,10 @@ def _rows(sv, pick, flags, reasons, policy, decision, excluded, review, known, p
     periods = [f"{pd.Timestamp(a.start, unit='s'):%m-%d %H:%M}至{pd.Timestamp(a.end, unit='s'):%m-%d %H:%M}"
                for a in found.periods.alerts.itertuples(index=False)] if found.periods is not None else []
     details["period"] = found.periods.member[pick] if found.periods is not None else -1
+    # a merged round: the device's first questionnaire may be in another part's file (dataset/carried.py)
+    files = sv["file"].to_numpy(dtype=object) if "file" in sv else None
+    details["first_file"] = "" if files is None else \
+        [files[int(k)] if k == k else "" for k in details["fp_first_pos"].to_numpy(dtype=float)]
     out["detail"] = [_detail(r, d, rs, window, periods) for r, d in zip(out.itertuples(index=False),
                                                                           details.itertuples(index=False))]
     return out[ROW_COLUMNS]
@@ -309,7 +313,7 @@ def _detail(r, d, rs: Ruleset, window, periods: list[str] | None = None) -> str:
     for code in r.reasons:
         if code == "fingerprint_repeat":
             what = (f"终端标识{mask_fingerprint(r.fingerprint)}对本单位第{int(d.fp_seq)}次提交"
-                    f"（第一次在第{int(d.fp_first_row)}行）")
+                    f"（第一次在{d.first_file}第{int(d.fp_first_row)}行）")
         elif code == "burst":
             what = (f"前后{rules.burst_window_minutes:g}分钟内本单位{rs.channels.get(r.channel, r.channel)}问卷"
                     f"{int(d.burst_count)}份，按平常约{format_number(d.burst_expected, 1)}份")
@@ -388,9 +392,12 @@ def _reviews(review, known, pos, sv, rows, rs: Ruleset) -> pd.DataFrame:
     return out[REVIEW_COLUMNS].reset_index(drop=True)
 
 
-def _quarantine(ds: Dataset, gone: pd.DataFrame, rules: IntegrityRules) -> pd.DataFrame:
+def _quarantine(ds: Dataset, sv: pd.DataFrame, gone: pd.DataFrame, rules: IntegrityRules) -> pd.DataFrame:
     if not len(gone):
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    # a merged round's rows name their part's file (dataset/carried.py), else the survey's file
+    file = sv["file"].to_numpy(dtype=object)[pd.Index(sv["response_id"]).get_indexer(gone["response_id"])] \
+        if "file" in sv else ds.file_of("survey")
     first = [next((c for c in r if c == REVIEW or rules.reasons[c].exclude), r[0]) for r in gone["reasons"]]
     column = ["fingerprint" if c == "fingerprint_repeat" else
               "submitted_at" if c in ("burst", "burst_straightline", "outside_window") else "" for c in first]
@@ -398,7 +405,7 @@ def _quarantine(ds: Dataset, gone: pd.DataFrame, rules: IntegrityRules) -> pd.Da
              (f"{pd.Timestamp(t):%Y-%m-%d %H:%M:%S}" if col == "submitted_at" and pd.notna(t) else "")
              for col, fp, t in zip(column, gone["fingerprint"], gone["submitted_at"])]
     return pd.DataFrame({
-        "table": "survey", "file": ds.file_of("survey"), "row": gone["row"].astype(np.int64).to_numpy(),
+        "table": "survey", "file": file, "row": gone["row"].astype(np.int64).to_numpy(),
         "unit_id": gone["unit_id"].to_numpy(), "column": column,
         "header": [{"fingerprint": "终端标识", "submitted_at": "提交时间"}.get(c, "") for c in column], "value": value,
         "reason_code": [f"integrity_{c}" for c in first],

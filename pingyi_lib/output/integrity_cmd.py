@@ -1,4 +1,4 @@
-"""``pingyi integrity DATASET [--format table|json] [--limit N]``: what the integrity check
+"""``pingyi integrity DATASET [--counts PART…] [--format table|json] [--limit N]``: what the integrity check
 flagged and excluded, the suspicious periods with the league without them, the reviews and
 the flagged questionnaires. A suspicion is not a data error: the exit code is 0.
 ``cli.py`` only wires this in.
@@ -10,6 +10,7 @@ import json
 import math
 import sys
 
+from pingyi_lib.output import count_cmd
 from pingyi_lib.output.terminal import console, print_frame, shown
 
 
@@ -19,6 +20,7 @@ def add_parser(dataset_cmd) -> None:
                      "and the effect on the scores", ("table", "json"))
     sp.add_argument("--limit", type=int, default=20, metavar="N",
                     help="flagged questionnaires listed in the table (default 20; json lists all)")
+    count_cmd.add_counts_option(sp)
     sp.set_defaults(func=cmd_integrity)
 
 
@@ -70,11 +72,15 @@ def document(res) -> dict:
 
 
 def cmd_integrity(args) -> int:
-    from pingyi_lib.dataset.load import load_dataset
+    from pingyi_lib.scoring.completeness import unchecked_gap
     from pingyi_lib.scoring.results import score
     from pingyi_lib.sections import integrity
 
-    res = score(load_dataset(args.dataset, ruleset=args.ruleset))
+    ds = count_cmd.dataset_of(args)
+    if ds.unchecked:  # nothing to judge the questionnaires by: say so, never an empty report
+        print(f"错误：{shown(unchecked_gap(ds)['message'])}", file=sys.stderr)
+        return 1
+    res = score(ds)
     found = res.integrity
     if args.format == "json":
         json.dump(document(res), sys.stdout, ensure_ascii=False, indent=2)

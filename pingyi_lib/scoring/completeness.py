@@ -31,7 +31,8 @@ def _dependents(q: pd.DataFrame, unit_id: str, zh: dict[str, str]) -> tuple[int,
 
 def league_gaps(ds: Dataset, units: pd.DataFrame) -> pd.DataFrame:
     """One row per unit missing from a league: ``unit_id`` (as written), ``name``, ``kind``
-    (``rejected_unit`` or ``no_valid_survey``), ``file`` and ``row`` at fault, ``cause`` (in
+    (``rejected_unit``, ``no_valid_survey``, or ``unchecked_parts``: merged count files
+    without their questionnaires, a row for the whole round with no unit), ``file`` and ``row`` at fault, ``cause`` (in
     words), ``dependents`` (rows rejected with it) and ``dependent_tables`` (per table, in
     words), ``message`` (one plain sentence naming all of it).
 
@@ -56,7 +57,7 @@ def league_gaps(ds: Dataset, units: pd.DataFrame) -> pd.DataFrame:
     # rows are not in memory (survey_valid above comes from the same counts)
     accepted_n = ds.accepted_per_unit("survey") if len(ranked) else pd.Series(dtype=np.int64)
     # `pingyi score --counts`: the rejected rows stayed with the parts (only their number came)
-    parts_only = ds.engines.get("survey") == "counts"
+    parts_only = bool(ds.parts) or ds.engines.get("survey") == "counts"
     for u in ranked.itertuples(index=False):
         mine = survey_q[survey_q["unit_id"] == u.unit_id]
         accepted = int(accepted_n.get(u.unit_id, 0))
@@ -80,7 +81,20 @@ def league_gaps(ds: Dataset, units: pd.DataFrame) -> pd.DataFrame:
         rows.append({"unit_id": u.unit_id, "name": u.name, "kind": "no_valid_survey", "file": file, "row": row,
                      "cause": cause, "dependents": len(mine), "dependent_tables": f"{zh['survey']} {len(mine)} 行"
                      if len(mine) else "", "message": msg})
+    if ds.unchecked:
+        rows.append(unchecked_gap(ds))
     return pd.DataFrame(rows, columns=GAP_COLUMNS)
+
+
+def unchecked_gap(ds: Dataset) -> dict:
+    """The gap of a merged round whose count files do not all carry their questionnaires:
+    the integrity check (刷票、重复提交) could not judge it, so the league is incomplete."""
+    names = "、".join(_file(p) for p in ds.unchecked)
+    cause = (f"{len(ds.unchecked)} 个计数文件（{names}）不含问卷明细（由旧版 pingyi count 写出），"
+             "全部问卷未经问卷异常检查（重复提交、集中提交、可疑时段等均未判断）")
+    return {"unit_id": "", "name": "", "kind": "unchecked_parts", "file": "; ".join(ds.unchecked), "row": None,
+            "cause": cause, "dependents": 0, "dependent_tables": "",
+            "message": f"{cause}；请用本版 pingyi count 重新计数这些部分"}
 
 
 def _file(path: str) -> str:
@@ -101,6 +115,9 @@ def banner(gaps: pd.DataFrame) -> str:
         return ""
     parts = []
     for g in gaps.itertuples(index=False):
+        if g.kind == "unchecked_parts":
+            parts.append(g.cause)
+            continue
         who = f"{g.name}（{g.unit_id}）" if g.name else f"“{g.unit_id}”"
         parts.append(f"缺少 {who}（{g.cause}）")
     return "本次排名不完整：" + "；".join(parts)

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from pingyi_lib.common.errors import DatasetError, OptionError
+from pingyi_lib.dataset import carried
 from pingyi_lib.dataset.counted import counts_frame
 from pingyi_lib.dataset.engine import ENGINE_TABLES
 from pingyi_lib.dataset.load import Dataset, days_of, load_dataset
@@ -80,38 +81,51 @@ def check_part(ds: Dataset, part: tuple[int, int]) -> None:
 
 
 def write_part(ds: Dataset, out: str | Path, part: tuple[int, int] | None = None) -> Path:
-    """Write the dataset's counts as a part file (Parquet, with what was accepted and rejected)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+    """Write the dataset's counts as a part file (Parquet, with what was accepted and rejected),
+    and its clean questionnaires in compact form (dataset/carried.py) for the integrity check."""
     if part is not None:
         check_part(ds, part)
     tc = ds.table_counts[ds.table_counts["table"].isin(ENGINE_TABLES)]
     meta = {"part": f"{part[0]}/{part[1]}" if part else "", "ruleset": ds.ruleset.name,
             "tables": {r.table: {"accepted": int(r.accepted), "rejected": int(r.rejected)}
-                       for r in tc.itertuples(index=False)}}
-    tb = pa.Table.from_pandas(dataset_counts(ds), preserve_index=False)
-    tb = tb.replace_schema_metadata({**(tb.schema.metadata or {}), META: json.dumps(meta).encode("utf-8")})
+                       for r in tc.itertuples(index=False)},
+            "survey_file": Path(ds.file_of("survey")).name}
+    return write_counts(dataset_counts(ds), out, meta, ds.compact_rows("survey"), ds.ruleset)
+
+
+def write_counts(counts: pd.DataFrame, out: str | Path, meta: dict, rows: pd.DataFrame | None,
+                 ruleset: Ruleset) -> Path:
+    """A count file: the long counts, ``meta`` (part, tables' accepted and rejected) and,
+    unless None, the survey's clean rows (``carried.with_rows``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tb = carried.with_rows(pa.Table.from_pandas(counts, preserve_index=False), rows, ruleset)
+    tb = tb.replace_schema_metadata({META: json.dumps({**meta, "rows": rows is not None}).encode("utf-8")})
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(tb, out)
     return out
 
 
+def _meta(p: str | Path) -> dict:
+    import pyarrow.parquet as pq
+
+    try:
+        meta = json.loads((pq.read_schema(p).metadata or {}).get(META, b"{}"))
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds
+        raise DatasetError(f"{p}：不是可读的计数文件（{exc}）", path=str(p)) from None
+    if "tables" not in meta:
+        raise DatasetError(f"{p}：不是 pingyi count 写出的计数文件", path=str(p))
+    return meta
+
+
 def read_parts(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
     """Merge part files: (counts, accepted/rejected per table). Parts that declare K/N
     must share N and have distinct K (a part given twice would count twice)."""
-    import pyarrow.parquet as pq
-
     frames, seen, totals = [], {}, {}
     for p in paths:
-        try:
-            tb = pq.read_table(p)
-        except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds
-            raise DatasetError(f"{p}：不是可读的计数文件（{exc}）", path=str(p)) from None
-        meta = json.loads((tb.schema.metadata or {}).get(META, b"{}"))
-        if "tables" not in meta:
-            raise DatasetError(f"{p}：不是 pingyi count 写出的计数文件", path=str(p))
+        meta = _meta(p)
         if meta.get("part"):
             k, n = parse_part(meta["part"])
             if seen and next(iter(seen.values()))[1] != n:
@@ -123,13 +137,25 @@ def read_parts(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, dic
             acc = totals.setdefault(t, {"accepted": 0, "rejected": 0})
             acc["accepted"] += c["accepted"]
             acc["rejected"] += c["rejected"]
+        try:
+            tb = carried.counts_only(p)
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds
+            raise DatasetError(f"{p}：不是可读的计数文件（{exc}）", path=str(p)) from None
         frames.append(counts_frame(tb.to_pandas().itertuples(index=False, name=None)))
     return counts_mod.merge_counts(frames), totals
 
 
+def part_label(path: str | Path, meta: dict) -> str:
+    """How a part's questionnaires are named in the quarantine: its survey file and part."""
+    survey = meta.get("survey_file") or "survey"
+    return f"{Path(path).name}：{survey}" + (f"（第 {meta['part']} 部分）" if meta.get("part") else "")
+
+
 def with_counts(folder: str | Path, parts: Sequence[str | Path], ruleset: Ruleset | str | Path | None = None,
                 engine: str | None = None) -> Dataset:
-    """The small tables of ``folder`` with the response tables' counts taken from ``parts``."""
+    """The small tables of ``folder`` with the response tables' counts taken from ``parts``,
+    and the questionnaires the parts carry (for the integrity check): ``Dataset.unchecked``
+    names the parts that carry none."""
     ds = load_dataset(folder, ruleset=ruleset, engine=engine, skip=ENGINE_TABLES)
     merged, totals = read_parts(parts)
     ds.counts = merged
@@ -138,6 +164,12 @@ def with_counts(folder: str | Path, parts: Sequence[str | Path], ruleset: Rulese
     rows = [{"table": t, "file": "; ".join(str(p) for p in parts), **totals[t]} for t in ENGINE_TABLES if t in totals]
     ds.table_counts = pd.concat([ds.table_counts[~ds.table_counts["table"].isin(ENGINE_TABLES)],
                                  pd.DataFrame(rows)], ignore_index=True)
+    metas = [_meta(p) for p in parts]
+    ds.parts = tuple(str(p) for p in parts)
+    ds.unchecked = tuple(str(p) for p, m in zip(parts, metas) if not m.get("rows"))
+    if not ds.unchecked:
+        ds.tables["survey"] = carried.CarriedTable(
+            carried.read_rows(parts, [part_label(p, m) for p, m in zip(parts, metas)], ds.ruleset))
     # the round's year and last date: the questionnaires' days are in the counts, not in rows
     ds.round = round_info(folder, ds.tables, ds.ruleset, days_of(ds.counts, ds.engines))
     return ds

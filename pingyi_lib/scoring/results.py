@@ -133,10 +133,12 @@ def score(ds: Dataset, ruleset: Ruleset | None = None, *, integrity: bool = True
     With ``integrity`` (the default) the questionnaires the integrity policy excludes are
     left out first; ``res.dataset`` is then the dataset without them (they are in its
     quarantine) and ``res.integrity.comparison`` compares with the scores that keep them.
-    ``integrity=False`` scores every accepted questionnaire, as before any check.
+    ``integrity=False`` scores every accepted questionnaire, as before any check; so does a
+    round merged from count files that do not carry their questionnaires (``ds.unchecked``),
+    and its league is then incomplete (``res.gaps``: ``unchecked_parts``).
     """
     rs = ruleset or ds.ruleset
-    if not integrity:
+    if not integrity or ds.unchecked:  # merged counts without their questionnaires: a gap of the league
         return _stamped(_score(ds, rs))
     found = check(ds, rs)
     res = _score(found.apply(ds), rs)
