@@ -179,6 +179,18 @@ def test_the_merged_quarantine_names_each_part_and_its_row(stuffed, counted_in, 
     assert sum(f["excluded"] for f in doc["flagged"]) == len(q)
 
 
+def test_count_files_holding_the_same_questionnaire_are_refused(stuffed, counted_in, tmp_path, capsys):
+    """Two count files without --part that overlap (the whole round and one of its parts):
+    the shared questionnaires would count twice, so the merge refuses, naming the files."""
+    folder, _ = stuffed
+    whole = tmp_path / "whole.parquet"
+    assert main(["count", str(folder), "--out", str(whole)]) == 0
+    capsys.readouterr()
+    assert main(["score", str(folder), "--counts", str(whole), counted_in(2)[0]]) == 1
+    err = capsys.readouterr().err
+    assert "whole.parquet" in err and "c0.parquet" in err and "不止一个计数文件" in err
+
+
 def test_count_files_without_questionnaires_make_an_incomplete_league_not_a_silent_one(stuffed, counted_in, tmp_path,
                                                                                         capsys):
     """A count file from before count files carried questionnaires: the check cannot judge the

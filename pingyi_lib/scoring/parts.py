@@ -145,6 +145,20 @@ def read_parts(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, dic
     return counts_mod.merge_counts(frames), totals
 
 
+def _refuse_shared_ids(rows: pd.DataFrame) -> None:
+    """Refuse count files that hold the same questionnaire (an id in two files): its repeat
+    would be counted twice, where one machine keeps one (files not split by the rule)."""
+    twice = rows["response_id"].duplicated(keep=False).to_numpy()
+    if not twice.any():
+        return
+    shared = rows.loc[twice, ["response_id", "file"]]
+    files = "、".join(dict.fromkeys(str(f).split("：")[0] for f in shared["file"]))
+    n = shared["response_id"].nunique()
+    raise DatasetError(f"{files}：有 {n} 个问卷编号（如 {shared['response_id'].iloc[0]}）出现在不止一个计数文件中，"
+                       f"会重复计数；请按 part_of(id, N) 拆分各行并用 --part K/N 计数（见 docs/scale.md）",
+                       path=files, table="survey")
+
+
 def part_label(path: str | Path, meta: dict) -> str:
     """How a part's questionnaires are named in the quarantine: its survey file and part."""
     survey = meta.get("survey_file") or "survey"
@@ -168,8 +182,9 @@ def with_counts(folder: str | Path, parts: Sequence[str | Path], ruleset: Rulese
     ds.parts = tuple(str(p) for p in parts)
     ds.unchecked = tuple(str(p) for p, m in zip(parts, metas) if not m.get("rows"))
     if not ds.unchecked:
-        ds.tables["survey"] = carried.CarriedTable(
-            carried.read_rows(parts, [part_label(p, m) for p, m in zip(parts, metas)], ds.ruleset))
+        rows = carried.read_rows(parts, [part_label(p, m) for p, m in zip(parts, metas)], ds.ruleset)
+        _refuse_shared_ids(rows)
+        ds.tables["survey"] = carried.CarriedTable(rows)
     # the round's year and last date: the questionnaires' days are in the counts, not in rows
     ds.round = round_info(folder, ds.tables, ds.ruleset, days_of(ds.counts, ds.engines))
     return ds
