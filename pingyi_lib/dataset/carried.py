@@ -9,7 +9,8 @@ count columns empty; a count record has the ``r.`` columns empty. Parquet stores
 halves in a few bytes, and each reader reads only the columns and records it needs.
 
     >>> tb = with_rows(counts_table, compact_rows, rs)        # doctest: +SKIP
-    >>> rows = read_rows(["c0.parquet", "c1.parquet"], ["survey.csv（第0/2部分）", ...])  # doctest: +SKIP
+    >>> labels = ["c0.parquet：survey.csv（第 0/2 部分）", "c1.parquet：survey.csv（第 1/2 部分）"]  # doctest: +SKIP
+    >>> rows = read_rows(["c0.parquet", "c1.parquet"], labels, rs)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pingyi_lib.dataset import schema
-from pingyi_lib.dataset.compact import COMPACT, _categories
+from pingyi_lib.dataset.compact import COMPACT, _categories, arrow_text
 from pingyi_lib.scheme.ruleset import Ruleset
 
 ROWS = "rows:survey"  # the ``table`` of a count file's questionnaire rows
@@ -71,7 +72,7 @@ def _text(v: pd.Series):
     if isinstance(v.dtype, pd.CategoricalDtype):
         v = v.astype(object)
     try:
-        return pa.array(v.array, type=pa.string()) if v.dtype != object else pa.array(v.to_numpy(), type=pa.string())
+        return arrow_text(v).cast(pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return pa.array(v.astype(str).to_numpy(dtype=object), type=pa.string())
 

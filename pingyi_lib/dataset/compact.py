@@ -88,6 +88,14 @@ def _compact(con, table: schema.Table, sql_cols: dict[str, str], codes: dict[str
     return out
 
 
+def arrow_text(values: pd.Series):
+    """A text column (Arrow-backed or Python strings) as an Arrow array, without a Python
+    string per value where it is Arrow already."""
+    import pyarrow as pa
+
+    return pa.array(values.array) if values.dtype != object else pa.array(values.to_numpy(), type=pa.string())
+
+
 def _joined(arrays: list, dtype) -> np.ndarray:
     return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
 

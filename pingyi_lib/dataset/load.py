@@ -21,6 +21,7 @@ import pandas as pd
 from pingyi_lib.common.errors import OptionError
 from pingyi_lib.dataset import counted, schema
 from pingyi_lib.dataset import engine as engine_mod
+from pingyi_lib.dataset.compact import arrow_text
 from pingyi_lib.dataset.read import read_folder
 from pingyi_lib.dataset.round import RoundInfo, round_info
 from pingyi_lib.dataset.validate import shown, validate_tables
@@ -159,7 +160,7 @@ def isin(values: pd.Series, ids) -> np.ndarray:
     if not ids or not len(values):
         return np.zeros(len(values), dtype=bool)
     try:
-        arr = pa.array(values.array) if values.dtype != object else pa.array(values.to_numpy(), type=pa.string())
+        arr = arrow_text(values)
         found = pc.is_in(arr, value_set=pa.array(ids).cast(arr.type))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return values.isin(ids).to_numpy()

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.dataset.compact import arrow_text
 from pingyi_lib.integrity.evidence import row_terms
 from pingyi_lib.integrity.periods import Periods, surges, suspicious_periods
 from pingyi_lib.integrity.sources import (
@@ -178,14 +179,10 @@ def time_order(major: np.ndarray, sec: np.ndarray, ids=None) -> np.ndarray:
 
 def _id_rank(ids, pos: np.ndarray) -> np.ndarray:
     """The rank of the ids of positions ``pos`` among themselves (Arrow's sort: no Python strings)."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     got = ids(pos) if callable(ids) else np.asarray(ids, dtype=object)[pos]
-    if isinstance(got, pd.Series):
-        arr = pa.array(got.array) if got.dtype != object else pa.array(got.to_numpy(), type=pa.string())
-    else:
-        arr = pa.array(np.asarray(got, dtype=object), type=pa.string())
+    arr = arrow_text(got if isinstance(got, pd.Series) else pd.Series(np.asarray(got, dtype=object), dtype=object))
     rank = np.empty(len(pos), dtype=np.int64)
     rank[pc.sort_indices(arr).to_numpy()] = np.arange(len(pos))
     return rank

@@ -80,9 +80,8 @@ def _count_on_dask(args) -> int:
     if cluster is not None:
         cluster.close()
     small = load_dataset(args.dataset, ruleset=args.ruleset, skip=("survey",))  # on-site ballots: here
-    tables = {"survey": {"accepted": got.accepted, "rejected": len(got.quarantine)}}
-    tables.update({r.table: {"accepted": int(r.accepted), "rejected": int(r.rejected)}
-                   for r in small.table_counts.itertuples(index=False) if r.table == "onsite"})
+    tables = {"survey": {"accepted": got.accepted, "rejected": len(got.quarantine)},
+              **parts.table_totals(small, ("onsite",))}
     parts.write_counts(merge_counts([got.counts, parts.dataset_counts(small)]), args.out,
                        {"part": "", "tables": tables, "survey_file": ""}, got.rows, small.ruleset)
     print(f"已计数 {args.parts_dir} 中的 {got.accepted} 份问卷（{len(got.quarantine)} 行被拒绝），"

@@ -85,12 +85,16 @@ def write_part(ds: Dataset, out: str | Path, part: tuple[int, int] | None = None
     and its clean questionnaires in compact form (dataset/carried.py) for the integrity check."""
     if part is not None:
         check_part(ds, part)
-    tc = ds.table_counts[ds.table_counts["table"].isin(ENGINE_TABLES)]
     meta = {"part": f"{part[0]}/{part[1]}" if part else "", "ruleset": ds.ruleset.name,
-            "tables": {r.table: {"accepted": int(r.accepted), "rejected": int(r.rejected)}
-                       for r in tc.itertuples(index=False)},
+            "tables": table_totals(ds, ENGINE_TABLES),
             "survey_file": Path(ds.file_of("survey")).name}
     return write_counts(dataset_counts(ds), out, meta, ds.compact_rows("survey"), ds.ruleset)
+
+
+def table_totals(ds: Dataset, tables) -> dict[str, dict[str, int]]:
+    """Accepted and rejected rows of some of a dataset's tables, as a count file's metadata holds them."""
+    tc = ds.table_counts[ds.table_counts["table"].isin(tables)]
+    return {r.table: {"accepted": int(r.accepted), "rejected": int(r.rejected)} for r in tc.itertuples(index=False)}
 
 
 def write_counts(counts: pd.DataFrame, out: str | Path, meta: dict, rows: pd.DataFrame | None,
