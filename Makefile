@@ -1,7 +1,8 @@
 # Two commands (see README):
 #   make reports   set up .venv and write the reports of the bundled sample rounds
 #                  (2011, and 2012 with its look-back against 2011)
-#   make test      set up .venv with the dev extras (and a browser for the HTML tests) and run the suite
+#   make test      set up .venv with the dev extras (a browser for the HTML tests, LibreOffice for the
+#                  notice and workbook as printed) and run the suite
 # A second run reinstalls nothing unless pyproject.toml changed.
 
 PYTHON ?= python3
@@ -12,7 +13,7 @@ OUT    ?= reports/$(YEAR)
 # each sample round's round.toml names its report date (the end of its rectification step)
 REPORT_ARGS = $(if $(filter 2012,$(1)),--previous data/sample/2011,)
 
-.PHONY: reports report score test lint browser sample clean
+.PHONY: reports report score test lint browser office sample clean
 
 reports: $(VENV)/.installed
 	$(BIN)/pingyi report data/sample/2011 --out reports/2011 $(call REPORT_ARGS,2011)
@@ -24,7 +25,7 @@ report: $(VENV)/.installed
 score: $(VENV)/.installed
 	$(BIN)/pingyi score data/sample/$(YEAR)
 
-test: $(VENV)/.installed-dev browser
+test: $(VENV)/.installed-dev browser office
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
@@ -32,6 +33,9 @@ lint: $(VENV)/.installed-dev
 
 browser:
 	@scripts/ensure-browser
+
+office: browser
+	@scripts/ensure-office
 
 sample: $(VENV)/.installed
 	$(BIN)/pingyi sample --year 2011 --out data/sample/2011

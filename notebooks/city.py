@@ -32,6 +32,7 @@ from pingyi_lib.dataset.sample import bundled_round
 from pingyi_lib.output import page
 from pingyi_lib.output import scored as scored_round
 from pingyi_lib.sections import charts
+from pingyi_lib.sections import duties
 from pingyi_lib.sections import followup
 from pingyi_lib.sections import headline
 from pingyi_lib.sections import integrity
@@ -199,6 +200,22 @@ page.table(followup.ledger_table(followup.attention_items(fu.ledger), ruleset=rs
 # %%
 page.show(page.note(followup.problems_note(fu.data_problems)),
           page.table(followup.problems_data_table(fu.data_problems), empty=""))
+
+# %% [markdown]
+# ## 责任分解
+# 各评议内容由谁负责（实施意见三）：全市指数、明显低于组平均的单位、主要问题，以及牵头处室应督促的整改事项。
+
+# %%
+page.para("{text}", text=duties.duties_note(res))
+
+# %%
+page.table(duties.dimension_table(res, fu))
+
+# %%
+page.table(duties.office_table(res, fu), empty="本轮 round.toml 未写处室，整改台账也没有责任处室。")
+
+# %%
+page.table(duties.office_items(res, fu), empty="各牵头处室所负责的评议内容没有未完成的整改事项。")
 
 # %% [markdown]
 # ## 工作节点报送情况

@@ -32,6 +32,7 @@ from pingyi_lib.dataset.sample import bundled_round
 from pingyi_lib.output import page
 from pingyi_lib.output import scored as scored_round
 from pingyi_lib.sections import charts
+from pingyi_lib.sections import duties
 from pingyi_lib.sections import followup
 from pingyi_lib.sections import headline
 from pingyi_lib.sections import integrity
@@ -82,7 +83,8 @@ page.show(
 dims = scores.dimensions(res, unit_id)
 page.show(
     report.figure(charts.dimensions_bar(dims, unit["name"])),
-    page.table(dims.drop(columns="item")),
+    page.table(duties.unit_dimensions(res, unit_id)),
+    page.para("{text}", text=duties.weak_sentence(res, unit_id)),
 )
 
 # %% [markdown]

@@ -3,13 +3,20 @@ government notice, and its numbers are the workbook's."""
 
 from __future__ import annotations
 
+import csv
+import os
+import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import openpyxl
 import pytest
 
 from pingyi_lib.output.runner import NOTICE_NAME, WORKBOOK_NAME
+
+from .conftest import SAMPLE_2011
+from .pdf_text import ideographs
 
 docx = pytest.importorskip("docx")
 pytestmark = pytest.mark.slow
@@ -25,7 +32,7 @@ def ranking_rows(doc):
     """Every row of the notice's ranking tables, by unit name."""
     out = {}
     for t in doc.tables:
-        head = [c.text for c in t.rows[0].cells]
+        head = [c.text.replace("\n", "") for c in t.rows[0].cells]  # a header printed in two lines
         if "综合得分（分）" not in head:
             continue
         for row in t.rows[1:]:
@@ -41,7 +48,8 @@ def test_notice_opens_as_an_a4_document_in_notice_fonts(sample_reports):
     assert round(s.page_width.mm) == 210 and round(s.page_height.mm) == 297
     text = "\n".join(p.text for p in doc.paragraphs)
     assert text.startswith("关于") and "结果的通报" in text.splitlines()[0]
-    for heading in ("一、评议排名", "二、群众满意度", "三、群众反映的主要问题", "四、评议结果运用", "五、整改落实情况"):
+    for heading in ("一、评议排名", "二、群众满意度", "三、群众反映的主要问题", "四、评议结果运用", "五、责任分解",
+                    "六、整改落实情况"):
         assert heading in text
     from docx.oxml.ns import qn
 
@@ -72,12 +80,79 @@ def test_notice_gives_each_consequence_its_clause_and_keeps_low_sample_apart(sam
     assert "逾期未完成" in text
 
 
-def test_notice_converts_to_pdf_when_libreoffice_is_installed(sample_reports, tmp_path):
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if not soffice:
-        pytest.skip("LibreOffice (soffice) is not installed")
-    out, _ = sample_reports
-    subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(out / NOTICE_NAME)],
-                   check=True, capture_output=True, timeout=180)
-    pdf = tmp_path / NOTICE_NAME.replace(".docx", ".pdf")
+def _soffice() -> str:
+    """LibreOffice's converter (scripts/ensure-office installs it); missing: skip here, fail in CI."""
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if not found or not shutil.which("pdftotext"):
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice or pdftotext missing in CI: scripts/ensure-office should have installed them")
+        pytest.skip("LibreOffice (soffice) or pdftotext is not installed (scripts/ensure-office installs them)")
+    return found
+
+
+def _to_pdf(path, out_dir) -> Path:
+    subprocess.run([_soffice(), "--headless", f"-env:UserInstallation=file://{out_dir}/lo-profile", "--convert-to",
+                    "pdf", "--outdir", str(out_dir), str(path)], check=True, capture_output=True, timeout=180)
+    pdf = Path(out_dir) / (Path(path).stem + ".pdf")
     assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF")
+    return pdf
+
+
+def _page_sizes(pdf) -> list[tuple[float, float]]:
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "9999", str(pdf)], check=True, capture_output=True,
+                          text=True).stdout
+    return [(float(w), float(h)) for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)]
+
+
+def _pdf_lines(pdf) -> list[str]:
+    """Every text line of the PDF in reading order (pdftotext's boxes), radicals read as ideographs."""
+    from xml.etree import ElementTree as ET
+
+    xhtml = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], check=True, capture_output=True,
+                           text=True).stdout
+    x = "{http://www.w3.org/1999/xhtml}"
+    return [ideographs("".join(w.text or "" for w in line.iter(f"{x}word")))
+            for line in ET.fromstring(xhtml).iter(f"{x}line")]
+
+
+def lines_taken(name: str, lines: list[str]) -> int | None:
+    """How many consecutive lines of a table cell hold ``name`` (a rank in front of it may share
+    its first line); None when it is not found as a cell of its own."""
+    cells = [re.sub(r"^[\d—-]+", "", ln) for ln in lines]
+    for k in range(1, 6):
+        if any("".join(cells[i:i + k]) == name for i in range(len(cells) - k + 1)):
+            return k
+    return None
+
+
+def test_notice_prints_on_a4_portrait_with_names_in_at_most_two_lines(sample_reports, tmp_path):
+    out, _ = sample_reports
+    pdf = _to_pdf(out / NOTICE_NAME, tmp_path)
+    sizes = _page_sizes(pdf)
+    assert len(sizes) >= 2 and all(abs(w - 595.3) < 2 and abs(h - 841.9) < 2 for w, h in sizes)  # A4 portrait
+    lines = _pdf_lines(pdf)
+    with open(SAMPLE_2011 / "units.csv", encoding="utf-8") as f:  # every unit is in a ranking table
+        names = [r["name"] for r in csv.DictReader(f)]
+    taken = {n: lines_taken(n, lines) for n in names}
+    assert all(k is not None for k in taken.values()), taken
+    assert max(taken.values()) <= 2, taken  # 新北区行政服务中心安监窗口 took five lines before the widths
+    assert any(k == 2 for k in taken.values())  # the long names do wrap, once
+
+
+def test_workbook_prints_one_page_wide_with_header_row_title_and_page_numbers(sample_reports, tmp_path):
+    out, _ = sample_reports
+    wb = openpyxl.load_workbook(out / WORKBOOK_NAME)
+    main = wb["评议结果"]
+    assert main.page_setup.orientation == "landscape" and int(main.page_setup.paperSize) == 9  # A4
+    assert main.sheet_properties.pageSetUpPr.fitToPage and (main.page_setup.fitToWidth, main.page_setup.fitToHeight) \
+        == (1, 0)
+    assert main.print_title_rows.replace("$", "") == "1:1" and "&P" in main.oddFooter.center.text
+    assert wb["说明"].page_setup.orientation == "portrait"
+    pdf = _to_pdf(out / WORKBOOK_NAME, tmp_path)
+    sizes = _page_sizes(pdf)
+    # one page wide: each sheet of the sample fits a page (18 pages, 评议结果 cut in three strips, before)
+    assert len(sizes) == len(wb.sheetnames)
+    assert all(abs(max(w, h) - 841.9) < 2 for w, h in sizes) and sizes[1][0] > sizes[1][1]  # A4; 评议结果 landscape
+    text = "".join(_pdf_lines(pdf))
+    assert "常州市安监系统2011年民主评议政风行风评议结果" in text
+    assert f"第1页，共{len(sizes)}页" in text.replace(" ", "")

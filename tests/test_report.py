@@ -292,3 +292,17 @@ def test_reports_carry_the_integrity_section(sample_reports, lookback_reports):
     assert "综合得分(不剔除)" in section and "95.72" in section  # the effect of the exclusion
     assert "确认违反评议纪律：刷票" in section  # confirmed violation and the worst listing
     assert section.count('class="plotly-graph-div"') == 1  # responses over time, bursts marked
+
+
+def test_reports_carry_who_answers_for_each_dimension(sample_reports, lookback_reports):
+    out, _ = sample_reports
+    city = (out / "city.html").read_text(encoding="utf-8")
+    assert "责任分解" in city and "行政服务处、局办公室" in city and "周南平、叶容" in city
+    assert "明显低于组平均的单位" in city and "台账中逾期（项）" in city
+    unit = (out / f"units/{unit_slug('wj')}.html").read_text(encoding="utf-8")
+    assert "市局牵头处室" in unit and "政务服务（市局牵头处室：行政服务处、局办公室）" in unit
+    later, _ = lookback_reports  # 2012: its round.toml names no one, and no page borrows 2011's names
+    city = (later / "city.html").read_text(encoding="utf-8")
+    assert "责任分解" in city and "未指定" in city
+    assert not any(n in page.read_text(encoding="utf-8") for n in ("周南平", "李士庆")
+                   for page in [later / "city.html", *(later / "units").glob("*.html")])

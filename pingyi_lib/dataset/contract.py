@@ -12,7 +12,7 @@ from pingyi_lib.dataset.export_mapping import FILE_NAME as MAPPING_FILE
 from pingyi_lib.dataset.export_rows import REASONS as IMPORT_REASONS
 from pingyi_lib.dataset.exports import META
 from pingyi_lib.dataset.read import ENCODINGS, MAX_FIELD_CHARS
-from pingyi_lib.dataset.round import ROUND_KEYS
+from pingyi_lib.dataset.round import DUTY_KEYS, ROUND_KEYS
 from pingyi_lib.dataset.validate import REASONS, allowed_values
 from pingyi_lib.scheme.ruleset import Ruleset
 
@@ -181,6 +181,21 @@ def data_contract_markdown(ruleset: Ruleset) -> str:
             "| 键 key | 类型 | 含义 |", "|---|---|---|"]
     out += [f"| `{k}` | {typ} | {what} |" for k, (typ, what) in ROUND_KEYS.items()]
     out += ["", "```toml", 'city = "临江市"', "year = 2013", "report_date = 2013-09-20", "```", "",
+            "### 各评议内容的责任分工（`[responsibility.评议内容]`，可选）", "",
+            "实施意见三为每项评议内容写明责任领导、牵头处室和责任处室（如 政务服务：责任领导 周南平、叶容；"
+            "牵头处室 行政服务处、局办公室；责任处室 机关各处室、监察支队），"
+            "实施意见六（二）要求追究工作不得力的牵头处室。"
+            "这些名单属于某个城市的某一年度，写在 `round.toml` 里，不写在评议规则里。"
+            "有了它，全市报告的“责任分解”一节、"
+            "单位报告中明显偏低的评议内容、通报和汇总表的“责任分解”都写出对应的领导和处室；"
+            "整改台账的 `owner`（责任处室）"
+            "按这里的处室核对（相近的名称给出建议，不认识的名称给出提示，注明文件和行号，事项照常计入）。"
+            "没有写的评议内容显示“未指定”，不会出现别的城市或年度的名单。`pingyi init` 写出空的名单和说明。", "",
+            "| 键 key | 含义 |", "|---|---|"]
+    out += [f"| `{k}` | {what}（名称列表） |" for k, what in DUTY_KEYS.items()]
+    out += ["", "```toml", "[responsibility.service]   # 政务服务（也可写 [responsibility.\"政务服务\"]）",
+            'leaders = ["周南平", "叶容"]', 'lead_offices = ["行政服务处", "局办公室"]',
+            'responsible_offices = ["机关各处室", "监察支队"]', "```", "",
             "## 被拒绝的原因（reason codes）", "",
             "`pingyi validate` 列出每一个被拒绝的行；`reason` 是给填表人看的中文，`reason_code` 是给程序用的稳定编号。"
             "`unknown_unit_level`、`unknown_channel` 等 `unknown_<类型>` 共用“不是允许的值”一条。",

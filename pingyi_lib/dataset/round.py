@@ -9,10 +9,20 @@ A dataset folder may hold a ``round.toml``::
     survey_start = 2013-07-25                     # optional: the survey window of this round
     survey_end = 2013-08-31
 
+    [responsibility.lawful]                       # optional, per dimension (seed §三)
+    leaders = ["李士庆"]                           # 责任领导
+    lead_offices = ["政策法规处"]                   # 牵头处室
+    responsible_offices = ["机关各处室", "监察支队"]  # 责任处室
+
 The round's identity comes from here, never from the ruleset (a ruleset holds the rules of a
 scheme and serves many rounds). Without the file, the year is read from the dates in the
 data, and the title names only a city the data names (the city bureau's name, such as
 常州市安全生产监督管理局 → 常州市).
+
+Who answers for each dimension (:class:`Duty`, seed §三: 责任领导, 牵头处室, 责任处室) belongs
+to a city and a year, so it is here and not in the ruleset; a dimension is named by its code
+or its label in the ruleset (``lawful`` or ``依法履职``). A round without it is valid: its
+dimensions have no one named (the pages say 未指定).
 
 The day the rectification ledger is read (:meth:`RoundInfo.report_day`): the one asked for
 (``--report-date``), else ``report_date`` of round.toml, else the last date in the data —
@@ -23,6 +33,7 @@ reported with a warning.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import tomllib
 from collections.abc import Mapping
@@ -47,7 +58,13 @@ ROUND_KEYS: dict[str, tuple[str, str]] = {
     "survey_start": ("日期", "本轮问卷调查开始日（问卷异常检测用；省略时取评议规则的 timeline.survey_start）"),
     "survey_end": ("日期", "本轮问卷调查截止日（问卷异常检测用；报告日不晚于此日时为阶段性结果；"
                            "省略时取评议规则的 timeline.survey_end）"),
+    "responsibility": ("表", "各评议内容的责任分工（实施意见三）：[responsibility.评议内容] 下写 leaders（责任领导）、"
+                            "lead_offices（牵头处室）、responsible_offices（责任处室），各为名称列表；"
+                            "评议内容写规则中的编号或名称，如 lawful 或 \"依法履职\"；省略时各页显示“未指定”"),
 }
+# the keys of one dimension's [responsibility.X] table → what they hold (round.toml, docs)
+DUTY_KEYS: dict[str, str] = {"leaders": "责任领导", "lead_offices": "牵头处室", "responsible_offices": "责任处室"}
+_NAME_SEPARATORS = re.compile(r"[、，,；;\s]+")
 _CITY = re.compile(r"^\s*(\S{1,12}?市)")
 
 
@@ -60,6 +77,21 @@ class ReportDay:
     source: str
     warning: str = ""
     from_today: bool = False
+
+
+@dataclass(frozen=True)
+class Duty:
+    """Who answers for one dimension in a round (seed §三): its responsible leaders (责任领导),
+    lead offices (牵头处室) and responsible offices (责任处室), in the order round.toml gives."""
+
+    leaders: tuple[str, ...] = ()
+    lead_offices: tuple[str, ...] = ()
+    responsible_offices: tuple[str, ...] = ()
+
+    @property
+    def named(self) -> bool:
+        """Anyone named at all."""
+        return bool(self.leaders or self.lead_offices or self.responsible_offices)
 
 
 @dataclass(frozen=True)
@@ -79,6 +111,17 @@ class RoundInfo:
     survey_end: dt.date | None = None
     last_date: dt.date | None = None
     source: str = ""
+    duties: tuple[tuple[str, Duty], ...] = ()  # (dimension code, Duty) as round.toml gives them
+
+    def duty(self, item: str) -> Duty:
+        """Who answers for dimension ``item`` (an empty Duty when round.toml names no one)."""
+        return dict(self.duties).get(item, Duty())
+
+    @property
+    def offices(self) -> tuple[str, ...]:
+        """Every office the round names (lead and responsible offices), in order of first mention."""
+        names = [o for _, d in self.duties for o in (*d.lead_offices, *d.responsible_offices)]
+        return tuple(dict.fromkeys(names))
 
     @property
     def end(self) -> dt.date | None:
@@ -273,7 +316,53 @@ def read_round_file(path: Path) -> dict:
             elif not isinstance(v, dt.date):
                 fail(key, f"应为日期，如 2013-09-20，而不是 {raw[key]!r}")
             out[key] = v
+    if "responsibility" in raw:
+        out["responsibility"] = _read_duties(raw["responsibility"], fail)
     return out
+
+
+def _read_duties(raw, fail) -> dict[str, Duty]:
+    """[responsibility.X] tables as {X: Duty}; X is checked against the ruleset later
+    (:func:`duties_of`). A list of names, or one text of names separated by 、 or commas."""
+    if not isinstance(raw, dict):
+        fail("responsibility", "应为表，如 [responsibility.lawful]，下写 leaders、lead_offices、responsible_offices")
+    out: dict[str, Duty] = {}
+    for dim, table in raw.items():
+        where = f"responsibility.{dim}"
+        if not isinstance(table, dict):
+            fail(where, "应为表，下写 leaders、lead_offices、responsible_offices")
+        unknown = sorted(set(table) - set(DUTY_KEYS))
+        if unknown:
+            fail(f"{where}.{'、'.join(unknown)}", f"不是认识的项目；可用的项目：{'、'.join(DUTY_KEYS)}")
+        names = {}
+        for key in DUTY_KEYS:
+            v = table.get(key, [])
+            if isinstance(v, str):
+                v = [x for x in _NAME_SEPARATORS.split(v) if x]
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                fail(f"{where}.{key}", f"应为名称列表，如 [\"政策法规处\", \"局办公室\"]，而不是 {v!r}")
+            names[key] = tuple(dict.fromkeys(visible(x).strip() for x in v if x.strip()))
+        out[str(dim)] = Duty(**names)
+    return out
+
+
+def duties_of(given: Mapping[str, Duty], ruleset: Ruleset, path: Path) -> tuple[tuple[str, Duty], ...]:
+    """round.toml's duties keyed by dimension code in the ruleset's order; a dimension is named
+    by its code or its label; one the ruleset does not score, or named twice, is refused."""
+    by_name = {**{label: code for code, label in ruleset.item_labels.items() if code in ruleset.scored_items},
+               **{code: code for code in ruleset.scored_items}}
+    out: dict[str, Duty] = {}
+    for name, duty in given.items():
+        code = by_name.get(name.strip())
+        if code is None:
+            known = "、".join(f"{c}（{ruleset.item_labels[c]}）" for c in ruleset.scored_items)
+            raise DatasetError(f"{path}：responsibility.{visible(name)} 不是评议规则中的评议内容；可用的：{known}",
+                               path=str(path), column=f"responsibility.{name}")
+        if code in out:
+            raise DatasetError(f"{path}：评议内容 {code}（{ruleset.item_labels[code]}）的责任分工写了两次",
+                               path=str(path), column=f"responsibility.{name}")
+        out[code] = duty
+    return tuple((c, out[c]) for c in ruleset.scored_items if c in out)
 
 
 def round_info(folder: str | Path, tables: Mapping[str, pd.DataFrame], ruleset: Ruleset,
@@ -290,14 +379,29 @@ def round_info(folder: str | Path, tables: Mapping[str, pd.DataFrame], ruleset: 
     return RoundInfo(title=title, city=city, year=year, report_date=given.get("report_date"),
                      survey_start=given.get("survey_start"), survey_end=given.get("survey_end"),
                      last_date=dates.max().date() if len(dates) else None,
-                     source=str(path) if given or path.is_file() else "")
+                     source=str(path) if given or path.is_file() else "",
+                     duties=duties_of(given.get("responsibility", {}), ruleset, path))
 
 
-def round_toml(city: str, year: int, report_date: dt.date | None = None, title: str = "") -> str:
-    """The text of a round.toml for a new round (``pingyi init``, the sample generator)."""
+def round_toml(city: str, year: int, report_date: dt.date | None = None, title: str = "",
+               dimensions: Mapping[str, str] | None = None, duties: Mapping[str, Duty] | None = None) -> str:
+    """The text of a round.toml for a new round (``pingyi init``, the sample generator).
+    ``dimensions`` (code → label, the ruleset's scored items): a [responsibility.X] table for
+    each, holding ``duties[X]``'s names, or empty lists with a comment saying what goes there."""
     lines = ["# 本轮评议的基本信息（pingyi 读取；见 docs/data-contract.md）",
              f'city = "{city}"', f"year = {year}"]
     lines.append(f'title = "{title}"' if title else f'# title = "{city}{year}年民主评议政风行风"  # 省略时自动生成')
     lines.append(f"report_date = {report_date.isoformat()}" if report_date
                  else f"# report_date = {year}-09-20  # 整改台账读取日；省略时取数据中最后的日期")
+    if dimensions:
+        lines += ["", "# 各评议内容的责任分工（实施意见三）：责任领导（leaders）、牵头处室（lead_offices）、",
+                  "# 责任处室（responsible_offices），填本市本年度的名单，",
+                  "# 如 lead_offices = [\"政策法规处\", \"局办公室\"]。",
+                  "# 不填的评议内容在报告中显示“未指定”；整改台账的 owner（责任处室）按这里的处室核对。"]
+    for code, label in (dimensions or {}).items():
+        duty = (duties or {}).get(code, Duty())
+        lines += ["", f"[responsibility.{code}]  # {label}"]
+        for key, what in DUTY_KEYS.items():
+            given = ", ".join(json.dumps(n, ensure_ascii=False) for n in getattr(duty, key))
+            lines.append(f"{key} = [{given}]  # {what}")
     return "\n".join(lines) + "\n"

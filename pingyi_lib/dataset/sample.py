@@ -20,13 +20,23 @@ from pathlib import Path
 
 import numpy as np
 
-from pingyi_lib.dataset.round import ROUND_FILE, round_toml
+from pingyi_lib.dataset.round import ROUND_FILE, Duty, round_toml
 from pingyi_lib.scheme.ruleset import Ruleset, load_ruleset
 
 SAMPLE_YEARS = (2011, 2012)
 SAMPLE_CITY = "常州市"
 SAMPLE_TITLE = "常州市安监系统{year}年民主评议政风行风"
 SAMPLE_REPORT_DATE = "09-20"  # the sample rounds are read as of the end of their rectification step
+# who answers for each dimension in the round of the seed's year (seed §三, 2011); the leaders
+# and offices of another year are not known, so its sample round names no one (未指定)
+SAMPLE_DUTY_YEAR = 2011
+SAMPLE_DUTIES = {
+    "lawful": Duty(("李士庆",), ("政策法规处",), ("机关各处室", "监察支队")),
+    "fair": Duty(("李士庆",), ("政策法规处",), ("机关各处室", "监察支队")),
+    "open": Duty(("叶国宁", "李士庆", "张向阳"), ("局办公室", "政策法规处", "信息中心"), ("机关各处室", "监察支队")),
+    "service": Duty(("周南平", "叶容"), ("行政服务处", "局办公室"), ("机关各处室", "监察支队")),
+    "integrity": Duty(("叶容", "叶国宁", "蒋庆梅", "张向阳"), ("局办公室", "监察室"), ("机关各处室", "监察支队")),
+}
 
 # ---- units (seed §二) ------------------------------------------------------------------
 CITY = ("czsaj", "常州市安全生产监督管理局")
@@ -511,6 +521,9 @@ def write_sample(year: int, out: str | Path, ruleset: Ruleset | None = None) -> 
         "milestones": (["unit_id", "step", "submitted_on"], _milestones(year, rs, units, sc)),
     }
     paths = [_write(out / f"{name}.csv", cols, rows) for name, (cols, rows) in tables.items()]
+    duties = SAMPLE_DUTIES if year == SAMPLE_DUTY_YEAR else {}
+    dims = {c: rs.item_labels[c] for c in rs.scored_items} if duties else None
     (out / ROUND_FILE).write_text(round_toml(SAMPLE_CITY, year, _day(year, SAMPLE_REPORT_DATE),
-                                             SAMPLE_TITLE.format(year=year)), encoding="utf-8", newline="\n")
+                                             SAMPLE_TITLE.format(year=year), dims, duties),
+                                  encoding="utf-8", newline="\n")
     return sorted([*paths, out / ROUND_FILE])

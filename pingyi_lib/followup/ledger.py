@@ -30,6 +30,7 @@ import pandas as pd
 
 from pingyi_lib.dataset.load import Dataset
 from pingyi_lib.dataset.round import ReportDay, parse_date, round_info
+from pingyi_lib.followup import duties
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.text.themes import themes_of
 
@@ -89,7 +90,8 @@ def ledger(ds: Dataset, report_date=None, ruleset: Ruleset | None = None) -> pd.
     days (days late for done_late, past the deadline for overdue, until the deadline for
     not_due; else 0), due (counts in the completion rate: due by the day or done by it),
     overdue, due_today, completed_late (booleans of the state), note (Chinese: a later date
-    the file holds, a data problem; '' if none), themes (problem themes, '、'-joined).
+    the file holds, a data problem; '' if none), themes (problem themes, '、'-joined),
+    dimensions (the themes' dimensions, codes '、'-joined; followup/duties.py).
     """
     rs = ruleset or ds.ruleset
     day = _day(ds, report_date)
@@ -128,7 +130,9 @@ def ledger(ds: Dataset, report_date=None, ruleset: Ruleset | None = None) -> pd.
     out["due_today"] = state == "due_today"
     out["completed_late"] = state == "done_late"
     out["note"] = notes
-    out["themes"] = [("、".join(themes_of(p, rs))) for p in r["problem"]]
+    found = [themes_of(p, rs) for p in r["problem"]]
+    out["themes"] = ["、".join(t) for t in found]
+    out["dimensions"] = duties.ledger_dimensions(found, rs)
     return out.sort_values(["unit_id", "deadline", "item_id"], kind="stable").reset_index(drop=True)
 
 
@@ -188,8 +192,9 @@ def timeline(ds: Dataset, report_date=None, year: int | None = None, ruleset: Ru
 def data_problems(ds: Dataset, ruleset: Ruleset | None = None) -> pd.DataFrame:
     """The ledger's and the timeline's data problems, one row each (PROBLEM_COLUMNS): a status
     that is not done with a completion date (``completed_not_done``), a deadline or completion
-    date in a year before the round's (``date_before_round``), a submission dated before the
-    round's year (``date_before_round``). Reasons in Chinese; file and row as in the data."""
+    date in a year before the round's (``date_before_round``), an owner the round's offices do
+    not name (``owner_near`` with the proposed name, ``owner_unknown``), a submission dated
+    before the round's year (``date_before_round``). Reasons in Chinese; file and row as in the data."""
     rs = ruleset or ds.ruleset
     year = round_year(ds)
     rows = []
@@ -205,6 +210,8 @@ def data_problems(ds: Dataset, ruleset: Ruleset | None = None) -> pd.DataFrame:
             if bad:
                 rows.append(("rectifications", rf, rec.row, rec.unit_id, rec.item_id, "date_before_round",
                              f"整改事项{rec.item_id}的{label}{_ymd(d)}早于本轮年度（{year}年）"))
+    info = ds.round or round_info(ds.path, ds.tables, ds.ruleset)
+    rows += duties.owner_problems(ds.rectifications, info, rf)  # owner_near, owner_unknown
     mf = ds.file_of("milestones")
     for m in ds.milestones.itertuples(index=False):
         if m.submitted_on.year < year:

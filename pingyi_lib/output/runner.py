@@ -287,7 +287,7 @@ def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], data
         results = _execute(plan, workers, progress, title)
         if any(r.disk_error for r in results):
             return results
-        write_results_workbook(res, stage / WORKBOOK_NAME, report_day=day, ledger=follow.ledger)
+        write_results_workbook(res, stage / WORKBOOK_NAME, report_day=day, ledger=follow.ledger, follow=follow)
         write_round_notice(res, stage / NOTICE_NAME, follow=follow)
         write_index(res, stage, results, visible(str(dataset)), day)  # a folder name can hold an escape too
         write_text(stage / manifest.NAME, json.dumps(manifest.manifest(run, res, results, day, started, workers),

@@ -179,6 +179,7 @@ def init_round(folder: str | Path, city: str, year: int, ruleset: Ruleset) -> li
     if not 1900 <= year <= 2999:
         raise OptionError(f"--year 应为年份，如 2013，而不是 {year}")
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / ROUND_FILE).write_text(round_toml(city.strip(), year), encoding="utf-8", newline="\n")
+    dims = {c: ruleset.item_labels[c] for c in ruleset.scored_items}
+    (folder / ROUND_FILE).write_text(round_toml(city.strip(), year, dimensions=dims), encoding="utf-8", newline="\n")
     title = f"{city.strip()}{year}年{ruleset.activity} 数据填报模板"
     return [folder / ROUND_FILE, write_template(folder / TEMPLATE_NAME, ruleset, title=title)]

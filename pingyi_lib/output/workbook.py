@@ -22,7 +22,7 @@ from pingyi_lib.common.values import plain
 from pingyi_lib.output.atomic import atomic_path
 from pingyi_lib.output.stable import fix_zip_times, stamp
 from pingyi_lib.scoring.results import Results
-from pingyi_lib.sections import integrity
+from pingyi_lib.sections import duties, integrity
 from pingyi_lib.sections.followup import ledger_table, main_problems_text
 from pingyi_lib.sections.headline import component_gaps, interim_banner, warned, with_not_started
 from pingyi_lib.sections.scores import rejected_rows, unit_table
@@ -71,27 +71,55 @@ def _number_formats(res: Results) -> dict[str, str]:
 
 
 def _write_sheet(wb, title: str, df: pd.DataFrame, widths: dict[str, int] | None = None,
-                 formats: dict[str, str] | None = None) -> None:
+                 formats: dict[str, str] | None = None, more: tuple[pd.DataFrame, ...] = ()):
+    """A sheet holding ``df`` (header row bold and frozen); each frame of ``more`` follows it
+    after an empty row, with its own bold header."""
     from openpyxl.styles import Font
 
     ws = wb.create_sheet(title)
-    ws.append(list(df.columns))
-    for c in ws[1]:
-        c.font = Font(bold=True)
-    for row in df.itertuples(index=False):
-        ws.append([cell_value(v) for v in row])
-    # every string cell is data, not a formula, whatever it starts with
-    column_format = [(formats or {}).get(col, "0.00") for col in df.columns]
-    for row in ws.iter_rows(min_row=2):
-        for c, fmt in zip(row, column_format):
-            if isinstance(c.value, str):
-                c.data_type = "s"
-            elif isinstance(c.value, float):
-                c.number_format = fmt
-    for i, col in enumerate(df.columns, start=1):
-        letter = ws.cell(row=1, column=i).column_letter
-        ws.column_dimensions[letter].width = (widths or {}).get(col, max(8, min(40, 2 * len(str(col)) + 4)))
+    column_width: dict[int, int] = {}
+    for k, frame in enumerate((df, *more)):
+        if k:
+            ws.append([])
+        ws.append(list(frame.columns))
+        for c in ws[ws.max_row]:
+            c.font = Font(bold=True)
+        first = ws.max_row + 1
+        for row in frame.itertuples(index=False):
+            ws.append([cell_value(v) for v in row])
+        # every string cell is data, not a formula, whatever it starts with
+        column_format = [(formats or {}).get(col, "0.00") for col in frame.columns]
+        for row in ws.iter_rows(min_row=first):
+            for c, fmt in zip(row, column_format):
+                if isinstance(c.value, str):
+                    c.data_type = "s"
+                elif isinstance(c.value, float):
+                    c.number_format = fmt
+        for i, col in enumerate(frame.columns, start=1):
+            width = (widths or {}).get(col, max(8, min(40, 2 * len(str(col)) + 4)))
+            column_width[i] = max(column_width.get(i, 0), width)
+    for i, width in column_width.items():
+        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
     ws.freeze_panes = "A2"
+    _print_layout(ws, sum(column_width.values()))
+    return ws
+
+
+PORTRAIT_WIDTH = 100  # characters of column width that print on A4 portrait; wider sheets print landscape
+
+
+def _print_layout(ws, width: float) -> None:
+    """Print as a director would: A4, landscape when wide, one page wide (as many long as it
+    takes), the header row on every page, the round's title in the header and page numbers
+    in the footer."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if width > PORTRAIT_WIDTH else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_title_rows = "1:1"
+    ws.print_options.gridLines = True
+    ws.oddHeader.center.text = "&A"
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 def _write_about(wb, res: Results, report_day=None) -> None:
@@ -107,7 +135,9 @@ def _write_about(wb, res: Results, report_day=None) -> None:
     for text in banners:
         ws.append([cell_value(text)])  # a unit name, as every cell, masked and without XML-illegal characters
         ws.cell(row=ws.max_row, column=1).font = Font(bold=True, color="B42318")
-    rows = [("数据目录", res.dataset.path), ("评议规则", res.ruleset.name),
+    # a published file names the round, never the server's folders: the data folder by its name only
+    rows = [("评议轮次", res.dataset.round.title), ("数据目录", Path(str(res.dataset.path)).name or "—"),
+            ("评议规则", res.ruleset.name),
             ("评议单位", f"{len(res.units)} 个"), ("被拒绝的行", f"{res.dataset.rejected} 行（见“数据质量”工作表）")]
     if report_day is not None:
         rows.append(("整改台账截至", f"{report_day.day.isoformat()}（{report_day.source}）"))
@@ -119,12 +149,15 @@ def _write_about(wb, res: Results, report_day=None) -> None:
                 c.data_type = "s"
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 60
+    _print_layout(ws, 76)
 
 
 def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Series | None = None,
-                           report_day=None, ledger: pd.DataFrame | None = None) -> Path:
+                           report_day=None, ledger: pd.DataFrame | None = None, follow=None) -> Path:
     """Write the workbook atomically (a temp file renamed into place) and return its path.
-    ``ledger`` (followup.ledger.ledger, read on the report day) adds the 整改台账 sheet.
+    ``ledger`` (followup.ledger.ledger, read on the report day) adds the 整改台账 sheet;
+    ``follow`` (sections.followup.FollowUp) the 责任分解 sheet (per dimension, per office, and
+    the open items of each lead office).
     ``report_day`` (a :class:`ReportDay`) is noted on the first sheet and is the workbook's
     creation and modification time (default: the round's report day), so the same round gives
     the same bytes."""
@@ -147,6 +180,11 @@ def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Ser
     if ledger is not None:
         _write_sheet(wb, "整改台账", ledger_table(ledger, ruleset=res.ruleset),
                      {"问题": 30, "整改措施": 40, "截至报告日": 20, "说明": 50})
+    if follow is not None:
+        _write_sheet(wb, "责任分解", duties.dimension_table(res, follow),
+                     {"评议内容": 12, "明显低于组平均的单位": 40, "主要问题": 50, "责任领导": 24, "牵头处室": 24,
+                      "责任处室": 20, "处室": 12, "牵头评议内容": 24, "问题": 30, "事项编号": 12, "单位": 24,
+                      "说明": 30}, more=(duties.office_table(res, follow), duties.office_items(res, follow)))
     _write_sheet(wb, "数据质量", rejected_rows(res), {"文件": 30, "原因": 70, "原因代码": 20})
     if res.integrity is not None:  # every flagged or reviewed questionnaire, for the reviewer
         _write_sheet(wb, "问卷异常", integrity.flagged_rows(res), {"标记原因": 30, "说明": 80})
@@ -155,6 +193,9 @@ def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Ser
                                                               "结果运用": 20, "不计该时段结果运用": 20})
         _write_sheet(wb, "不计被标记问卷", integrity.without_flagged(res, changed_only=False),
                      {"单位名称": 24, "结果运用": 20, "不计被标记问卷结果运用": 24})
+    for ws in wb.worksheets:  # the round's title above every printed page
+        ws.oddHeader.center.text = cell_value(f"{res.dataset.round.title}评议结果　&A").replace("&", "&&") \
+            .replace("&&A", "&A")
     when = stamp(report_day.day if report_day is not None else res.dataset.round.report_day().day)
     wb.properties.created = when
     wb.properties.lastModifiedBy = wb.properties.creator = "pingyi"

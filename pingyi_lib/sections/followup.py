@@ -5,6 +5,8 @@ column labels (the counterpart of views.py for problems.py, followup.py, lookbac
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
 from pingyi_lib.common.numbers import format_share
@@ -307,3 +309,9 @@ class FollowUp:
         if previous is not None:
             found.append(lookback.reference_problems(res, previous))
         self.data_problems = pd.concat(found, ignore_index=True)
+
+    @functools.cached_property
+    def dimension_problems(self) -> pd.DataFrame:
+        """The main themes under each dimension, city-wide (text.themes.dimension_problems),
+        read once when a page first asks (the unit pages never do)."""
+        return themes.dimension_problems(self.res.dataset)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.scoring.results import Results
-from pingyi_lib.sections import followup, headline
+from pingyi_lib.sections import duties, followup, headline
 
 CN_NUMERALS = "一二三四五六七八九十"
 RANKING_COLUMNS = ["rank", "name", "onsite_index", "survey_index", "case_points", "bonus_points", "composite",
@@ -49,7 +49,8 @@ def ranking_table(res: Results, units: pd.DataFrame) -> pd.DataFrame:
 
 def notice_blocks(res: Results, fu: followup.FollowUp, title: str) -> list[tuple[str, object]]:
     """The notice's content in order: title, recipient, opening, 一、评议排名, 二、群众满意度,
-    三、群众反映的主要问题, 四、评议结果运用, 五、整改落实情况, signature."""
+    三、群众反映的主要问题, 四、评议结果运用, 五、责任分解 (per dimension: who leads it, the units that
+    need rectification on it), 六、整改落实情况, signature."""
     rs = res.ruleset
     u = res.units
     day = fu.report_date
@@ -133,6 +134,11 @@ def notice_blocks(res: Results, fu: followup.FollowUp, title: str) -> list[tuple
     if len(notes):
         blocks.append(("para", "另（数据质量提示，不属于评议结果运用）：" + "；".join(
             f"{r.name}{r.label}，{r.reason}，{r.consequence}" for r in notes.itertuples(index=False)) + "。"))
+
+    heading("责任分解")
+    blocks.append(("para", duties.duties_note(res)))
+    for text in duties.notice_paragraphs(res, fu):
+        blocks.append(("para", text))
 
     heading("整改落实情况")
     led = fu.ledger

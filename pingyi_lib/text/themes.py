@@ -162,3 +162,20 @@ def main_problems(ds: Dataset, ruleset: Ruleset | None = None) -> pd.DataFrame:
     counts["dimension_label"] = counts["dimension"].map(rs.item_labels)
     counts["share"] = counts["count"] / counts["unit_id"].map(totals).astype(float)
     return counts[cols].reset_index(drop=True)
+
+
+def dimension_problems(ds: Dataset, ruleset: Ruleset | None = None) -> pd.DataFrame:
+    """The themes the public raised under each dimension, city-wide: ``dimension``, ``theme``,
+    ``count`` (texts raising it), ``rank`` within its dimension (1 = most raised; ties in
+    ruleset order); at most ``problems.top`` themes per dimension."""
+    rs = ruleset or ds.ruleset
+    tagged = tag_themes(texts(ds), rs)
+    cols = ["dimension", "theme", "count", "rank"]
+    if not len(tagged):
+        return pd.DataFrame(columns=cols)
+    order = {t.name: i for i, t in enumerate(rs.problems.themes)}
+    counts = tagged.groupby(["dimension", "theme"]).size().rename("count").reset_index()
+    counts = counts.assign(_order=counts["theme"].map(order)) \
+        .sort_values(["dimension", "count", "_order"], ascending=[True, False, True], kind="stable")
+    counts["rank"] = counts.groupby("dimension").cumcount() + 1
+    return counts.loc[counts["rank"] <= rs.problems.top, cols].reset_index(drop=True)
