@@ -215,7 +215,7 @@ page.table(duties.dimension_table(res, fu))
 page.table(duties.office_table(res, fu), empty="本轮 round.toml 未写处室，整改台账也没有责任处室。")
 
 # %%
-page.table(duties.office_items(res, fu), empty="各牵头处室所负责的评议内容没有未完成的整改事项。")
+page.table(duties.office_items(res, fu), empty="没有牵头处室需要督促的未完成整改事项（未指定牵头处室的评议内容不列入）。")
 
 # %% [markdown]
 # ## 工作节点报送情况

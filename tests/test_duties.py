@@ -13,6 +13,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pingyi_lib as py
 from pingyi_lib.common.errors import DatasetError
@@ -200,3 +202,23 @@ def test_notice_and_workbook_carry_the_responsibility(r2011, tmp_path):
     about = " ".join(str(v) for r in wb["说明"].iter_rows(values_only=True) for v in r if v is not None)
     assert str(bundled_round(2011).parent) not in about and "/" not in about  # the round, not the server's folders
     assert "常州市安监系统2011年民主评议政风行风" in about
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=5, max_size=5), st.lists(st.integers(0, 40), min_size=5, max_size=5))
+def test_city_index_pools_every_unit_and_its_interval_holds_it(a, b):
+    rs = load_ruleset()
+    codes = [lv.code for lv in rs.levels]
+    idx = pd.MultiIndex.from_tuples([("a", "lawful"), ("b", "lawful")], names=["unit_id", "item"])
+    counts = pd.DataFrame([[0, *a], [0, *b]], index=idx, columns=[0, *codes])
+    out = duties.city_index(SimpleNamespace(ruleset=rs, counts={"survey": counts})).set_index("item").loc["lawful"]
+    scored = [(lv.score, x + y) for lv, x, y in zip(rs.levels, a, b) if lv.score is not None]
+    n = sum(k for _, k in scored)
+    assert out["n"] == n
+    if n == 0:
+        assert np.isnan(out["index"])
+        return
+    mean = 100 * sum(s * k for s, k in scored) / n  # by the formula of SPEC §4, on the pooled answers
+    assert out["index"] == pytest.approx(round(mean, 2), abs=0.006)
+    if n > 1:
+        assert out["lo"] <= out["index"] + 1e-9 and out["index"] <= out["hi"] + 1e-9

@@ -156,3 +156,30 @@ def test_workbook_prints_one_page_wide_with_header_row_title_and_page_numbers(sa
     text = "".join(_pdf_lines(pdf))
     assert "常州市安监系统2011年民主评议政风行风评议结果" in text
     assert f"第1页，共{len(sizes)}页" in text.replace(" ", "")
+
+
+def test_headers_break_between_words_only():
+    from pingyi_lib.output.notice import header_words
+
+    assert header_words("现场评议指数") == ["现场评议", "指数"]
+    assert header_words("综合得分（分）") == ["综合得分", "（分）"]
+    assert header_words("群众满意度（%）") == ["群众满意度", "（%）"]  # 度 alone is no word
+    assert header_words("排名") == ["排名"]
+
+
+def test_column_widths_fit_the_page_figures_whole_and_names_in_two_lines():
+    import pandas as pd
+
+    from pingyi_lib.output.notice import CELL_PAD_PT, SMALL_TABLE_PT, TABLE_PT, column_widths, text_width
+
+    name = "新北区行政服务中心安监窗口"  # 13 characters: at most seven a line in two lines
+    frame = pd.DataFrame({"排名": ["1", "10"], "单位名称": [name, "溧阳市安监局"],
+                          "综合得分（分）": ["93.06", "100.00"], "结果运用": ["不评优、约谈", ""]})
+    widths, size = column_widths(frame, 442.0)  # room enough: every text on one line, 五号
+    assert size == TABLE_PT and sum(widths) <= 442.0 and widths[1] >= text_width(name) * size + CELL_PAD_PT
+    widths, size = column_widths(frame, 200.0)  # narrow: figures and header words whole, the name in two lines
+    assert sum(widths) <= 200.0 + 1e-6 and widths[2] - CELL_PAD_PT >= text_width("综合得分") * size
+    assert widths[1] - CELL_PAD_PT >= 7 * size
+    wide = pd.DataFrame({f"现场评议指数{i}": ["91.72"] for i in range(9)} | {"单位名称": [name]})
+    widths, size = column_widths(wide, 442.0)
+    assert size == SMALL_TABLE_PT and sum(widths) <= 442.0 + 1e-6  # too wide for 五号: 小五, and still on the page

@@ -8,6 +8,7 @@ import io
 import json
 import re
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 
@@ -95,6 +96,21 @@ def test_no_published_file_holds_a_raw_personal_value(seeded):
     assert {"city.html", "units/wj.html", "notebooks/units/wj.ipynb", "report.log"} <= set(names)
     assert any(n.startswith("评议结果.xlsx!xl/worksheets/") for n in names)
     assert any(n.startswith("评议结果通报.docx!word/document.xml") for n in names)
+
+
+def test_no_published_file_names_the_server_folders(seeded):
+    out, _ = seeded
+    folders = {str(out.parent), str(out.parent.resolve()), str(Path(__file__).resolve().parents[1]), sys.prefix}
+    found = [f"{name}: {f}" for name, text in published_texts(out) for f in folders
+             if f in text or json.dumps(f)[1:-1] in text]
+    assert not found, found[:10]  # the data folder, the checkout (notebooks, ruleset), the Python, the output
+    log = (out / "report.log").read_text(encoding="utf-8")
+    assert "数据集 2011，" in log and "wrote out/index.html" in log  # named, not located
+    nb = json.loads((out / "notebooks/units/wj.ipynb").read_text(encoding="utf-8"))
+    assert nb["metadata"]["papermill"]["parameters"]["dataset"] == "2011"
+    assert nb["metadata"]["papermill"]["output_path"] == "wj.ipynb"
+    injected = next("".join(c["source"]) for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
+    assert 'dataset = "2011"  # 只写名称' in injected  # a rerun in JupyterLab is told to give the full path
 
 
 def test_the_masked_values_are_there_for_a_reader(seeded):

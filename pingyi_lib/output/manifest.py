@@ -113,6 +113,13 @@ class RunInputs:
         return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def published_inputs(inputs: dict) -> dict:
+    """The inputs as run.json holds them: each folder or file by its last part (run.json is
+    published with the report, which never names the server's folders; the fingerprint is of
+    contents, not paths)."""
+    return {k: ({**v, "path": Path(v["path"]).name} if v and v.get("path") else v) for k, v in inputs.items()}
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
@@ -127,7 +134,7 @@ def manifest(run: RunInputs, res, results, day, started: str, jobs: int) -> dict
         "fingerprint": run.fingerprint,
         "pingyi": pingyi_build(),
         "versions": versions(),
-        "inputs": run.inputs,
+        "inputs": published_inputs(run.inputs),
         "options": run.options,
         "report_day": {"day": day.day.isoformat(), "source": day.source, "from_today": day.from_today},
         "started": started,

@@ -46,9 +46,39 @@ class RunLog(logging.StreamHandler):
             raise self.error
 
 
+class Unpathed(logging.Formatter):
+    """report.log's lines with the server's folders named by their last part: the log is
+    published with the report, which names the round, never where it lies on the server.
+    ``folders``: absolute folder or file → the name that stands for it (longest first)."""
+
+    def __init__(self, fmt: str, folders: dict[str, str]):
+        super().__init__(fmt)
+        self.folders = sorted(((str(k), v) for k, v in folders.items() if str(k) not in ("", ".", "/")),
+                              key=lambda kv: -len(kv[0]))
+
+    def format(self, record) -> str:
+        text = super().format(record)
+        for path, name in self.folders:
+            text = text.replace(path, name)
+        return text
+
+
+def server_folders(**named: str | Path | None) -> dict[str, str]:
+    """Each absolute path given (dataset=…, out=…) → its last part, plus the folders of the
+    Python that runs pingyi (a library's warning names its file) → 'python'."""
+    out = {str(Path(p).resolve()): Path(p).name for p in named.values() if p}
+    out.update({str(p): Path(p).name for p in named.values() if p})
+    for prefix in {sys.prefix, sys.base_prefix, str(Path(__file__).resolve().parents[2])}:
+        out.setdefault(prefix, "python")
+    return out
+
+
 @contextmanager
-def logging_to(path: Path, verbose: bool):
+def logging_to(path: Path, verbose: bool, folders: dict[str, str] | None = None):
+    """report.log at ``path`` for the run (``folders``: see :class:`Unpathed`)."""
     handler = RunLog(path)
+    if folders:
+        handler.setFormatter(Unpathed("%(asctime)s %(levelname)s %(message)s", folders))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     warned = logging.getLogger("py.warnings")  # a library's warnings: the log, not the terminal

@@ -42,7 +42,7 @@ from pingyi_lib.output.atomic import write_text
 from pingyi_lib.output.jobs import Job, JobResult, check_parameters, disk_error_text, error_of, run_job
 from pingyi_lib.output.packaged import REPORT_NOTEBOOKS, notebook_dir, template_dir
 from pingyi_lib.output.publish import ReportFolder
-from pingyi_lib.output.runlog import fold_in, log, log_result, logging_to, time_left_column
+from pingyi_lib.output.runlog import fold_in, log, log_result, logging_to, server_folders, time_left_column
 from pingyi_lib.output.workers import init_worker, quiet_resource_tracker, sigterm_interrupts, stop_workers
 
 TEMPLATE_DIR = template_dir()
@@ -263,7 +263,9 @@ def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], data
     res, _, follow = bundle
     title = res.dataset.round.title
     run, started = made_of
-    with logging_to(stage / "report.log", verbose) as run_log:
+    folders = server_folders(dataset=dataset_abs, previous=previous_abs, ruleset=ruleset_abs, notebooks=nb_dir,
+                             stage=stage, out=out)
+    with logging_to(stage / "report.log", verbose, folders) as run_log:
         if run.reason:  # --if-changed, and something changed
             log.info("重新生成：%s", run.reason)
         for n in notices:
@@ -289,10 +291,11 @@ def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], data
             return results
         write_results_workbook(res, stage / WORKBOOK_NAME, report_day=day, ledger=follow.ledger, follow=follow)
         write_round_notice(res, stage / NOTICE_NAME, follow=follow)
-        write_index(res, stage, results, visible(str(dataset)), day)  # a folder name can hold an escape too
+        # the round's folder by its name (never the server's folders); a name can hold an escape too
+        write_index(res, stage, results, visible(Path(str(dataset)).name), day)
         write_text(stage / manifest.NAME, json.dumps(manifest.manifest(run, res, results, day, started, workers),
                                                      ensure_ascii=False, indent=2) + "\n")
-        log.info("wrote %s", out / "index.html")
+        log.info("wrote %s", out / "index.html")  # as 2011/index.html: report.log names no server folder
         run_log.finish()
     return results
 

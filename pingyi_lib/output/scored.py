@@ -16,6 +16,7 @@ Anything else (edited data, another day, a damaged store) and the notebook score
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import hashlib
 import json
@@ -206,27 +207,63 @@ def load(scored: str, dataset: str, ruleset: str = "", previous: str = "", repor
 
 
 BLANK = 'scored = ""  # blanked after the run: a rerun scores the round from its folder\n'
+# parameters that name a folder or file of the server: a kept notebook is published with the
+# report, and names them by their last part only (the round's folder, the ruleset's file)
+PATH_PARAMETERS = ("dataset", "ruleset", "previous")
+NAMED = "{key} = {value}  # 只写名称，服务器上的位置不随报告发布；在 JupyterLab 中重新运行时请改为完整路径\n"
 
 
-def forget(nb) -> bool:
-    """Blank the ``scored`` parameter of an executed notebook (in place): in its
-    injected-parameters cell and in papermill's record of its parameters, so a kept notebook
-    names no cache folder and a rerun reads the round from its folder. Returns whether it
-    changed anything."""
+def published_name(value: str) -> str:
+    """A folder or file as a published file may name it: its last part ('' stays '')."""
+    return Path(value).name if value else value
+
+
+def forget(nb, name: str = "") -> bool:
+    """Make an executed notebook publishable (in place): blank its ``scored`` parameter (no
+    cache folder named; a rerun reads the round from its folder), name the dataset, ruleset and
+    last year's round by their last part only, and papermill's record of where the notebook
+    was read and written likewise (``name``: the kept notebook's file name). Returns whether
+    it changed anything."""
     changed = False
-    params = nb.get("metadata", {}).get("papermill", {}).get("parameters", {})
+    meta = nb.get("metadata", {}).get("papermill", {})
+    params = meta.get("parameters", {})
     if params.get("scored"):
         params["scored"] = ""
         changed = True
+    for key in PATH_PARAMETERS:
+        v = params.get(key)
+        if isinstance(v, str) and v != published_name(v):
+            params[key] = published_name(v)
+            changed = True
+    for key, short in (("input_path", None), ("output_path", name or None)):
+        v = meta.get(key)
+        if isinstance(v, str) and v != (short or Path(v).name):
+            meta[key] = short or Path(v).name
+            changed = True
     for cell in nb.get("cells", []):
         if "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
             continue
         lines = cell["source"].splitlines(keepends=True)
-        new = [BLANK if ln.startswith("scored = ") else ln for ln in lines]
+        new = [_published_line(ln) for ln in lines]
         if new != lines:
             cell["source"] = "".join(new)
             changed = True
     return changed
+
+
+def _published_line(line: str) -> str:
+    """One line of papermill's injected parameters as a published notebook holds it."""
+    if line.startswith("scored = "):
+        return BLANK
+    for key in PATH_PARAMETERS:
+        if line.startswith(f"{key} = "):
+            try:
+                value = ast.literal_eval(line[len(key) + 3:].strip())
+            except (ValueError, SyntaxError):
+                return line
+            if isinstance(value, str) and value != published_name(value):
+                return NAMED.format(key=key, value=json.dumps(published_name(value), ensure_ascii=False))
+    return line
 
 
 def forget_in_file(executed: Path, nb=None) -> None:
@@ -237,6 +274,6 @@ def forget_in_file(executed: Path, nb=None) -> None:
         if not executed.exists() or executed.stat().st_size == 0:
             return
         nb = nbformat.read(str(executed), as_version=4)
-    if forget(nb):
+    if forget(nb, executed.name):
         with atomic_path(executed) as tmp:
             nbformat.write(nb, str(tmp))

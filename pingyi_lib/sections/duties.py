@@ -91,7 +91,8 @@ def office_table(res: Results, fu: FollowUp) -> pd.DataFrame:
         "未完成整改事项（项）": [len(x) for x in ov["open_items"]],
         "其中逾期（项）": [len(x) for x in ov["overdue_items"]],
         "台账中负责事项（项）": ov["owned"], "台账中逾期（项）": ov["owned_overdue"],
-        "说明": ["" if o in named else "不是本轮 round.toml 中的处室（整改台账的责任处室）" for o in ov["office"]],
+        "说明": ["" if o in named or not named else "不是本轮 round.toml 中的处室（整改台账的责任处室）"
+               for o in ov["office"]],
     })
 
 
@@ -141,6 +142,8 @@ def weak_sentence(res: Results, unit_id: str) -> str:
     items = list(dict.fromkeys(weak.loc[weak["unit_id"] == unit_id, "item"]))
     if res.intervals is None:
         return "本报告未计算抽样区间，不判断明显低于组平均的评议内容。"
+    if pd.isna(res.unit(unit_id)["rank"]):
+        return "本单位不参加排名，不与组平均比较。"
     if not items:
         return "本单位没有明显低于组平均的评议内容（按区间判断）。"
     parts = [f"{rs.item_labels[i]}（市局牵头处室：{names(info.duty(i).lead_offices)}）" for i in items]
