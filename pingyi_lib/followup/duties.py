@@ -100,6 +100,18 @@ def ledger_dimensions(themes: list[list[str]], ruleset: Ruleset) -> list[str]:
             for found in themes]
 
 
+def dimension_codes(value) -> list[str]:
+    """The dimension codes of a ledger item's ``dimensions`` ('、'-joined; [] when it has none)."""
+    return [c for c in str(value or "").split("、") if c]
+
+
+def on_dimensions(led: pd.DataFrame, items) -> pd.Series:
+    """Which ledger items fall under any of the dimensions ``items``."""
+    wanted = set(items)
+    return pd.Series([bool(wanted.intersection(dimension_codes(d))) for d in led["dimensions"]], index=led.index,
+                     dtype=bool)
+
+
 def near_office(name: str, offices) -> str:
     """The round's office ``name`` most likely means ('' when none is close): the same name
     without spaces, one that contains it or is contained in it (办公室 → 局办公室), else the
@@ -148,7 +160,6 @@ def office_overview(res: Results, led: pd.DataFrame, weak: pd.DataFrame | None =
     overdue). Lists are tuples."""
     info = res.dataset.round
     weak = weak_units(res) if weak is None else weak
-    dims = led["dimensions"]
     lead = {}
     for item, duty in info.duties:
         for office in duty.lead_offices:
@@ -158,9 +169,7 @@ def office_overview(res: Results, led: pd.DataFrame, weak: pd.DataFrame | None =
     rows = []
     for office in offices:
         items = tuple(lead.get(office, ()))
-        on_dims = pd.Series([bool(set(d.split("、")) & set(items)) if d else False for d in dims], index=led.index,
-                            dtype=bool)
-        open_ = led[on_dims & led["state"].isin(OPEN_STATES)]
+        open_ = led[on_dimensions(led, items) & led["state"].isin(OPEN_STATES)]
         mine = led[led["owner"].astype(str).str.strip() == office]
         rows.append({"office": office, "leads": items,
                      "weak_units": tuple(dict.fromkeys(weak.loc[weak["item"].isin(items), "unit_id"])),

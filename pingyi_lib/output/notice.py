@@ -129,19 +129,26 @@ def is_number(text: str) -> bool:
     return bool(_NUMERIC.match(str(text).strip()))
 
 
+def numeric_columns(frame: pd.DataFrame) -> list[bool]:
+    """Per column: every filled cell holds a figure (right-aligned, never broken)."""
+    return [all(is_number(c) for c in ("" if v is None else str(v) for v in frame[col]) if c)
+            for col in frame.columns]
+
+
 def column_widths(frame: pd.DataFrame, avail_pt: float) -> tuple[list[float], float]:
     """Widths (pt) for the columns of ``frame`` and the font size that lets them fit ``avail_pt``:
     every figure and header word on one line, every text cell in at most two lines; what is left
     goes to the text columns, up to their longest cell. 五号 when that fits, else 小五; a table
     too wide even so gives its text columns less (the only case where a name takes three lines)."""
+    numeric = numeric_columns(frame)
     for size in (TABLE_PT, SMALL_TABLE_PT):
         need, want = [], []
-        for col in frame.columns:
+        for col, num in zip(frame.columns, numeric):
             cells = ["" if v is None else str(v) for v in frame[col]]
             # headers are bold: half a character more for a font that has no bold and thickens its strokes
             head = max((text_width(w) for w in header_words(str(col))), default=0) + 0.5
             full = max((text_width(c) for c in cells), default=0)
-            if all(is_number(c) for c in cells if c):
+            if num:
                 need.append(max(head, full))
                 want.append(need[-1])
             else:
@@ -177,10 +184,12 @@ def _table(doc, frame: pd.DataFrame) -> None:
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.autofit = False  # a fixed layout: the widths below, whatever the content
-    margins = t._tbl.tblPr.makeelement(qn("w:tblCellMar"), {})
+    tblpr = t._tbl.tblPr
+    margins = tblpr.makeelement(qn("w:tblCellMar"), {})
     for side in ("left", "right"):
         margins.append(margins.makeelement(qn(f"w:{side}"), {qn("w:w"): str(CELL_MARGIN_TWIPS), qn("w:type"): "dxa"}))
-    t._tbl.tblPr.append(margins)
+    look = tblpr.find(qn("w:tblLook"))  # the schema puts the cell margins before tblLook (Word checks the order)
+    look.addprevious(margins) if look is not None else tblpr.append(margins)
     for col, w in zip(t.columns, widths):
         col.width = Pt(w)
     for cell, head, w in zip(t.rows[0].cells, frame.columns, widths):
@@ -189,7 +198,7 @@ def _table(doc, frame: pd.DataFrame) -> None:
     # the header row repeats on every page, and no row is split across pages
     trpr = t.rows[0]._tr.get_or_add_trPr()
     trpr.append(trpr.makeelement(qn("w:tblHeader"), {}))
-    numeric = [all(is_number(v) for v in frame[c].astype(str) if v) for c in frame.columns]
+    numeric = numeric_columns(frame)
     for row in frame.itertuples(index=False):
         cells = t.add_row().cells
         for cell, value, num, w in zip(cells, row, numeric, widths):
@@ -203,14 +212,15 @@ def _table(doc, frame: pd.DataFrame) -> None:
 
 
 def _header_lines(head: str, room_em: float) -> list[str]:
-    """A header as lines of whole words (:func:`header_words`) that fit ``room_em`` ems."""
+    """A header as lines of whole words (:func:`header_words`) that fit ``room_em`` ems (the
+    column's room, the half character kept for bold strokes included)."""
     lines: list[str] = []
     for word in header_words(head):
         if lines and text_width(lines[-1] + word) <= room_em + 1e-9:
             lines[-1] += word
         else:
             lines.append(word)
-    return lines or [""]  # room_em includes the half character kept for bold strokes
+    return lines or [""]
 
 
 def _cell(cell, lines: list[str], font: str, align, size: float = TABLE_PT) -> None:

@@ -110,15 +110,14 @@ PORTRAIT_WIDTH = 100  # characters of column width that print on A4 portrait; wi
 
 def _print_layout(ws, width: float) -> None:
     """Print as a director would: A4, landscape when wide, one page wide (as many long as it
-    takes), the header row on every page, the round's title in the header and page numbers
-    in the footer."""
+    takes), the header row on every page and page numbers in the footer (the round's title in
+    the header: write_results_workbook)."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if width > PORTRAIT_WIDTH else "portrait"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.print_title_rows = "1:1"
     ws.print_options.gridLines = True
-    ws.oddHeader.center.text = "&A"
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
@@ -193,9 +192,9 @@ def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Ser
                                                               "结果运用": 20, "不计该时段结果运用": 20})
         _write_sheet(wb, "不计被标记问卷", integrity.without_flagged(res, changed_only=False),
                      {"单位名称": 24, "结果运用": 20, "不计被标记问卷结果运用": 24})
-    for ws in wb.worksheets:  # the round's title above every printed page
-        ws.oddHeader.center.text = cell_value(f"{res.dataset.round.title}评议结果　&A").replace("&", "&&") \
-            .replace("&&A", "&A")
+    title = cell_value(f"{res.dataset.round.title}评议结果").replace("&", "&&")  # & starts a code in a header
+    for ws in wb.worksheets:  # the round's title and the sheet's name above every printed page
+        ws.oddHeader.center.text = f"{title}　&A"
     when = stamp(report_day.day if report_day is not None else res.dataset.round.report_day().day)
     wb.properties.created = when
     wb.properties.lastModifiedBy = wb.properties.creator = "pingyi"

@@ -19,7 +19,6 @@ from pingyi_lib.sections.scores import dimensions
 from pingyi_lib.sections.uncertainty import interval_text, level_text
 
 NOT_NAMED = "未指定"
-COMPONENT_WORDS = {"survey": "问卷调查", "onsite": "现场评议"}
 
 
 def names(values) -> str:
@@ -49,7 +48,8 @@ def _weak_labels(res: Results, weak: pd.DataFrame) -> dict[str, str]:
     for (item, _), g in weak.groupby(["item", "unit_id"], sort=False):
         comps = set(g["component"])
         name = g["name"].iat[0]
-        out.setdefault(item, []).append(name if "survey" in comps else f"{name}（{COMPONENT_WORDS['onsite']}）")
+        onsite = res.ruleset.component_labels["onsite"]
+        out.setdefault(item, []).append(name if "survey" in comps else f"{name}（{onsite}）")
     return {k: "、".join(v) for k, v in out.items()}
 
 
@@ -66,7 +66,8 @@ def dimension_table(res: Results, fu: FollowUp) -> pd.DataFrame:
         d = info.duty(item)
         p = dp[dp["dimension"] == item]
         c = city.loc[item]
-        rows.append({"评议内容": rs.item_labels[item], "全市问卷调查指数": format_number(c["index"], rs.decimals),
+        rows.append({"评议内容": rs.item_labels[item],
+                     f"全市{rs.component_labels['survey']}指数": format_number(c["index"], rs.decimals),
                      f"{level_text(res)}区间": interval_text(c["lo"], c["hi"], rs.decimals),
                      "明显低于组平均的单位": weak.get(item, "无"),
                      "主要问题": "；".join(f"{t}（{n}条）" for t, n in zip(p["theme"], p["count"])) or "无",
@@ -108,7 +109,7 @@ def office_items(res: Results, fu: FollowUp) -> pd.DataFrame:
     name = res.units.set_index("unit_id")["name"]
     rows = []
     for r in led.itertuples(index=False):
-        items = str(r.dimensions).split("、")
+        items = duties.dimension_codes(r.dimensions)
         offices = list(dict.fromkeys(o for i in items for o in info.duty(i).lead_offices))
         if not offices:
             continue
@@ -127,7 +128,7 @@ def unit_dimensions(res: Results, unit_id: str) -> pd.DataFrame:
     dims = dimensions(res, unit_id)
     weak = duties.weak_units(res)
     weak = weak[weak["unit_id"] == unit_id]
-    on = {item: "、".join(COMPONENT_WORDS[c] for c in g["component"]) for item, g in weak.groupby("item")}
+    on = {item: "、".join(res.ruleset.component_labels[c] for c in g["component"]) for item, g in weak.groupby("item")}
     out = dims.drop(columns="item")
     out["明显低于组平均"] = [on.get(i, "") for i in dims["item"]]
     out["市局牵头处室"] = [names(info.duty(i).lead_offices) if i in on else "" for i in dims["item"]]
@@ -164,7 +165,8 @@ def notice_paragraphs(res: Results, fu: FollowUp) -> list[str]:
     for k, item in enumerate(rs.scored_items, start=1):
         d = info.duty(item)
         c = city.loc[item]
-        text = (f"{k}. {rs.item_labels[item]}：全市问卷调查指数{format_number(c['index'], rs.decimals)}"
+        text = (f"{k}. {rs.item_labels[item]}：全市{rs.component_labels['survey']}指数"
+                f"{format_number(c['index'], rs.decimals)}"
                 f"（{level_text(res)}区间{interval_text(c['lo'], c['hi'], rs.decimals)}）。")
         text += (f"由{'、'.join(d.lead_offices)}牵头" + (f"（责任领导：{'、'.join(d.leaders)}）" if d.leaders else "")
                  if d.lead_offices else f"牵头处室{NOT_NAMED}")
@@ -172,7 +174,7 @@ def notice_paragraphs(res: Results, fu: FollowUp) -> list[str]:
             text += f"，{weak[item]}在这一项上明显低于所在组平均，需要整改"
         else:
             text += "，没有单位在这一项上明显低于所在组平均"
-        on = open_[[item in str(x).split("、") for x in open_["dimensions"]]]
+        on = open_[duties.on_dimensions(open_, [item])]
         if len(on):
             text += f"；整改台账中这一项尚未完成{len(on)}项，其中逾期{int(on['overdue'].sum())}项"
         out.append(text + "。")

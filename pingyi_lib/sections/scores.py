@@ -16,6 +16,7 @@ from pingyi_lib.common.masking import mask_fingerprint, mask_personal_data
 from pingyi_lib.common.names import unit_slug
 from pingyi_lib.common.numbers import format_number, format_rank, format_share, round_half_up
 from pingyi_lib.dataset import schema
+from pingyi_lib.followup.duties import group_means
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import counts, indices
 from pingyi_lib.scoring.results import Results
@@ -102,15 +103,15 @@ def dimensions(res: Results, unit_id: str) -> pd.DataFrame:
     rs = res.ruleset
     u = res.unit(unit_id)
     it = res.items[res.items["item"].isin(rs.scored_items)]
-    peers = res.units.loc[(res.units["rank_group"] == u["rank_group"]) & res.units["rank"].notna(), "unit_id"] \
-        if pd.notna(u["rank_group"]) else pd.Series([unit_id])
+    means = group_means(res)
     out = pd.DataFrame({"item": list(rs.scored_items)})
     out["评议内容"] = out["item"].map(rs.item_labels)
     for comp in ("survey", "onsite"):
         label = rs.component_labels[comp] + "指数"
         c = it[it["component"] == comp]
         mine = c[c["unit_id"] == unit_id].set_index("item")["index"]
-        group = c[c["unit_id"].isin(peers)].groupby("item")["index"].mean()
+        group = means[(means["rank_group"] == u["rank_group"]) & (means["component"] == comp)] \
+            .set_index("item")["group_mean"] if pd.notna(u["rank_group"]) else mine  # outside the leagues: itself
         out[label] = out["item"].map(mine).astype(float)
         out[f"{label}组平均"] = round_half_up(out["item"].map(group).astype(float), rs.decimals)
     return out

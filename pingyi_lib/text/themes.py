@@ -143,12 +143,7 @@ def main_problems(ds: Dataset, ruleset: Ruleset | None = None) -> pd.DataFrame:
     cols = ["unit_id", "theme", "dimension", "dimension_label", "count", "share", "quotes", "basis", "rank"]
     if not len(both):
         return pd.DataFrame(columns=cols)
-    order = {t.name: i for i, t in enumerate(rules.themes)}
-    counts = both.groupby(["unit_id", "theme"]).size().rename("count").reset_index()
-    counts["_order"] = counts["theme"].map(order)
-    counts = counts.sort_values(["unit_id", "count", "_order"], ascending=[True, False, True], kind="stable")
-    counts["rank"] = counts.groupby("unit_id").cumcount() + 1
-    counts = counts[counts["rank"] <= rules.top]
+    counts = _ranked(both, "unit_id", rs)
     kept = set(zip(counts["unit_id"], counts["theme"]))
     quotes, basis = {}, {}
     for (uid, theme), g in both.groupby(["unit_id", "theme"]):
@@ -173,9 +168,15 @@ def dimension_problems(ds: Dataset, ruleset: Ruleset | None = None) -> pd.DataFr
     cols = ["dimension", "theme", "count", "rank"]
     if not len(tagged):
         return pd.DataFrame(columns=cols)
-    order = {t.name: i for i, t in enumerate(rs.problems.themes)}
-    counts = tagged.groupby(["dimension", "theme"]).size().rename("count").reset_index()
+    return _ranked(tagged, "dimension", rs)[cols].reset_index(drop=True)
+
+
+def _ranked(tagged: pd.DataFrame, by: str, ruleset: Ruleset) -> pd.DataFrame:
+    """Texts per ``by`` × theme (``count``), ranked within each ``by`` (1 = most raised; ties in
+    ruleset order), at most ``problems.top`` themes each."""
+    order = {t.name: i for i, t in enumerate(ruleset.problems.themes)}
+    counts = tagged.groupby([by, "theme"]).size().rename("count").reset_index()
     counts = counts.assign(_order=counts["theme"].map(order)) \
-        .sort_values(["dimension", "count", "_order"], ascending=[True, False, True], kind="stable")
-    counts["rank"] = counts.groupby("dimension").cumcount() + 1
-    return counts.loc[counts["rank"] <= rs.problems.top, cols].reset_index(drop=True)
+        .sort_values([by, "count", "_order"], ascending=[True, False, True], kind="stable")
+    counts["rank"] = counts.groupby(by).cumcount() + 1
+    return counts[counts["rank"] <= ruleset.problems.top]
