@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import shutil
@@ -76,6 +77,36 @@ def test_engine_quarantines_every_kind_of_bad_row_as_the_pandas_path_does(tmp_pa
             "bad_date", "duplicate_id", "unknown_panel_category"} <= codes
     rejected_unit = a.quarantine[a.quarantine["reason"].str.contains("在评议单位表中被拒绝，本行随之不计")]
     assert len(rejected_unit)
+
+
+def test_rows_taken_out_of_a_counted_round_are_subtracted_from_its_counts(tmp_path):
+    """Leaving questionnaires out (the integrity policy, each rescoring without a period) takes
+    their counts from the engine's, which stay in use: the same counts as counting the kept rows."""
+    folder = generate.write_round(tmp_path / "r", 6000, "parquet", seed=3)
+    ds = py.load_dataset(folder, engine="duckdb")
+    rows = ds.compact_rows("survey")
+    whole_unit = set(rows.loc[rows["unit_id"] == rows["unit_id"].iloc[0], "response_id"])  # a unit emptied
+    some = set(rows["response_id"].iloc[::7])
+    out = ds.without_rows("survey", whole_unit | some, ds.quarantine.iloc[:0])
+    assert out.counted("survey") and out.counts is not ds.counts
+    kept = out.compact_rows("survey")
+    assert len(kept) == len(rows) - len(whole_unit | some)
+    recounted = py.score(dataclasses.replace(out, engines={**out.engines, "survey": "pandas"}), integrity=False)
+    subtracted = py.score(out, integrity=False)
+    pd.testing.assert_frame_equal(subtracted.units, recounted.units)
+    pd.testing.assert_frame_equal(subtracted.gaps, recounted.gaps)
+    survey = out.counts[out.counts["table"] == "survey"]
+    expected = parts.dataset_counts(dataclasses.replace(out, engines={**out.engines, "survey": "pandas"}))
+    expected = expected[expected["table"] == "survey"]
+    live = survey[(survey["measure"] != "answers") | (survey["n"] > 0)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(live, expected[(expected["measure"] != "answers") | (expected["n"] > 0)]
+                                  .reset_index(drop=True))
+    assert rows["unit_id"].iloc[0] not in set(survey["unit_id"])
+    # a rescoring that reads only the counts copies no row, and scores the same
+    light = ds.scored_without("survey", rows["response_id"].isin(whole_unit | some).to_numpy())
+    assert light.compact_rows("survey") is rows
+    pd.testing.assert_frame_equal(light.counts, out.counts)
+    pd.testing.assert_frame_equal(py.score(light, integrity=False).units, subtracted.units)
 
 
 def test_a_file_with_line_breaks_in_cells_takes_the_exact_path_and_agrees(tmp_path):

@@ -76,6 +76,21 @@ def counts_frame(rows) -> pd.DataFrame:
                       "level": np.int16, "n": np.int64})
 
 
+def subtract_counts(total: pd.DataFrame, taken: pd.DataFrame) -> pd.DataFrame:
+    """``total`` without the rows counted in ``taken`` (both COUNT_COLUMNS): what counting
+    the kept rows again would give, at the cost of counting the few rows taken out. A unit
+    left with no row of a table drops out of that table's counts, a day with none too."""
+    if not len(taken):
+        return total
+    neg = taken.assign(n=-taken["n"])
+    m = pd.concat([total, neg], ignore_index=True).groupby(COUNT_COLUMNS[:-1], sort=True, as_index=False)["n"].sum()
+    rows = m[m["measure"] == "rows"]
+    alive = pd.MultiIndex.from_frame(rows.loc[rows["n"] > 0, ["table", "unit_id"]])
+    keep = pd.MultiIndex.from_frame(m[["table", "unit_id"]]).isin(alive)
+    keep &= ~((m["measure"] == "days") & (m["n"] == 0)).to_numpy()
+    return counts_frame(m.loc[keep, COUNT_COLUMNS].itertuples(index=False, name=None))
+
+
 def merge_counts(parts) -> pd.DataFrame:
     """Counts of several parts of a round added up (they add: each row is in one part)."""
     parts = [p for p in parts if len(p)]

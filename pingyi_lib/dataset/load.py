@@ -101,27 +101,40 @@ class Dataset:
 
     def without_rows(self, table: str, ids: set, quarantine: pd.DataFrame) -> Dataset:
         """This dataset without the rows of ``table`` whose id is in ``ids``; ``quarantine``
-        (their reasons) joins the quarantine, in the quarantine's order. The answer counts
-        are then taken from the kept rows (:meth:`compact_rows`), not from the engine's."""
+        (their reasons) joins the quarantine, in the quarantine's order. Counts the engine
+        made (or merged parts carried) lose the counts of those rows (:meth:`scored_without`)."""
         spec = schema.tables(self.ruleset)
         id_col = spec[table].id_column
         tables = Tables(self.tables)
         waiting = tables.waiting(table)
-        if waiting is not None and waiting.rows is not None:
-            rows = waiting.rows
-            kept = rows[~isin(rows[id_col], ids)].reset_index(drop=True)
-            tables[table] = dataclasses.replace(waiting, rows=kept, excluded=waiting.excluded | frozenset(ids))
-        else:
-            frame = self.tables[table]
-            tables[table] = frame[~isin(frame[id_col], ids)].reset_index(drop=True)
+        held = self.compact_rows(table)
+        out = isin(held[id_col], ids)
+        kept = held[~out].reset_index(drop=True)
+        tables[table] = dataclasses.replace(waiting, rows=kept, excluded=waiting.excluded | frozenset(ids)) \
+            if waiting is not None and waiting.rows is not None else kept
         order = {name: i for i, name in enumerate(spec)}
         q = pd.concat([self.quarantine, quarantine], ignore_index=True)
         q = q.sort_values(["table", "row"], key=lambda c: c.map(order) if c.name == "table" else c,
                           kind="stable").reset_index(drop=True)
-        # the engine's (or the merged parts') counts include the rows taken out: count the kept rows again
-        engines = {**self.engines, table: "pandas"} if self.engines.get(table) in ("duckdb", "counts") \
-            else self.engines
-        return dataclasses.replace(self, tables=tables, quarantine=q, engines=engines)
+        counts = self.scored_without(table, out).counts if self.counted(table) else self.counts
+        return dataclasses.replace(self, tables=tables, quarantine=q, counts=counts)
+
+    def scored_without(self, table: str, out: np.ndarray) -> Dataset:
+        """For a rescoring (``scoring.results``: without a period, without every flagged
+        questionnaire): this dataset as scoring sees it without the rows ``out`` (a mask over
+        :meth:`compact_rows`). A table the engine counted (or merged parts carried) keeps its
+        rows untouched and loses only the counts of those rows, counted on their own
+        (sufficient statistics: leaving a few questionnaires out of millions costs the few);
+        a table scored from its rows loses them."""
+        rows = self.compact_rows(table)
+        if not out.any():
+            return self
+        if not self.counted(table):
+            tables = Tables(self.tables)
+            tables[table] = rows[~out].reset_index(drop=True)
+            return dataclasses.replace(self, tables=tables)
+        taken = counted.counts_of_rows(rows[out], schema.tables(self.ruleset)[table], self.ruleset)
+        return dataclasses.replace(self, counts=counted.subtract_counts(self.counts, taken))
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})

@@ -294,8 +294,9 @@ def _rows(sv, pick, flags, reasons, policy, decision, excluded, review, known, p
     files = sv["file"].to_numpy(dtype=object) if "file" in sv else None
     details["first_file"] = "" if files is None else \
         [files[int(k)] if k == k else "" for k in details["fp_first_pos"].to_numpy(dtype=float)]
-    out["detail"] = [_detail(r, d, rs, window, periods) for r, d in zip(out.itertuples(index=False),
-                                                                          details.itertuples(index=False))]
+    # as plain objects: iterating Arrow-backed columns value by value costs seconds on many flagged rows
+    out["detail"] = [_detail(r, d, rs, window, periods) for r, d in zip(out.astype(object).itertuples(index=False),
+                                                                          details.astype(object).itertuples(index=False))]
     return out[ROW_COLUMNS]
 
 

@@ -28,9 +28,8 @@ import pandas as pd
 
 from pingyi_lib.common.errors import OptionError
 from pingyi_lib.common.numbers import format_number, round_half_up
-from pingyi_lib.dataset.load import Dataset
+from pingyi_lib.dataset.load import Dataset, isin
 from pingyi_lib.dataset.round import AsOf, as_of
-from pingyi_lib.dataset.validate import QUARANTINE_COLUMNS
 from pingyi_lib.integrity.policy import Integrity, check, detected
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import completeness, consequences, counts, indices
@@ -193,10 +192,22 @@ def exclusion_effect(res: Results, without: Results, found: Integrity) -> pd.Dat
                               "composite_change", "rank", "rank_without", "flags", "flags_without", "changed"]]
 
 
-def _left_out(res: Results, ids) -> Results:
-    """The round scored again without the questionnaires ``ids`` (beside the excluded ones)."""
-    return _score(res.dataset.without_rows("survey", set(ids), pd.DataFrame(columns=QUARANTINE_COLUMNS)),
-                  res.ruleset)
+def _left_out(res: Results, out: np.ndarray) -> Results:
+    """The round scored again without the questionnaires at ``out`` (a mask over its compact
+    rows; beside the excluded ones): from the counts less theirs when the round is counted."""
+    return _score(res.dataset.scored_without("survey", out), res.ruleset)
+
+
+def _alert_of(res: Results, found: Integrity) -> np.ndarray:
+    """The alert each questionnaire of the scored round falls in (-1: none), its ids looked up once."""
+    ids = res.dataset.compact_rows("survey")["response_id"]
+    members = found.members
+    alert = np.full(len(ids), -1, dtype=np.int64)
+    hit = np.flatnonzero(isin(ids, members["response_id"]))
+    if len(hit):
+        at = pd.Index(members["response_id"].to_numpy(dtype=object)).get_indexer(ids.iloc[hit].to_numpy(dtype=object))
+        alert[hit[at >= 0]] = members["alert"].to_numpy(dtype=np.int64)[at[at >= 0]]
+    return alert
 
 
 def with_flagged_left_out(res: Results, found: Integrity, comparison: pd.DataFrame) -> pd.DataFrame:
@@ -204,7 +215,7 @@ def with_flagged_left_out(res: Results, found: Integrity, comparison: pd.DataFra
     a detector flagged (not only the excluded) is left out: ``composite_without_flagged``,
     ``rank_without_flagged``, ``flags_without_flagged``, ``changed_without_flagged``."""
     flagged = found.rows.loc[detected(found.rows) & ~found.rows["excluded"].to_numpy(dtype=bool), "response_id"]
-    other = _left_out(res, flagged) if len(flagged) else res
+    other = _left_out(res, isin(res.dataset.compact_rows("survey")["response_id"], flagged)) if len(flagged) else res
     b = other.units.set_index("unit_id").reindex(comparison["unit_id"])
     out = comparison.copy()
     for c in ("composite", "rank", "flags"):
@@ -222,8 +233,9 @@ def with_period_left_out(res: Results, found: Integrity) -> pd.DataFrame:
     a = res.units.set_index("unit_id")
     cols = {c: [] for c in ("composite", "composite_without", "rank", "rank_without", "flags", "flags_without",
                             "league_changes")}
+    alert_of = _alert_of(res, found) if len(alerts) else None
     for k, unit in zip(alerts["alert"], alerts["unit_id"]):
-        other = _left_out(res, found.members.loc[found.members["alert"] == k, "response_id"])
+        other = _left_out(res, alert_of == k)
         b = other.units.set_index("unit_id").reindex(a.index)
         for c in ("composite", "rank", "flags"):
             cols[c].append(a.at[unit, c] if unit in a.index else np.nan)
