@@ -48,6 +48,8 @@ class Job:
     parameters: dict
     backlink: str
     unit_id: str | None = None
+    warm_up: tuple[str, ...] = ()  # the notebooks whose imports the worker's kernel makes once (output/warm.py)
+    seconds_limit: float | None = None  # a page still running then is ended and fails; None: no limit
 
 
 @dataclass
@@ -152,6 +154,22 @@ def _engine() -> str:
                     write_ipynb(nb, partial_path)
                 raise
 
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, warm=None, **kwargs):
+            if warm is None:
+                return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            # the worker's warm kernel (output/warm.py): its manager and client are lent, so
+            # nbclient neither starts nor stops a kernel and opens no client of its own
+            from papermill.clientwrap import PapermillNotebookClient
+            from papermill.engines import logger
+
+            for name in ("input_path", "timeout", "startup_timeout", "start_timeout", "shutdown_kernel"):
+                kwargs.pop(name, None)
+            client = PapermillNotebookClient(nb_man, km=warm.km, timeout=kwargs.pop("execution_timeout", None),
+                                             kernel_name=kernel_name, log=logger, **kwargs)
+            client.kc = warm.kc
+            return client.execute()
+
     papermill_engines.register(ENGINE, SavedWhenTheKernelDies)
     return ENGINE
 
@@ -159,32 +177,45 @@ def _engine() -> str:
 def _run_job(job: Job) -> JobResult:
     import papermill as pm
 
+    from pingyi_lib.output import warm
+
     t0 = time.perf_counter()
     executed = Path(job.executed)
+    cwd = str(Path(job.notebook).parent)
     error: BaseException | None = None
     nb = None
-    for attempt in (1, 2):  # kernels started at the same moment can race for ports: retry once
+    deadline = None
+    for attempt in (1, 2):  # a kernel that could not start, or died under the page: once more, on a new one
         error = None
         with atomic_path(executed) as tmp:  # the partial notebook of a failed run is kept too
             try:
-                # written once, at the end, at a failing cell or where the kernel died (_engine);
-                # the kernel is killed once the last cell has answered: a graceful shutdown (an
-                # interrupt, a reply, polling every 0.1 s, IPython clearing the namespace, the
-                # interpreter unloading pandas) cost a unit page 0.25 s and held no output
+                kernel = warm.kernel(cwd, list(job.warm_up or (job.notebook,)))
+                kernel.fresh()  # the namespace, counter and defaults a page finds in a new kernel
+                deadline = kernel.limit(job.seconds_limit)
+                # written once, at the end, at a failing cell or where the kernel died (_engine)
                 nb = pm.execute_notebook(job.notebook, str(tmp), parameters=job.parameters, kernel_name=KERNEL,
-                                         progress_bar=False, log_output=False, cwd=str(Path(job.notebook).parent),
+                                         progress_bar=False, log_output=False, cwd=cwd,
                                          engine_name=_engine(), request_save_on_cell_execute=False,
-                                         partial_path=str(tmp), shutdown_kernel="immediate")
+                                         partial_path=str(tmp), warm=kernel)
             except Exception as exc:  # noqa: BLE001 - any failure is reported for this job only
                 if is_disk_error(exc):  # not the notebook's fault: no half-written notebook is kept
                     raise
                 error = exc
-        if error is None or attempt == 2 or not _is_kernel_start_failure(error):
+            finally:
+                if deadline is not None:
+                    deadline.cancel()
+        if error is not None and not _kernel_usable():
+            warm.drop()  # dead or broken: the next page (or the retry) gets a new kernel
+        if error is None or attempt == 2 or (deadline is not None and deadline.fired) \
+                or not (_is_kernel_start_failure(error) or _is_kernel_death(error)):
             break
     forget_in_file(executed, nb if error is None else None)
     result = JobResult(job.kind, job.title, job.unit_id, job.html_rel, error is None, 0.0)
     if error is not None:
         result.error_name, result.error_value, result.cell = error_of(error)
+        if deadline is not None and deadline.fired:
+            result.error_name = "PageTimeLimit"
+            result.error_value = f"超过每页时限（{job.seconds_limit:g} 秒），已停止；其余报告照常生成"
     try:
         if executed.exists() and executed.stat().st_size > 0:
             export_html(executed, Path(job.html), job.title, job.backlink, nb if error is None else None)
@@ -199,6 +230,19 @@ def _run_job(job: Job) -> JobResult:
         write_text(job.html, _failure_page(result, job.backlink))
     result.seconds = round(time.perf_counter() - t0, 2)
     return result
+
+
+def _kernel_usable() -> bool:
+    from pingyi_lib.output import warm
+
+    k = warm.current()
+    return k is not None and k.alive()
+
+
+def _is_kernel_death(exc: BaseException) -> bool:
+    from nbclient.exceptions import DeadKernelError
+
+    return isinstance(exc, DeadKernelError)
 
 
 def _failure_page(r: JobResult, backlink: str) -> str:

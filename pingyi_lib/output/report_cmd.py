@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pingyi_lib.common.controlchars import visible
 
+PAGE_SECONDS = 600.0  # a page takes seconds; ten minutes means it hangs
+
 
 def add_parser(dataset_cmd, allow_incomplete_help: str) -> None:
     """The ``report`` subcommand, added through cli's ``dataset_cmd``."""
@@ -24,6 +26,9 @@ def add_parser(dataset_cmd, allow_incomplete_help: str) -> None:
                     help="only these unit ids (default: every unit; a repeated id runs once)")
     sp.add_argument("--jobs", type=int, default=None, metavar="N",
                     help="parallel processes, 1 or more (default: all cores)")
+    sp.add_argument("--page-time-limit", type=float, default=PAGE_SECONDS, metavar="SECONDS",
+                    help=f"end a page still running after this many seconds; it is shown as failed on the index "
+                         f"and the other pages go on (default: {PAGE_SECONDS:g}; 0: no limit)")
     sp.add_argument("--notebooks", metavar="DIR", default=None,
                     help="folder with city.ipynb and unit.ipynb (default: the ones that ship with pingyi)")
     sp.add_argument("--self-contained", action="store_true",
@@ -52,7 +57,8 @@ def cmd_report(args) -> int:
                                progress=False if args.quiet else (True if args.progress else None),
                                verbose=args.verbose, previous=args.previous, report_date=args.report_date,
                                notify=None if args.quiet else lambda m: print(f"注意：{visible(m)}", file=sys.stderr),
-                               allow_incomplete=args.allow_incomplete, if_changed=args.if_changed)
+                               allow_incomplete=args.allow_incomplete, if_changed=args.if_changed,
+                               page_seconds=args.page_time_limit or None)
     out = Path(args.out).resolve()
     if res is None:  # --if-changed, and nothing changed
         if not args.quiet:

@@ -28,8 +28,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from pingyi_lib.common.controlchars import visible
@@ -43,7 +42,7 @@ from pingyi_lib.output.jobs import Job, JobResult, check_parameters, disk_error_
 from pingyi_lib.output.packaged import REPORT_NOTEBOOKS, notebook_dir, template_dir
 from pingyi_lib.output.publish import ReportFolder
 from pingyi_lib.output.runlog import fold_in, log, log_result, logging_to, server_folders, time_left_column
-from pingyi_lib.output.workers import init_worker, quiet_resource_tracker, sigterm_interrupts, stop_workers
+from pingyi_lib.output.workers import quiet_resource_tracker, run_in_workers, sigterm_interrupts
 
 TEMPLATE_DIR = template_dir()
 NOTEBOOK_DIR = notebook_dir()  # the bundled notebooks (package data); --notebooks overrides
@@ -61,7 +60,8 @@ def _today() -> str:
 
 
 def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, ruleset: str,
-              self_contained: bool, previous: str = "", report_date: str = "", scored: str = "") -> list[Job]:
+              self_contained: bool, previous: str = "", report_date: str = "", scored: str = "",
+              page_seconds: float | None = None) -> list[Job]:
     from pingyi_lib.output.page import INLINE
 
     names = res.units.set_index("unit_id")["name"]
@@ -85,6 +85,9 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
                          "plotlyjs": INLINE if self_contained else "../assets/plotly.min.js",
                          "previous": previous, "report_date": report_date, "scored": scored},
                         "../index.html", uid))
+    warm_up = tuple(str(notebooks / n) for n in REPORT_NOTEBOOKS)
+    for job in jobs:  # every worker's kernel imports what both notebooks import, once
+        job.warm_up, job.seconds_limit = warm_up, page_seconds
     return jobs
 
 
@@ -168,7 +171,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
                 ruleset: str | Path | None = None, notebooks: str | Path | None = None,
                 self_contained: bool = False, progress: bool | None = None, verbose: bool = False,
                 previous: str | Path | None = None, report_date: str | None = None,
-                notify=None, allow_incomplete: bool = False, if_changed: bool = False):
+                notify=None, allow_incomplete: bool = False, if_changed: bool = False,
+                page_seconds: float | None = None):
     """Write every report of a round into ``out``. Returns (Results, list[JobResult]), or
     (None, []) when ``if_changed`` and the report in ``out`` was made from the same inputs,
     options and pingyi (output/manifest.py): then nothing is read or written.
@@ -182,7 +186,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     with each notice for the user (rejected rows, a report date long after the round),
     which also goes to report.log; ``allow_incomplete``: write the reports even when a unit is
     missing from a league (else :class:`LeagueIncomplete` is raised before anything is written;
-    with it every page says 本次排名不完整).
+    with it every page says 本次排名不完整); ``page_seconds``: a page still running then is ended
+    and shown as failed, the others go on (default: no limit).
 
     ``out`` is replaced whole at the end (built beside it, then swapped in); on an error
     it is left as it was. Raises :class:`OptionError` for a bad option or ``out``,
@@ -192,6 +197,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     from pingyi_lib.scoring.completeness import require_complete
 
     units, asked_day = check_options(dataset, jobs=jobs, units=units, previous=previous, report_date=report_date)
+    if page_seconds is not None and not page_seconds > 0:
+        raise OptionError("--page-time-limit 应为正的秒数（0 表示不限时）")
     folder = ReportFolder(out, REPORT_ENTRIES)
     folder.check()  # a file or a read-only folder: refused before the data is read
     dataset_abs = str(Path(dataset).resolve())
@@ -236,7 +243,7 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
         try:
             results = _build(bundle, stage, folder.out, nb_dir, chosen, dataset, dataset_abs, ruleset_abs,
                              self_contained, previous_abs, asked_day, day, notices, notify, jobs, progress, verbose,
-                             (run, started))
+                             (run, started), page_seconds)
         except OSError as exc:
             if exc.filename is None:
                 exc.filename = str(stage)
@@ -253,7 +260,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
 
 def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], dataset, dataset_abs: str,
            ruleset_abs: str, self_contained: bool, previous_abs: str, asked_day: str, day, notices: list[str],
-           notify, jobs: int | None, progress: bool | None, verbose: bool, made_of) -> list[JobResult]:
+           notify, jobs: int | None, progress: bool | None, verbose: bool, made_of,
+           page_seconds: float | None = None) -> list[JobResult]:
     """Write the whole report into the staging folder ``stage``. ``asked_day``: --report-date
     as YYYY-MM-DD ('' when not given); ``day``: the ReportDay every page is read on;
     ``made_of``: (manifest.RunInputs, start time) for run.json."""
@@ -274,7 +282,7 @@ def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], data
                 notify(n)
         cache = scored.keep(bundle, dataset_abs, ruleset_abs, previous_abs, asked_day, day.day.isoformat(), _today())
         plan = plan_jobs(res, stage, nb_dir, chosen, dataset_abs, ruleset_abs, self_contained, previous_abs,
-                         day.day.isoformat(), str(cache))
+                         day.day.isoformat(), str(cache), page_seconds)
         check_parameters(nb_dir / "city.ipynb", plan[0].parameters)
         check_parameters(nb_dir / "unit.ipynb", plan[-1].parameters if len(plan) > 1 else {})
         if not self_contained:
@@ -328,34 +336,29 @@ def _execute(plan: list[Job], workers: int, progress: bool | None, title: str = 
         bar.start()
         task = bar.add_task("", total=len(plan))
     kernel_log = Path(plan[0].executed).parent / "kernels.log"  # folded into report.log at the end
+
+    def failed(job: Job, exc: BaseException) -> JobResult:
+        name, value, _ = error_of(exc)
+        if isinstance(exc, BrokenProcessPool):
+            name, value = "WorkerDied", "运行这份报告的进程意外退出，重试一次后仍然如此；其余报告照常生成"
+        return JobResult(job.kind, job.title, job.unit_id, job.html_rel, False, 0.0, name, value)
+
+    def on_result(job: Job, result: JobResult) -> bool:
+        results.append(result)
+        log_result(result)
+        if bar:
+            bar.update(task, advance=1, description=job.title)
+        return bool(result.disk_error)  # the disk is full: nothing else can be written either
+
     try:
         write_text(kernel_log, "")  # this run's kernel messages only
         quiet_resource_tracker()
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                                   initializer=init_worker, initargs=(str(kernel_log), os.getpid()))
-        try:
-            futures = {pool.submit(run_job, job): job for job in plan}
-            for fut in as_completed(futures):
-                job = futures[fut]
-                try:
-                    results.append(fut.result())
-                except Exception as exc:  # noqa: BLE001 - a worker died: report, go on
-                    name, value, _ = error_of(exc)
-                    results.append(JobResult(job.kind, job.title, job.unit_id, job.html_rel, False, 0.0,
-                                             name, value))
-                log_result(results[-1])
-                if bar:
-                    bar.update(task, advance=1, description=job.title)
-                if results[-1].disk_error:  # the disk is full: nothing else can be written either
-                    stop_workers(pool)
-                    return results
-        except BaseException:
-            stop_workers(pool)
-            raise
-        pool.shutdown(wait=True)
+        run_in_workers(plan, workers, run_job, str(kernel_log), on_result, failed)
     finally:
         if bar:
             bar.stop()
+    if any(r.disk_error for r in results):
+        return results
     fold_in(kernel_log)  # the workers have ended: nothing writes it any more
     order = {j.html_rel: i for i, j in enumerate(plan)}
     return sorted(results, key=lambda r: order[r.html])

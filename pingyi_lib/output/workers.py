@@ -94,3 +94,82 @@ def quiet_resource_tracker() -> None:
             del os.environ["PYTHONWARNINGS"]
         else:
             os.environ["PYTHONWARNINGS"] = old
+
+
+_STARTED = None  # this worker's queue of jobs it starts (set by init_worker), read by the run
+
+
+def init_worker_with_queue(kernel_log: str, parent_pid: int, started) -> None:
+    """:func:`init_worker`, and the queue on which the worker names each job as it starts it."""
+    global _STARTED
+    init_worker(kernel_log, parent_pid)
+    _STARTED = started
+
+
+def started_job(run, job):
+    """Run ``run(job)`` in a worker, having said on the run's queue that it started."""
+    if _STARTED is not None:
+        _STARTED.put(job.html_rel)
+    return run(job)
+
+
+def run_in_workers(plan, workers: int, run, kernel_log: str, on_result, failed) -> None:
+    """Run every job of ``plan`` as ``run(job)`` in ``workers`` processes; ``on_result(job,
+    result)`` as each ends (return True to stop everything). A worker that dies takes down
+    its pool: the pool is replaced, and the jobs it was running are run once more (the others
+    had not started and are simply run); a job running when a second pool died is given up
+    with ``failed(job, exc)``."""
+    import functools
+    import multiprocessing
+    import queue as queue_mod
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = multiprocessing.get_context("spawn")
+    started = ctx.Queue()
+    tries: dict[str, int] = {}
+    left = list(plan)
+    while left:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker_with_queue,
+                                   initargs=(kernel_log, os.getpid(), started))
+        broken = None
+        done: set[str] = set()
+        try:
+            futures = {pool.submit(functools.partial(started_job, run), job): job for job in left}
+            for fut in as_completed(futures):
+                job = futures[fut]
+                try:
+                    result = fut.result()
+                except BrokenProcessPool as exc:
+                    broken = exc
+                    continue
+                except Exception as exc:  # noqa: BLE001 - the job could not be sent or returned: report, go on
+                    result = failed(job, exc)
+                done.add(job.html_rel)
+                if on_result(job, result):
+                    stop_workers(pool)
+                    return
+        except BaseException:
+            stop_workers(pool)
+            raise
+        pool.shutdown(wait=True)
+        if broken is None:
+            return
+        began = set()
+        while True:
+            try:
+                began.add(started.get(timeout=0.5))
+            except queue_mod.Empty:
+                break
+        unfinished = [j for j in left if j.html_rel not in done]
+        suspects = {j.html_rel for j in unfinished if j.html_rel in began} \
+            or {j.html_rel for j in unfinished[:workers]}  # none said it started: the first in line
+        left = []
+        for job in unfinished:
+            if job.html_rel in suspects:
+                tries[job.html_rel] = tries.get(job.html_rel, 0) + 1
+                if tries[job.html_rel] >= 2:
+                    if on_result(job, failed(job, broken)):
+                        return
+                    continue
+            left.append(job)

@@ -1,0 +1,158 @@
+"""Warm kernels (output/warm.py): every page of a worker runs in one kernel started once, in a
+fresh namespace; a page that fails, dies or hangs leaves nothing to the next; a worker that
+dies is replaced and its page run once more."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from pingyi_lib.output import jobs, warm, workers
+from pingyi_lib.output.jobs import Job, JobResult
+
+from .conftest import SAMPLE_2011
+
+
+def _notebook(path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("step = ''", metadata={"tags": ["parameters"]}),
+                *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nbformat.write(nb, path)
+    return path
+
+
+def _job(nb: Path, out: Path, name: str, limit: float | None = None, **parameters) -> Job:
+    return Job("unit", name, str(nb), str(out / f"{name}.ipynb"), str(out / f"{name}.html"), f"{name}.html",
+               parameters, "index.html", name, seconds_limit=limit)
+
+
+@pytest.fixture
+def fresh_worker():
+    """This test process as a report worker with no kernel yet; its kernel stopped afterwards."""
+    warm.drop()
+    yield
+    warm.drop()
+
+
+MESSY = """
+import os, sys, warnings
+import pandas as pd
+if step == "mess":
+    leaked = "from an earlier page"
+    pd.set_option("display.max_columns", 3)
+    os.environ["PINGYI_LEAK"] = "1"
+    sys.path.insert(0, "/leaked")
+    warnings.simplefilter("error")
+    os.chdir("/")
+    raise RuntimeError("this page fails half way")
+"""
+CHECK = """
+import os, sys, warnings
+import pandas as pd
+if step == "check":
+    assert "leaked" not in globals(), "a name of the last page"
+    assert pd.get_option("display.max_columns") != 3
+    assert "PINGYI_LEAK" not in os.environ and "/leaked" not in sys.path
+    assert not any(f[0] == "error" and f[2] is Warning for f in warnings.filters)
+    assert os.getcwd() != "/"
+"""
+
+
+def test_a_failing_page_leaves_nothing_to_the_next_in_the_same_kernel(tmp_path, fresh_worker):
+    nb = _notebook(tmp_path / "messy.ipynb", MESSY, CHECK)
+    first = jobs.run_job(_job(nb, tmp_path, "a", step="mess"))
+    assert not first.ok and first.error_name == "RuntimeError"
+    kernel = warm.current()
+    assert kernel is not None and kernel.alive()
+    second = jobs.run_job(_job(nb, tmp_path, "b", step="check"))
+    assert second.ok, second.error_value
+    assert warm.current() is kernel  # the same kernel, warm
+    ran = nbformat.read(tmp_path / "b.ipynb", as_version=4)
+    # numbered as in a new kernel: papermill's parameters cell is 2, the check the 4th cell
+    assert [c.execution_count for c in ran.cells] == [1, 2, 3, 4]
+
+
+def test_a_page_is_the_same_byte_for_byte_first_or_tenth_in_a_worker(tmp_path, fresh_worker):
+    from pingyi_lib.output import runner, scored
+
+    bundle = scored.compute(str(SAMPLE_2011), "", "", "")
+    res = bundle[0]
+    day = bundle[2].report_day.day.isoformat()
+    cache = scored.keep(bundle, str(SAMPLE_2011), "", "", "", day, "2026-12-07")
+    units = list(res.units["unit_id"])[:10]
+    first = runner.plan_jobs(res, tmp_path / "first", runner.NOTEBOOK_DIR, units, str(SAMPLE_2011), "", False,
+                             report_date=day, scored=str(cache))
+    tenth = runner.plan_jobs(res, tmp_path / "tenth", runner.NOTEBOOK_DIR, units[::-1], str(SAMPLE_2011), "",
+                             False, report_date=day, scored=str(cache))
+    for plan in (first, tenth):
+        for sub in ("notebooks/units", "units"):
+            (Path(plan[0].html).parent / sub).mkdir(parents=True, exist_ok=True)
+    page = units[0]  # the first page of a new kernel, then the tenth of a warm one
+    job_a = next(j for j in first if j.unit_id == page)
+    a = jobs.run_job(job_a)
+    started = warm.current()
+    for job in tenth:
+        if job.kind == "unit":
+            assert jobs.run_job(job).ok
+    assert warm.current() is started
+    b = next(j for j in tenth if j.unit_id == page)
+    assert a.ok
+    assert Path(job_a.html).read_bytes() == Path(b.html).read_bytes()
+
+
+def test_a_page_past_the_time_limit_is_ended_and_the_next_runs_on_a_new_kernel(tmp_path, fresh_worker):
+    nb = _notebook(tmp_path / "slow.ipynb", "import time\nif step == 'hang':\n    time.sleep(600)", "x = 1")
+    t0 = time.monotonic()
+    hung = jobs.run_job(_job(nb, tmp_path, "hang", limit=3, step="hang"))
+    assert time.monotonic() - t0 < 60
+    assert not hung.ok and hung.error_name == "PageTimeLimit"
+    assert "超过每页时限（3 秒）" in hung.error_value
+    assert (tmp_path / "hang.html").exists()  # the page as far as it ran; the index says it failed
+    assert warm.current() is None  # the hung kernel is gone
+    assert jobs.run_job(_job(nb, tmp_path, "next", limit=30, step="")).ok
+
+
+def test_a_page_that_kills_its_kernel_is_run_once_more_then_fails_alone(tmp_path, fresh_worker):
+    marker = tmp_path / "tries"
+    nb = _notebook(tmp_path / "dies.ipynb",
+                   f"import os\nwith open({str(marker)!r}, 'a') as f:\n    f.write('x')\n"
+                   "if step == 'die':\n    os._exit(1)")
+    died = jobs.run_job(_job(nb, tmp_path, "die", step="die"))
+    assert not died.ok and died.error_name == "DeadKernelError"
+    assert marker.read_text() == "xx"  # tried twice
+    assert jobs.run_job(_job(nb, tmp_path, "after", step="")).ok
+
+
+def _kill_on(job):
+    """A stand-in for run_job: the worker running job 'b' dies on its first try."""
+    flag = Path(job.parameters["flag"])
+    if job.unit_id == "b" and not flag.exists():
+        flag.write_text("died once")
+        os._exit(1)
+    if job.unit_id == "c":
+        os._exit(1)  # dies every time
+    return JobResult(job.kind, job.title, job.unit_id, job.html_rel, True, 0.0)
+
+
+def test_a_worker_that_dies_is_replaced_and_its_page_retried_once(tmp_path):
+    plan = [Job("unit", u, "", "", "", f"{u}.html", {"flag": str(tmp_path / "flag")}, "", u) for u in "abcd"]
+    log = tmp_path / "kernels.log"
+    got: dict[str, JobResult] = {}
+
+    def failed(job, exc):
+        return JobResult(job.kind, job.title, job.unit_id, job.html_rel, False, 0.0, type(exc).__name__, str(exc))
+
+    def on_result(job, result):
+        assert job.unit_id not in got
+        got[job.unit_id] = result
+        return False
+
+    workers.run_in_workers(plan, 1, _kill_on, str(log), on_result, failed)
+    assert sorted(got) == ["a", "b", "c", "d"]
+    assert got["a"].ok and got["b"].ok and got["d"].ok  # b died once, ran again
+    assert not got["c"].ok and got["c"].error_name == "BrokenProcessPool"
