@@ -36,8 +36,10 @@ def __pingyi_snapshot():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
+            import copy
             from pandas._config import config as pdc
             saved["pandas"] = {k: pdc.get_option(k) for k in list(pdc._registered_options)}
+            saved["pandas_all"] = copy.deepcopy(pdc._global_config)
         except Exception:
             pass
     try:
@@ -48,8 +50,14 @@ def __pingyi_snapshot():
 
     def restore():
         import os, sys, warnings
+        import gc
         ip = get_ipython()
-        ip.reset(new_session=False)
+        collect = gc.collect  # IPython's reset collects garbage: a tenth of a second with pandas loaded, per page
+        gc.collect = lambda *args, **kwargs: 0
+        try:
+            ip.reset(new_session=False)
+        finally:
+            gc.collect = collect
         ip.user_ns["__pingyi_restore"] = restore
         ip.user_ns_hidden["__pingyi_restore"] = restore
         ip.execution_count = 1
@@ -62,9 +70,10 @@ def __pingyi_snapshot():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from pandas._config import config as pdc
-            for k, v in saved.get("pandas", {}).items():
-                if pdc.get_option(k) != v:
-                    pdc.set_option(k, v)
+            if pdc._global_config != saved.get("pandas_all", pdc._global_config):  # a page set an option
+                for k, v in saved.get("pandas", {}).items():
+                    if pdc.get_option(k) != v:
+                        pdc.set_option(k, v)
         if "plotly" in saved:
             import plotly.io as pio
             pio.templates.default, pio.renderers.default = saved["plotly"]
