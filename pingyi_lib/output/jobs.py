@@ -111,7 +111,9 @@ def error_of(exc: BaseException) -> tuple[str, str, int | None]:
     return ename, mask_personal_data(str(evalue)), getattr(exc, "exec_count", None)  # shown on the index
 
 
-def _is_kernel_start_failure(exc: BaseException) -> bool:
+def _is_kernel_failure(exc: BaseException) -> bool:
+    """The kernel, not the notebook, failed: it did not start (kernels started at the same
+    moment can race for ports) or it died under the page (``DeadKernelError``)."""
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
@@ -184,9 +186,8 @@ def _run_job(job: Job) -> JobResult:
     cwd = str(Path(job.notebook).parent)
     error: BaseException | None = None
     nb = None
-    deadline = None
     for attempt in (1, 2):  # a kernel that could not start, or died under the page: once more, on a new one
-        error = None
+        error, deadline = None, None  # deadline: this attempt's page time limit
         with atomic_path(executed) as tmp:  # the partial notebook of a failed run is kept too
             try:
                 kernel = warm.kernel(cwd, list(job.warm_up or (job.notebook,)))
@@ -207,7 +208,7 @@ def _run_job(job: Job) -> JobResult:
         if error is not None and not _kernel_usable():
             warm.drop()  # dead or broken: the next page (or the retry) gets a new kernel
         if error is None or attempt == 2 or (deadline is not None and deadline.fired) \
-                or not (_is_kernel_start_failure(error) or _is_kernel_death(error)):
+                or not _is_kernel_failure(error):
             break
     forget_in_file(executed, nb if error is None else None)
     result = JobResult(job.kind, job.title, job.unit_id, job.html_rel, error is None, 0.0)
@@ -237,12 +238,6 @@ def _kernel_usable() -> bool:
 
     k = warm.current()
     return k is not None and k.alive()
-
-
-def _is_kernel_death(exc: BaseException) -> bool:
-    from nbclient.exceptions import DeadKernelError
-
-    return isinstance(exc, DeadKernelError)
 
 
 def _failure_page(r: JobResult, backlink: str) -> str:

@@ -49,8 +49,7 @@ def __pingyi_snapshot():
         pass
 
     def restore():
-        import os, sys, warnings
-        import gc
+        import gc, os, sys, warnings
         ip = get_ipython()
         collect = gc.collect  # IPython's reset collects garbage: a tenth of a second with pandas loaded, per page
         gc.collect = lambda *args, **kwargs: 0
@@ -163,7 +162,6 @@ class WarmKernel:
         except Exception:
             self.stop()
             raise
-        self.pages = 0
 
     @property
     def pid(self) -> int | None:

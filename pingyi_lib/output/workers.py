@@ -31,6 +31,9 @@ def sigterm_interrupts():
         signal.signal(signal.SIGTERM, old)
 
 
+_STARTED = None  # this worker's queue of jobs it starts (set by init_worker), read by the run
+
+
 def die_with_parent(parent_pid: int) -> None:
     """A worker ends when the run that started it ends, however it ends (kill -9 too):
     the kernel's parent-death signal on Linux, and a watchdog thread everywhere."""
@@ -54,9 +57,12 @@ def die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="pingyi-parent-watch", daemon=True).start()
 
 
-def init_worker(kernel_log: str, parent_pid: int) -> None:
-    """Tie the worker to the run, leave Ctrl-C to the run (it stops the workers), and send
-    what kernels print on stderr (start-up warnings) to a log, not the terminal."""
+def init_worker(kernel_log: str, parent_pid: int, started=None) -> None:
+    """Tie the worker to the run, leave Ctrl-C to the run (it stops the workers), send what
+    kernels print on stderr (start-up warnings) to a log, not the terminal, and keep the
+    queue ``started`` on which the worker names each job as it starts it (:func:`started_job`)."""
+    global _STARTED
+    _STARTED = started
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     fd = os.open(kernel_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o644)
@@ -96,16 +102,6 @@ def quiet_resource_tracker() -> None:
             os.environ["PYTHONWARNINGS"] = old
 
 
-_STARTED = None  # this worker's queue of jobs it starts (set by init_worker), read by the run
-
-
-def init_worker_with_queue(kernel_log: str, parent_pid: int, started) -> None:
-    """:func:`init_worker`, and the queue on which the worker names each job as it starts it."""
-    global _STARTED
-    init_worker(kernel_log, parent_pid)
-    _STARTED = started
-
-
 def started_job(run, job):
     """Run ``run(job)`` in a worker, having said on the run's queue that it started."""
     if _STARTED is not None:
@@ -130,7 +126,7 @@ def run_in_workers(plan, workers: int, run, kernel_log: str, on_result, failed) 
     tries: dict[str, int] = {}
     left = list(plan)
     while left:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker_with_queue,
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker,
                                    initargs=(kernel_log, os.getpid(), started))
         broken = None
         done: set[str] = set()
