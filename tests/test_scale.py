@@ -328,3 +328,18 @@ def test_the_engine_draws_no_progress_bar_on_standard_output():
             % (SAMPLE_2011 / "survey.csv"))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[(False,)]"
+
+
+def test_a_generated_round_of_any_size_keeps_its_shares_and_rejects_its_last_unit(tmp_path, capsys):
+    folder = generate.write_round(tmp_path / "r", 4000, "csv", seed=4, units=1200)
+    units = pd.read_csv(folder / "units.csv", dtype=str, keep_default_na=False)
+    assert len(units) == 1200 and units["unit_id"].is_unique and units["unit_id"].iloc[-1] == "u1199"
+    assert (units["level"] == "district").sum() == 180 and (units["level"] == "window").sum() == 600
+    districts = set(units.loc[units["level"] == "district", "unit_id"])
+    assert set(units.loc[units["level"].isin(["window", "station"]), "parent_id"]) <= districts
+    survey = pd.read_csv(folder / "survey.csv", dtype=str, keep_default_na=False)
+    assert survey["unit_id"].str.fullmatch(r"u\d{4}|x999|").all()  # four-digit ids, no three-digit one
+    assert main(["score", str(folder), "--format", "json"]) == 1
+    assert "单位“u1199”（第1199评议单位）不在排名中" in capsys.readouterr().err
+    with pytest.raises(ValueError):
+        generate.write_round(tmp_path / "small", 100, "csv", units=10)

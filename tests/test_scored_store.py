@@ -179,3 +179,22 @@ def test_a_kept_notebook_names_no_cache_folder():
     assert ".cache" not in json.dumps(nb["metadata"]) + nb["cells"][0]["source"]
     assert 'dataset = "d"' in nb["cells"][0]["source"] and nb["cells"][1]["source"] == 'scored = "keep me"\n'
     assert not scored.forget(nb)
+
+
+def test_a_later_batch_reuses_the_store_while_its_files_are_as_they_were(bundle, tmp_path, monkeypatch):
+    monkeypatch.setenv(scored.CACHE_ENV, str(tmp_path / "cache"))
+    ds = tmp_path / "2012"
+    shutil.copytree(SAMPLE_2012, ds)
+    assert scored.reuse("k2", str(ds), "", str(SAMPLE_2011)) is None  # nothing stored yet
+    folder = scored.keep(bundle, "k2", str(ds), "", str(SAMPLE_2011), "2012-09-20")
+    back, where = scored.reuse("k2", str(ds), "", str(SAMPLE_2011))
+    assert where == folder
+    assert_same(bundle, back)
+    assert scored.reuse("k2", str(tmp_path / "elsewhere"), "", str(SAMPLE_2011)) is None  # other files
+    survey = ds / "survey.csv"
+    os.utime(survey, ns=(survey.stat().st_atime_ns, survey.stat().st_mtime_ns + 10**9))  # touched since
+    assert scored.reuse("k2", str(ds), "", str(SAMPLE_2011)) is None
+    os.utime(survey, ns=(survey.stat().st_atime_ns, survey.stat().st_mtime_ns - 10**9))
+    assert scored.reuse("k2", str(ds), "", str(SAMPLE_2011)) is not None
+    (Path(folder) / store.MANIFEST).write_text("{", encoding="utf-8")  # damaged
+    assert scored.reuse("k2", str(ds), "", str(SAMPLE_2011)) is None

@@ -82,7 +82,7 @@ def test_a_page_is_the_same_byte_for_byte_first_or_tenth_in_a_worker(tmp_path, f
     bundle = scored.compute(str(SAMPLE_2011), "", "", "")
     res = bundle[0]
     day = bundle[2].report_day.day.isoformat()
-    cache = scored.keep(bundle, str(SAMPLE_2011), "", "", "", day, "2026-12-07")
+    cache = scored.keep(bundle, "warm-test", str(SAMPLE_2011), "", "", day)
     units = list(res.units["unit_id"])[:10]
     first = runner.plan_jobs(res, tmp_path / "first", runner.NOTEBOOK_DIR, units, str(SAMPLE_2011), "", False,
                              report_date=day, scored=str(cache))

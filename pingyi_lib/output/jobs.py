@@ -64,6 +64,7 @@ class JobResult:
     error_value: str = ""
     cell: int | None = None
     disk_error: str = ""  # a write failed for the machine's reasons (disk full): the run stops
+    kept: bool = False  # not made by this run: kept from the report in OUT (output/carry.py)
 
 
 def check_parameters(notebook: Path, passed: dict) -> None:

@@ -107,6 +107,13 @@ class RunInputs:
         return {"inputs": {k: (v or {}).get("files") for k, v in self.inputs.items()}, "options": self.options,
                 "pingyi": pingyi_build(), "versions": versions()}
 
+    def scoring(self) -> dict:
+        """What the round's scores depend on (the name of the scored store, output/scored.py): the
+        round's, the ruleset's and last year's files by content, and pingyi and its libraries;
+        not the notebooks or the options of the pages."""
+        return {"inputs": {k: (self.inputs.get(k) or {}).get("files") for k in ("dataset", "ruleset", "previous")},
+                "pingyi": pingyi_build(), "versions": versions()}
+
     @property
     def fingerprint(self) -> str:
         text = json.dumps(self.content(), sort_keys=True, ensure_ascii=False)
@@ -140,7 +147,8 @@ def manifest(run: RunInputs, res, results, day, started: str, jobs: int) -> dict
         "started": started,
         "finished": now(),
         "jobs": jobs,
-        "pages": [{"page": r.html, "title": r.title, "ok": r.ok, "seconds": r.seconds} for r in results],
+        "pages": [{"page": r.html, "title": r.title, "ok": r.ok, "seconds": r.seconds,
+                   **({"kept": True} if r.kept else {})} for r in results],
         "rows": {"accepted": sum(t["accepted"] for t in tables.values()),
                  "rejected": sum(t["rejected"] for t in tables.values()), "tables": tables},
     }

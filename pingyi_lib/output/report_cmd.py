@@ -23,7 +23,8 @@ def add_parser(dataset_cmd, allow_incomplete_help: str) -> None:
     sp.add_argument("--out", required=True, metavar="DIR",
                     help="folder for the reports (created; a rerun replaces it whole, at the end)")
     sp.add_argument("--units", nargs="+", metavar="UNIT",
-                    help="only these unit ids (default: every unit; a repeated id runs once)")
+                    help="only these unit ids (default: every unit; a repeated id runs once); into a report of "
+                         "the same inputs and options only their pages are made again and the rest is kept")
     sp.add_argument("--jobs", type=int, default=None, metavar="N",
                     help="parallel processes, 1 or more (default: all cores)")
     sp.add_argument("--page-time-limit", type=float, default=PAGE_SECONDS, metavar="SECONDS",

@@ -61,7 +61,9 @@ def _today() -> str:
 
 def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, ruleset: str,
               self_contained: bool, previous: str = "", report_date: str = "", scored: str = "",
-              page_seconds: float | None = None) -> list[Job]:
+              page_seconds: float | None = None, city: bool = True) -> list[Job]:
+    """The pages of a batch: the city page (unless ``city`` is False: it is kept from the report
+    in OUT, output/carry.py), then one page per unit of ``units``."""
     from pingyi_lib.output.page import INLINE
 
     names = res.units.set_index("unit_id")["name"]
@@ -75,7 +77,7 @@ def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, r
                 {"dataset": dataset, "ruleset": ruleset, "plotlyjs": INLINE if self_contained
                  else "assets/plotly.min.js", "unit_links": "units/{slug}.html", "linked_units": list(units),
                  "previous": previous, "report_date": report_date, "scored": scored},
-                "index.html")]
+                "index.html")][:1 if city else 0]
     for uid in units:
         slug = slugs[uid]
         jobs.append(Job("unit", f"{names[uid]}评议结果", str(notebooks / "unit.ipynb"),
@@ -220,8 +222,11 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
         if not run.reason:
             return None, []
     # scored once for the whole batch (a bad previous round is one plain error here, not a failure per
-    # unit); every notebook gets the pickled bundle as its `scored` parameter
-    bundle = scored.compute(dataset_abs, ruleset_abs, previous_abs, asked_day)
+    # unit), or read from the store of an earlier batch of the same inputs; every notebook gets the
+    # store's folder as its `scored` parameter
+    key = scored.batch_key(run.scoring(), asked_day, _today())
+    stored = scored.reuse(key, dataset_abs, ruleset_abs, previous_abs)
+    bundle = stored[0] if stored else scored.compute(dataset_abs, ruleset_abs, previous_abs, asked_day)
     res, _, follow = bundle
     if not allow_incomplete:
         require_complete(res.gaps)  # before anything is written: OUT stays as it was
@@ -233,9 +238,14 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
         if unknown:
             raise OptionError(f"本轮没有单位 {', '.join(unknown)}；本轮的单位编码：{', '.join(all_units)}")
     chosen = units or all_units
+    from pingyi_lib.output.carry import kept_report
+
+    extra = (WORKBOOK_NAME, NOTICE_NAME, *(() if self_contained else ("assets/plotly.min.js",)))
     with folder, sigterm_interrupts():
         stage = folder.staging
         assert stage is not None
+        # read under the folder's lock: no other run can replace OUT meanwhile
+        kept = kept_report(folder.out, run, units, all_units, day.day.isoformat(), extra)
 
         def public(text: str) -> str:  # name files where they will be, not where they were built
             return text.replace(str(stage), str(folder.out))
@@ -243,7 +253,7 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
         try:
             results = _build(bundle, stage, folder.out, nb_dir, chosen, dataset, dataset_abs, ruleset_abs,
                              self_contained, previous_abs, asked_day, day, notices, notify, jobs, progress, verbose,
-                             (run, started), page_seconds)
+                             (run, started), page_seconds, (key, stored[1] if stored else ""), kept)
         except OSError as exc:
             if exc.filename is None:
                 exc.filename = str(stage)
@@ -261,11 +271,15 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
 def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], dataset, dataset_abs: str,
            ruleset_abs: str, self_contained: bool, previous_abs: str, asked_day: str, day, notices: list[str],
            notify, jobs: int | None, progress: bool | None, verbose: bool, made_of,
-           page_seconds: float | None = None) -> list[JobResult]:
+           page_seconds: float | None = None, store: tuple[str, str] = ("", ""), kept=None) -> list[JobResult]:
     """Write the whole report into the staging folder ``stage``. ``asked_day``: --report-date
     as YYYY-MM-DD ('' when not given); ``day``: the ReportDay every page is read on;
-    ``made_of``: (manifest.RunInputs, start time) for run.json."""
+    ``made_of``: (manifest.RunInputs, start time) for run.json; ``store``: the scored store's
+    name (scored.batch_key) and its folder when the bundle was read from it ('' when scored here);
+    ``kept``: what is kept from the report in ``out`` (carry.KeptReport) when only some unit pages
+    are made again, else None."""
     from pingyi_lib.output import scored
+    from pingyi_lib.output.carry import copy_kept, in_order
     from pingyi_lib.output.workbook import write_results_workbook
 
     res, _, follow = bundle
@@ -280,25 +294,37 @@ def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], data
             log.warning("%s", n)
             if notify:
                 notify(n)
-        cache = scored.keep(bundle, dataset_abs, ruleset_abs, previous_abs, asked_day, day.day.isoformat(), _today())
+        key, cache = store
+        if cache:
+            log.info("评分结果沿用上次以相同数据、规则和 pingyi 版本计算的结果（缓存），未重新计分")
+        else:
+            cache = scored.keep(bundle, key, dataset_abs, ruleset_abs, previous_abs, day.day.isoformat())
         plan = plan_jobs(res, stage, nb_dir, chosen, dataset_abs, ruleset_abs, self_contained, previous_abs,
-                         day.day.isoformat(), str(cache), page_seconds)
-        check_parameters(nb_dir / "city.ipynb", plan[0].parameters)
-        check_parameters(nb_dir / "unit.ipynb", plan[-1].parameters if len(plan) > 1 else {})
-        if not self_contained:
+                         day.day.isoformat(), str(cache), page_seconds, city=kept is None)
+        for name, kind in (("city.ipynb", "city"), ("unit.ipynb", "unit")):
+            check_parameters(nb_dir / name, next((j.parameters for j in plan if j.kind == kind), {}))
+        for sub in ("notebooks/units", "units"):
+            (stage / sub).mkdir(parents=True, exist_ok=True)
+        if kept is not None:
+            copy_kept(kept, out, stage)
+            log.info("只重新生成所选单位的报告（--units）：全市页面、汇总表、通报和其余 %d 个单位的报告沿用 %s 中"
+                     "上次以相同数据、规则、选项和 pingyi 版本生成的，未重新生成", len(kept.results) - 1, out.name)
+        elif not self_contained:
             from plotly.offline import get_plotlyjs
 
             write_text(stage / "assets" / "plotly.min.js", get_plotlyjs())
-        for sub in ("notebooks/units", "units"):
-            (stage / sub).mkdir(parents=True, exist_ok=True)
         workers = max(1, min(jobs or os.cpu_count() or 1, len(plan)))
         log.info("%s：数据集 %s，%d 个单位，%d 份报告，%d 个进程；整改台账截至 %s（%s）", title,
                  dataset_abs, len(res.units), len(plan), workers, day.day.isoformat(), day.source)
         results = _execute(plan, workers, progress, title)
         if any(r.disk_error for r in results):
             return results
-        write_results_workbook(res, stage / WORKBOOK_NAME, report_day=day, ledger=follow.ledger, follow=follow)
-        write_round_notice(res, stage / NOTICE_NAME, follow=follow)
+        if kept is not None:
+            results = in_order(kept, results)
+            run = manifest.RunInputs(run.inputs, {**run.options, "units": kept.units})  # the folder's run, whole
+        else:
+            write_results_workbook(res, stage / WORKBOOK_NAME, report_day=day, ledger=follow.ledger, follow=follow)
+            write_round_notice(res, stage / NOTICE_NAME, follow=follow)
         # the round's folder by its name (never the server's folders); a name can hold an escape too
         write_index(res, stage, results, visible(Path(str(dataset)).name), day)
         write_text(stage / manifest.NAME, json.dumps(manifest.manifest(run, res, results, day, started, workers),

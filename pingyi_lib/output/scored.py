@@ -12,6 +12,9 @@ from its folder. A notebook run on its own (JupyterLab, defaults) scores the rou
 A store is used only while it matches its inputs: the size and modification time of every
 file of the round, the ruleset and last year's round, and the report day it was made for.
 Anything else (edited data, another day, a damaged store) and the notebook scores afresh.
+The store is named for the content of those inputs and pingyi's build (:func:`batch_key`), so
+a later batch of the same inputs (``pingyi report --units U`` after a full run) reads it
+instead of scoring the round again (:func:`reuse`).
 """
 
 from __future__ import annotations
@@ -52,23 +55,6 @@ def _files(inp: str | Path) -> list[Path]:
     """The files of an input: every file under a folder (sorted), or the file itself."""
     p = Path(inp)
     return sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
-
-
-def content_hash(*inputs: str | Path | None, extra: str = "") -> str:
-    """A short hash of the bytes of every file under the given folders or files (names
-    included), so a changed round never reuses an old cache."""
-    h = hashlib.sha256(extra.encode("utf-8"))
-    for inp in inputs:
-        if not inp:
-            h.update(b"\0none")
-            continue
-        p = Path(inp)
-        for f in _files(p):
-            h.update(str(f.relative_to(p) if p.is_dir() else f.name).encode("utf-8") + b"\0")
-            with open(f, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    h.update(chunk)
-    return h.hexdigest()[:16]
 
 
 def compute(dataset: str, ruleset: str = "", previous: str = "", report_date: str = ""):
@@ -151,17 +137,46 @@ def write(bundle, key: str, inputs: dict, root: str | Path | None = None) -> Pat
     return final
 
 
-def keep(bundle, dataset: str, ruleset: str, previous: str, asked: str, day: str, today: str) -> str:
-    """The batch's bundle in the user's cache folder (never in OUT), keyed by the inputs'
-    content, ``asked`` (--report-date, or '') and ``today``; it serves the notebooks that are
-    passed the report day ``day``. Returns '' when it cannot be written there (each notebook
-    then scores the round itself, more slowly, and report.log says so)."""
-    key = content_hash(dataset, ruleset or None, previous or None, extra=f"{asked}|{day}|{today}|{store.FORMAT}")
+def batch_key(scoring: dict, asked: str, today: str) -> str:
+    """The name of a batch's store: a hash of what the round's scores depend on (``scoring``:
+    :meth:`pingyi_lib.output.manifest.RunInputs.scoring`, the content hashes of the round's,
+    the ruleset's and last year's files and pingyi's build and libraries), ``asked``
+    (--report-date, or '') and ``today`` (an empty report date is read as of today). The report
+    day is a function of these, so a store found under this name serves the same pages."""
+    text = json.dumps({"scoring": scoring, "asked": asked, "today": today, "format": store.FORMAT},
+                      sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def keep(bundle, key: str, dataset: str, ruleset: str, previous: str, day: str) -> str:
+    """The batch's bundle in the user's cache folder (never in OUT) as ``key`` (:func:`batch_key`);
+    it serves the notebooks that are passed the report day ``day``. Returns '' when it cannot be
+    written there (each notebook then scores the round itself, more slowly, and report.log says so)."""
     try:
         return str(write(bundle, key, inputs_of(dataset, ruleset, previous, day)))
     except (OSError, store.StoreError) as exc:
         log.warning("评分结果无法写入缓存目录 %s（%s）：每份报告将各自计分，速度较慢", cache_root(), visible(str(exc)))
         return ""
+
+
+def reuse(key: str, dataset: str, ruleset: str = "", previous: str = ""):
+    """(bundle, its folder) of an earlier batch stored as ``key`` (:func:`batch_key`) while its
+    input files are as they were (path, size, modification time, as :func:`load` checks them
+    for the notebooks); None when there is none, it no longer matches or cannot be read (the
+    round is then scored afresh)."""
+    folder = cache_root() / "scored" / key
+    try:
+        made_of = json.loads((folder / INPUTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(made_of, dict) or made_of.get("files") != inputs_of(dataset, ruleset, previous)["files"]:
+        return None
+    try:
+        bundle = store.read(folder)
+        os.utime(folder)  # used again: kept longest
+    except (OSError, store.StoreError):
+        return None  # damaged or half removed
+    return bundle, str(folder)
 
 
 def prune(base: Path, spare: Path | None = None) -> None:
