@@ -7,13 +7,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import shutil
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from types import SimpleNamespace
 
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import pingyi_lib as py
@@ -206,6 +208,7 @@ def test_notice_and_workbook_carry_the_responsibility(r2011, tmp_path):
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 40), min_size=5, max_size=5), st.lists(st.integers(0, 40), min_size=5, max_size=5))
+@example([0, 1, 6, 14, 0], [21, 8, 8, 38, 0])  # a half: 38.125 is published as 38.13
 def test_city_index_pools_every_unit_and_its_interval_holds_it(a, b):
     rs = load_ruleset()
     codes = [lv.code for lv in rs.levels]
@@ -218,7 +221,10 @@ def test_city_index_pools_every_unit_and_its_interval_holds_it(a, b):
     if n == 0:
         assert np.isnan(out["index"])
         return
-    mean = 100 * sum(s * k for s, k in scored) / n  # by the formula of SPEC §4, on the pooled answers
-    assert out["index"] == pytest.approx(round(mean, 2), abs=0.006)
+    # by the formula of SPEC §4, on the pooled answers, exactly, then half up (四舍五入) as published:
+    # Python's round gives 38.12 for 38.125 (a = [0, 1, 6, 14, 0], b = [21, 8, 8, 38, 0])
+    mean = Fraction(100) * sum(Fraction(str(s)) * k for s, k in scored) / n
+    published = (Decimal(mean.numerator) / Decimal(mean.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert out["index"] == pytest.approx(float(published), abs=1e-9)
     if n > 1:
         assert out["lo"] <= out["index"] + 1e-9 and out["index"] <= out["hi"] + 1e-9
