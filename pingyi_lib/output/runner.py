@@ -42,7 +42,12 @@ from pingyi_lib.output.jobs import Job, JobResult, check_parameters, disk_error_
 from pingyi_lib.output.packaged import REPORT_NOTEBOOKS, notebook_dir, template_dir
 from pingyi_lib.output.publish import ReportFolder
 from pingyi_lib.output.runlog import fold_in, log, log_result, logging_to, server_folders, time_left_column
-from pingyi_lib.output.workers import quiet_resource_tracker, run_in_workers, sigterm_interrupts
+from pingyi_lib.output.workers import (
+    quiet_resource_tracker,
+    run_in_workers,
+    sigterm_interrupts,
+    skip_slow_optional_modules,
+)
 
 TEMPLATE_DIR = template_dir()
 NOTEBOOK_DIR = notebook_dir()  # the bundled notebooks (package data); --notebooks overrides
@@ -198,6 +203,7 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     from pingyi_lib.output import scored
     from pingyi_lib.scoring.completeness import require_complete
 
+    skip_slow_optional_modules()
     units, asked_day = check_options(dataset, jobs=jobs, units=units, previous=previous, report_date=report_date)
     if page_seconds is not None and not page_seconds > 0:
         raise OptionError("--page-time-limit 应为正的秒数（0 表示不限时）")

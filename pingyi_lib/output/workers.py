@@ -57,12 +57,27 @@ def die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="pingyi-parent-watch", daemon=True).start()
 
 
+# jsonschema (which nbformat imports, so papermill and nbconvert do) imports rfc3987_syntax when
+# it is installed (JupyterLab's jupyter-events asks for it), and that module compiles 39 Lark
+# grammars as it is imported: 1.5 s in every process of a batch, for the "iri" format, which no
+# notebook schema uses. A batch's processes go without it (jsonschema skips a format whose
+# module cannot be imported).
+SLOW_OPTIONAL_MODULES = ("rfc3987_syntax",)
+
+
+def skip_slow_optional_modules() -> None:
+    """Make the :data:`SLOW_OPTIONAL_MODULES` unimportable in this process unless already imported."""
+    for name in SLOW_OPTIONAL_MODULES:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None: `import name` raises ImportError
+
+
 def init_worker(kernel_log: str, parent_pid: int, started=None) -> None:
     """Tie the worker to the run, leave Ctrl-C to the run (it stops the workers), send what
     kernels print on stderr (start-up warnings) to a log, not the terminal, and keep the
     queue ``started`` on which the worker names each job as it starts it (:func:`started_job`)."""
     global _STARTED
     _STARTED = started
+    skip_slow_optional_modules()
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     fd = os.open(kernel_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o644)
