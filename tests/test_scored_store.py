@@ -198,3 +198,26 @@ def test_a_later_batch_reuses_the_store_while_its_files_are_as_they_were(bundle,
     assert scored.reuse("k2", str(ds), "", str(SAMPLE_2011)) is not None
     (Path(folder) / store.MANIFEST).write_text("{", encoding="utf-8")  # damaged
     assert scored.reuse("k2", str(ds), "", str(SAMPLE_2011)) is None
+
+
+def test_the_next_page_in_a_kernel_gets_a_fresh_copy_of_the_store_without_reading_it_again(bundle, tmp_path,
+                                                                                          monkeypatch):
+    inputs = scored.inputs_of(str(SAMPLE_2012), "", str(SAMPLE_2011), "2012-09-20")
+    folder = scored.write(bundle, "k3", inputs, root=tmp_path / "cache")
+    reads = []
+    read = store.read
+    monkeypatch.setattr(store, "read", lambda f: reads.append(f) or read(f))
+    args = (str(folder), str(SAMPLE_2012), "", str(SAMPLE_2011), "2012-09-20")
+    first = scored.load(*args)
+    first[0].units.loc[:, "composite"] = -1.0  # a page that changes what it was given
+    first[2].problems = None
+    second = scored.load(*args)
+    assert len(reads) == 1  # copied, not read again
+    assert_same(bundle, second)  # as written, whatever the first page did
+    assert second[2].res is second[0] and second[2].previous is second[1]  # shared objects stay shared
+    made_of = (folder / scored.INPUTS).read_bytes()
+    shutil.rmtree(folder)
+    store.write(bundle, folder)  # the store written again: read again
+    (folder / scored.INPUTS).write_bytes(made_of)
+    assert_same(bundle, scored.load(*args))
+    assert len(reads) == 2

@@ -123,3 +123,16 @@ def test_ruleset_stats_keys_are_checked():
     with pytest.raises(RulesetError, match="stats.replicate"):
         parse_ruleset(raw)
     assert RS.stats.level == 0.95 and RS.stats.replicates == 2000 and RS.stats.funnel_levels == (0.95, 0.998)
+
+
+def test_one_units_mix_is_its_rows_of_the_whole_rounds_table():
+    res = py.score(py.load_dataset(SAMPLE_2011))
+    whole = mix.mix_table(res)
+    assert len(whole) and set(whole["unit_id"]) <= set(res.units["unit_id"])
+    for uid in res.units["unit_id"]:  # a unit's page computes its own rows only (issue 38: 2,000 units)
+        own = mix.mix_table(res, [uid])
+        assert own.equals(whole[whole["unit_id"] == uid].reset_index(drop=True)), uid
+    pair = list(res.units["unit_id"])[2:4][::-1]  # in the round's order, whatever the order asked
+    assert mix.mix_table(res, pair).equals(whole[whole["unit_id"].isin(pair)].reset_index(drop=True))
+    assert uncertainty.mix_overview(res, "wj").equals(uncertainty.mix_overview(res).loc[
+        lambda d: d.iloc[:, 0] == "wj"].iloc[:, 1:].reset_index(drop=True))

@@ -208,6 +208,24 @@ def _matches(folder: Path, inputs: dict) -> bool:
         return False
 
 
+# the last store read in this process, as (folder, its bundle file's identity, bundle): a warm
+# kernel (output/warm.py) keeps this module between pages, so the next page of the same batch
+# copies the round instead of reading it again (2.1 s against 0.8 s for a round of 1M rows)
+_LAST: list = []
+
+
+def _read_once(folder: Path):
+    """A private copy of the store in ``folder``: read the first time, copied from the last read
+    after (a page may change what it is given; the next page gets the store as it was written)."""
+    import copy
+
+    st = (folder / store.MANIFEST).stat()
+    ident = (str(folder.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    if not _LAST or _LAST[0] != ident:
+        _LAST[:] = [ident, store.read(folder)]
+    return copy.deepcopy(_LAST[1])
+
+
 def load(scored: str, dataset: str, ruleset: str = "", previous: str = "", report_date: str = ""):
     """The bundle the batch stored (``scored``: its folder) while it matches the inputs, else
     the round scored here."""
@@ -215,9 +233,9 @@ def load(scored: str, dataset: str, ruleset: str = "", previous: str = "", repor
         folder = Path(scored)
         if _matches(folder, inputs_of(dataset, ruleset, previous, report_date)):
             try:
-                return store.read(folder)
+                return _read_once(folder)
             except (OSError, store.StoreError):
-                pass  # damaged or half removed: score afresh
+                _LAST.clear()  # damaged or half removed: score afresh
     return compute(dataset, ruleset, previous, report_date)
 
 

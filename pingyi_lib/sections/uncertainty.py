@@ -179,7 +179,7 @@ def mix_overview(res: Results, unit_id: str | None = None) -> pd.DataFrame:
     """Achieved against target share of respondent categories: one row per unit × category
     (of one unit, or all). Columns: 单位编码 (all units only), 调查对象类别, 有效问卷, 实际占比,
     目标占比, 权重."""
-    m = mix.mix_table(res)
+    m = mix.mix_table(res, None if unit_id is None else [unit_id])
     out = pd.DataFrame({res.ruleset.column_labels["unit_id"]: m["unit_id"], "调查对象类别": m["category"],
                         "有效问卷": m["questionnaires"], "实际占比": m["achieved"], "目标占比": m["target"],
                         "权重": m["weight"]})

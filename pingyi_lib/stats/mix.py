@@ -36,25 +36,32 @@ def _valid_survey(res: Results) -> pd.DataFrame:
     return sv.assign(respondent_category=cat.replace("", UNSTATED))
 
 
-def mix_table(res: Results) -> pd.DataFrame:
+def mix_table(res: Results, unit_ids=None) -> pd.DataFrame:
     """Achieved against target share per unit and respondent category (valid questionnaires).
 
     Columns: ``unit_id``, ``category``, ``questionnaires``, ``achieved`` (0-1), ``target`` (0-1,
     NaN for a category the ruleset does not list), ``weight`` (the post-stratification weight
     of one questionnaire of that category; NaN where there is none). Empty when the ruleset
-    gives no targets.
+    gives no targets. ``unit_ids``: only these units (a unit's page), in the round's order;
+    default every unit.
     """
     rs = res.ruleset
     cols = ["unit_id", "category", "questionnaires", "achieved", "target", "weight"]
     if not rs.respondent_targets:
         return pd.DataFrame(columns=cols)
     sv = _valid_survey(res)
-    level = res.units.set_index("unit_id")["level"]
-    got = sv.groupby(["unit_id", "respondent_category"]).size().rename("questionnaires")
+    units = res.units
+    if unit_ids is not None:
+        wanted = set(unit_ids)
+        units = units[units["unit_id"].isin(wanted)]
+        sv = sv[sv["unit_id"].isin(wanted)]
+    level = units.set_index("unit_id")["level"]
+    got = sv.groupby(["unit_id", "respondent_category"], observed=True).size().rename("questionnaires")
+    per_unit = {uid: n.droplevel("unit_id") for uid, n in got[got > 0].groupby(level="unit_id", observed=True)}
     rows = []
-    for uid in res.units["unit_id"]:
+    for uid in units["unit_id"]:
         targets = rs.respondent_targets.get(level[uid], {})
-        n_c = got.xs(uid, level="unit_id") if uid in got.index.get_level_values("unit_id") else pd.Series(dtype=int)
+        n_c = per_unit.get(uid, pd.Series(dtype=int))
         total = n_c.sum()
         if not targets or not total:
             continue
