@@ -173,3 +173,30 @@ def test_a_batch_process_reads_and_checks_notebooks_without_the_slow_optional_mo
     parameters, modules = json.loads(done.stdout)
     assert "unit_id" in parameters and "scored" in parameters  # papermill reads the notebook as before
     assert modules == [None]  # never imported: 1.5 s saved in each process of a batch
+
+
+def _done(job):
+    """A stand-in for run_job that does nothing."""
+    return JobResult(job.kind, job.title, job.unit_id, job.html_rel, True, 0.0)
+
+
+def test_a_batch_of_thousands_of_pages_ends(tmp_path):
+    # each worker names every page it starts on a queue; read only after a worker died, the
+    # queue's pipe filled up after about 2,000 pages, and the workers could not exit at the end:
+    # the run hung after its last page (the 2,000-unit round of bench/RESULTS.md)
+    code = ("from pingyi_lib.output import workers\n"
+            "from pingyi_lib.output.jobs import Job\n"
+            "from tests.test_warm import _done\n"
+            "plan = [Job('unit', str(i), '', '', '', f'units/{i:05d}-' + 'x' * 90 + '.html', {}, '', str(i))"
+            " for i in range(3000)]\n"
+            "got = []\n"
+            f"workers.run_in_workers(plan, 2, _done, {str(tmp_path / 'k.log')!r}, lambda j, r: got.append(r) and False,"
+            " lambda j, e: None)\n"
+            "print(len(got), sum(r.ok for r in got))\n")
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                              cwd=Path(__file__).resolve().parents[1])
+    except subprocess.TimeoutExpired:
+        pytest.fail("the batch did not end after its last page")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3000", "3000"]

@@ -138,6 +138,17 @@ def run_in_workers(plan, workers: int, run, kernel_log: str, on_result, failed) 
 
     ctx = multiprocessing.get_context("spawn")
     started = ctx.Queue()
+    began: set[str] = set()
+
+    def drain() -> None:
+        # read as the pages end, not only after a worker died: a queue nobody reads fills its pipe
+        # (64 KB, about 2,000 page names) and a worker cannot exit until what it put is read
+        while True:
+            try:
+                began.add(started.get_nowait())
+            except queue_mod.Empty:
+                return
+
     tries: dict[str, int] = {}
     left = list(plan)
     while left:
@@ -145,10 +156,12 @@ def run_in_workers(plan, workers: int, run, kernel_log: str, on_result, failed) 
                                    initargs=(kernel_log, os.getpid(), started))
         broken = None
         done: set[str] = set()
+        began.clear()  # the pages this pool started
         try:
             futures = {pool.submit(functools.partial(started_job, run), job): job for job in left}
             for fut in as_completed(futures):
                 job = futures[fut]
+                drain()
                 try:
                     result = fut.result()
                 except BrokenProcessPool as exc:
@@ -163,11 +176,11 @@ def run_in_workers(plan, workers: int, run, kernel_log: str, on_result, failed) 
         except BaseException:
             stop_workers(pool)
             raise
+        drain()
         pool.shutdown(wait=True)
         if broken is None:
             return
-        began = set()
-        while True:
+        while True:  # what the dead pool's workers said last
             try:
                 began.add(started.get(timeout=0.5))
             except queue_mod.Empty:
