@@ -65,7 +65,8 @@ def kept_report(out: Path, run: manifest.RunInputs, asked: list[str] | None, all
     last = manifest.read(out)
     if last is None or not _regular(out, "index.html"):
         return None
-    then_units = (last.get("options") or {}).get("units")
+    options = last.get("options")
+    then_units = options.get("units") if isinstance(options, dict) else None
     if then_units is not None and not isinstance(then_units, list):
         return None
     then = manifest.RunInputs(run.inputs, {**run.options, "units": then_units})
@@ -77,7 +78,7 @@ def kept_report(out: Path, run: manifest.RunInputs, asked: list[str] | None, all
     slugs = unit_slugs(covered)
     by_page = {f"units/{slugs[u]}.html": u for u in covered}
     again = {f"units/{slugs[u]}.html" for u in asked}
-    pages = [p for p in last.get("pages") or [] if isinstance(p, dict)]
+    pages = [p for p in last.get("pages") or [] if isinstance(p, dict) and isinstance(p.get("page"), str)]
     if sorted(p.get("page") for p in pages) != sorted(["city.html", *by_page]):
         return None  # not the pages that run should have made
     results, files = [], [*ROUND_FILES, *extra_files]
