@@ -200,3 +200,35 @@ def test_a_batch_of_thousands_of_pages_ends(tmp_path):
         pytest.fail("the batch did not end after its last page")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["3000", "3000"]
+
+
+def _die_once(job):
+    """A stand-in for run_job: the worker running a job dies the first time it runs it."""
+    flag = Path(job.parameters["flag"])
+    if not flag.exists():
+        flag.write_text("died once")
+        os._exit(1)
+    return JobResult(job.kind, job.title, job.unit_id, job.html_rel, True, 0.0)
+
+
+def test_workers_dying_just_after_saying_what_they_started_neither_hang_the_run_nor_lose_the_page(tmp_path):
+    # the workers named the pages they started on a multiprocessing queue: a worker dying just after
+    # its put could die holding the queue's lock (the run then hung at the end, one run in three of
+    # this test), or before its name reached the run (the page was not retried: another was blamed)
+    code = ("from pingyi_lib.output import workers\n"
+            "from pingyi_lib.output.jobs import Job\n"
+            "from tests.test_warm import _die_once\n"
+            f"plan = [Job('unit', str(i), '', '', '', f'{{i}}.html', {{'flag': {str(tmp_path)!r} + f'/f{{i}}'}}, '',"
+            " str(i)) for i in range(12)]\n"
+            "got = []\n"
+            f"workers.run_in_workers(plan, 2, _die_once, {str(tmp_path / 'k.log')!r},"
+            " lambda j, r: got.append(r) and False, lambda j, e: None)\n"
+            "print(len(got), sum(bool(r and r.ok) for r in got))\n")
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                              cwd=Path(__file__).resolve().parents[1])
+    except subprocess.TimeoutExpired:
+        pytest.fail("the batch hung after its workers died")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["12", "12"]  # every page died once, was retried and made
+    assert sorted(p.name for p in tmp_path.glob("f*")) == sorted(f"f{i}" for i in range(12))

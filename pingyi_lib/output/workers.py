@@ -4,13 +4,20 @@ run as Ctrl-C does; :func:`stop_workers` ends them all at once."""
 
 from __future__ import annotations
 
+import functools
+import json
+import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from pathlib import Path
 
 
 @contextmanager
@@ -31,7 +38,7 @@ def sigterm_interrupts():
         signal.signal(signal.SIGTERM, old)
 
 
-_STARTED = None  # this worker's queue of jobs it starts (set by init_worker), read by the run
+_STARTED = None  # the folder in which this worker names each job it starts (set by init_worker)
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -71,10 +78,10 @@ def skip_slow_optional_modules() -> None:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None: `import name` raises ImportError
 
 
-def init_worker(kernel_log: str, parent_pid: int, started=None) -> None:
+def init_worker(kernel_log: str, parent_pid: int, started: str | None = None) -> None:
     """Tie the worker to the run, leave Ctrl-C to the run (it stops the workers), send what
     kernels print on stderr (start-up warnings) to a log, not the terminal, and keep the
-    queue ``started`` on which the worker names each job as it starts it (:func:`started_job`)."""
+    folder ``started`` in which the worker names each job as it starts it (:func:`started_job`)."""
     global _STARTED
     _STARTED = started
     skip_slow_optional_modules()
@@ -118,10 +125,30 @@ def quiet_resource_tracker() -> None:
 
 
 def started_job(run, job):
-    """Run ``run(job)`` in a worker, having said on the run's queue that it started."""
+    """Run ``run(job)`` in a worker, having said that it started: one line appended to this
+    worker's own file in the run's folder (a write of one line, no lock held: a worker that
+    dies at any moment can leave nothing half done that another process waits on, as a
+    multiprocessing queue's lock could; and nothing fills up however many pages it starts)."""
     if _STARTED is not None:
-        _STARTED.put(job.html_rel)
+        fd = os.open(os.path.join(_STARTED, str(os.getpid())), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, (json.dumps(job.html_rel) + "\n").encode("utf-8"))
+        finally:
+            os.close(fd)
     return run(job)
+
+
+def _began(folder: str) -> set[str]:
+    """The jobs the workers said they started (:func:`started_job`), and forget them."""
+    out: set[str] = set()
+    for f in Path(folder).iterdir():
+        for line in f.read_text(encoding="utf-8").splitlines():
+            try:
+                out.add(json.loads(line))
+            except ValueError:  # the last line of a worker killed as it wrote
+                pass
+        f.unlink()
+    return out
 
 
 def run_in_workers(plan, workers: int, run, kernel_log: str, on_result, failed) -> None:
@@ -130,25 +157,16 @@ def run_in_workers(plan, workers: int, run, kernel_log: str, on_result, failed) 
     its pool: the pool is replaced, and the jobs it was running are run once more (the others
     had not started and are simply run); a job running when a second pool died is given up
     with ``failed(job, exc)``."""
-    import functools
-    import multiprocessing
-    import queue as queue_mod
-    from concurrent.futures import as_completed
-    from concurrent.futures.process import BrokenProcessPool
+    started = tempfile.mkdtemp(prefix="pingyi-started-")  # each worker's file of the jobs it started
+    try:
+        _run_pools(plan, workers, run, kernel_log, on_result, failed, started)
+    finally:
+        shutil.rmtree(started, ignore_errors=True)
 
+
+def _run_pools(plan, workers: int, run, kernel_log: str, on_result, failed, started: str) -> None:
+    """:func:`run_in_workers`, ``started``: the folder of the workers' files of started jobs."""
     ctx = multiprocessing.get_context("spawn")
-    started = ctx.Queue()
-    began: set[str] = set()
-
-    def drain() -> None:
-        # read as the pages end, not only after a worker died: a queue nobody reads fills its pipe
-        # (64 KB, about 2,000 page names) and a worker cannot exit until what it put is read
-        while True:
-            try:
-                began.add(started.get_nowait())
-            except queue_mod.Empty:
-                return
-
     tries: dict[str, int] = {}
     left = list(plan)
     while left:
@@ -156,12 +174,10 @@ def run_in_workers(plan, workers: int, run, kernel_log: str, on_result, failed) 
                                    initargs=(kernel_log, os.getpid(), started))
         broken = None
         done: set[str] = set()
-        began.clear()  # the pages this pool started
         try:
             futures = {pool.submit(functools.partial(started_job, run), job): job for job in left}
             for fut in as_completed(futures):
                 job = futures[fut]
-                drain()
                 try:
                     result = fut.result()
                 except BrokenProcessPool as exc:
@@ -176,15 +192,10 @@ def run_in_workers(plan, workers: int, run, kernel_log: str, on_result, failed) 
         except BaseException:
             stop_workers(pool)
             raise
-        drain()
         pool.shutdown(wait=True)
+        began = _began(started)  # the pages this pool started
         if broken is None:
             return
-        while True:  # what the dead pool's workers said last
-            try:
-                began.add(started.get(timeout=0.5))
-            except queue_mod.Empty:
-                break
         unfinished = [j for j in left if j.html_rel not in done]
         suspects = {j.html_rel for j in unfinished if j.html_rel in began} \
             or {j.html_rel for j in unfinished[:workers]}  # none said it started: the first in line
