@@ -209,7 +209,18 @@ def test_the_next_page_in_a_kernel_gets_a_fresh_copy_of_the_store_without_readin
     monkeypatch.setattr(store, "read", lambda f: reads.append(f) or read(f))
     args = (str(folder), str(SAMPLE_2012), "", str(SAMPLE_2011), "2012-09-20")
     first = scored.load(*args)
-    first[0].units.loc[:, "composite"] = -1.0  # a page that changes what it was given
+    res = first[0]  # a page that changes what it was given, every way pandas allows
+    res.units.loc[:, "composite"] = -1.0
+    res.units.iloc[0, 0] = None
+    res.units.index.name = "changed"
+    res.units.columns.name = "changed"
+    res.units["extra"] = 1
+    res.units.attrs["note"] = "changed"
+    res.dataset.tables["survey"].sort_values(res.dataset.tables["survey"].columns[0], ascending=False)
+    res.dataset.tables["survey"].pop(res.dataset.tables["survey"].columns[-1])
+    res.dataset.tables["survey"].loc[:, "unit_id"] = "changed"
+    with pytest.raises(ValueError, match="read-only"):  # the bootstrap replicates: read-only views
+        res.replicates.composite[0, 0] = -1.0
     first[2].problems = None
     second = scored.load(*args)
     assert len(reads) == 1  # copied, not read again
@@ -221,3 +232,24 @@ def test_the_next_page_in_a_kernel_gets_a_fresh_copy_of_the_store_without_readin
     (folder / scored.INPUTS).write_bytes(made_of)
     assert_same(bundle, scored.load(*args))
     assert len(reads) == 2
+
+
+def test_a_private_copy_shares_data_until_changed_and_keeps_the_tree_shape():
+    shared = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}, index=pd.Index([3, 4], name="i"))
+    arr = np.arange(6.0).reshape(2, 3)
+    objs = np.array([["k"], ["l"]], dtype=object)
+    tree = {"one": shared, "two": [shared, arr], "s": shared["a"], "ix": shared.index, "objs": objs,
+            "t": (arr, {"n": 1})}
+    got = scored.private_copy(tree)
+    assert got["one"] is got["two"][0] and got["one"] is not shared  # shared stays shared, a new object
+    assert np.shares_memory(got["one"]["a"].to_numpy(), shared["a"].to_numpy())  # no data copied yet
+    assert got["t"][0] is got["two"][1] and np.shares_memory(got["t"][0], arr)
+    assert not got["t"][0].flags.writeable and arr.flags.writeable
+    got["one"].loc[3, "a"] = 99.0
+    got["one"].index.name = "changed"
+    got["s"].iloc[1] = -1.0
+    got["ix"].name = "other"
+    got["objs"][0, 0] = "changed"  # an array of objects is a real copy
+    got["t"][1]["n"] = 2
+    assert shared.loc[3, "a"] == 1.0 and shared["a"].tolist() == [1.0, 2.0]
+    assert shared.index.name == "i" and objs[0, 0] == "k" and tree["t"][1]["n"] == 1
