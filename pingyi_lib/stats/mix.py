@@ -28,9 +28,13 @@ from pingyi_lib.scoring.results import Results
 UNSTATED = "未填写"
 
 
-def _valid_survey(res: Results) -> pd.DataFrame:
+def _valid_survey(res: Results, unit_ids: set | None = None) -> pd.DataFrame:
+    """The questionnaires with a scored answer (of the units ``unit_ids`` only, when given:
+    a unit's page looks at its own rows, not at every row of the round)."""
     rs = res.ruleset
     sv = res.dataset.survey
+    if unit_ids is not None:
+        sv = sv[sv["unit_id"].isin(unit_ids)]
     sv = sv[counts.has_scored_answer(sv, rs)]
     cat = sv["respondent_category"].fillna("") if "respondent_category" in sv else pd.Series("", index=sv.index)
     return sv.assign(respondent_category=cat.replace("", UNSTATED))
@@ -49,12 +53,11 @@ def mix_table(res: Results, unit_ids=None) -> pd.DataFrame:
     cols = ["unit_id", "category", "questionnaires", "achieved", "target", "weight"]
     if not rs.respondent_targets:
         return pd.DataFrame(columns=cols)
-    sv = _valid_survey(res)
     units = res.units
-    if unit_ids is not None:
-        wanted = set(unit_ids)
+    wanted = None if unit_ids is None else set(unit_ids)
+    if wanted is not None:
         units = units[units["unit_id"].isin(wanted)]
-        sv = sv[sv["unit_id"].isin(wanted)]
+    sv = _valid_survey(res, wanted)
     level = units.set_index("unit_id")["level"]
     got = sv.groupby(["unit_id", "respondent_category"], observed=True).size().rename("questionnaires")
     per_unit = {uid: n.droplevel("unit_id") for uid, n in got[got > 0].groupby(level="unit_id", observed=True)}
