@@ -24,6 +24,11 @@ from pathlib import Path
 SPLIT = {"survey": "response_id", "onsite": "ballot_id"}
 
 
+def in_part(key: str, n: int, k: int) -> str:
+    """DuckDB: is the row's ``key`` in part ``k`` of ``n`` (scoring.parts.part_of)."""
+    return f"CAST('0x' || md5(trim(coalesce({key}, '')))[1:8] AS UBIGINT) % {n} = {k}"
+
+
 def split(src: Path, dest: Path, n: int) -> None:
     import duckdb
 
@@ -35,7 +40,7 @@ def split(src: Path, dest: Path, n: int) -> None:
         shutil.copy(src / "units.parquet", part / "units.parquet")
         for table, key in SPLIT.items():
             f = src / f"{table}.parquet"
-            rule = f"CAST('0x' || md5(trim(coalesce({key}, '')))[1:8] AS UBIGINT) % {n} = {k}"
+            rule = in_part(key, n, k)
             con.execute(f"COPY (SELECT * FROM read_parquet('{f}') WHERE {rule}) "
                         f"TO '{part / (table + '.parquet')}' (FORMAT parquet)")
         print(f"part {k}/{n} written", flush=True)
