@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_parts import in_part  # noqa: E402
+from bench_parts import in_part, split_command  # noqa: E402
 
 
 def split(src: Path, dest: Path, n: int) -> None:
@@ -63,10 +63,7 @@ def count(dest: Path, workers: int, memory: str) -> int:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="what", required=True)
-    sp = sub.add_parser("split")
-    sp.add_argument("round", type=Path)
-    sp.add_argument("dest", type=Path)
-    sp.add_argument("--parts", type=int, default=8)
+    split_command(sub)
     sp = sub.add_parser("count")
     sp.add_argument("dest", type=Path)
     sp.add_argument("--workers", type=int, default=2)

@@ -60,13 +60,18 @@ def sizes(dest: Path) -> None:
         print(f"all: {total_bytes / 1e6:.1f} MB, {total_bytes / total_rows:.1f} bytes a questionnaire")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = ap.add_subparsers(dest="what", required=True)
+def split_command(sub) -> None:
+    """The ``split ROUND DEST --parts N`` command (this file's and bench_dask.py's)."""
     sp = sub.add_parser("split")
     sp.add_argument("round", type=Path)
     sp.add_argument("dest", type=Path)
     sp.add_argument("--parts", type=int, default=8)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="what", required=True)
+    split_command(sub)
     sp = sub.add_parser("sizes")
     sp.add_argument("dest", type=Path)
     args = ap.parse_args()

@@ -180,26 +180,34 @@ def _done(job):
     return JobResult(job.kind, job.title, job.unit_id, job.html_rel, True, 0.0)
 
 
-def test_a_batch_of_thousands_of_pages_ends(tmp_path):
-    # each worker names every page it starts on a queue; read only after a worker died, the
-    # queue's pipe filled up after about 2,000 pages, and the workers could not exit at the end:
-    # the run hung after its last page (the 2,000-unit round of bench/RESULTS.md)
+def _batch(tmp_path: Path, stand_in: str, plan: str, hang: str) -> list[str]:
+    """``run_in_workers`` with 2 workers in a process of its own (a hang fails the test, not the
+    suite): ``plan``, the Python expression of the jobs; ``stand_in``, the name of this module's
+    stand-in for run_job. Returns [pages ended, pages ok]."""
     code = ("from pingyi_lib.output import workers\n"
             "from pingyi_lib.output.jobs import Job\n"
-            "from tests.test_warm import _done\n"
-            "plan = [Job('unit', str(i), '', '', '', f'units/{i:05d}-' + 'x' * 90 + '.html', {}, '', str(i))"
-            " for i in range(3000)]\n"
+            f"from tests.test_warm import {stand_in}\n"
+            f"plan = {plan}\n"
             "got = []\n"
-            f"workers.run_in_workers(plan, 2, _done, {str(tmp_path / 'k.log')!r}, lambda j, r: got.append(r) and False,"
-            " lambda j, e: None)\n"
-            "print(len(got), sum(r.ok for r in got))\n")
+            f"workers.run_in_workers(plan, 2, {stand_in}, {str(tmp_path / 'k.log')!r},"
+            " lambda j, r: got.append(r) and False, lambda j, e: None)\n"
+            "print(len(got), sum(bool(r and r.ok) for r in got))\n")
     try:
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                               cwd=Path(__file__).resolve().parents[1])
     except subprocess.TimeoutExpired:
-        pytest.fail("the batch did not end after its last page")
+        pytest.fail(hang)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["3000", "3000"]
+    return done.stdout.split()
+
+
+def test_a_batch_of_thousands_of_pages_ends(tmp_path):
+    # each worker names every page it starts on a queue; read only after a worker died, the
+    # queue's pipe filled up after about 2,000 pages, and the workers could not exit at the end:
+    # the run hung after its last page (the 2,000-unit round of bench/RESULTS.md)
+    plan = ("[Job('unit', str(i), '', '', '', f'units/{i:05d}-' + 'x' * 90 + '.html', {}, '', str(i))"
+            " for i in range(3000)]")
+    assert _batch(tmp_path, "_done", plan, "the batch did not end after its last page") == ["3000", "3000"]
 
 
 def _die_once(job):
@@ -215,20 +223,7 @@ def test_workers_dying_just_after_saying_what_they_started_neither_hang_the_run_
     # the workers named the pages they started on a multiprocessing queue: a worker dying just after
     # its put could die holding the queue's lock (the run then hung at the end, one run in three of
     # this test), or before its name reached the run (the page was not retried: another was blamed)
-    code = ("from pingyi_lib.output import workers\n"
-            "from pingyi_lib.output.jobs import Job\n"
-            "from tests.test_warm import _die_once\n"
-            f"plan = [Job('unit', str(i), '', '', '', f'{{i}}.html', {{'flag': {str(tmp_path)!r} + f'/f{{i}}'}}, '',"
-            " str(i)) for i in range(12)]\n"
-            "got = []\n"
-            f"workers.run_in_workers(plan, 2, _die_once, {str(tmp_path / 'k.log')!r},"
-            " lambda j, r: got.append(r) and False, lambda j, e: None)\n"
-            "print(len(got), sum(bool(r and r.ok) for r in got))\n")
-    try:
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                              cwd=Path(__file__).resolve().parents[1])
-    except subprocess.TimeoutExpired:
-        pytest.fail("the batch hung after its workers died")
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["12", "12"]  # every page died once, was retried and made
-    assert sorted(p.name for p in tmp_path.glob("f*")) == sorted(f"f{i}" for i in range(12))
+    plan = (f"[Job('unit', str(i), '', '', '', f'{{i}}.html', {{'flag': {str(tmp_path)!r} + f'/f{{i}}'}}, '', str(i))"
+            " for i in range(12)]")
+    assert _batch(tmp_path, "_die_once", plan, "the batch hung after its workers died") == ["12", "12"]
+    assert sorted(p.name for p in tmp_path.glob("f*")) == sorted(f"f{i}" for i in range(12))  # each died once
