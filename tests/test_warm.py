@@ -202,9 +202,9 @@ def _batch(tmp_path: Path, stand_in: str, plan: str, hang: str) -> list[str]:
 
 
 def test_a_batch_of_thousands_of_pages_ends(tmp_path):
-    # each worker names every page it starts on a queue; read only after a worker died, the
-    # queue's pipe filled up after about 2,000 pages, and the workers could not exit at the end:
-    # the run hung after its last page (the 2,000-unit round of bench/RESULTS.md)
+    # the workers once named every page they started on a queue, read only after a worker died: its
+    # pipe filled up after about 2,000 pages, and the workers could not exit at the end: the run hung
+    # after its last page (the 2,000-unit round of bench/RESULTS.md)
     plan = ("[Job('unit', str(i), '', '', '', f'units/{i:05d}-' + 'x' * 90 + '.html', {}, '', str(i))"
             " for i in range(3000)]")
     assert _batch(tmp_path, "_done", plan, "the batch did not end after its last page") == ["3000", "3000"]
