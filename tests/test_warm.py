@@ -155,6 +155,7 @@ def test_a_worker_that_dies_is_replaced_and_its_page_retried_once(tmp_path):
     workers.run_in_workers(plan, 1, _kill_on, str(log), on_result, failed)
     assert sorted(got) == ["a", "b", "c", "d"]
     assert got["a"].ok and got["b"].ok and got["d"].ok  # b died once, ran again
+    assert not list(tmp_path.glob(".started-*"))  # the workers' lists of started pages, beside the log: removed
     assert not got["c"].ok and got["c"].error_name == "BrokenProcessPool"
 
 

@@ -157,7 +157,9 @@ def run_in_workers(plan, workers: int, run, kernel_log: str, on_result, failed) 
     its pool: the pool is replaced, and the jobs it was running are run once more (the others
     had not started and are simply run); a job running when a second pool died is given up
     with ``failed(job, exc)``."""
-    started = tempfile.mkdtemp(prefix="pingyi-started-")  # each worker's file of the jobs it started
+    # each worker's file of the jobs it started, beside the kernels' log (in the folder being built:
+    # a run killed before it removes them leaves them there, and the next run removes that folder)
+    started = tempfile.mkdtemp(prefix=".started-", dir=os.path.dirname(os.path.abspath(kernel_log)))
     try:
         _run_pools(plan, workers, run, kernel_log, on_result, failed, started)
     finally:
