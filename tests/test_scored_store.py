@@ -216,7 +216,6 @@ def test_the_next_page_in_a_kernel_gets_a_fresh_copy_of_the_store_without_readin
     res.units.columns.name = "changed"
     res.units["extra"] = 1
     res.units.attrs["note"] = "changed"
-    res.dataset.tables["survey"].sort_values(res.dataset.tables["survey"].columns[0], ascending=False)
     res.dataset.tables["survey"].pop(res.dataset.tables["survey"].columns[-1])
     res.dataset.tables["survey"].loc[:, "unit_id"] = "changed"
     with pytest.raises(ValueError, match="read-only"):  # the bootstrap replicates: read-only views
