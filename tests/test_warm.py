@@ -228,3 +228,19 @@ def test_workers_dying_just_after_saying_what_they_started_neither_hang_the_run_
             " for i in range(12)]")
     assert _batch(tmp_path, "_die_once", plan, "the batch hung after its workers died") == ["12", "12"]
     assert sorted(p.name for p in tmp_path.glob("f*")) == sorted(f"f{i}" for i in range(12))  # each died once
+
+
+def test_only_the_page_whose_worker_died_counts_a_try():
+    # a page killed with the pool (SIGTERM) after another page's worker died was counted a try: twice
+    # beside dying pages and it was given up without having failed (1 run in 12 of the test above)
+    import signal
+    from types import SimpleNamespace
+
+    from pingyi_lib.output.workers import _culprits
+
+    procs = {10: SimpleNamespace(exitcode=1), 11: SimpleNamespace(exitcode=-signal.SIGTERM),
+             12: SimpleNamespace(exitcode=-signal.SIGKILL), 13: SimpleNamespace(exitcode=0)}
+    began = {10: ["a", "b"], 11: ["c"], 12: ["d"], 13: ["e"]}
+    assert _culprits(procs, began, {"b", "c", "d", "e"}) == {"b", "d"}  # the last page of each dead worker
+    assert _culprits(procs, began, {"c"}) == set()  # the dead workers' pages had finished: none told apart
+    assert _culprits({11: SimpleNamespace(exitcode=-signal.SIGTERM)}, {11: ["c"]}, {"c"}) == set()

@@ -138,17 +138,27 @@ def started_job(run, job):
     return run(job)
 
 
-def _began(folder: str) -> set[str]:
-    """The jobs the workers said they started (:func:`started_job`), and forget them."""
-    out: set[str] = set()
+def _began(folder: str) -> dict[int, list[str]]:
+    """The jobs each worker (by pid) said it started (:func:`started_job`), in order, and forget them."""
+    out: dict[int, list[str]] = {}
     for f in Path(folder).iterdir():
+        jobs = out.setdefault(int(f.name), [])
         for line in f.read_text(encoding="utf-8").splitlines():
             try:
-                out.add(json.loads(line))
+                jobs.append(json.loads(line))
             except ValueError:  # the last line of a worker killed as it wrote
                 pass
         f.unlink()
     return out
+
+
+def _culprits(procs: dict, began: dict[int, list[str]], pending: set[str]) -> set[str]:
+    """The unfinished jobs whose worker died of itself (an exit code other than 0 and the SIGTERM
+    with which the pool ends the other workers once one has died): the last job each such worker
+    started. Empty when no dead worker can be told apart (the caller then suspects every
+    unfinished job that started)."""
+    dead = [pid for pid, p in list(procs.items()) if p.exitcode not in (None, 0, -signal.SIGTERM)]
+    return {began[pid][-1] for pid in dead if began.get(pid)} & pending
 
 
 def run_in_workers(plan, workers: int, run, kernel_log: str, on_result, failed) -> None:
@@ -174,6 +184,7 @@ def _run_pools(plan, workers: int, run, kernel_log: str, on_result, failed, star
     while left:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker,
                                    initargs=(kernel_log, os.getpid(), started))
+        procs = pool._processes  # the workers by pid, as the pool starts them (kept after it shuts down)
         broken = None
         done: set[str] = set()
         try:
@@ -195,11 +206,15 @@ def _run_pools(plan, workers: int, run, kernel_log: str, on_result, failed, star
             stop_workers(pool)
             raise
         pool.shutdown(wait=True)
-        began = _began(started)  # the pages this pool started
+        began = _began(started)  # the pages this pool's workers started
         if broken is None:
             return
         unfinished = [j for j in left if j.html_rel not in done]
-        suspects = {j.html_rel for j in unfinished if j.html_rel in began} \
+        pending = {j.html_rel for j in unfinished}
+        # the page whose worker died counts a try; the pages the pool ended with it (SIGTERM) do not:
+        # a page killed beside another twice would otherwise be given up without having failed
+        suspects = _culprits(procs or {}, began, pending) \
+            or {r for jobs in began.values() for r in jobs if r in pending} \
             or {j.html_rel for j in unfinished[:workers]}  # none said it started: the first in line
         left = []
         for job in unfinished:
