@@ -23,7 +23,7 @@ ruleset = ""  # a ruleset TOML file; empty: the dataset folder ruleset.toml or t
 plotlyjs = ""  # empty: interactive; inline, or a relative path to plotly.min.js in a report
 unit_links = ""  # link pattern to unit reports such as units/{slug}.html; empty: no links
 linked_units = []  # unit ids that have a report to link to
-previous = ""  # last year's dataset folder for the look-back; empty: none
+previous = ""  # last year's dataset folder (the look-back), or a list of past rounds' folders (also the trend); empty: none
 report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty: the round's (round.toml, else the data's last date)
 scored = ""  # the round scored once by `pingyi report` (output/scored.py); empty: score it here
 
@@ -37,6 +37,7 @@ from pingyi_lib.sections import followup
 from pingyi_lib.sections import headline
 from pingyi_lib.sections import integrity
 from pingyi_lib.sections import scores
+from pingyi_lib.sections import trend
 from pingyi_lib.sections import uncertainty
 from pingyi_lib.stats import funnel
 from pingyi_lib.text import unmatched
@@ -239,6 +240,18 @@ report.chart(fu.compare, lambda d: charts.lookback_bar(d, "综合得分变化（
 # %%
 page.table(followup.closure_overview(res, fu.closure), links=links, link_column=rs.column_labels["unit_id"],
            empty="上一年无整改事项。")
+
+# %% [markdown]
+# ## 趋势
+
+# %%
+page.para("{text}", text=trend.years_text(fu.trend))
+
+# %%
+page.note(trend.movers_text(fu.trend, rs))
+
+# %%
+page.table(trend.movers(fu.trend, rs), links=links, link_column=rs.column_labels["unit_id"], empty="")
 
 # %% [markdown]
 # ## 市局自身评议结果

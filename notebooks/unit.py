@@ -23,7 +23,7 @@ dataset = ""  # a dataset folder; empty: the bundled 2011 sample round
 unit_id = "wj"  # the unit to report on
 ruleset = ""  # a ruleset TOML file; empty: the dataset folder ruleset.toml or the default
 plotlyjs = ""  # empty: interactive; inline, or a relative path to plotly.min.js in a report
-previous = ""  # last year's dataset folder for the look-back; empty: none
+previous = ""  # last year's dataset folder (the look-back), or a list of past rounds' folders (also the trend); empty: none
 report_date = ""  # the day the rectification ledger is read, YYYY-MM-DD; empty: the round's (round.toml, else the data's last date)
 scored = ""  # the round scored once by `pingyi report` (output/scored.py); empty: score it here
 
@@ -37,6 +37,7 @@ from pingyi_lib.sections import followup
 from pingyi_lib.sections import headline
 from pingyi_lib.sections import integrity
 from pingyi_lib.sections import scores
+from pingyi_lib.sections import trend
 from pingyi_lib.sections import uncertainty
 
 res, last_year, fu = scored_round.load(scored, dataset or str(bundled_round(2011)), ruleset, previous, report_date)
@@ -156,6 +157,17 @@ page.show(
     page.table(followup.lookback_table(fu.compare, unit_id, ruleset=rs)),
     page.table(followup.lookback_dimensions(fu.compare, unit_id, res)),
     page.table(followup.closure_table(fu.closure, unit_id, ruleset=rs), empty="上一年本单位无整改事项。"),
+)
+
+# %% [markdown]
+# ## 历年对比
+
+# %%
+page.show(
+    page.para("{text}", text=trend.years_text(fu.trend)),
+    report.chart(trend.unit_chart_frame(fu.trend, unit_id),
+                 lambda d: charts.trend_lines(d, "历年综合得分和群众满意度（竖线：95%区间）"), ""),
+    page.table(trend.unit_table(fu.trend, unit_id, rs), empty=""),
 )
 
 # %% [markdown]

@@ -1,4 +1,4 @@
-"""``pingyi followup DATASET [--previous P] [--report-date D] [--format table|json]``: the
+"""``pingyi followup DATASET [--previous P …] [--history DIR] [--report-date D] [--format table|json]``: the
 rectification ledger, the timeline and the look-back as of one day, for the clerk who tracks
 rectification weekly. The same figures as the pages (followup/ledger.py, followup/lookback.py,
 read on the same report day); ``cli.py`` only wires this in.
@@ -24,8 +24,11 @@ def add_parser(sub, dataset_cmd) -> None:
     """The ``followup`` subcommand, added to the parser's subcommands."""
     sp = dataset_cmd("followup", "the rectification ledger, the timeline of reports and the look-back as of the "
                      "report date (what the pages show)", ("table", "json"))
-    sp.add_argument("--previous", metavar="DATASET2", default=None,
-                    help="last year's dataset: whether its rectification items were closed (回头看)")
+    sp.add_argument("--previous", metavar="DATASET2", action="append", default=None,
+                    help="a past round (may be given once per year): whether the most recent one's rectification "
+                         "items were closed (回头看)")
+    sp.add_argument("--history", metavar="DIR", default=None,
+                    help="a folder of past rounds, one sub-folder per year (as --previous for each)")
     sp.add_argument("--report-date", metavar="YYYY-MM-DD", default=None,
                     help="the day the figures are read (default: report_date of DATASET/round.toml, else the last "
                          "date in the data); later completions and submissions do not count")
@@ -36,13 +39,12 @@ def _day(v) -> str | None:
     return None if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")
 
 
-def figures(dataset: str, ruleset: str | None = None, previous: str | None = None,
-            report_date: str | None = None) -> dict:
+def figures(dataset: str, ruleset: str | None = None, previous: str | list[str] | None = None,
+            report_date: str | None = None, history_dir: str | None = None) -> dict:
     """Everything the command prints, as plain values (the JSON document)."""
     from pingyi_lib.dataset.load import load_dataset
     from pingyi_lib.dataset.round import as_of
-    from pingyi_lib.followup import ledger, lookback
-    from pingyi_lib.output.scored import require_earlier
+    from pingyi_lib.followup import history, ledger, lookback
     from pingyi_lib.scoring.results import score
 
     if report_date:
@@ -51,10 +53,10 @@ def figures(dataset: str, ruleset: str | None = None, previous: str | None = Non
         except OptionError:
             raise OptionError(f"--report-date “{visible(str(report_date))}”不是日期；"
                               "请按年月日写，如 2011-09-15") from None
+    paths = history.past_paths(dataset, previous, history_dir)
     ds = load_dataset(dataset, ruleset=ruleset)
-    before = load_dataset(previous) if previous else None
-    if before is not None:
-        require_earlier(ds, before)
+    past = history.load_past(ds, paths)
+    before = past[0] if past else None  # the most recent past round
     day = ledger.report_day(ds, report_date)
     when = pd.Timestamp(day.day)
     led = ledger.ledger(ds, when)
@@ -91,7 +93,7 @@ def figures(dataset: str, ruleset: str | None = None, previous: str | None = Non
 
 
 def cmd_followup(args) -> int:
-    doc = figures(args.dataset, args.ruleset, args.previous, args.report_date)
+    doc = figures(args.dataset, args.ruleset, args.previous, args.report_date, args.history)
     if args.format == "json":
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

@@ -28,6 +28,7 @@ from importlib import metadata
 from pathlib import Path
 
 from pingyi_lib.dataset.load import file_digest
+from pingyi_lib.followup.history import as_list
 from pingyi_lib.output.packaged import REPORT_NOTEBOOKS, notebook_dir
 
 FORMAT = "pingyi-run/1"
@@ -47,6 +48,19 @@ def _folder(path: Path) -> dict[str, str]:
     path inside the folder, with its hash."""
     return {p.relative_to(path).as_posix(): file_hash(p) for p in sorted(path.rglob("*"))
             if p.is_file() and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts)}
+
+
+def _inputs(paths: list[str]) -> dict | None:
+    """Several past rounds as one input: every file under its round's folder name (one round: as
+    :func:`_input`)."""
+    if len(paths) <= 1:
+        return _input(paths[0] if paths else None)
+    names = [Path(p).name for p in paths]
+    files: dict[str, str] = {}
+    for i, p in enumerate(paths):
+        prefix = names[i] if names.count(names[i]) == 1 else f"{i + 1}-{names[i]}"
+        files.update({f"{prefix}/{k}": v for k, v in ((_input(p) or {}).get("files") or {}).items()})
+    return {"path": paths[0], "paths": list(paths), "files": files}
 
 
 def _input(path: str | Path | None) -> dict | None:
@@ -93,10 +107,10 @@ class RunInputs:
     reason: str = ""  # why the report is made again (--if-changed), '' when not asked
 
     @classmethod
-    def of(cls, dataset: str | Path, ruleset: str | Path, previous: str | Path | None, notebooks: str | Path, *,
+    def of(cls, dataset: str | Path, ruleset: str | Path, previous, notebooks: str | Path, *,
            units: list[str] | None, report_date: str, self_contained: bool, allow_incomplete: bool) -> RunInputs:
         nbs = Path(notebooks)
-        inputs = {"dataset": _input(dataset), "ruleset": _input(ruleset), "previous": _input(previous),
+        inputs = {"dataset": _input(dataset), "ruleset": _input(ruleset), "previous": _inputs(as_list(previous)),
                   "notebooks": {"path": str(nbs), "files": {n: file_hash(nbs / n) for n in REPORT_NOTEBOOKS}}}
         options = {"units": sorted(units) if units else None, "report_date": report_date,
                    "self_contained": bool(self_contained), "allow_incomplete": bool(allow_incomplete)}
@@ -124,7 +138,13 @@ def published_inputs(inputs: dict) -> dict:
     """The inputs as run.json holds them: each folder or file by its last part (run.json is
     published with the report, which never names the server's folders; the fingerprint is of
     contents, not paths)."""
-    return {k: ({**v, "path": Path(v["path"]).name} if v and v.get("path") else v) for k, v in inputs.items()}
+    def named(v):
+        if not (v and v.get("path")):
+            return v
+        several = {"paths": [Path(p).name for p in v["paths"]]} if "paths" in v else {}
+        return {**v, "path": Path(v["path"]).name, **several}
+
+    return {k: named(v) for k, v in inputs.items()}
 
 
 def now() -> str:
@@ -183,7 +203,7 @@ def why_rebuild(out: str | Path, run: RunInputs, today: dt.date | None = None) -
 
 
 def _what_changed(last: dict, run: RunInputs) -> str:
-    names = {"dataset": "本轮数据", "ruleset": "规则文件", "previous": "上年数据", "notebooks": "报告笔记本"}
+    names = {"dataset": "本轮数据", "ruleset": "规则文件", "previous": "往年数据", "notebooks": "报告笔记本"}
     for key, label in names.items():
         old = (last.get("inputs", {}).get(key) or {}).get("files")
         new = (run.inputs.get(key) or {}).get("files")

@@ -34,8 +34,12 @@ def add_parser(dataset_cmd, allow_incomplete_help: str) -> None:
                     help="folder with city.ipynb and unit.ipynb (default: the ones that ship with pingyi)")
     sp.add_argument("--self-contained", action="store_true",
                     help="embed plotly.js in every page (pages travel alone; ~4.8 MB each)")
-    sp.add_argument("--previous", metavar="DATASET2", default=None,
-                    help="last year's dataset (not this round again): adds the look-back (回头看) to every report")
+    sp.add_argument("--previous", metavar="DATASET2", action="append", default=None,
+                    help="a past round (not this round again); given once per year: the most recent adds the "
+                         "look-back (回头看), all of them the trend over the years (历年对比)")
+    sp.add_argument("--history", metavar="DIR", default=None,
+                    help="a folder of past rounds, one sub-folder per year, each used as a --previous (the current "
+                         "round and later years in it are left out)")
     sp.add_argument("--report-date", metavar="YYYY-MM-DD", default=None,
                     help="the day the rectification ledger is read, year first as dates in the data "
                          "(default: report_date of DATASET/round.toml, else the last date in the data)")
@@ -57,6 +61,7 @@ def cmd_report(args) -> int:
                                ruleset=args.ruleset, notebooks=args.notebooks, self_contained=args.self_contained,
                                progress=False if args.quiet else (True if args.progress else None),
                                verbose=args.verbose, previous=args.previous, report_date=args.report_date,
+                               history=args.history,
                                notify=None if args.quiet else lambda m: print(f"注意：{visible(m)}", file=sys.stderr),
                                allow_incomplete=args.allow_incomplete, if_changed=args.if_changed,
                                page_seconds=args.page_time_limit or None)

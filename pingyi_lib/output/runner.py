@@ -36,6 +36,7 @@ from pingyi_lib.common.errors import OptionError, ReportError
 from pingyi_lib.common.fonts import FONT_STACK
 from pingyi_lib.common.names import unit_slugs
 from pingyi_lib.common.numbers import format_number, format_rank
+from pingyi_lib.followup.history import as_list
 from pingyi_lib.output import manifest
 from pingyi_lib.output.atomic import write_text
 from pingyi_lib.output.jobs import Job, JobResult, check_parameters, disk_error_text, error_of, run_job
@@ -65,7 +66,7 @@ def _today() -> str:
 
 
 def plan_jobs(res, out: Path, notebooks: Path, units: list[str], dataset: str, ruleset: str,
-              self_contained: bool, previous: str = "", report_date: str = "", scored: str = "",
+              self_contained: bool, previous: str | list[str] = "", report_date: str = "", scored: str = "",
               page_seconds: float | None = None, city: bool = True) -> list[Job]:
     """The pages of a batch: the city page (unless ``city`` is False: it is kept from the report
     in OUT, output/carry.py), then one page per unit of ``units``."""
@@ -148,10 +149,12 @@ def write_round_notice(res, path: Path, report_date: str = "", follow=None) -> P
     return write_notice(notice_blocks(res, follow, title), path, title, report_day=follow.report_day.day)
 
 
-def check_options(dataset: str | Path, *, jobs: int | None, units: list[str] | None, previous: str | Path | None,
-                  report_date: str | None) -> tuple[list[str] | None, str]:
+def check_options(dataset: str | Path, *, jobs: int | None, units: list[str] | None, previous, report_date: str | None,
+                  history: str | Path | None = None) -> tuple[list[str] | None, str, list[str]]:
     """Refuse a bad option before any work, each in one plain line. Returns the units
-    without repeats and the report date as YYYY-MM-DD ('' when not given: the round's day)."""
+    without repeats, the report date as YYYY-MM-DD ('' when not given: the round's day) and the
+    past rounds (``previous``: one path or several, and the rounds of ``history``; absolute
+    paths, followup.history.past_paths)."""
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise OptionError(f"--jobs 必须是不小于 1 的整数，而不是 {jobs}")
     if units:
@@ -165,19 +168,15 @@ def check_options(dataset: str | Path, *, jobs: int | None, units: list[str] | N
         except (OptionError, ValueError):
             raise OptionError(f"--report-date “{visible(str(report_date))}”不是日期；"
                               "请按年月日写，如 2011-09-15") from None
-    if previous:
-        from pingyi_lib.dataset.load import same_content
+    from pingyi_lib.followup.history import past_paths
 
-        if same_content(dataset, previous):
-            raise OptionError(f"--previous {visible(str(previous))} 与本轮数据 {visible(str(dataset))} 内容相同；"
-                              "请给出上一年的数据")
-    return units, day
+    return units, day, past_paths(dataset, previous, history)
 
 
 def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None = None, jobs: int | None = None,
                 ruleset: str | Path | None = None, notebooks: str | Path | None = None,
                 self_contained: bool = False, progress: bool | None = None, verbose: bool = False,
-                previous: str | Path | None = None, report_date: str | None = None,
+                previous=None, report_date: str | None = None, history: str | Path | None = None,
                 notify=None, allow_incomplete: bool = False, if_changed: bool = False,
                 page_seconds: float | None = None):
     """Write every report of a round into ``out``. Returns (Results, list[JobResult]), or
@@ -187,7 +186,9 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     ``units``: unit ids to report on (default: all); ``jobs``: parallel processes
     (default: all cores); ``notebooks``: folder with city.ipynb and unit.ipynb (default:
     the ones that ship with pingyi); ``self_contained``: embed plotly.js in every page instead of one
-    shared ``assets/plotly.min.js``; ``previous``: last year's dataset for the look-back;
+    shared ``assets/plotly.min.js``; ``previous``: last year's dataset for the look-back, or a
+    list of past rounds (the most recent gives the look-back, all of them the trend); ``history``:
+    a folder of past rounds, one sub-folder each (followup.history);
     ``report_date``: the day the rectification ledger is read (YYYY-MM-DD; default the
     round's: round.toml's report_date, else the last date in the data); ``notify``: called
     with each notice for the user (rejected rows, a report date long after the round),
@@ -204,7 +205,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
     from pingyi_lib.scoring.completeness import require_complete
 
     skip_slow_optional_modules()
-    units, asked_day = check_options(dataset, jobs=jobs, units=units, previous=previous, report_date=report_date)
+    units, asked_day, past = check_options(dataset, jobs=jobs, units=units, previous=previous,
+                                           report_date=report_date, history=history)
     if page_seconds is not None and not page_seconds > 0:
         raise OptionError("--page-time-limit 应为正的秒数（0 表示不限时）")
     folder = ReportFolder(out, REPORT_ENTRIES)
@@ -216,7 +218,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
         if not (nb_dir / name).is_file():
             raise OptionError(f"找不到报告笔记本 {nb_dir / name}"
                               "（--notebooks 应指向含 city.ipynb 和 unit.ipynb 的目录）")
-    previous_abs = str(Path(previous).resolve()) if previous else ""
+    # the notebooks' `previous`: '' (none), one round's folder (as before), or the list of past rounds
+    previous_abs: str | list[str] = past if len(past) > 1 else (past[0] if past else "")
     from pingyi_lib.dataset.load import ruleset_file
 
     started = manifest.now()
@@ -275,8 +278,8 @@ def run_reports(dataset: str | Path, out: str | Path, *, units: list[str] | None
 
 
 def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], dataset, dataset_abs: str,
-           ruleset_abs: str, self_contained: bool, previous_abs: str, asked_day: str, day, notices: list[str],
-           notify, jobs: int | None, progress: bool | None, verbose: bool, made_of,
+           ruleset_abs: str, self_contained: bool, previous_abs: str | list[str], asked_day: str, day,
+           notices: list[str], notify, jobs: int | None, progress: bool | None, verbose: bool, made_of,
            page_seconds: float | None = None, store: tuple[str, str] = ("", ""), kept=None) -> list[JobResult]:
     """Write the whole report into the staging folder ``stage``. ``asked_day``: --report-date
     as YYYY-MM-DD ('' when not given); ``day``: the ReportDay every page is read on;
@@ -291,8 +294,8 @@ def _build(bundle, stage: Path, out: Path, nb_dir: Path, chosen: list[str], data
     res, _, follow = bundle
     title = res.dataset.round.title
     run, started = made_of
-    folders = server_folders(dataset=dataset_abs, previous=previous_abs, ruleset=ruleset_abs, notebooks=nb_dir,
-                             stage=stage, out=out)
+    past = {f"previous{i}": p for i, p in enumerate(as_list(previous_abs))}
+    folders = server_folders(dataset=dataset_abs, **past, ruleset=ruleset_abs, notebooks=nb_dir, stage=stage, out=out)
     with logging_to(stage / "report.log", verbose, folders) as run_log:
         if run.reason:  # --if-changed, and something changed
             log.info("重新生成：%s", run.reason)

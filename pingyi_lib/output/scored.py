@@ -57,40 +57,33 @@ def _files(inp: str | Path) -> list[Path]:
     return sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
 
 
-def compute(dataset: str, ruleset: str = "", previous: str = "", report_date: str = ""):
-    """(Results, last year's Results or None, FollowUp): what a report notebook needs; both rounds
-    with intervals (docs/statistics.md), so the look-back can say which changes are significant."""
+def compute(dataset: str, ruleset: str = "", previous: str | list[str] = "", report_date: str = ""):
+    """(Results, last year's Results or None, FollowUp): what a report notebook needs; every round
+    with intervals (docs/statistics.md), so the look-back and the trend can say which changes are
+    significant. ``previous``: last year's round, or several past rounds (a list; the most recent
+    is last year's, the others add years to the trend: followup.history)."""
     import pingyi_lib as py
+    from pingyi_lib.followup import history
     from pingyi_lib.followup.ledger import report_day
     from pingyi_lib.scoring.results import at_day
     from pingyi_lib.sections.followup import FollowUp
 
     ds = py.load_dataset(dataset, ruleset=ruleset or None)
-    before = py.load_dataset(previous) if previous else None
-    if before is not None:
-        require_earlier(ds, before)
+    past = history.load_past(ds, history.past_paths(dataset, previous))
     res = at_day(py.score(ds, intervals=True), report_day(ds, report_date or None).day)
-    last_year = py.score(before, intervals=True) if before is not None else None
-    return res, last_year, FollowUp(res, last_year, report_date)
+    last_year = py.score(past[0], intervals=True) if past else None
+    older = [py.score(p, intervals=True) for p in past[1:]]
+    return res, last_year, FollowUp(res, last_year, report_date, older=older)
 
 
-def require_earlier(ds, before) -> None:
-    """Refuse a look-back round that is not an earlier year than the round (OptionError, one
-    line): last year's items and scores would be read from the same or a later year. Rounds
-    whose year is unknown (no round.toml year, no dates in the data) are not judged."""
-    from pingyi_lib.common.errors import OptionError
+def inputs_of(dataset: str, ruleset: str = "", previous: str | list[str] = "", report_date: str = "") -> dict:
+    """What a store stands for: every input file's path, size and modification time (the round's,
+    the ruleset's, every past round's), the report date asked for, and today when none was (an
+    empty report date is read as of today)."""
+    from pingyi_lib.followup.history import as_list
 
-    now, then = ds.round.year, before.round.year
-    if now is not None and then is not None and then >= now:
-        raise OptionError(f"--previous 应是更早一年的评议数据：{visible(str(before.path))} 是 {then} 年，"
-                          f"本轮 {visible(str(ds.path))} 是 {now} 年")
-
-
-def inputs_of(dataset: str, ruleset: str = "", previous: str = "", report_date: str = "") -> dict:
-    """What a store stands for: every input file's path, size and modification time, the report
-    date asked for, and today when none was (an empty report date is read as of today)."""
     files = []
-    for inp in (dataset, ruleset, previous):
+    for inp in (dataset, ruleset, *as_list(previous)):
         if not inp:
             continue
         for f in _files(Path(inp).resolve()):
@@ -148,7 +141,7 @@ def batch_key(scoring: dict, asked: str, today: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def keep(bundle, key: str, dataset: str, ruleset: str, previous: str, day: str) -> str:
+def keep(bundle, key: str, dataset: str, ruleset: str, previous: str | list[str], day: str) -> str:
     """The batch's bundle in the user's cache folder (never in OUT) as ``key`` (:func:`batch_key`);
     it serves the notebooks that are passed the report day ``day``. Returns '' when it cannot be
     written there (each notebook then scores the round itself, more slowly, and report.log says so)."""
@@ -159,7 +152,7 @@ def keep(bundle, key: str, dataset: str, ruleset: str, previous: str, day: str) 
         return ""
 
 
-def reuse(key: str, dataset: str, ruleset: str = "", previous: str = ""):
+def reuse(key: str, dataset: str, ruleset: str = "", previous: str | list[str] = ""):
     """(bundle, its folder) of an earlier batch stored as ``key`` (:func:`batch_key`) while its
     input files are as they were (path, size, modification time, as :func:`load` checks them
     for the notebooks); None when there is none, it no longer matches or cannot be read (the
@@ -264,9 +257,9 @@ def private_copy(obj):
     return copy.deepcopy(obj, memo)
 
 
-def load(scored: str, dataset: str, ruleset: str = "", previous: str = "", report_date: str = ""):
+def load(scored: str, dataset: str, ruleset: str = "", previous: str | list[str] = "", report_date: str = ""):
     """The bundle the batch stored (``scored``: its folder) while it matches the inputs, else
-    the round scored here."""
+    the round scored here (``previous``: last year's round, or a list of past rounds)."""
     if scored:
         folder = Path(scored)
         if _matches(folder, inputs_of(dataset, ruleset, previous, report_date)):
@@ -284,8 +277,11 @@ PATH_PARAMETERS = ("dataset", "ruleset", "previous")
 NAMED = "{key} = {value}  # 只写名称，服务器上的位置不随报告发布；在 JupyterLab 中重新运行时请改为完整路径\n"
 
 
-def published_name(value: str) -> str:
-    """A folder or file as a published file may name it: its last part ('' stays '')."""
+def published_name(value):
+    """A folder or file as a published file may name it: its last part ('' stays ''); a list
+    of them (several past rounds), each by its last part."""
+    if isinstance(value, list):
+        return [published_name(v) for v in value]
     return Path(value).name if value else value
 
 
@@ -303,7 +299,7 @@ def forget(nb, name: str = "") -> bool:
         changed = True
     for key in PATH_PARAMETERS:
         v = params.get(key)
-        if isinstance(v, str) and v != published_name(v):
+        if isinstance(v, (str, list)) and v != published_name(v):
             params[key] = published_name(v)
             changed = True
     for key, short in (("input_path", None), ("output_path", name or None)):
@@ -332,7 +328,7 @@ def _published_line(line: str) -> str:
                 value = ast.literal_eval(line[len(key) + 3:].strip())
             except (ValueError, SyntaxError):
                 return line
-            if isinstance(value, str) and value != published_name(value):
+            if isinstance(value, (str, list)) and value != published_name(value):
                 return NAMED.format(key=key, value=json.dumps(published_name(value), ensure_ascii=False))
     return line
 

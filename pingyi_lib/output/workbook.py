@@ -22,7 +22,7 @@ from pingyi_lib.common.values import plain
 from pingyi_lib.output.atomic import atomic_path
 from pingyi_lib.output.stable import fix_zip_times, stamp
 from pingyi_lib.scoring.results import Results
-from pingyi_lib.sections import duties, integrity
+from pingyi_lib.sections import duties, integrity, trend
 from pingyi_lib.sections.followup import ledger_table, main_problems_text
 from pingyi_lib.sections.headline import component_gaps, interim_banner, warned, with_not_started
 from pingyi_lib.sections.scores import rejected_rows, unit_table
@@ -176,6 +176,10 @@ def write_results_workbook(res: Results, path: str | Path, main_problems: pd.Ser
     if res.interim:
         c.insert(0, "性质", "预警（阶段性结果，评议如在报告日结束将触发）")
     _write_sheet(wb, "结果运用", c, {"单位名称": 30, "原因": 50, "结果运用": 50, "性质": 30})
+    if follow is not None and follow.trend is not None:  # past rounds: every unit, every year
+        _write_sheet(wb, trend.SHEET, trend.trend_table(follow.trend, res.ruleset),
+                     {"单位名称": 30, "排名组": 22, "综合得分区间": 16, "群众满意度区间": 16, "名次区间": 12,
+                      "综合得分变化区间": 18, "名次变化": 24})
     if ledger is not None:
         _write_sheet(wb, "整改台账", ledger_table(ledger, ruleset=res.ruleset),
                      {"问题": 30, "整改措施": 40, "截至报告日": 20, "说明": 50})

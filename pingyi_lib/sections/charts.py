@@ -359,6 +359,24 @@ def lookback_bar(cmp: pd.DataFrame, title: str) -> go.Figure:
     return _layout(fig, title, height=_rows_height(len(x)))
 
 
+def trend_lines(frame: pd.DataFrame, title: str) -> go.Figure:
+    """A unit's composite and satisfaction per year (sections.trend.unit_chart_frame), each
+    year with its 95% interval as an error bar; the years as categories (no 2010.5 tick)."""
+    fig = new_figure()
+    years = [str(int(y)) for y in frame["year"]]
+    for i, (col, name, unit) in enumerate((("composite", "综合得分", "分"), ("satisfaction", "群众满意度", "%"))):
+        y = frame[col]
+        fig.add_scatter(x=years, y=y, name=name, mode="lines+markers",
+                        line={"color": SERIES[i * 3][0], "dash": "solid" if i == 0 else "dash"},
+                        marker={"size": 8, "symbol": "circle" if i == 0 else "square"},
+                        error_y={"type": "data", "symmetric": False, "color": SERIES[i * 3][0], "thickness": 1,
+                                 "array": frame[f"{col}_hi"] - y, "arrayminus": y - frame[f"{col}_lo"]},
+                        hovertemplate="%{x}年 " + name + "：%{y:.2f}" + unit + "<extra></extra>")
+    fig.update_xaxes(type="category", title="年度")
+    fig.update_yaxes(title="得分 / 满意度")
+    return _layout(fig, title, height=360)
+
+
 def responses_timeline(frame: pd.DataFrame, title: str) -> go.Figure:
     """Questionnaires per time bin (sections.integrity.timeline), excluded ones included;
     bins holding a burst (短时集中提交) marked in red. One unit: bars; several: a line each."""

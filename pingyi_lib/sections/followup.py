@@ -10,7 +10,7 @@ import functools
 import pandas as pd
 
 from pingyi_lib.common.numbers import format_share
-from pingyi_lib.followup import ledger, lookback
+from pingyi_lib.followup import history, ledger, lookback
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring.results import Results
 from pingyi_lib.sections.scores import file_name
@@ -288,11 +288,15 @@ class FollowUp:
     """Everything the follow-up sections need, computed once per notebook.
 
     ``previous``: last year's scored round (None = no look-back); ``report_date``: the day
-    the ledger is read ('' = the round's: round.toml, else the last date in the data).
+    the ledger is read ('' = the round's: round.toml, else the last date in the data);
+    ``older``: the rounds before last year's (scored), most recent first, for the trend.
     ``report_day`` says which day, from where, and warns about a day long after the round.
+    ``trend`` (followup.history.trend): every unit's figures in every year of the rounds given,
+    None without a past round or when a round's year is unknown.
     """
 
-    def __init__(self, res: Results, previous: Results | None = None, report_date: str = ""):
+    def __init__(self, res: Results, previous: Results | None = None, report_date: str = "",
+                 older: list[Results] | None = None):
         ds = res.dataset
         self.res = res
         self.problems = themes.main_problems(ds)
@@ -309,6 +313,9 @@ class FollowUp:
         if previous is not None:
             found.append(lookback.reference_problems(res, previous))
         self.data_problems = pd.concat(found, ignore_index=True)
+        rounds = [res, *([previous] if previous is not None else []), *(older or [])]
+        known = all(r.dataset.round.year is not None for r in rounds)
+        self.trend = history.trend(rounds, history.read_unit_history(ds.path)) if len(rounds) > 1 and known else None
 
     @functools.cached_property
     def dimension_problems(self) -> pd.DataFrame:
