@@ -253,6 +253,12 @@ page.note(trend.movers_text(fu.trend, rs))
 # %%
 page.table(trend.movers(fu.trend, rs), links=links, link_column=rs.column_labels["unit_id"], empty="")
 
+# %%
+page.note(trend.open_items_text(fu.open_past))
+
+# %%
+page.table(trend.open_items_table(fu.open_past, rs), links=links, link_column=rs.column_labels["unit_id"], empty="")
+
 # %% [markdown]
 # ## 市局自身评议结果
 

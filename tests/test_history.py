@@ -302,3 +302,125 @@ def _history_folder(rounds, tmp_path) -> Path:
     shutil.copytree(rounds["2010"], hist / "2010")
     shutil.copytree(S2011, hist / "2011")
     return hist
+
+
+# --- consequences over several rounds, the past rounds' open items, the notice ----------------------
+
+
+def _with_rule(src: Path, dst: Path, years: int) -> Path:
+    """A copy of ``src`` whose ruleset turns [consequences.repeat_bottom] on for ``years`` rounds."""
+    from pingyi_lib.scheme.ruleset import default_ruleset_path
+
+    shutil.copytree(src, dst)
+    text = default_ruleset_path().read_text(encoding="utf-8")
+    on = text.replace("[consequences.repeat_bottom]\nyears = 0", f"[consequences.repeat_bottom]\nyears = {years}")
+    assert on != text
+    (dst / "ruleset.toml").write_text(on, encoding="utf-8")
+    return dst
+
+
+@pytest.mark.parametrize("years", [2, 3])
+def test_repeat_bottom_catches_the_units_at_the_bottom_every_year(years, rounds, tmp_path):
+    from pingyi_lib.sections import headline, scores
+
+    now = _with_rule(S2012, tmp_path / "2012", years)
+    res, _, fu = scored.compute(str(now), "", [str(S2011), str(rounds["2010"])], "")
+    t = fu.trend
+    last = sorted(set(t["year"]))[-years:]
+    bottom = t[t["year"].isin(last)].groupby("unit_id")["in_bottom"].agg(lambda s: len(s) == years and s.all())
+    want = set(bottom[bottom].index)
+    assert want  # the sample has units at the bottom in 2010, 2011 and 2012
+    c = res.consequences[res.consequences["flag"] == "repeat_bottom"]
+    assert set(c["unit_id"]) == want
+    for r in c.itertuples(index=False):
+        assert all(f"{y}年第" in r.reason for y in last) and f"连续{years}轮排名靠后" in r.reason
+        assert r.label == "连续排名靠后" and r.clause == "本地规定"
+        assert "连续排名靠后" in res.units.set_index("unit_id").loc[r.unit_id, "flags"]
+    assert set(res.units[res.units["repeat_bottom"]]["unit_id"]) == want
+    assert fu.res is res  # the pages read the same results
+    head = headline.city_headline(res)
+    row = head[head["code"] == "repeat_bottom"].iloc[0]
+    assert set(row["unit_ids"]) == want and f"（{len(want)}个单位）" in row["事项"]
+    summary = scores.consequence_summary(res)
+    assert summary[summary["结果"] == "连续排名靠后"]["单位数（个）"].iloc[0] == len(want)
+
+
+def test_repeat_bottom_is_off_by_default_and_not_judged_without_past_rounds(rounds, tmp_path):
+    from pingyi_lib.sections import headline
+
+    res, _, fu = scored.compute(str(S2012), "", [str(S2011), str(rounds["2010"])], "")
+    assert not res.ruleset.repeat_bottom.on and "repeat_bottom" not in res.units
+    assert not (res.consequences["flag"] == "repeat_bottom").any()
+    on = _with_rule(S2012, tmp_path / "2012", 2)
+    alone, _, _ = scored.compute(str(on), "", "", "")  # the rule is on, but there is nothing to judge it by
+    assert "repeat_bottom" not in alone.units
+    assert "repeat_bottom" not in set(headline.city_headline(alone)["code"])
+
+
+def test_repeat_bottom_rule_is_read_strictly(tmp_path):
+    from pingyi_lib.common.errors import RulesetError
+    from pingyi_lib.scheme.ruleset import default_ruleset_path, load_ruleset
+
+    text = default_ruleset_path().read_text(encoding="utf-8")
+    for bad, said in (("years = 1", "必须是 0（不启用）或不小于 2"), ("years = -2", "不能小于 0"),
+                      ('years = "2"', "必须是整数"), ("years = 2\nyaers = 3", "是未知的键")):
+        p = tmp_path / "r.toml"
+        p.write_text(text.replace("[consequences.repeat_bottom]\nyears = 0", f"[consequences.repeat_bottom]\n{bad}"),
+                     encoding="utf-8")
+        with pytest.raises(RulesetError, match=said):
+            load_ruleset(p)
+    start = text.index("[consequences.repeat_bottom]")
+    end = text.index("\n\n", start)
+    p.write_text(text[:start] + text[end:], encoding="utf-8")  # a ruleset written before the rule
+    assert not load_ruleset(p).repeat_bottom.on
+
+
+def test_open_items_of_every_past_round(rounds, tmp_path):
+    # 2012's look-back item R2012-005 (done) also names czsaj's 2010 item R2010-001 (open in 2010)
+    now = shutil.copytree(S2012, tmp_path / "2012")
+    rect = now / "rectifications.csv"
+    text = rect.read_text(encoding="utf-8")
+    assert "回头看(R2011-001)" in text
+    # and ly's done R2012-009 names jt's 2010 item R2010-010: another unit's item stays open
+    assert "回头看(R2011-005)" in text
+    text = text.replace("回头看(R2011-001)", "回头看(R2010-001、R2011-001)")
+    rect.write_text(text.replace("回头看(R2011-005)", "回头看(R2011-005、R2010-010)"), encoding="utf-8")
+    r12 = py.score(py.load_dataset(now))
+    r11, r10 = (py.score(py.load_dataset(rounds[y])) for y in ("2011", "2010"))
+    day = pd.Timestamp("2012-09-20")
+    still = history.open_items([r12, r11, r10], day)
+    # last year's: exactly the items the one-year look-back finds not closed
+    cl = lookback.closure(r12, r11, day)
+    assert sorted(still[still["year"] == 2011]["item_id"]) == sorted(cl[~cl["closed"]]["item_id"])
+    # 2010's: not done in 2010 and named by no done look-back item of 2011 (none) or 2012
+    items10 = r10.dataset.rectifications
+    open10 = set(items10[items10["status"] != r10.ruleset.rectification_done]["item_id"]) - {"R2010-001"}
+    assert set(still[still["year"] == 2010]["item_id"]) == open10 and "R2010-010" in open10
+    # naming a 2010 item is not a data problem when 2010 is given; it is when only 2011 is
+    assert not lookback.reference_problems(r12, r11, [r10])["reason"].str.contains("R2010-001").any()
+    assert lookback.reference_problems(r12, r11)["reason"].str.contains("R2010-001").any()
+    assert (trend_view.open_items_text(still) ==
+            f"往年的整改事项仍未整改到位 {len(still)} 项（2010 年 {len(open10)} 项，2011 年 {int((~cl['closed']).sum())} 项）："
+            "当年未完成，以后也没有本单位已完成的回头看事项提到它。")
+
+
+def test_the_notice_says_where_the_trend_matters(rounds):
+    from pingyi_lib.sections.notice import notice_blocks
+
+    res, _, fu = scored.compute(str(S2012), "", [str(S2011), str(rounds["2010"])], "")
+    blocks = notice_blocks(res, fu, res.dataset.round.title)
+    heads = [v for k, v in blocks if k == "heading"]
+    assert any(h.endswith("、历年对比") for h in heads)
+    start = next(i for i, (k, v) in enumerate(blocks) if k == "heading" and v.endswith("历年对比"))
+    end = next(i for i, (k, v) in enumerate(blocks) if i > start and k == "heading")
+    paras = [v for k, v in blocks[start:end] if k == "para"]
+    t = fu.trend
+    movers = t[(t["year"] == 2012) & (t["significant"] == True)]  # noqa: E712
+    for r in movers.itertuples(index=False):
+        assert sum(p.startswith(f"{r.name}综合得分{r.composite:.2f}分，比2011年") for p in paras) == 1
+    longest = history.repeat_bottom(t, 3)
+    assert len(longest) and all(any(p == f"{r.name}{r.reason}。" for p in paras) for r in longest.itertuples())
+    assert paras[-1] == trend_view.open_items_text(fu.open_past)
+    # one round: no such section
+    alone, _, fu1 = scored.compute(str(S2012), "", "", "")
+    assert not any(v.endswith("历年对比") for k, v in notice_blocks(alone, fu1, "t") if k == "heading")

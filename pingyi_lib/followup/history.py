@@ -283,3 +283,109 @@ def _changes(out: pd.DataFrame, reps: dict, rs) -> pd.DataFrame:
         out.loc[idx, "significant"] = ids.map(ch["composite_significant"]).astype("boolean").to_numpy()
         out.loc[idx, "satisfaction_significant"] = ids.map(ch["satisfaction_significant"]).astype("boolean").to_numpy()
     return out
+
+
+def repeat_bottom(trend: pd.DataFrame | None, years: int) -> pd.DataFrame:
+    """The units in their group's bottom (排名靠后) in each of the last ``years`` rounds of the
+    trend, this round included (consecutive rounds: a unit missing from one of them is not):
+    unit_id, name (this year's), years (ascending), reason (the years with each rank). Empty when
+    the rule is off (``years`` < 2) or there are fewer rounds."""
+    cols = ["unit_id", "name", "years", "reason"]
+    if trend is None or years < 2:
+        return pd.DataFrame(columns=cols)
+    last = sorted(set(int(y) for y in trend["year"]))[-years:]
+    if len(last) < years:
+        return pd.DataFrame(columns=cols)
+    t = trend[trend["year"].isin(last)]
+    hit = t.groupby("unit_id", sort=False)["in_bottom"].agg(lambda s: len(s) == years and bool(s.all()))
+    rows = []
+    for uid in hit.index[hit.to_numpy(dtype=bool)]:
+        g = t[t["unit_id"] == uid].sort_values("year")
+        ranks = "；".join(f"{int(r.year)}年第{int(r.rank)}名/共{int(r.group_n)}名" for r in g.itertuples(index=False))
+        rows.append((uid, g["name"].iloc[-1], [int(y) for y in g["year"]],
+                     f"{'、'.join(f'{y}年' for y in g['year'].astype(int))}连续{years}轮排名靠后（{ranks}）"))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def with_repeat_bottom(res, trend: pd.DataFrame | None):
+    """``res`` with the ruleset's ``[consequences.repeat_bottom]`` applied (a new Results; ``res``
+    itself when the rule is off or there are no past rounds): a consequence row per unit caught,
+    with the years as its reason, the rule's label in its flags, and the column ``repeat_bottom``
+    (the rule was judged: :func:`judged_consequences`)."""
+    import dataclasses
+
+    from pingyi_lib.scheme.consequence_rules import REPEAT_BOTTOM
+
+    rule = res.ruleset.repeat_bottom
+    if not rule.on or trend is None:
+        return res
+    hits = repeat_bottom(trend, rule.years)
+    rows = pd.DataFrame({"unit_id": hits["unit_id"], "name": hits["name"], "flag": REPEAT_BOTTOM,
+                         "label": rule.label, "reason": hits["reason"], "consequence": rule.consequence,
+                         "clause": rule.clause})
+    units = res.units.copy()
+    caught = units["unit_id"].isin(set(hits["unit_id"]))
+    units[REPEAT_BOTTOM] = caught.to_numpy()
+    units["flags"] = [("、".join(x for x in (f, rule.label) if x)) if c else f for f, c in zip(units["flags"], caught)]
+    return dataclasses.replace(res, units=units,
+                               consequences=pd.concat([res.consequences, rows[res.consequences.columns]],
+                                                      ignore_index=True))
+
+
+def judged_consequences(res) -> dict:
+    """Every consequence the ruleset prescribes and this round was judged on, by flag → Flag:
+    the one-round flags, and ``repeat_bottom`` when it is on and past rounds were given."""
+    from pingyi_lib.scheme.consequence_rules import REPEAT_BOTTOM
+    from pingyi_lib.scheme.ruleset import Flag
+
+    rs = res.ruleset
+    out = {f: rs.flags[f] for f in rs.consequence_flags}
+    rule = rs.repeat_bottom
+    if rule.on and REPEAT_BOTTOM in res.units.columns:
+        out[REPEAT_BOTTOM] = Flag(rule.label, rule.consequence, rule.clause)
+    return out
+
+
+def open_items(rounds: list, day, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The rectification items of every past round still open on ``day``: not done in their own
+    round, and named by no look-back item (回头看(ID)) of the same unit (matched through
+    ``history``) done in a later round by that round's report day (this round: ``day``).
+    ``rounds``: this round first, then the past ones, most recent first.
+
+    Columns: unit_id (today's), name, year, item_id, problem, deadline, followed_up (the look-back
+    items that named it, '、'-joined; '' when none)."""
+    from pingyi_lib.followup import ledger, lookback
+
+    history = history if history is not None else read_unit_history("/nonexistent")
+    cols = ["unit_id", "name", "year", "item_id", "problem", "deadline", "followed_up"]
+    namings = []
+    for i, later in enumerate(rounds[:-1]):
+        when = day if i == 0 else ledger.report_day(later.dataset, None).day
+        pairs = lookback._naming_rows(later, pd.Timestamp(when))
+        renames, _ = id_map(history, later.dataset.round.year, pairs["followup_unit"]) if i else ({}, {})
+        namings.append(pairs.assign(unit=pairs["followup_unit"].map(lambda u: renames.get(u, u)), at=i))
+    names = pd.concat(namings, ignore_index=True) if namings else pd.DataFrame(columns=["ref", "unit", "at"])
+    out = []
+    for j, past in enumerate(rounds[1:], start=1):
+        items = past.dataset.rectifications
+        if not len(items):
+            continue
+        renames, _ = id_map(history, past.dataset.round.year, items["unit_id"])
+        unit = items["unit_id"].map(lambda u: renames.get(u, u))
+        later = names[names["at"] < j]
+        for k, (item, u) in enumerate(zip(items["item_id"], unit)):
+            if items["status"].iloc[k] == past.ruleset.rectification_done:
+                continue
+            hit = later[(later["ref"] == item) & (later["unit"] == u)]
+            if hit["done_now"].astype(bool).any():
+                continue
+            out.append((u, "", int(past.dataset.round.year), item, items["problem"].iloc[k],
+                        items["deadline"].iloc[k] if "deadline" in items else pd.NaT,
+                        "、".join(dict.fromkeys(hit["followup_item"]))))
+    frame = pd.DataFrame(out, columns=cols)
+    names_now = dict(zip(rounds[0].units["unit_id"], rounds[0].units["name"]))
+    for past in rounds[1:]:
+        for uid, name in zip(past.units["unit_id"], past.units["name"]):
+            names_now.setdefault(uid, name)
+    frame["name"] = frame["unit_id"].map(lambda u: names_now.get(u, ""))
+    return frame.sort_values(["year", "unit_id", "item_id"], kind="stable").reset_index(drop=True)

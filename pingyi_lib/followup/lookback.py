@@ -141,19 +141,24 @@ def closure(now: Results, prev: Results, report_date=None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def reference_problems(now: Results, prev: Results) -> pd.DataFrame:
+def reference_problems(now: Results, prev: Results, older: list[Results] | tuple = ()) -> pd.DataFrame:
     """Look-back references that close nothing, as data problems (ledger.PROBLEM_COLUMNS):
-    an id that is not one of last round's items (``unknown_reference``) and another unit's
-    item (``other_unit_reference``), each naming this round's file and row."""
-    old = prev.dataset.rectifications
-    owner = dict(zip(old["item_id"], old["unit_id"]))
+    an id that is not one of last round's items (``unknown_reference``; ``older``: rounds before
+    last year's, whose items may be named too) and another unit's item (``other_unit_reference``),
+    each naming this round's file and row."""
+    owner: dict = {}
+    for r in (*reversed(list(older)), prev):  # last year's wins where an id repeats
+        old = r.dataset.rectifications
+        owner.update(zip(old["item_id"], old["unit_id"]))
     pairs = _naming_rows(now)
     f = now.dataset.file_of("rectifications")
     rows = []
+    which = "往年" if older else "上一年"
     for p in pairs.itertuples(index=False):
         if p.ref not in owner:
             rows.append(("rectifications", f, p.row, p.followup_unit, p.followup_item, "unknown_reference",
-                         f"回头看事项{p.followup_item}提到的“{p.ref}”不是上一年的整改事项编号，未计入整改到位情况"))
+                         f"回头看事项{p.followup_item}提到的“{p.ref}”不是{which}的整改事项编号，"
+                         "未计入整改到位情况"))
         elif owner[p.ref] != p.followup_unit:
             rows.append(("rectifications", f, p.row, p.followup_unit, p.followup_item, "other_unit_reference",
                          f"回头看事项{p.followup_item}（单位{p.followup_unit}）提到的{p.ref}属于单位{owner[p.ref]}，"

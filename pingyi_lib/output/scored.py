@@ -73,7 +73,10 @@ def compute(dataset: str, ruleset: str = "", previous: str | list[str] = "", rep
     res = at_day(py.score(ds, intervals=True), report_day(ds, report_date or None).day)
     last_year = py.score(past[0], intervals=True) if past else None
     older = [py.score(p, intervals=True) for p in past[1:]]
-    return res, last_year, FollowUp(res, last_year, report_date, older=older)
+    follow = FollowUp(res, last_year, report_date, older=older)
+    # a consequence over several rounds ([consequences.repeat_bottom]; off unless the ruleset says so)
+    follow.res = res = history.with_repeat_bottom(res, follow.trend)
+    return res, last_year, follow
 
 
 def inputs_of(dataset: str, ruleset: str = "", previous: str | list[str] = "", report_date: str = "") -> dict:

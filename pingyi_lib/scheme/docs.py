@@ -61,6 +61,12 @@ KEY_DOCS: dict[str, tuple[str, str]] = {
     "flags.*.clause": ("依据条款，报告和通报中写在每条结果运用旁（“本地规定”：方案未规定）", "方案 五、六"),
     "flags.*.kind": ("consequence：评议结果运用（对单位的后果）；data_quality：数据质量提示，不属于结果运用；"
                      "省略为 consequence", LOCAL),
+    "consequences.repeat_bottom.years": ("连续几轮（含本轮）在本组排名靠后的单位适用下列结果运用，理由中列出各年；"
+                                         "0 为不启用（本规则集：方案未规定，不启用），启用时不小于 2；"
+                                         "需要往年数据（pingyi report --previous 或 --history）", LOCAL),
+    "consequences.repeat_bottom.label": ("连续排名靠后这一结果运用的名称", LOCAL),
+    "consequences.repeat_bottom.consequence": ("连续排名靠后的具体后果（报告、汇总表和通报中照录）", LOCAL),
+    "consequences.repeat_bottom.clause": ("依据条款（“本地规定”：方案未规定）", LOCAL),
     "labels.activity": ("round.toml 未给标题时，标题 = 城市 + 年度 + 此名称", LOCAL),
     "labels.components.*": ("综合得分各组成部分的中文名称（表头、图例）", "方案 五(六)"),
     "labels.columns.*": ("单位表各列的中文表头（页面、汇总表、命令行共用）", "—"),

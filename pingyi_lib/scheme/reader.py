@@ -132,3 +132,18 @@ def _exclusive(r: _Reader, key_a: str, a, key_b: str, b) -> None:
     both = sorted(set(a) & set(b))
     if both:
         r.fail(key_b, f"与 '{key_a}' 有相同的项 {', '.join(map(repr, both))}，一个值只能属于其中一个")
+
+
+def _distinct(r: _Reader, key: str, values) -> None:
+    values = list(values)
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        r.fail(key, f"中 {', '.join(map(repr, twice))} 出现了不止一次，数据中的值将无法区分")
+
+
+def _pair(r: _Reader, key: str, default: tuple[int, int], hi: int) -> tuple[int, int]:
+    v = r.get(key, list(default))
+    if not (isinstance(v, list) and len(v) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+            and 0 <= v[0] <= v[1] <= hi):
+        r.fail(key, f"必须是 [下限, 上限] 两个整数，0 <= 下限 <= 上限 <= {hi}，而不是 {_shown(v)}")
+    return (v[0], v[1])

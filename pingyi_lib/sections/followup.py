@@ -292,7 +292,8 @@ class FollowUp:
     ``older``: the rounds before last year's (scored), most recent first, for the trend.
     ``report_day`` says which day, from where, and warns about a day long after the round.
     ``trend`` (followup.history.trend): every unit's figures in every year of the rounds given,
-    None without a past round or when a round's year is unknown.
+    None without a past round or when a round's year is unknown; ``open_past``
+    (followup.history.open_items): the past rounds' rectification items still open (None likewise).
     """
 
     def __init__(self, res: Results, previous: Results | None = None, report_date: str = "",
@@ -310,12 +311,14 @@ class FollowUp:
         self.compare = lookback.compare(res, previous) if previous is not None else None
         self.closure = lookback.closure(res, previous, day) if previous is not None else None
         found = [ledger.data_problems(ds)]
-        if previous is not None:
-            found.append(lookback.reference_problems(res, previous))
+        if previous is not None:  # a look-back item may name an item of any past round
+            found.append(lookback.reference_problems(res, previous, older or []))
         self.data_problems = pd.concat(found, ignore_index=True)
         rounds = [res, *([previous] if previous is not None else []), *(older or [])]
-        known = all(r.dataset.round.year is not None for r in rounds)
-        self.trend = history.trend(rounds, history.read_unit_history(ds.path)) if len(rounds) > 1 and known else None
+        known = len(rounds) > 1 and all(r.dataset.round.year is not None for r in rounds)
+        hist = history.read_unit_history(ds.path)
+        self.trend = history.trend(rounds, hist) if known else None
+        self.open_past = history.open_items(rounds, day, hist) if known else None
 
     @functools.cached_property
     def dimension_problems(self) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pingyi_lib.common.numbers import format_number, format_rank
+from pingyi_lib.followup.history import judged_consequences
 from pingyi_lib.scheme.ruleset import COMPONENT_COLUMNS
 from pingyi_lib.scoring.results import COMPONENTS, Results
 from pingyi_lib.sections.integrity import period_changes
@@ -110,8 +111,7 @@ def with_not_started(res: Results, units: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _clause(rs, flag: str) -> str:
-    clause = rs.flags[flag].clause
+def _clause_text(clause: str) -> str:
     return f"（依据{clause}）" if clause else ""
 
 
@@ -143,16 +143,15 @@ def city_headline(res: Results) -> pd.DataFrame:
     """The city page's first screen: the bottom group of each rank group, then every
     consequence of the scheme (约谈, 不评优, 最差单位, 评议代表构成不合规) with who and why,
     '无' for a consequence that hit nobody."""
-    rs = res.ruleset
     rows = interim_points(res) + bottom_groups(res).to_dict("records")
     c = res.consequences
-    for flag in rs.consequence_flags:
+    for flag, rule in judged_consequences(res).items():
         hit = c[c["flag"] == flag]
-        label = rs.flags[flag].label
+        label = rule.label
         if len(hit):
             text = "；".join(f"{r.name}：{r.reason}{robustness_note(res, r.unit_id, flag)}"
                             for r in hit.itertuples(index=False))
-            text += f"。{rs.flags[flag].consequence}{_clause(rs, flag)}。"
+            text += f"。{rule.consequence}{_clause_text(rule.clause)}。"
             text += WARNING_NOTE if res.interim else ""
             label = f"{label}（{len(hit)}个单位）"
         else:
@@ -238,7 +237,7 @@ def unit_headline(res: Results, unit_id: str) -> pd.DataFrame:
     for r in c.itertuples(index=False):
         rows.append({"code": r.flag, "事项": f"{label['flags']}{'（预警）' if res.interim else ''}：{r.label}",
                      "内容": f"{r.reason}{robustness_note(res, unit_id, r.flag)}。"
-                           f"{r.consequence}{_clause(rs, r.flag)}。" + (WARNING_NOTE if res.interim else ""),
+                           f"{r.consequence}{_clause_text(r.clause)}。" + (WARNING_NOTE if res.interim else ""),
                      "unit_ids": (unit_id,)})
     rows += integrity_changes(res, unit_id)
     if not len(c):

@@ -15,7 +15,7 @@ import pandas as pd
 
 from pingyi_lib.common.numbers import format_number, format_rank, format_share
 from pingyi_lib.scoring.results import Results
-from pingyi_lib.sections import duties, followup, headline
+from pingyi_lib.sections import duties, followup, headline, trend
 
 CN_NUMERALS = "一二三四五六七八九十"
 RANKING_COLUMNS = ["rank", "name", "onsite_index", "survey_index", "case_points", "bonus_points", "composite",
@@ -50,7 +50,8 @@ def ranking_table(res: Results, units: pd.DataFrame) -> pd.DataFrame:
 def notice_blocks(res: Results, fu: followup.FollowUp, title: str) -> list[tuple[str, object]]:
     """The notice's content in order: title, recipient, opening, 一、评议排名, 二、群众满意度,
     三、群众反映的主要问题, 四、评议结果运用, 五、责任分解 (per dimension: who leads it, the units that
-    need rectification on it), 六、整改落实情况, signature."""
+    need rectification on it), with past rounds 历年对比 (a sentence per unit where the trend matters,
+    the past rounds' open items), then 整改落实情况, signature."""
     rs = res.ruleset
     u = res.units
     day = fu.report_date
@@ -139,6 +140,16 @@ def notice_blocks(res: Results, fu: followup.FollowUp, title: str) -> list[tuple
     blocks.append(("para", duties.duties_note(res)))
     for text in duties.notice_paragraphs(res, fu):
         blocks.append(("para", text))
+
+    if fu.trend is not None:  # past rounds given: the units where the trend matters
+        heading("历年对比")
+        years = "、".join(f"{y}年" for y in sorted(set(int(y) for y in fu.trend["year"])))
+        blocks.append(("para", f"对照{years}的评议结果（变化均与该单位上一次参评相比，经抽样误差检验）："))
+        said = trend.notice_sentences(fu.trend, rs)
+        for text in said or ["各单位综合得分与上一次参评相比没有显著变化，也没有单位连续排名靠后。"]:
+            blocks.append(("para", text))
+        if fu.open_past is not None:
+            blocks.append(("para", trend.open_items_text(fu.open_past)))
 
     heading("整改落实情况")
     led = fu.ledger

@@ -17,6 +17,7 @@ from pingyi_lib.common.names import unit_slug
 from pingyi_lib.common.numbers import format_number, format_rank, format_share, round_half_up
 from pingyi_lib.dataset import schema
 from pingyi_lib.followup.duties import group_means
+from pingyi_lib.followup.history import judged_consequences
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.scoring import counts, indices
 from pingyi_lib.scoring.results import Results
@@ -310,8 +311,7 @@ def consequence_summary(res: Results) -> pd.DataFrame:
     rs = res.ruleset
     c = res.consequences
     rows = []
-    for flag in rs.consequence_flags:
-        f = rs.flags[flag]
+    for flag, f in judged_consequences(res).items():
         hit = c[c["flag"] == flag]
         rows.append({"结果": f.label, "单位数（个）": len(hit), "单位": "、".join(hit["name"]) or "无",
                      rs.column_labels["flags"]: f.consequence, "依据": f.clause})

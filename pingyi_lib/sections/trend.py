@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pingyi_lib.common.numbers import format_number
 from pingyi_lib.scheme.ruleset import Ruleset
 from pingyi_lib.sections.uncertainty import interval_text, rank_range
 
@@ -131,3 +132,55 @@ def movers_text(trend: pd.DataFrame | None, ruleset: Ruleset) -> str:
     if not up and not down:
         return f"{year} 年没有单位的综合得分比上一次参评显著上升或下降。"
     return f"{year} 年综合得分比上一次参评显著上升的单位 {up} 个，显著下降的 {down} 个。"
+
+
+def open_items_text(open_past: pd.DataFrame | None) -> str:
+    """One sentence on the past rounds' rectification items still open ('' without past rounds)."""
+    if open_past is None:
+        return ""
+    if not len(open_past):
+        return "往年的整改事项均已整改到位（当年完成，或本单位以后的回头看事项已完成）。"
+    per_year = open_past.groupby("year").size()
+    parts = "，".join(f"{int(y)} 年 {int(n)} 项" for y, n in per_year.items())
+    return (f"往年的整改事项仍未整改到位 {len(open_past)} 项（{parts}）：当年未完成，以后也没有本单位已完成的"
+            "回头看事项提到它。")
+
+
+def open_items_table(open_past: pd.DataFrame | None, ruleset: Ruleset) -> pd.DataFrame | None:
+    """The past rounds' open rectification items (followup.history.open_items) as shown."""
+    if open_past is None:
+        return None
+    labels = ruleset.column_labels
+    return pd.DataFrame({
+        labels["unit_id"]: open_past["unit_id"], labels["name"]: open_past["name"], "年度": open_past["year"],
+        "事项编号": open_past["item_id"], "问题": open_past["problem"],
+        "整改期限": [d.strftime("%Y-%m-%d") if pd.notna(d) else "—" for d in pd.to_datetime(open_past["deadline"])],
+        "提到它的回头看事项（未完成）": open_past["followed_up"].replace("", "—"),
+    }).reset_index(drop=True)
+
+
+def notice_sentences(trend: pd.DataFrame | None, ruleset: Ruleset, bottom_years: int = 2) -> list[str]:
+    """The notice's sentence per unit where the trend matters: a significant change of the
+    composite in the latest year (with the rank change), and a unit in its group's bottom in the
+    last ``bottom_years`` rounds or more (whether or not the ruleset attaches a consequence)."""
+    if trend is None:
+        return []
+    d = ruleset.decimals
+    year = int(trend["year"].max())
+    out = []
+    for r in trend[(trend["year"] == year) & (trend["significant"] == True)].itertuples(index=False):  # noqa: E712
+        way = "上升" if r.composite_change > 0 else "下降"
+        rank = rank_word(r.rank_change, r.rank_change_real).replace("（", "，").replace("）", "")
+        rank = "" if rank == "—" else f"，{rank}" if rank.startswith("名次") else f"，名次{rank}"
+        out.append(f"{r.name}综合得分{format_number(r.composite, d)}分，比{int(r.prev_year)}年{way}"
+                   f"{format_number(abs(r.composite_change), d)}分（变化显著{rank}）。")
+    from pingyi_lib.followup.history import repeat_bottom
+
+    n = len(set(trend["year"]))
+    seen = set()
+    for k in range(n, bottom_years - 1, -1):  # the longest run of each unit
+        for r in repeat_bottom(trend, k).itertuples(index=False):
+            if r.unit_id not in seen:
+                seen.add(r.unit_id)
+                out.append(f"{r.name}{r.reason}。")
+    return out
