@@ -88,6 +88,38 @@ def sample_reports(tmp_path_factory):
     return out, code
 
 
+def derive_round(src: Path, dst: Path, year: int, drop_unit: str = "wj", every: int = 3,
+                 rename: dict | None = None) -> Path:
+    """A round of ``year`` made from ``src``: its dates moved to that year, every ``every``-th
+    very satisfied questionnaire of ``drop_unit`` left out (so the scores differ), unit ids
+    renamed by ``rename`` in every file."""
+    import re
+
+    shutil.copytree(src, dst)
+    for f in dst.iterdir():
+        text = f.read_text(encoding="utf-8").replace(src.name, str(year))
+        if f.name == "survey.csv":
+            lines = text.splitlines(keepends=True)
+            text = lines[0] + "".join(ln for i, ln in enumerate(lines[1:])
+                                      if not (f",{drop_unit}," in ln and "很满意" in ln and i % every == 0))
+        for a, b in (rename or {}).items():
+            text = re.sub(rf"(?<![\w-]){a}(?![\w-])", b, text)
+        f.write_text(text, encoding="utf-8")
+    return dst
+
+
+@pytest.fixture(scope="session")
+def history_reports(tmp_path_factory):
+    """The 2012 sample's pages with two past rounds (2011, and a 2010 made from it): the look-back,
+    历年对比 and 趋势 sections with data."""
+    base = tmp_path_factory.mktemp("history")
+    r2010 = derive_round(SAMPLE_2011, base / "2010", 2010)
+    out = base / "out"
+    code = main(["report", str(SAMPLE_2012), "--out", str(out), "--units", "wj", "qsy", "--jobs", "2", "--quiet",
+                 "--previous", str(SAMPLE_2011), "--previous", str(r2010)])
+    return out, code
+
+
 @pytest.fixture(scope="session")
 def broken_reports(tmp_path_factory):
     """A hostile dataset and a unit notebook that raises for unit 'b'. Besides markup, the data

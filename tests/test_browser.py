@@ -195,13 +195,15 @@ TICKS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap((g
   });
 })"""
 
-CHART_PAGES = ["city.html", "units/wj.html", "units/tn-win.html"]
+CHART_PAGES = [("sample_reports", "city.html"), ("sample_reports", "units/wj.html"),
+               ("sample_reports", "units/tn-win.html"), ("history_reports", "units/qsy.html")]
 
 
-@pytest.mark.parametrize("rel", CHART_PAGES)
+@pytest.mark.parametrize("reports, rel", CHART_PAGES)
 @pytest.mark.parametrize("width", [1280, 900])
-def test_no_chart_text_overlaps_and_no_tick_label_is_hidden(browser, sample_reports, rel, width):
-    out, _ = sample_reports
+def test_no_chart_text_overlaps_and_no_tick_label_is_hidden(browser, request, reports, rel, width):
+    out, code = request.getfixturevalue(reports)
+    assert code == 0
     ctx = browser.new_context(viewport={"width": width, "height": 900})
     page = ctx.new_page()
     try:
@@ -300,9 +302,13 @@ PHONE_JS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("rel", ["index.html", "city.html", "units/wj.html"])
-def test_every_page_reads_on_a_phone_without_zoom_or_sideways_scroll(browser, sample_reports, rel):
-    out, _ = sample_reports
+@pytest.mark.parametrize("reports, rel", [("sample_reports", "index.html"), ("sample_reports", "city.html"),
+                                          ("sample_reports", "units/wj.html"),
+                                          ("history_reports", "city.html"), ("history_reports", "units/wj.html")])
+def test_every_page_reads_on_a_phone_without_zoom_or_sideways_scroll(browser, request, reports, rel):
+    # history_reports: the pages with past rounds (回头看, 历年对比, 趋势 with data)
+    out, code = request.getfixturevalue(reports)
+    assert code == 0
     ctx = browser.new_context(**PHONE)
     page = ctx.new_page()
     try:

@@ -4,7 +4,6 @@ its significance, the 历年对比 sheet, and the refusals of bad input."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
@@ -20,26 +19,10 @@ from pingyi_lib.followup import history, lookback
 from pingyi_lib.output import scored
 from pingyi_lib.sections import trend as trend_view
 
+from .conftest import derive_round
+
 ROOT = Path(__file__).resolve().parents[1]
 S2011, S2012 = ROOT / "data" / "sample" / "2011", ROOT / "data" / "sample" / "2012"
-
-
-def derive(src: Path, dst: Path, year: int, drop_unit: str = "wj", every: int = 3, rename: dict | None = None) -> Path:
-    """A round of ``year`` made from ``src``: its dates moved to that year, every ``every``-th
-    very satisfied questionnaire of ``drop_unit`` left out (so the scores differ), unit ids
-    renamed by ``rename`` in every file."""
-    shutil.copytree(src, dst)
-    old = str(src.name)
-    for f in dst.iterdir():
-        text = f.read_text(encoding="utf-8").replace(old, str(year))
-        if f.name == "survey.csv":
-            lines = text.splitlines(keepends=True)
-            text = lines[0] + "".join(ln for i, ln in enumerate(lines[1:])
-                                      if not (f",{drop_unit}," in ln and "很满意" in ln and i % every == 0))
-        for a, b in (rename or {}).items():
-            text = re.sub(rf"(?<![\w-]){a}(?![\w-])", b, text)
-        f.write_text(text, encoding="utf-8")
-    return dst
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +30,8 @@ def rounds(tmp_path_factory):
     """2010 (made from the 2011 sample), the 2011 and 2012 samples; and a 2012 round in which
     zl is called zl2 from 2012 on (unit_history.csv)."""
     base = tmp_path_factory.mktemp("rounds")
-    r2010 = derive(S2011, base / "2010", 2010)
-    renamed = derive(S2012, base / "2012-renamed", 2012, drop_unit="none", rename={"zl": "zl2"})
+    r2010 = derive_round(S2011, base / "2010", 2010)
+    renamed = derive_round(S2012, base / "2012-renamed", 2012, drop_unit="none", rename={"zl": "zl2"})
     (renamed / history.UNIT_HISTORY).write_text("old_id,new_id,year\nzl,zl2,2012\n", encoding="utf-8")
     return {"2010": r2010, "2011": S2011, "2012": S2012, "renamed": renamed, "base": base}
 
@@ -153,7 +136,7 @@ def test_history_folder_finds_the_past_rounds_and_leaves_out_this_year(rounds, t
     for y in ("2010", "2011"):
         shutil.copytree(rounds[y], hist / y)
     shutil.copytree(S2012, hist / "2012")  # this year's round is in the folder too
-    derive(S2012, hist / "2013", 2013)  # and a later one
+    derive_round(S2012, hist / "2013", 2013)  # and a later one
     (hist / "notes").mkdir()  # not a round
     found = history.past_paths(S2012, None, hist)
     assert [Path(p).name for p in found] == ["2010", "2011"]
@@ -399,8 +382,9 @@ def test_open_items_of_every_past_round(rounds, tmp_path):
     # naming a 2010 item is not a data problem when 2010 is given; it is when only 2011 is
     assert not lookback.reference_problems(r12, r11, [r10])["reason"].str.contains("R2010-001").any()
     assert lookback.reference_problems(r12, r11)["reason"].str.contains("R2010-001").any()
+    n11 = int((~cl["closed"]).sum())
     assert (trend_view.open_items_text(still) ==
-            f"往年的整改事项仍未整改到位 {len(still)} 项（2010 年 {len(open10)} 项，2011 年 {int((~cl['closed']).sum())} 项）："
+            f"往年的整改事项仍未整改到位 {len(still)} 项（2010 年 {len(open10)} 项，2011 年 {n11} 项）："
             "当年未完成，以后也没有本单位已完成的回头看事项提到它。")
 
 
@@ -424,3 +408,13 @@ def test_the_notice_says_where_the_trend_matters(rounds):
     # one round: no such section
     alone, _, fu1 = scored.compute(str(S2012), "", "", "")
     assert not any(v.endswith("历年对比") for k, v in notice_blocks(alone, fu1, "t") if k == "heading")
+
+
+def test_followup_reads_the_most_recent_past_round_whatever_the_order(rounds, capsys):
+    for order in ([rounds["2010"], S2011], [S2011, rounds["2010"]]):
+        args = [a for p in order for a in ("--previous", str(p))]
+        assert main(["followup", str(S2012), *args, "--format", "json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["lookback"] and all(x["item_id"].startswith("R2011-") for x in doc["lookback"])
+    assert main(["followup", str(S2012), "--previous", str(S2011), "--previous", str(S2011), "--format", "json"]) == 2
+    assert "往年数据给了两次" in capsys.readouterr().err

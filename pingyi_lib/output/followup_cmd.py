@@ -69,7 +69,7 @@ def figures(dataset: str, ruleset: str | None = None, previous: str | list[str] 
         cl = lookback.closure(now, prev, when)
         look = [{"item_id": r.item_id, "unit_id": r.unit_id, "name": r.name, "closed": bool(r.closed),
                  "by": r.by or None} for r in cl.itertuples(index=False)]
-        problems.append(lookback.reference_problems(now, prev))
+        problems.append(lookback.reference_problems(now, prev, [score(p) for p in past[1:]]))  # any past item
     p = pd.concat(problems, ignore_index=True)
     stage = as_of(ds.round, ds.ruleset, day.day)
     end = stage.collection_end
