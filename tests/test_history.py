@@ -418,3 +418,24 @@ def test_followup_reads_the_most_recent_past_round_whatever_the_order(rounds, ca
         assert doc["lookback"] and all(x["item_id"].startswith("R2011-") for x in doc["lookback"])
     assert main(["followup", str(S2012), "--previous", str(S2011), "--previous", str(S2011), "--format", "json"]) == 2
     assert "往年数据给了两次" in capsys.readouterr().err
+
+
+def test_the_one_year_look_back_follows_a_renamed_unit(rounds, scored_alone):
+    # zl is called zl2 from 2012 on: last year's figures and items of zl are zl2's
+    from pingyi_lib.sections.followup import FollowUp
+
+    fu = FollowUp(scored_alone["renamed"], scored_alone["2011"], "", older=[scored_alone["2010"]])
+    plain = FollowUp(scored_alone["2012"], scored_alone["2011"], "")
+    cmp, want = fu.compare.set_index("unit_id"), plain.compare.set_index("unit_id")
+    assert cmp.loc["zl2", "presence"] == lookback.PRESENCE["both"] and "zl" not in cmp.index
+    for col in ("composite_prev", "composite_now", "composite_change", "satisfaction_prev", "rank_prev",
+                "rank_change"):
+        a, b = cmp.loc["zl2", col], want.loc["zl", col]
+        assert (pd.isna(a) and pd.isna(b)) or a == b, col
+    # the replicates were matched too (their draws follow the unit's id, so the interval itself may differ)
+    assert not pd.isna(cmp.loc["zl2", "composite_change_lo"]) and not pd.isna(cmp.loc["zl2", "significant"])
+    got = fu.closure[fu.closure["unit_id"] == "zl2"].drop(columns="unit_id").reset_index(drop=True)
+    was = plain.closure[plain.closure["unit_id"] == "zl"].drop(columns="unit_id").reset_index(drop=True)
+    assert len(got) and got.equals(was)  # the same items, closed by the same look-back items
+    assert not (fu.data_problems["reason_code"] == "other_unit_reference").any()
+    assert scored_alone["2011"].units["unit_id"].eq("zl").any()  # the past round itself is not changed

@@ -216,6 +216,36 @@ def id_map(history: pd.DataFrame, year: int | None, ids) -> tuple[dict[str, str]
     return renames, merged
 
 
+def relabelled(res, history: pd.DataFrame):
+    """A past round as today's ids name its units (renames of :func:`id_map`; ``res`` itself when
+    there is none): its units, items, bootstrap replicates and rectification items, so that the
+    one-year look-back (followup.lookback) matches a renamed unit as the trend does. A shallow
+    copy: nothing of ``res`` is changed."""
+    import dataclasses
+
+    renames, _ = id_map(history, res.dataset.round.year, res.units["unit_id"])
+    if not renames:
+        return res
+
+    def ids(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(unit_id=frame["unit_id"].map(lambda u: renames.get(u, u)))
+
+    ds = res.dataset
+    tables = type(ds.tables)()
+    dict.update(tables, dict.items(ds.tables))  # tables not built yet stay so
+    if "rectifications" in ds.tables:
+        dict.__setitem__(tables, "rectifications", ids(ds.tables["rectifications"]))
+    return dataclasses.replace(res, dataset=dataclasses.replace(ds, tables=tables), units=ids(res.units),
+                               items=ids(res.items), replicates=_replicates(res.replicates, renames))
+
+
+def _replicates(reps, renames: dict[str, str]):
+    """Bootstrap replicates (stats.uncertainty.ScoreReplicates) with their units renamed (None stays None)."""
+    if reps is None:
+        return None
+    return type(reps)(**{**vars(reps), "unit_ids": pd.Index([renames.get(x, x) for x in reps.unit_ids])})
+
+
 def trend(rounds: list, history: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per unit and year it was evaluated, newest round first in ``rounds``
     (:class:`Results`, scored with intervals for the significance).
@@ -245,8 +275,7 @@ def trend(rounds: list, history: pd.DataFrame | None = None) -> pd.DataFrame:
             f[item] = u["unit_id"].map(survey[survey["item"] == item].set_index("unit_id")["index"]).to_numpy()
         frames.append(f)
         if res.replicates is not None:
-            r = res.replicates
-            reps[year] = type(r)(**{**vars(r), "unit_ids": pd.Index([renames.get(x, x) for x in r.unit_ids])})
+            reps[year] = _replicates(res.replicates, renames)
     out = pd.concat(frames, ignore_index=True)
     out["rank"] = out["rank"].astype("Int64")
     out["group_n"] = out["group_n"].astype("Int64")

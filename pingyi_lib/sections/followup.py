@@ -308,15 +308,17 @@ class FollowUp:
         self.ledger = ledger.ledger(ds, day)
         self.timeline = ledger.timeline(ds, day)
         self.previous = previous
-        self.compare = lookback.compare(res, previous) if previous is not None else None
-        self.closure = lookback.closure(res, previous, day) if previous is not None else None
+        hist = history.read_unit_history(ds.path)
+        # last year's round as today's ids name its units (unit_history.csv): a renamed unit is compared
+        before = history.relabelled(previous, hist) if previous is not None else None
+        self.compare = lookback.compare(res, before) if before is not None else None
+        self.closure = lookback.closure(res, before, day) if before is not None else None
         found = [ledger.data_problems(ds)]
-        if previous is not None:  # a look-back item may name an item of any past round
-            found.append(lookback.reference_problems(res, previous, older or []))
+        if before is not None:  # a look-back item may name an item of any past round
+            found.append(lookback.reference_problems(res, before, [history.relabelled(r, hist) for r in older or []]))
         self.data_problems = pd.concat(found, ignore_index=True)
         rounds = [res, *([previous] if previous is not None else []), *(older or [])]
         known = len(rounds) > 1 and all(r.dataset.round.year is not None for r in rounds)
-        hist = history.read_unit_history(ds.path)
         self.trend = history.trend(rounds, hist) if known else None
         self.open_past = history.open_items(rounds, day, hist) if known else None
 
