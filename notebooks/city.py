@@ -245,7 +245,7 @@ page.table(followup.closure_overview(res, fu.closure), links=links, link_column=
 # ## 趋势
 
 # %%
-page.para("{text}", text=trend.years_text(fu.trend))
+page.para("{text}", text=trend.years_text(fu.trend, rs))
 
 # %%
 page.note(trend.movers_text(fu.trend, rs))

@@ -164,9 +164,9 @@ page.show(
 
 # %%
 page.show(
-    page.para("{text}", text=trend.years_text(fu.trend)),
+    page.para("{text}", text=trend.years_text(fu.trend, rs)),
     report.chart(trend.unit_chart_frame(fu.trend, unit_id),
-                 lambda d: charts.trend_lines(d, "历年综合得分和群众满意度（竖线：95%区间）"), ""),
+                 lambda d: charts.trend_lines(d, trend.chart_title(rs)), ""),
     page.table(trend.unit_table(fu.trend, unit_id, rs), empty=""),
 )
 

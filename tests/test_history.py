@@ -242,8 +242,8 @@ def test_movers_are_the_significant_changes_of_the_latest_year(scored_alone):
     assert trend_view.movers_text(t, rs) == said
     m2011 = trend_view.movers(t, rs, 2011)
     assert list(m2011["单位编码"]) == list(t[(t["year"] == 2011) & (t["significant"] == True)]["unit_id"])  # noqa: E712
-    assert "2010、2011、2012 年共 3 轮" in trend_view.years_text(t)
-    assert trend_view.years_text(None) == trend_view.NO_TREND and trend_view.movers(None, rs) is None
+    assert "2010、2011、2012 年共 3 轮" in trend_view.years_text(t, rs)
+    assert trend_view.years_text(None, rs) == trend_view.NO_TREND and trend_view.movers(None, rs) is None
 
 
 def test_a_units_table_and_chart_hold_each_year(scored_alone):
@@ -439,3 +439,14 @@ def test_the_one_year_look_back_follows_a_renamed_unit(rounds, scored_alone):
     assert len(got) and got.equals(was)  # the same items, closed by the same look-back items
     assert not (fu.data_problems["reason_code"] == "other_unit_reference").any()
     assert scored_alone["2011"].units["unit_id"].eq("zl").any()  # the past round itself is not changed
+
+
+def test_a_history_folder_knows_a_round_by_any_name_of_its_units_table(tmp_path):
+    # a clerk's round: 评议单位.csv (the Chinese name of units) and no round.toml; a workbook; not a round
+    hist = tmp_path / "rounds"
+    for name, files in (("2009", {"评议单位.csv": "unit_id,name,level\n"}), ("2010", {"评议数据.xlsx": ""}),
+                        ("notes", {"说明.txt": "", "units.txt": ""})):
+        (hist / name).mkdir(parents=True)
+        for f, text in files.items():
+            (hist / name / f).write_text(text, encoding="utf-8")
+    assert [p.name for p in history.history_rounds(hist)] == ["2009", "2010"]

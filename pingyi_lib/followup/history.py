@@ -36,11 +36,11 @@ import pandas as pd
 from pingyi_lib.common.controlchars import visible
 from pingyi_lib.common.errors import DatasetError, OptionError, RulesetError
 from pingyi_lib.common.numbers import round_half_up
+from pingyi_lib.followup import lookback
 from pingyi_lib.stats import change
 
 UNIT_HISTORY = "unit_history.csv"
 HISTORY_COLUMNS = ("old_id", "new_id", "year")
-ROUND_MARKERS = ("round.toml", "units.csv", "units.parquet", "units.xlsx")  # a sub-folder holding one is a round
 
 # the trend's figures per unit and year, as each round's Results has them
 FIGURES = ("composite", "composite_lo", "composite_hi", "satisfaction", "satisfaction_lo", "satisfaction_hi",
@@ -57,13 +57,28 @@ def as_list(previous) -> list[str]:
 
 
 def history_rounds(folder: str | Path) -> list[Path]:
-    """The rounds of a ``--history`` folder: its sub-folders holding a round (a round.toml or a
-    units table), sorted by name. OptionError when the folder does not exist."""
+    """The rounds of a ``--history`` folder: its sub-folders holding a round (a round.toml, a units
+    table by either of its names, or a workbook), sorted by name. OptionError when the folder does
+    not exist."""
     d = Path(folder)
     if not d.is_dir():
         raise OptionError(f"--history {visible(str(folder))} 不是文件夹；应为每年一轮评议数据的上级文件夹")
-    return sorted(p for p in d.iterdir()
-                  if p.is_dir() and not p.name.startswith(".") and any((p / m).is_file() for m in ROUND_MARKERS))
+    from pingyi_lib.scheme.ruleset import load_ruleset
+
+    rs = load_ruleset()  # the tables' file names are the schema's, whatever a round's ruleset
+    return sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith(".") and _holds_round(p, rs))
+
+
+def _holds_round(folder: Path, rs) -> bool:
+    from pingyi_lib.dataset import excel
+    from pingyi_lib.dataset.schema import table_for_name
+
+    def holds(f: Path) -> bool:  # the files read_folder reads: .csv, .parquet and workbooks
+        suffix = f.suffix.lower()
+        return f.name == "round.toml" or suffix in excel.SUFFIXES or (
+            suffix in (".csv", ".parquet") and table_for_name(f.stem, rs) == "units")
+
+    return any(f.is_file() and holds(f) for f in folder.iterdir())
 
 
 def past_paths(dataset: str | Path, previous=None, history: str | Path | None = None) -> list[str]:
@@ -116,7 +131,7 @@ def _add(out: list[str], p: str | Path) -> None:
     out.append(str(Path(p).resolve()))
 
 
-def load_past(ds, paths: list[str], later_skipped: list[str] | None = None) -> list:
+def load_past(ds, paths: list[str]) -> list:
     """The past rounds (Datasets), most recent first, each read with its own ruleset and
     round.toml. One line each (OptionError): a round whose ruleset cannot be read, two rounds of
     the same year, a round not earlier than the current one, a round whose year is unknown when
@@ -155,13 +170,18 @@ def require_earlier(ds, before) -> None:
                           f"本轮 {visible(str(ds.path))} 是 {now} 年")
 
 
+def no_history() -> pd.DataFrame:
+    """A unit history with no change (no ``unit_history.csv``)."""
+    return pd.DataFrame({c: pd.Series(dtype=object if c != "year" else "int64") for c in HISTORY_COLUMNS})
+
+
 def read_unit_history(folder: str | Path) -> pd.DataFrame:
     """``unit_history.csv`` of a round folder (columns old_id, new_id, year; empty when there is
     none). DatasetError for a file without those columns or with a row whose year is not a
     year or whose ids are empty, naming the row."""
     path = Path(folder) / UNIT_HISTORY
     if not path.is_file():
-        return pd.DataFrame({c: pd.Series(dtype=object if c != "year" else "int64") for c in HISTORY_COLUMNS})
+        return no_history()
     import csv
 
     from pingyi_lib.dataset.read import decode_bytes
@@ -258,7 +278,7 @@ def trend(rounds: list, history: pd.DataFrame | None = None) -> pd.DataFrame:
     rank_change (positive = moved up; same rank group only), rank_change_real. Rows are in
     the current round's unit order (units no longer evaluated after), years ascending.
     """
-    history = history if history is not None else read_unit_history("/nonexistent")
+    history = history if history is not None else no_history()
     frames, reps = [], {}
     items = list(rounds[0].ruleset.scored_items)
     for res in rounds:
@@ -270,9 +290,8 @@ def trend(rounds: list, history: pd.DataFrame | None = None) -> pd.DataFrame:
                           "merged_into": u["unit_id"].map(lambda x: merged.get(x, ""))})
         for c in FIGURES:
             f[c] = u[c].to_numpy() if c in u.columns else np.nan
-        survey = res.items[res.items["component"] == "survey"]
         for item in items:
-            f[item] = u["unit_id"].map(survey[survey["item"] == item].set_index("unit_id")["index"]).to_numpy()
+            f[item] = u["unit_id"].map(lookback.survey_item(res, item)).to_numpy()
         frames.append(f)
         if res.replicates is not None:
             reps[year] = _replicates(res.replicates, renames)
@@ -298,7 +317,6 @@ def _changes(out: pd.DataFrame, reps: dict, rs) -> pd.DataFrame:
     out["satisfaction_significant"] = pd.array([pd.NA] * len(out), dtype="boolean")
     real = change.ranks_differ(prev["rank_lo"], prev["rank_hi"], out["rank_lo"], out["rank_hi"])
     out["rank_change_real"] = real.where(same_group.to_numpy(), pd.NA)
-    out.loc[out["prev_year"].isna(), "rank_change_real"] = pd.NA
     if not reps:
         return out
     for (y_now, y_prev), idx in out[out["prev_year"].notna()].groupby(["year", "prev_year"]).groups.items():
@@ -383,14 +401,14 @@ def open_items(rounds: list, day, history: pd.DataFrame | None = None) -> pd.Dat
 
     Columns: unit_id (today's), name, year, item_id, problem, deadline, followed_up (the look-back
     items that named it, '、'-joined; '' when none)."""
-    from pingyi_lib.followup import ledger, lookback
+    from pingyi_lib.followup import ledger
 
-    history = history if history is not None else read_unit_history("/nonexistent")
+    history = history if history is not None else no_history()
     cols = ["unit_id", "name", "year", "item_id", "problem", "deadline", "followed_up"]
     namings = []
     for i, later in enumerate(rounds[:-1]):
         when = day if i == 0 else ledger.report_day(later.dataset, None).day
-        pairs = lookback._naming_rows(later, pd.Timestamp(when))
+        pairs = lookback.naming_rows(later, pd.Timestamp(when))
         renames, _ = id_map(history, later.dataset.round.year, pairs["followup_unit"]) if i else ({}, {})
         namings.append(pairs.assign(unit=pairs["followup_unit"].map(lambda u: renames.get(u, u)), at=i))
     names = pd.concat(namings, ignore_index=True) if namings else pd.DataFrame(columns=["ref", "unit", "at"])

@@ -56,7 +56,7 @@ def compare(now: Results, prev: Results) -> pd.DataFrame:
     same_group = a["rank_group"].reindex(ids) == b["rank_group"].reindex(ids)
     out["rank_change"] = (out["rank_prev"] - out["rank_now"]).where(same_group)
     for item in rs.scored_items:
-        p, n = _survey_item(prev, item).reindex(ids), _survey_item(now, item).reindex(ids)
+        p, n = survey_item(prev, item).reindex(ids), survey_item(now, item).reindex(ids)
         out[f"{item}_prev"], out[f"{item}_now"] = p, n
         out[f"{item}_change"] = round_half_up(n - p, rs.decimals)
     for col in ("significant", "satisfaction_significant", "rank_change_real"):
@@ -76,7 +76,7 @@ def compare(now: Results, prev: Results) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _survey_item(res: Results, item: str) -> pd.Series:
+def survey_item(res: Results, item: str) -> pd.Series:
     it = res.items[(res.items["component"] == "survey") & (res.items["item"] == item)]
     return it.set_index("unit_id")["index"]
 
@@ -94,7 +94,7 @@ def references(problem: str) -> list[str]:
     return out
 
 
-def _naming_rows(now: Results, report_date=None) -> pd.DataFrame:
+def naming_rows(now: Results, report_date=None) -> pd.DataFrame:
     """Every (look-back item of this round, previous item it names) pair, with the look-back
     item's unit, row, and whether it is done by the report day."""
     led = ledger.ledger(now.dataset, report_date, now.ruleset)
@@ -119,7 +119,7 @@ def closure(now: Results, prev: Results, report_date=None) -> pd.DataFrame:
     done = rs.rectification_done
     old = prev.dataset.rectifications
     names = prev.units.set_index("unit_id")["name"].combine_first(now.units.set_index("unit_id")["name"])
-    pairs = _naming_rows(now, report_date)
+    pairs = naming_rows(now, report_date)
     owner = dict(zip(old["item_id"], old["unit_id"]))
     pairs = pairs[pairs["ref"].map(owner) == pairs["followup_unit"]]
     status = dict(zip(now.dataset.rectifications["item_id"], now.dataset.rectifications["status"]))
@@ -150,7 +150,7 @@ def reference_problems(now: Results, prev: Results, older: list[Results] | tuple
     for r in (*reversed(list(older)), prev):  # last year's wins where an id repeats
         old = r.dataset.rectifications
         owner.update(zip(old["item_id"], old["unit_id"]))
-    pairs = _naming_rows(now)
+    pairs = naming_rows(now)
     f = now.dataset.file_of("rectifications")
     rows = []
     which = "往年" if older else "上一年"

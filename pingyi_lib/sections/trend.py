@@ -74,13 +74,18 @@ def trend_table(trend: pd.DataFrame, ruleset: Ruleset) -> pd.DataFrame:
 NO_TREND = "未提供往年数据，不作历年对比。"
 
 
-def years_text(trend: pd.DataFrame | None) -> str:
+def years_text(trend: pd.DataFrame | None, ruleset: Ruleset) -> str:
     """The trend section's first sentence: which years are compared (or that none are)."""
     if trend is None:
         return NO_TREND
     years = sorted(set(int(y) for y in trend["year"]))
     return (f"历年对比：{'、'.join(str(y) for y in years)} 年共 {len(years)} 轮评议。变化与该单位上一次参评的年度相比；"
-            "“显著”指两年重抽样之差的 95% 区间不含 0，名次区间不重叠时名次变化才确实。")
+            f"“显著”指两年重抽样之差的 {ruleset.stats.level:.0%} 区间不含 0，名次区间不重叠时名次变化才确实。")
+
+
+def chart_title(ruleset: Ruleset) -> str:
+    """The title of a unit's trend chart (charts.trend_lines), naming the intervals' level."""
+    return f"历年综合得分和群众满意度（竖线：{ruleset.stats.level:.0%}区间）"
 
 
 def unit_table(trend: pd.DataFrame | None, unit_id: str, ruleset: Ruleset) -> pd.DataFrame | None:
