@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pingyi_lib.integrity.evidence import binomial_tail_log, fisher_log, normal_tail_log, regular_gaps
+from pingyi_lib.integrity.evidence import binomial_tail_log, fisher_log, normal_tail_log, regular_gaps, spread_seconds
 from pingyi_lib.scheme.collection import PeriodRules
 
 EVIDENCE = ("mix", "halo", "rhythm", "hours", "category")
@@ -98,8 +98,10 @@ def surges(unit: np.ndarray, mean: np.ndarray, sec: np.ndarray, has_time: np.nda
     log_p, _ = _rank_sum_log_p(r_sum, n_in, n_unit[ep_unit], tie[ep_unit])
     timed = np.flatnonzero(has_time & np.isin(unit, np.unique(unit[pos])))
     timed = timed[np.lexsort((sec[timed], unit[timed]))]
+    order, fine = spread_seconds(unit[timed], sec[timed])
+    timed = timed[order]
     valid, regular = np.zeros(len(unit), dtype=bool), np.zeros(len(unit), dtype=bool)
-    valid[timed], regular[timed] = regular_gaps(unit[timed], sec[timed])
+    valid[timed], regular[timed] = regular_gaps(unit[timed], fine)
     gaps = np.bincount(episode, weights=valid[pos], minlength=n_ep)
     alike = np.bincount(episode, weights=regular[pos], minlength=n_ep)
     rhythm = binomial_tail_log(alike, gaps, np.full(n_ep, 0.5))
@@ -179,7 +181,11 @@ def _days(unit, sec, judged, terms, category, rules: PeriodRules) -> _Days | Non
     if not len(pos):
         return None
     pos = pos[np.lexsort((sec[pos], unit[pos]))]
+    order, fine = spread_seconds(unit[pos], sec[pos])  # a second's rows in the order of their time within it
+    pos = pos[order]
     u, t = unit[pos].astype(np.int64), sec[pos]
+    gap_ok, regular = regular_gaps(u, fine)
+    del order, fine
     day = (t - rules.day_starts * 3600) // 86400
     quiet = np.isin((t % 86400) // 3600, np.array(rules.quiet_hours))
     k, mean = terms["k"][pos], terms["mean"][pos]
@@ -204,7 +210,6 @@ def _days(unit, sec, judged, terms, category, rules: PeriodRules) -> _Days | Non
     d_mean = np.bincount(u, weights=d, minlength=n_units) / np.maximum(n2_unit, 1)
     d_var = np.bincount(u, weights=np.where(two, (d - d_mean[u]) ** 2, 0.0), minlength=n_units) \
         / np.maximum(n2_unit - 1, 1)
-    gap_ok, regular = regular_gaps(u, t)
 
     new = np.ones(len(pos), dtype=bool)
     new[1:] = (u[1:] != u[:-1]) | (day[1:] != day[:-1])
