@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from pingyi_lib.dataset.compact import arrow_text
-from pingyi_lib.integrity.evidence import row_terms
+from pingyi_lib.integrity.evidence import NO_TIME, row_terms, sort_order
 from pingyi_lib.integrity.periods import Periods, surges, suspicious_periods
 from pingyi_lib.integrity.sources import (
     _blank,
@@ -39,11 +39,8 @@ from pingyi_lib.integrity.sources import (
 )
 from pingyi_lib.scheme.ruleset import INTEGRITY_REASONS, IntegrityRules, Ruleset
 
-NO_TIME = np.iinfo(np.int64).max  # sorts rows without a submission time last
 _TIME_BITS = 40  # seconds since the round's first submission fit in 2**40 (34,000 years)
 _DAY_BITS = 24
-_SPAN_BITS = 34  # seconds between a round's first and last submission fit in 2**34 (544 years)
-_SPAN = 1 << _SPAN_BITS
 
 
 @dataclass(frozen=True)
@@ -152,20 +149,7 @@ def time_order(major: np.ndarray, sec: np.ndarray, ids=None) -> np.ndarray:
     >>> time_order(np.array([0, 0, 0]), np.array([7, 7, 3]), np.array(["b", "a", "c"]))
     array([2, 1, 0])
     """
-    has = sec != NO_TIME
-    key = None
-    if len(major) > 1 and 0 <= major.min() and major.max() < 1 << 29:
-        base = sec[has].min() if has.any() else 0
-        if not has.any() or sec[has].max() - base < _SPAN - 1:
-            rel = np.where(has, sec - base, _SPAN - 1)  # no time: last, as NO_TIME sorts
-            key = (major.astype(np.int64) << _SPAN_BITS) | rel
-    if key is not None:
-        order = np.argsort(key, kind="stable")
-        ks = key[order]
-        same = ks[1:] == ks[:-1]
-    else:
-        order = np.lexsort((sec, major))
-        same = (major[order][1:] == major[order][:-1]) & (sec[order][1:] == sec[order][:-1])
+    order, same = sort_order(major, sec)
     if ids is None or not same.any():
         return order
     tied = np.zeros(len(order), dtype=bool)

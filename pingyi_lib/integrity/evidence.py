@@ -16,6 +16,34 @@ import math
 import numpy as np
 
 _LOG_HALF = math.log(0.5)
+NO_TIME = np.iinfo(np.int64).max  # sorts rows without a submission time last
+_SPAN_BITS = 34  # seconds between a round's first and last submission fit in 2**34 (544 years)
+_SPAN = 1 << _SPAN_BITS
+
+
+def sort_order(major: np.ndarray, sec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions sorted by ``major``, then ``sec`` (NO_TIME last), ties in their positions:
+    ``np.lexsort((sec, major))``, as one stable sort of one packed key where it fits (three
+    times faster on millions of rows); and, per sorted row after the first, whether it has the
+    ``major`` and ``sec`` of the row before it.
+
+    >>> sort_order(np.array([1, 0, 1, 0]), np.array([5, NO_TIME, 3, 2]))[0]
+    array([3, 1, 2, 0])
+    """
+    has = sec != NO_TIME
+    key = None
+    if len(major) > 1 and 0 <= major.min() and major.max() < 1 << 29:
+        base = sec[has].min() if has.any() else 0
+        if not has.any() or sec[has].max() - base < _SPAN - 1:
+            rel = np.where(has, sec - base, _SPAN - 1)  # no time: last, as NO_TIME sorts
+            key = (major.astype(np.int64) << _SPAN_BITS) | rel
+            del rel
+    if key is not None:
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        return order, ks[1:] == ks[:-1]
+    order = np.lexsort((sec, major))
+    return order, (major[order][1:] == major[order][:-1]) & (sec[order][1:] == sec[order][:-1])
 
 
 def row_terms(answers: np.ndarray, scores: np.ndarray) -> dict[str, np.ndarray]:
@@ -28,12 +56,17 @@ def row_terms(answers: np.ndarray, scores: np.ndarray) -> dict[str, np.ndarray]:
     >>> t["k"].tolist(), t["mean"].round(2).tolist(), t["within"].round(2).tolist()
     ([3, 1], [0.93, 0.0], [0.03, 0.0])
     """
-    x = scores[np.clip(answers.astype(np.int64), 0, len(scores) - 1)]
-    has = ~np.isnan(x)
-    k = has.sum(axis=1)
-    x0 = np.where(has, x, 0.0)
-    s = x0.sum(axis=1)
-    sq = (x0 * x0).sum(axis=1)
+    # one item at a time, through tables indexed by answer code: no rows × items array of floats
+    has_tab = ~np.isnan(scores)
+    s_tab = np.where(has_tab, scores, 0.0)
+    sq_tab = s_tab * s_tab
+    n = answers.shape[0]
+    k, s, sq = np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n)
+    for j in range(answers.shape[1]):
+        code = np.clip(answers[:, j].astype(np.intp), 0, len(scores) - 1)
+        k += has_tab[code]
+        s += s_tab[code]
+        sq += sq_tab[code]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(k > 0, s / np.maximum(k, 1), np.nan)
     within = np.maximum(sq - s * s / np.maximum(k, 1), 0.0)

@@ -34,7 +34,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pingyi_lib.integrity.evidence import binomial_tail_log, fisher_log, normal_tail_log, regular_gaps, spread_seconds
+from pingyi_lib.integrity.evidence import (
+    binomial_tail_log,
+    fisher_log,
+    normal_tail_log,
+    regular_gaps,
+    sort_order,
+    spread_seconds,
+)
 from pingyi_lib.scheme.collection import PeriodRules
 
 EVIDENCE = ("mix", "halo", "rhythm", "hours", "category")
@@ -97,7 +104,7 @@ def surges(unit: np.ndarray, mean: np.ndarray, sec: np.ndarray, has_time: np.nda
     ep_unit[episode] = unit[pos]
     log_p, _ = _rank_sum_log_p(r_sum, n_in, n_unit[ep_unit], tie[ep_unit])
     timed = np.flatnonzero(has_time & np.isin(unit, np.unique(unit[pos])))
-    timed = timed[np.lexsort((sec[timed], unit[timed]))]
+    timed = timed[sort_order(unit[timed], sec[timed])[0]]
     order, fine = spread_seconds(unit[timed], sec[timed])
     timed = timed[order]
     valid, regular = np.zeros(len(unit), dtype=bool), np.zeros(len(unit), dtype=bool)
@@ -180,7 +187,7 @@ def _days(unit, sec, judged, terms, category, rules: PeriodRules) -> _Days | Non
     pos = np.flatnonzero(judged)
     if not len(pos):
         return None
-    pos = pos[np.lexsort((sec[pos], unit[pos]))]
+    pos = pos[sort_order(unit[pos], sec[pos])[0]]
     order, fine = spread_seconds(unit[pos], sec[pos])  # a second's rows in the order of their time within it
     pos = pos[order]
     u, t = unit[pos].astype(np.int64), sec[pos]
