@@ -64,12 +64,30 @@ class Periods:
 
 
 def _unit_rank(unit: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mid-ranks of ``value`` within each unit and each unit's tie term Σ(t³ - t)."""
-    ranks = pd.Series(value).groupby(unit).rank(method="average").to_numpy()
-    ties = pd.DataFrame({"u": unit, "v": value}).value_counts().reset_index(name="t")
-    t = ties["t"].to_numpy(dtype=float)
-    tie = np.bincount(ties["u"].to_numpy(), weights=t ** 3 - t, minlength=int(unit.max(initial=-1)) + 1)
-    return ranks, tie
+    """Mid-ranks of ``value`` within each unit and each unit's tie term Σ(t³ - t).
+
+    From the counts of each distinct value per unit (a questionnaire's mean score takes few
+    values): a value's mid-rank in its unit is the count of the unit's smaller values plus
+    (its own count + 1) / 2, as ``groupby(unit).rank(method="average")`` gives it.
+
+    >>> _unit_rank(np.array([0, 0, 0, 1, 1]), np.array([.5, .2, .5, .9, .1]))[0].tolist()
+    [2.5, 1.0, 2.5, 2.0, 1.0]
+    """
+    n_units = int(unit.max(initial=-1)) + 1
+    if not len(unit):
+        return np.zeros(0), np.zeros(n_units)
+    code, uniques = pd.factorize(value, sort=True)  # code order = value order
+    width = len(uniques)
+    if n_units * width > 4 * len(unit) + (1 << 20):  # many distinct values: a table of counts would not pay
+        ranks = pd.Series(value).groupby(unit).rank(method="average").to_numpy()
+        ties = pd.DataFrame({"u": unit, "v": value}).value_counts().reset_index(name="t")
+        t = ties["t"].to_numpy(dtype=float)
+        return ranks, np.bincount(ties["u"].to_numpy(), weights=t ** 3 - t, minlength=n_units)
+    cell = unit.astype(np.int64) * width + code
+    counts = np.bincount(cell, minlength=n_units * width).reshape(n_units, width).astype(float)
+    below = np.cumsum(counts, axis=1) - counts  # the unit's rows with a smaller value
+    ranks = (below + (counts + 1) / 2).reshape(-1)[cell]
+    return ranks, (counts ** 3 - counts).sum(axis=1)
 
 
 def _rank_sum_log_p(r_sum, n_in, n_all, tie, two_sided=True):
@@ -221,10 +239,16 @@ def _days(unit, sec, judged, terms, category, rules: PeriodRules) -> _Days | Non
     new = np.ones(len(pos), dtype=bool)
     new[1:] = (u[1:] != u[:-1]) | (day[1:] != day[:-1])
     starts = np.flatnonzero(new)
-    columns = {"n": np.ones(len(pos)), "ns": scored.astype(float), "rank": ranks, "n2": two.astype(float),
-               "w": w2, "sum": s2, "sq": sq2, "k": k2, "d": d, "mean": np.where(scored, mean, 0.0),
-               "gap": gap_ok.astype(float), "regular": regular.astype(float), "quiet": quiet.astype(float)}
-    cum = {c: np.concatenate([[0.0], np.cumsum(np.add.reduceat(v, starts))]) for c, v in columns.items()}
+    def running(per_day: np.ndarray) -> np.ndarray:
+        return np.concatenate([[0.0], np.cumsum(per_day)])
+
+    # summed per (unit, day) one column at a time (yes/no columns as they are): no rows × columns of floats
+    cum = {"n": running(np.diff(np.append(starts, len(pos))).astype(float))}
+    for c, v in (("ns", scored), ("rank", ranks), ("n2", two), ("w", w2), ("sum", s2), ("sq", sq2), ("k", k2),
+                 ("d", d), ("mean", None), ("gap", gap_ok), ("regular", regular), ("quiet", quiet)):
+        if v is None:
+            v = np.where(scored, mean, 0.0)
+        cum[c] = running(np.add.reduceat(v, starts, dtype=float))
     cat = category[pos] if category is not None else None
     cum_cat = None
     if cat is not None and (cat >= 0).any():
