@@ -464,6 +464,10 @@ def test_time_order_is_the_three_key_sort_by_id_whatever_the_place_of_the_rows(r
     np.testing.assert_array_equal(ids[perm][detect.time_order(major[perm], sec[perm], ids[perm])], expected)
     np.testing.assert_array_equal(ids[perm][detect.time_order(major[perm], sec[perm],
                                                               lambda pos: pd.Series(ids[perm][pos]))], expected)
+    # a finer group (a unit's channels): one stable sort of its codes over the unit's order
+    group = major * 3 + np.array([i % 3 for _, _, i in rows], dtype=np.int64)
+    finer = ids[np.lexsort((ids.astype(str), sec, group))] if len(rows) else ids
+    np.testing.assert_array_equal(ids[detect.within_groups(detect.time_order(major, sec, ids), group)], finer)
 
 
 def test_detection_does_not_depend_on_the_order_of_the_rows(tmp_path):
