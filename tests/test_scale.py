@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -315,49 +314,6 @@ def test_compact_rows_read_in_many_ranges_are_the_table(monkeypatch):
 
     monkeypatch.setattr(compact, "BATCH_ROWS", 700)
     ds = py.load_dataset(SAMPLE_2012, engine="duckdb")
-    assert len(ds.compact_rows("survey")) == 4363
-    assert_compact_rows_are_the_table(ds)
-
-
-def test_compact_rows_come_in_file_order_even_when_duckdb_returns_a_range_shuffled(monkeypatch):
-    """The ranges are fetched without ORDER BY (DuckDB keeps a table's order; a sort of millions
-    of rows with their text cost seconds); a range that came back in another order is sorted,
-    so the compact rows are still the table's, in file order."""
-    import pyarrow as pa
-
-    from pingyi_lib.dataset import compact, engine
-
-    class Shuffled:
-        def __init__(self, rel):
-            self.rel = rel
-
-        def to_arrow_table(self):
-            table = self.rel.to_arrow_table()
-            return table.take(pa.array(np.random.default_rng(1).permutation(table.num_rows)))
-
-    class Connection:
-        def __init__(self, con):
-            self.con, self.shuffled = con, 0
-
-        def __getattr__(self, name):
-            return getattr(self.con, name)
-
-        def sql(self, query):
-            self.shuffled += 1
-            return Shuffled(self.con.sql(query))
-
-    opened = []
-    real_init = engine._Source.__init__
-
-    def init(self, *args, **kwargs):
-        real_init(self, *args, **kwargs)
-        self.con = Connection(self.con)
-        opened.append(self.con)
-
-    monkeypatch.setattr(engine._Source, "__init__", init)
-    monkeypatch.setattr(compact, "BATCH_ROWS", 1500)
-    ds = py.load_dataset(SAMPLE_2012, engine="duckdb")
-    assert sum(c.shuffled for c in opened) >= 3  # the survey's ranges came back shuffled
     assert len(ds.compact_rows("survey")) == 4363
     assert_compact_rows_are_the_table(ds)
 

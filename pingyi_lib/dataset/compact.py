@@ -57,15 +57,9 @@ def _compact(con, table: schema.Table, sql_cols: dict[str, str], codes: dict[str
     (lo, hi), = con.execute("SELECT coalesce(min(_row), 0), coalesce(max(_row), -1) FROM ok").fetchall()
     parts: dict[str, list] = {c: [] for c in ["row", *(c.id for c in wanted)]}
     for start in range(int(lo), int(hi) + 1, BATCH_ROWS):
-        # no ORDER BY: DuckDB keeps a table's order (preserve_insertion_order), and a sort of
-        # millions of rows with their text costs seconds; the order is checked, and sorted here if not
         batch = con.sql(f"SELECT {', '.join(select)} FROM ok WHERE _row >= {start} "
-                        f"AND _row < {start + BATCH_ROWS}").to_arrow_table()
-        rows = batch.column("row").to_numpy().astype(np.int64)
-        if len(rows) > 1 and not (rows[1:] > rows[:-1]).all():
-            order = np.argsort(rows, kind="stable")
-            batch, rows = batch.take(order), rows[order]
-        parts["row"].append(rows)
+                        f"AND _row < {start + BATCH_ROWS} ORDER BY _row").to_arrow_table()  # a scan may interleave
+        parts["row"].append(batch.column("row").to_numpy().astype(np.int64))
         for c in wanted:
             col = batch.column(c.id)
             if c.kind == schema.ANSWER:
