@@ -209,6 +209,45 @@ def test_a_busy_honest_unit_read_to_the_second_raises_no_alert():
     assert (again[1] == fine).all()
 
 
+def test_a_busy_honest_units_opening_night_is_not_a_night_drip():
+    """A day runs from 06:00 to 06:00, so a survey opening at midnight begins with a "day" of six
+    quiet hours. A unit of 20,000 honest questionnaires (the test rounds' hour profile) has 30 of
+    them that night, all in the quiet hours against 13% on its other days: read as a day like
+    the others it alerted (hours log p -34). The hours test reads only the days the survey
+    covers whole; the rest of the evidence still reads that night."""
+    from pingyi_lib.integrity.detect import _score_table
+    from pingyi_lib.integrity.periods import suspicious_periods
+
+    rs = py.load_ruleset()
+    rng = np.random.default_rng(2)
+    n = 20_000
+    sec = pc.moments(rng, n).to_numpy(dtype="datetime64[s]").astype(np.int64)
+    mood = rng.choice(4, n, p=[.5, .3, .15, .05])
+    answers = np.clip(mood[:, None] + 1 + rng.choice([-1, 0, 0, 1], (n, 5)), 1, 4).astype(np.int8)
+    terms = evidence.row_terms(answers, _score_table(rs))
+    args = (np.zeros(n, dtype=np.int64), sec, np.ones(n, dtype=bool), terms, rng.integers(0, 4, n), rs.integrity.period)
+    opened = int(pd.Timestamp(ic.START).timestamp())
+    every_day = suspicious_periods(*args)
+    assert len(every_day.alerts) == 1 and every_day.alerts["quiet"].iloc[0] == 1.0  # the opening night, alone
+    assert every_day.alerts["log_p_hours"].iloc[0] < -30
+    whole_days = suspicious_periods(*args, covered=(opened, opened + ic.DAYS * 86400))
+    assert whole_days.alerts.empty and whole_days.tested == every_day.tested
+
+
+def test_the_check_tells_the_periods_which_days_the_survey_covers(tmp_path, monkeypatch):
+    from pingyi_lib.integrity import detect
+    from pingyi_lib.integrity.policy import survey_window
+
+    seen = []
+    real = detect.suspicious_periods
+    monkeypatch.setattr(detect, "suspicious_periods", lambda *a, **k: seen.append(a[-1]) or real(*a, **k))
+    folder, _ = _round(tmp_path, 3)
+    ds = py.load_dataset(folder)
+    py.score(ds)
+    first, last = survey_window(ds, ds.ruleset)
+    assert seen == [(int(first.timestamp()), int((last + pd.Timedelta(days=1)).timestamp()))]
+
+
 def test_a_ruleset_without_periods_judges_none_and_bad_hours_name_the_key(tmp_path):
     import tomllib
 

@@ -370,7 +370,9 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
     periods = None
     if period_rows is not None:
         category, category_names = _category_codes(survey)
-        periods = suspicious_periods(unit_codes, sec, period_rows, terms, category, rules.period)
+        covered = None if window is None else (int(window[0].value // 10**9),
+                                               int((window[1] + pd.Timedelta(days=1)).value // 10**9))
+        periods = suspicious_periods(unit_codes, sec, period_rows, terms, category, rules.period, covered)
         flags[:, INTEGRITY_REASONS.index("period")] = periods.fit & (periods.member >= 0)
         alerts = periods.alerts.copy()
         alerts.insert(0, "unit_id", unit_ids.take(alerts["unit"].to_numpy(dtype=np.int64)).to_numpy(dtype=object))

@@ -134,11 +134,13 @@ def surges(unit: np.ndarray, mean: np.ndarray, sec: np.ndarray, has_time: np.nda
 
 
 def suspicious_periods(unit: np.ndarray, sec: np.ndarray, judged: np.ndarray, terms: dict[str, np.ndarray],
-                       category: np.ndarray | None, rules: PeriodRules) -> Periods:
+                       category: np.ndarray | None, rules: PeriodRules,
+                       covered: tuple[int, int] | None = None) -> Periods:
     """The suspicious periods of a round (module doc). ``unit``: unit codes; ``sec``: submission
     seconds; ``judged``: rows judged (a time, a channel of ``rules.channels``); ``terms``: from
     :func:`~pingyi_lib.integrity.evidence.row_terms`; ``category``: respondent category codes
-    (-1: not stated) or None.
+    (-1: not stated) or None; ``covered``: the first second of the survey and the first after it
+    (the hours test reads only the days it covers whole), or None (every day read).
 
     Each pass takes every unit's most significant period; the next pass judges the units that
     had one again without it (its rows no longer in "the rest", its days closed), against the
@@ -152,7 +154,7 @@ def suspicious_periods(unit: np.ndarray, sec: np.ndarray, judged: np.ndarray, te
     taken: list[tuple[int, int, int]] = []
     n_tested = 0
     for _ in range(MAX_PASSES):
-        found, tested = _scan(unit, sec, judged, terms, category, rules, n_tested, taken)
+        found, tested = _scan(unit, sec, judged, terms, category, rules, n_tested, taken, covered)
         n_tested = n_tested or tested
         if not found:
             break
@@ -201,7 +203,8 @@ class _Days:
         return self.starts[first], (self.starts[last + 1] if last + 1 < len(self.starts) else len(self.pos))
 
 
-def _days(unit, sec, judged, terms, category, rules: PeriodRules) -> _Days | None:
+def _days(unit, sec, judged, terms, category, rules: PeriodRules,
+          covered: tuple[int, int] | None = None) -> _Days | None:
     pos = np.flatnonzero(judged)
     if not len(pos):
         return None
@@ -213,6 +216,12 @@ def _days(unit, sec, judged, terms, category, rules: PeriodRules) -> _Days | Non
     del order, fine
     day = (t - rules.day_starts * 3600) // 86400
     quiet = np.isin((t % 86400) // 3600, np.array(rules.quiet_hours))
+    # the hours test reads only days the survey covers whole: a window opening at midnight
+    # leaves its first day (from day_starts the day before) six quiet hours and nothing else
+    whole = np.ones(len(pos), dtype=bool)
+    if covered is not None:
+        begins = day * 86400 + rules.day_starts * 3600
+        whole = (begins >= covered[0]) & (begins + 86400 <= covered[1])
     k, mean = terms["k"][pos], terms["mean"][pos]
     scored, two = k > 0, k >= 2
     n_units = int(u.max()) + 1
@@ -245,7 +254,8 @@ def _days(unit, sec, judged, terms, category, rules: PeriodRules) -> _Days | Non
     # summed per (unit, day) one column at a time (yes/no columns as they are): no rows × columns of floats
     cum = {"n": running(np.diff(np.append(starts, len(pos))).astype(float))}
     for c, v in (("ns", scored), ("rank", ranks), ("n2", two), ("w", w2), ("sum", s2), ("sq", sq2), ("k", k2),
-                 ("d", d), ("mean", None), ("gap", gap_ok), ("regular", regular), ("quiet", quiet)):
+                 ("d", d), ("mean", None), ("gap", gap_ok), ("regular", regular), ("quiet", quiet),
+                 ("n_whole", whole), ("quiet_whole", quiet & whole)):
         if v is None:
             v = np.where(scored, mean, 0.0)
         cum[c] = running(np.add.reduceat(v, starts, dtype=float))
@@ -321,8 +331,10 @@ def _evidence(dd: _Days, cc: _Candidates) -> None:
     have[:, 1] = (P["n2"] >= 2) & (T["n2"] > P["n2"]) & (dd.d_var[cu] > 0)
     logs[:, 2] = binomial_tail_log(P["regular"], P["gap"], np.full(count, 0.5))
     have[:, 2] = P["gap"] > 0
-    logs[:, 3] = binomial_tail_log(P["quiet"], T["quiet"], frac)
-    have[:, 3] = T["quiet"] > 0
+    # of the unit's quiet-hour questionnaires on whole days, as many in the period as its share of those days' rows
+    frac_whole = P["n_whole"] / np.maximum(T["n_whole"], 1)
+    logs[:, 3] = binomial_tail_log(P["quiet_whole"], T["quiet_whole"], frac_whole)
+    have[:, 3] = (T["quiet_whole"] > 0) & (P["n_whole"] > 0)
     cc.top_cat = np.full(count, -1)
     if dd.cum_cat is not None:
         n_cat = dd.cum_cat.shape[1]
@@ -337,11 +349,11 @@ def _evidence(dd: _Days, cc: _Candidates) -> None:
 
 
 def _scan(unit, sec, judged, terms, category, rules: PeriodRules, n_tested: int,
-          taken: list[tuple[int, int, int]]):
+          taken: list[tuple[int, int, int]], covered: tuple[int, int] | None = None):
     """One pass: per unit, its most significant candidate period below the threshold
     (``false_alarm / n_tested``; ``n_tested`` 0: this pass's own count), not overlapping the
     ``taken`` (unit, first day, last day). Returns ([(alert, rows, rows fitting)], candidates tested)."""
-    dd = _days(unit, sec, judged, terms, category, rules)
+    dd = _days(unit, sec, judged, terms, category, rules, covered)
     if dd is None:
         return [], 0
     cc = _candidates(dd, rules, taken)
