@@ -295,12 +295,16 @@ def identical_runs(group: np.ndarray, order: np.ndarray, content: np.ndarray, sk
     return flag, length
 
 
+def window_seconds(window: tuple[pd.Timestamp, pd.Timestamp]) -> tuple[int, int]:
+    """The survey window's first second and the first second after it (its last day counts whole)."""
+    return int(window[0].value // 10**9), int((window[1] + pd.Timedelta(days=1)).value // 10**9)
+
+
 def outside_window(sec: np.ndarray, has_time: np.ndarray, window: tuple[pd.Timestamp, pd.Timestamp] | None):
     """Submitted before the first or after the last day of the survey window."""
     if window is None:
         return np.zeros(len(sec), dtype=bool)
-    start = int(window[0].value // 10**9)
-    end = int((window[1] + pd.Timedelta(days=1)).value // 10**9)  # the last day counts whole
+    start, end = window_seconds(window)
     return has_time & ((sec < start) | (sec >= end))
 
 
@@ -370,9 +374,8 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
     periods = None
     if period_rows is not None:
         category, category_names = _category_codes(survey)
-        covered = None if window is None else (int(window[0].value // 10**9),
-                                               int((window[1] + pd.Timedelta(days=1)).value // 10**9))
-        periods = suspicious_periods(unit_codes, sec, period_rows, terms, category, rules.period, covered)
+        periods = suspicious_periods(unit_codes, sec, period_rows, terms, category, rules.period,
+                                     None if window is None else window_seconds(window))
         flags[:, INTEGRITY_REASONS.index("period")] = periods.fit & (periods.member >= 0)
         alerts = periods.alerts.copy()
         alerts.insert(0, "unit_id", unit_ids.take(alerts["unit"].to_numpy(dtype=np.int64)).to_numpy(dtype=object))

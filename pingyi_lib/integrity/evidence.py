@@ -108,6 +108,14 @@ def spread_seconds(group: np.ndarray, sec: np.ndarray) -> tuple[np.ndarray, np.n
     return order, sec[order] + frac[order]
 
 
+def in_time_order(group: np.ndarray, sec: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows ``pos`` sorted by group, then time within the second (:func:`sort_order`, then
+    :func:`spread_seconds`), and those times, for :func:`regular_gaps`."""
+    pos = pos[sort_order(group[pos], sec[pos])[0]]
+    order, fine = spread_seconds(group[pos], sec[pos])
+    return pos[order], fine
+
+
 def _uniform_hash(*keys: np.ndarray) -> np.ndarray:
     """A number in [0, 1) per row, a fixed function of the keys (their mix through splitmix64's finaliser)."""
     with np.errstate(over="ignore"):

@@ -37,10 +37,9 @@ import pandas as pd
 from pingyi_lib.integrity.evidence import (
     binomial_tail_log,
     fisher_log,
+    in_time_order,
     normal_tail_log,
     regular_gaps,
-    sort_order,
-    spread_seconds,
 )
 from pingyi_lib.scheme.collection import PeriodRules
 
@@ -122,9 +121,7 @@ def surges(unit: np.ndarray, mean: np.ndarray, sec: np.ndarray, has_time: np.nda
     ep_unit[episode] = unit[pos]
     log_p, _ = _rank_sum_log_p(r_sum, n_in, n_unit[ep_unit], tie[ep_unit])
     timed = np.flatnonzero(has_time & np.isin(unit, np.unique(unit[pos])))
-    timed = timed[sort_order(unit[timed], sec[timed])[0]]
-    order, fine = spread_seconds(unit[timed], sec[timed])
-    timed = timed[order]
+    timed, fine = in_time_order(unit, sec, timed)
     valid, regular = np.zeros(len(unit), dtype=bool), np.zeros(len(unit), dtype=bool)
     valid[timed], regular[timed] = regular_gaps(unit[timed], fine)
     gaps = np.bincount(episode, weights=valid[pos], minlength=n_ep)
@@ -208,12 +205,10 @@ def _days(unit, sec, judged, terms, category, rules: PeriodRules,
     pos = np.flatnonzero(judged)
     if not len(pos):
         return None
-    pos = pos[sort_order(unit[pos], sec[pos])[0]]
-    order, fine = spread_seconds(unit[pos], sec[pos])  # a second's rows in the order of their time within it
-    pos = pos[order]
+    pos, fine = in_time_order(unit, sec, pos)  # a second's rows in the order of their time within it
     u, t = unit[pos].astype(np.int64), sec[pos]
     gap_ok, regular = regular_gaps(u, fine)
-    del order, fine
+    del fine
     day = (t - rules.day_starts * 3600) // 86400
     quiet = np.isin((t % 86400) // 3600, np.array(rules.quiet_hours))
     # the hours test reads only days the survey covers whole: a window opening at midnight
@@ -248,16 +243,15 @@ def _days(unit, sec, judged, terms, category, rules: PeriodRules,
     new = np.ones(len(pos), dtype=bool)
     new[1:] = (u[1:] != u[:-1]) | (day[1:] != day[:-1])
     starts = np.flatnonzero(new)
+
     def running(per_day: np.ndarray) -> np.ndarray:
         return np.concatenate([[0.0], np.cumsum(per_day)])
 
     # summed per (unit, day) one column at a time (yes/no columns as they are): no rows × columns of floats
     cum = {"n": running(np.diff(np.append(starts, len(pos))).astype(float))}
     for c, v in (("ns", scored), ("rank", ranks), ("n2", two), ("w", w2), ("sum", s2), ("sq", sq2), ("k", k2),
-                 ("d", d), ("mean", None), ("gap", gap_ok), ("regular", regular), ("quiet", quiet),
-                 ("n_whole", whole), ("quiet_whole", quiet & whole)):
-        if v is None:
-            v = np.where(scored, mean, 0.0)
+                 ("d", d), ("mean", np.where(scored, mean, 0.0)), ("gap", gap_ok), ("regular", regular),
+                 ("quiet", quiet), ("n_whole", whole), ("quiet_whole", quiet & whole)):
         cum[c] = running(np.add.reduceat(v, starts, dtype=float))
     cat = category[pos] if category is not None else None
     cum_cat = None

@@ -361,7 +361,7 @@ def lookback_bar(cmp: pd.DataFrame, title: str) -> go.Figure:
 
 def trend_lines(frame: pd.DataFrame, title: str) -> go.Figure:
     """A unit's composite and satisfaction per year (sections.trend.unit_chart_frame), each
-    year with its 95% interval as an error bar; the years as categories (no 2010.5 tick)."""
+    year with its interval (the ruleset's level) as an error bar; the years as categories (no 2010.5 tick)."""
     fig = new_figure()
     years = [str(int(y)) for y in frame["year"]]
     for i, (col, name, unit) in enumerate((("composite", "综合得分", "分"), ("satisfaction", "群众满意度", "%"))):
