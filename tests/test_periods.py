@@ -90,6 +90,10 @@ def test_row_terms_and_quiet_hours_in_words():
     assert t["k"].tolist() == [3, 1, 3]
     assert t["mean"][0] == pytest.approx(2.8 / 3) and t["mean"][1] == 0 and t["mean"][2] == pytest.approx(.6)
     assert t["within"][0] == pytest.approx(1 + 1 + .64 - 2.8 ** 2 / 3) and t["within"][2] == pytest.approx(0)
+    some = evidence.RowTerms(np.array([[1, 1, 2], [4, 0, 5], [3, 3, 3]]), np.array([np.nan, 1.0, .8, .6, 0.0, np.nan]))
+    at = some.at(np.array([2, 0]), ("within", "k"))  # the rows and terms asked, in that order
+    assert list(at) == ["k", "within"] and at["k"].tolist() == [3, 3] and at["within"][1] == t["within"][0]
+    assert (some["mean"] == t["mean"]).all() and (some.take(np.array([1]))["sum"] == t["sum"][1:2]).all()
     assert quiet_hours_text((22, 23, 0, 1, 2, 3, 4, 5)) == "22时至次日6时"
     assert quiet_hours_text((1, 2)) == "1时至3时" and quiet_hours_text((1, 5)) == "1时、5时"
 
@@ -190,7 +194,7 @@ def test_a_busy_honest_unit_read_to_the_second_raises_no_alert():
     sec = np.sort(rng.integers(0, 37 * 86400, n)) + first  # 37 whole days
     mood = rng.choice(4, n, p=[.5, .3, .15, .05])
     answers = np.clip(mood[:, None] + 1 + rng.choice([-1, 0, 0, 1], (n, 6)), 1, 4).astype(np.int8)
-    terms = evidence.row_terms(answers, _score_table(rs))
+    terms = evidence.RowTerms(answers, _score_table(rs))
     unit = np.zeros(n, dtype=np.int64)
     read_to_second = evidence.regular_gaps(unit, sec)
     assert read_to_second[1][read_to_second[0]].mean() > 0.52  # why it alerted
@@ -202,7 +206,7 @@ def test_a_busy_honest_unit_read_to_the_second_raises_no_alert():
     assert found.alerts.empty and found.tested > 0
     # the same round, its rows in another order: the same times within the second, so the same result
     shuffled = rng.permutation(n)
-    back = suspicious_periods(unit, sec[shuffled], np.ones(n, dtype=bool), {k: v[shuffled] for k, v in terms.items()},
+    back = suspicious_periods(unit, sec[shuffled], np.ones(n, dtype=bool), terms.take(shuffled),
                               rng.integers(0, 4, n), rs.integrity.period)
     assert back.tested == found.tested and back.alerts.empty
     again = evidence.spread_seconds(unit, sec)
@@ -224,7 +228,7 @@ def test_a_busy_honest_units_opening_night_is_not_a_night_drip():
     sec = pc.moments(rng, n).to_numpy(dtype="datetime64[s]").astype(np.int64)
     mood = rng.choice(4, n, p=[.5, .3, .15, .05])
     answers = np.clip(mood[:, None] + 1 + rng.choice([-1, 0, 0, 1], (n, 5)), 1, 4).astype(np.int8)
-    terms = evidence.row_terms(answers, _score_table(rs))
+    terms = evidence.RowTerms(answers, _score_table(rs))
     args = (np.zeros(n, dtype=np.int64), sec, np.ones(n, dtype=bool), terms, rng.integers(0, 4, n), rs.integrity.period)
     opened = int(pd.Timestamp(ic.START).timestamp())
     every_day = suspicious_periods(*args)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from pingyi_lib.dataset.compact import arrow_text
-from pingyi_lib.integrity.evidence import NO_TIME, row_terms, sort_order
+from pingyi_lib.integrity.evidence import NO_TIME, RowTerms, sort_order
 from pingyi_lib.integrity.periods import Periods, surges, suspicious_periods
 from pingyi_lib.integrity.sources import (
     _blank,
@@ -327,7 +327,7 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
     chan, channels = _column_codes(survey, "channel", sort=True)
     sec, has_time = _seconds(survey)
     answers, scored = _items(survey, ruleset)
-    terms = row_terms(answers[:, scored], _score_table(ruleset))
+    terms = RowTerms(answers[:, scored], _score_table(ruleset))  # made for the rows that need them
     straight = straightlined(answers, scored)
     skip = (answers == 0).all(axis=1)
     comment = _comment_codes(survey)

@@ -46,11 +46,15 @@ def sort_order(major: np.ndarray, sec: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return order, (major[order][1:] == major[order][:-1]) & (sec[order][1:] == sec[order][:-1])
 
 
-def row_terms(answers: np.ndarray, scores: np.ndarray) -> dict[str, np.ndarray]:
+TERMS = ("k", "mean", "sum", "sq", "within")
+
+
+def row_terms(answers: np.ndarray, scores: np.ndarray, names=TERMS) -> dict[str, np.ndarray]:
     """Per questionnaire, from its answer codes (rows × scored items) and each code's score
     (NaN: abstain, blank or unknown): ``k`` the scored answers, ``mean`` their mean score
     (NaN when none), ``sum``/``sq`` their sum and sum of squares, ``within`` the sum of
-    squares about the questionnaire's own mean (its answers unlike each other).
+    squares about the questionnaire's own mean (its answers unlike each other). Only the
+    terms in ``names`` are made (each an array of the rows: a round of millions keeps few).
 
     >>> t = row_terms(np.array([[1, 1, 2], [4, 0, 5]]), np.array([np.nan, 1.0, .8, .6, 0.0, np.nan]))
     >>> t["k"].tolist(), t["mean"].round(2).tolist(), t["within"].round(2).tolist()
@@ -61,16 +65,52 @@ def row_terms(answers: np.ndarray, scores: np.ndarray) -> dict[str, np.ndarray]:
     s_tab = np.where(has_tab, scores, 0.0)
     sq_tab = s_tab * s_tab
     n = answers.shape[0]
-    k, s, sq = np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n)
+    want_sq = "sq" in names or "within" in names
+    k, s = np.zeros(n, dtype=np.int64), np.zeros(n)
+    sq = np.zeros(n) if want_sq else None
     for j in range(answers.shape[1]):
         code = np.clip(answers[:, j].astype(np.intp), 0, len(scores) - 1)
         k += has_tab[code]
         s += s_tab[code]
-        sq += sq_tab[code]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(k > 0, s / np.maximum(k, 1), np.nan)
-    within = np.maximum(sq - s * s / np.maximum(k, 1), 0.0)
-    return {"k": k, "mean": mean, "sum": s, "sq": sq, "within": within}
+        if want_sq:
+            sq += sq_tab[code]
+    out = {}
+    if "mean" in names:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["mean"] = np.where(k > 0, s / np.maximum(k, 1), np.nan)
+    if "within" in names:
+        out["within"] = np.maximum(sq - s * s / np.maximum(k, 1), 0.0)
+    terms = {"k": k, "sum": s, "sq": sq}
+    out.update((c, terms[c]) for c in ("k", "sum", "sq") if c in names)
+    return {c: out[c] for c in TERMS if c in names}
+
+
+class RowTerms:
+    """:func:`row_terms` of a round, made for the rows and terms asked when they are asked:
+    the round keeps its answer codes (one byte an item), not five arrays of floats a row.
+
+    >>> t = RowTerms(np.array([[1, 1, 2], [4, 0, 5]]), np.array([np.nan, 1.0, .8, .6, 0.0, np.nan]))
+    >>> t.at(np.array([1]), ("k", "mean"))["k"].tolist(), t["mean"].round(2).tolist()
+    ([1], [0.93, 0.0])
+    """
+
+    def __init__(self, answers: np.ndarray, scores: np.ndarray):
+        self.answers, self.scores = answers, scores
+
+    def __len__(self) -> int:
+        return self.answers.shape[0]
+
+    def at(self, pos: np.ndarray, names=TERMS) -> dict[str, np.ndarray]:
+        """The terms ``names`` of the rows ``pos``, in that order."""
+        return row_terms(self.answers[pos], self.scores, names)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        """One term of every row."""
+        return row_terms(self.answers, self.scores, (name,))[name]
+
+    def take(self, pos: np.ndarray) -> RowTerms:
+        """The terms of the rows ``pos`` only, as rows of their own."""
+        return RowTerms(self.answers[pos], self.scores)
 
 
 def spread_seconds(group: np.ndarray, sec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

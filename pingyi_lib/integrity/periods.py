@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from pingyi_lib.integrity.evidence import (
+    RowTerms,
     binomial_tail_log,
     fisher_log,
     in_time_order,
@@ -130,12 +132,12 @@ def surges(unit: np.ndarray, mean: np.ndarray, sec: np.ndarray, has_time: np.nda
     return (n_in > 0) & (n_in < n_unit[ep_unit]) & (log_p >= math.log(p)) & (rhythm >= math.log(p))
 
 
-def suspicious_periods(unit: np.ndarray, sec: np.ndarray, judged: np.ndarray, terms: dict[str, np.ndarray],
+def suspicious_periods(unit: np.ndarray, sec: np.ndarray, judged: np.ndarray, terms: RowTerms,
                        category: np.ndarray | None, rules: PeriodRules,
                        covered: tuple[int, int] | None = None) -> Periods:
     """The suspicious periods of a round (module doc). ``unit``: unit codes; ``sec``: submission
-    seconds; ``judged``: rows judged (a time, a channel of ``rules.channels``); ``terms``: from
-    :func:`~pingyi_lib.integrity.evidence.row_terms`; ``category``: respondent category codes
+    seconds; ``judged``: rows judged (a time, a channel of ``rules.channels``); ``terms``: the rows' answer terms
+    (:class:`~pingyi_lib.integrity.evidence.RowTerms`); ``category``: respondent category codes
     (-1: not stated) or None; ``covered``: the first second of the survey and the first after it
     (the hours test reads only the days it covers whole), or None (every day read).
 
@@ -217,7 +219,9 @@ def _days(unit, sec, judged, terms, category, rules: PeriodRules,
     if covered is not None:
         begins = day * 86400 + rules.day_starts * 3600
         whole = (begins >= covered[0]) & (begins + 86400 <= covered[1])
-    k, mean = terms["k"][pos], terms["mean"][pos]
+        del begins
+    got = terms.at(pos)  # the terms of the judged rows, in their order; each freed once summed
+    k, mean = got.pop("k"), got.pop("mean")
     scored, two = k > 0, k >= 2
     n_units = int(u.max()) + 1
 
@@ -226,19 +230,32 @@ def _days(unit, sec, judged, terms, category, rules: PeriodRules,
         r, tie_s = _unit_rank(u[scored], mean[scored])
         ranks[scored] = r
         tie[:len(tie_s)] = tie_s
+        del r
     # the halo: ρ = W/T of the unit, and d = w - ρ Σ(x - μ_unit)² of each questionnaire
-    s2, sq2, w2, k2 = (np.where(two, terms[c][pos], 0.0) for c in ("sum", "sq", "within", "k"))
+    # (the rows with fewer than two scored answers count 0: zeroed in place, no second copy)
+    s2, sq2, w2, k2 = got.pop("sum"), got.pop("sq"), got.pop("within"), k.astype(float)
+    del k
+    for x in (s2, sq2, w2, k2):
+        x[~two] = 0.0
     unit_sum, unit_k, unit_sq, unit_w = (np.bincount(u, weights=x, minlength=n_units) for x in (s2, k2, sq2, w2))
     with np.errstate(invalid="ignore", divide="ignore"):
         mu = np.where(unit_k > 0, unit_sum / unit_k, 0.0)
         total_ss = unit_sq - unit_sum ** 2 / np.maximum(unit_k, 1)
         rho = np.where(total_ss > 0, unit_w / total_ss, 0.0)
-    dev = sq2 - 2 * mu[u] * s2 + mu[u] ** 2 * k2
-    d = np.where(two, w2 - rho[u] * dev, 0.0)
+    mu_u = mu[u]
+    d = sq2 - 2 * mu_u * s2
+    d += mu_u ** 2 * k2  # dev = Σ(x - μ_unit)² of the questionnaire
+    del mu_u
+    d *= rho[u]
+    np.subtract(w2, d, out=d)
+    d[~two] = 0.0
     n2_unit = np.bincount(u, weights=two, minlength=n_units)
     d_mean = np.bincount(u, weights=d, minlength=n_units) / np.maximum(n2_unit, 1)
-    d_var = np.bincount(u, weights=np.where(two, (d - d_mean[u]) ** 2, 0.0), minlength=n_units) \
-        / np.maximum(n2_unit - 1, 1)
+    spread = d - d_mean[u]
+    spread **= 2
+    spread[~two] = 0.0
+    d_var = np.bincount(u, weights=spread, minlength=n_units) / np.maximum(n2_unit - 1, 1)
+    del spread
 
     new = np.ones(len(pos), dtype=bool)
     new[1:] = (u[1:] != u[:-1]) | (day[1:] != day[:-1])
@@ -247,12 +264,19 @@ def _days(unit, sec, judged, terms, category, rules: PeriodRules,
     def running(per_day: np.ndarray) -> np.ndarray:
         return np.concatenate([[0.0], np.cumsum(per_day)])
 
-    # summed per (unit, day) one column at a time (yes/no columns as they are): no rows × columns of floats
+    # summed per (unit, day) one column at a time (yes/no columns as they are), each column
+    # dropped once summed: no rows × columns of floats
     cum = {"n": running(np.diff(np.append(starts, len(pos))).astype(float))}
-    for c, v in (("ns", scored), ("rank", ranks), ("n2", two), ("w", w2), ("sum", s2), ("sq", sq2), ("k", k2),
-                 ("d", d), ("mean", np.where(scored, mean, 0.0)), ("gap", gap_ok), ("regular", regular),
-                 ("quiet", quiet), ("n_whole", whole), ("quiet_whole", quiet & whole)):
+    columns = {"ns": scored, "rank": ranks, "n2": two, "w": w2, "sum": s2, "sq": sq2, "k": k2, "d": d,
+               "mean": partial(np.where, scored, mean, 0.0), "gap": gap_ok, "regular": regular, "quiet": quiet,
+               "n_whole": whole, "quiet_whole": partial(np.logical_and, quiet, whole)}
+    del ranks, w2, s2, sq2, k2, d, gap_ok, regular
+    for c in list(columns):
+        v = columns.pop(c)
+        v = v() if isinstance(v, partial) else v  # made when summed
         cum[c] = running(np.add.reduceat(v, starts, dtype=float))
+        del v
+    del scored, two, whole
     cat = category[pos] if category is not None else None
     cum_cat = None
     if cat is not None and (cat >= 0).any():
