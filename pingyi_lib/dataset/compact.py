@@ -24,12 +24,14 @@ def _ident(name: str) -> str:
 
 
 def _compact(con, table: schema.Table, sql_cols: dict[str, str], codes: dict[str, str], enums: dict,
-             plain: dict[str, str], odd_dates: dict, raw, t_fast) -> pd.DataFrame:
+             plain: dict[str, str], odd_dates: dict, raw, t_fast, release=None) -> pd.DataFrame:
     """The clean rows of ``table``, only the columns of :data:`COMPACT` and the answers, in
     file order, with the values the pandas path gives them (ids and units stripped, channels
     canonical, times parsed, free text cleaned) in compact dtypes: answers as level codes,
     few-valued text as categories. ``sql_cols``: the SQL name of each column the file has
-    (a column it lacks is not a key)."""
+    (a column it lacks is not a key). ``release``: called once every row is fetched, before
+    the columns are assembled (the engine closes DuckDB there: its memory and the rows'
+    are then not held at once)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -72,6 +74,9 @@ def _compact(con, table: schema.Table, sql_cols: dict[str, str], codes: dict[str
                 parts[c.id].append(col.to_numpy(zero_copy_only=False).astype(float))
             else:  # text: Arrow dictionaries per range, made categories once at the end
                 parts[c.id].extend(pc.dictionary_encode(pc.fill_null(col, "")).chunks)
+        del batch, col
+    if release is not None:
+        release()
     out = pd.DataFrame({"row": _joined(parts["row"], np.int64)})  # in file order: ranges ascend, each sorted
     for c in wanted:
         got = parts.pop(c.id)

@@ -364,7 +364,7 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
     details = pd.concat(details).sort_index() if details else _judge(r, np.zeros(0, dtype=np.int64), 0)[1]
     burst_at = pd.concat(burst_rows, ignore_index=True) if burst_rows else pd.DataFrame(
         {"pos": np.zeros(0, dtype=np.int64), "episode": np.zeros(0, dtype=np.int64), "lam": np.zeros(0)})
-    unit_codes = r.unit.astype(np.int64)
+    unit_codes = r.unit  # 4 bytes a row where they fit: the surges and periods widen what they take
     if rules.surge_p > 0 and len(burst_at):  # bursts of ordinary questionnaires: surges, not stuffing
         at, ep = burst_at["pos"].to_numpy(), burst_at["episode"].to_numpy()
         calm = surges(unit_codes, terms["mean"], sec, has_time, at, ep, rules.surge_p)[ep]
@@ -401,7 +401,8 @@ def _category_codes(survey: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray
         return None, np.zeros(0, dtype=object)
     codes, values = _codes(survey["respondent_category"], sort=True)
     blank = _blank(values)
-    return (np.where(codes == blank, -1, codes) if blank >= 0 else codes), np.asarray(values, dtype=object)
+    codes = np.where(codes == blank, -1, codes) if blank >= 0 else codes
+    return codes.astype(np.int32), np.asarray(values, dtype=object)  # few categories: 4 bytes a row
 
 
 BLOCK_ROWS = 2_000_000  # questionnaires judged at a time (whole units): about 0.6 GB of working memory

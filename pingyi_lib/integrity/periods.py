@@ -220,9 +220,11 @@ def _days(unit, sec, judged, terms, category, rules: PeriodRules,
         begins = day * 86400 + rules.day_starts * 3600
         whole = (begins >= covered[0]) & (begins + 86400 <= covered[1])
         del begins
-    got = terms.at(pos)  # the terms of the judged rows, in their order; each freed once summed
+    # the terms of the judged rows, in their order, made when needed and each freed once summed
+    got = terms.at(pos, ("k", "mean"))
     k, mean = got.pop("k"), got.pop("mean")
     scored, two = k > 0, k >= 2
+    del k
     n_units = int(u.max()) + 1
 
     ranks, tie = np.zeros(len(pos)), np.zeros(n_units)
@@ -233,8 +235,8 @@ def _days(unit, sec, judged, terms, category, rules: PeriodRules,
         del r
     # the halo: ρ = W/T of the unit, and d = w - ρ Σ(x - μ_unit)² of each questionnaire
     # (the rows with fewer than two scored answers count 0: zeroed in place, no second copy)
-    s2, sq2, w2, k2 = got.pop("sum"), got.pop("sq"), got.pop("within"), k.astype(float)
-    del k
+    got = terms.at(pos, ("k", "sum", "sq", "within"))
+    s2, sq2, w2, k2 = got.pop("sum"), got.pop("sq"), got.pop("within"), got.pop("k").astype(float)
     for x in (s2, sq2, w2, k2):
         x[~two] = 0.0
     unit_sum, unit_k, unit_sq, unit_w = (np.bincount(u, weights=x, minlength=n_units) for x in (s2, k2, sq2, w2))

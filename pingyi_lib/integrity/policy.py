@@ -171,10 +171,16 @@ def check(ds: Dataset, ruleset: Ruleset | None = None) -> Integrity:
         else np.zeros(0, dtype=np.int64)
     known = pos >= 0
     decision = np.full(len(sv), "", dtype=object)
-    decision[pos[known]] = review["decision"].to_numpy()[known]
-    excluded = (policy & (decision != "keep")) | (decision == "exclude")
+    given_decision = review["decision"].to_numpy(dtype=object)[known]
+    decision[pos[known]] = given_decision
+    # the masks from the reviewed rows alone: no comparison of a Python string per row of the round
+    kept, dropped, decided = (np.zeros(len(sv), dtype=bool) for _ in range(3))
+    kept[pos[known]] = given_decision == "keep"
+    dropped[pos[known]] = given_decision == "exclude"
+    decided[pos[known]] = given_decision != ""
+    excluded = (policy & ~kept) | dropped
 
-    pick = np.flatnonzero(flags.any(axis=1) | (decision != ""))
+    pick = np.flatnonzero(flags.any(axis=1) | decided)
     rows = _rows(sv, pick, flags, reasons, policy, decision, excluded, review, known, pos, found, rs, window)
     units = _units(ds, sv, rows, rules)
     one = (review["period"] == "").to_numpy()
@@ -197,7 +203,7 @@ def _alerts(ds: Dataset, sv: pd.DataFrame, found: Detection, flags: np.ndarray, 
         return pd.DataFrame(columns=ALERT_COLUMNS), pd.DataFrame(columns=["response_id", "alert"])
     a = periods.alerts
     at = np.flatnonzero(periods.member >= 0)
-    members = pd.DataFrame({"response_id": sv["response_id"].to_numpy(dtype=object)[at],
+    members = pd.DataFrame({"response_id": sv["response_id"].iloc[at].to_numpy(dtype=object),
                             "alert": periods.member[at]})
     fit = flags[:, INTEGRITY_REASONS.index("period")]
     names = ds.units.set_index("unit_id")["name"]
@@ -291,9 +297,12 @@ def _rows(sv, pick, flags, reasons, policy, decision, excluded, review, known, p
                for a in found.periods.alerts.itertuples(index=False)] if found.periods is not None else []
     details["period"] = found.periods.member[pick] if found.periods is not None else -1
     # a merged round: the device's first questionnaire may be in another part's file (dataset/carried.py)
-    files = sv["file"].to_numpy(dtype=object) if "file" in sv else None
-    details["first_file"] = "" if files is None else \
-        [files[int(k)] if k == k else "" for k in details["fp_first_pos"].to_numpy(dtype=float)]
+    first = details["fp_first_pos"].to_numpy(dtype=float)
+    known_first = first == first
+    files = np.full(len(first), "", dtype=object)
+    if "file" in sv:  # the files of these rows only: no Python string per row of the round
+        files[known_first] = sv["file"].iloc[first[known_first].astype(np.int64)].to_numpy(dtype=object)
+    details["first_file"] = files
     # as plain objects: iterating Arrow-backed columns value by value costs seconds on many flagged rows
     out["detail"] = [_detail(r, d, rs, window, periods) for r, d in zip(out.astype(object).itertuples(index=False),
                                                                           details.astype(object).itertuples(index=False))]
@@ -397,7 +406,7 @@ def _quarantine(ds: Dataset, sv: pd.DataFrame, gone: pd.DataFrame, rules: Integr
     if not len(gone):
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
     # a merged round's rows name their part's file (dataset/carried.py), else the survey's file
-    file = sv["file"].to_numpy(dtype=object)[pd.Index(sv["response_id"]).get_indexer(gone["response_id"])] \
+    file = sv["file"].iloc[pd.Index(sv["response_id"]).get_indexer(gone["response_id"])].to_numpy(dtype=object) \
         if "file" in sv else ds.file_of("survey")
     first = [next((c for c in r if c == REVIEW or rules.reasons[c].exclude), r[0]) for r in gone["reasons"]]
     column = ["fingerprint" if c == "fingerprint_repeat" else

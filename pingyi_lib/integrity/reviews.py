@@ -86,9 +86,7 @@ def expand(review: pd.DataFrame, sv: pd.DataFrame) -> Expanded:
     first = pd.DataFrame({"row": rows[single], "response_id": ids[single], "decision": decision[single],
                           "note": note[single], "reviewer": reviewer[single], "period": ""})
     warnings: list[str] = []
-    unit_of = sv["unit_id"].to_numpy(dtype=object)
-    at = pd.to_datetime(sv["submitted_at"]) if "submitted_at" in sv else pd.Series(pd.NaT, index=sv.index)
-    t = at.to_numpy(dtype="datetime64[ns]")
+    t = None  # the submission times, read when a period row asks (a round of millions keeps no copy otherwise)
     lines = []
     for i in np.flatnonzero(~single):
         where = f"问卷复核表第{rows[i]}行"
@@ -100,7 +98,11 @@ def expand(review: pd.DataFrame, sv: pd.DataFrame) -> Expanded:
         if period_stop(e) <= s:  # an end of a date only takes its whole day: 20:00 to that date is fine
             warnings.append(f"{where}：时段结束（{_when(e)}）早于时段开始（{_when(s)}），该复核决定未执行")
             continue
-        inside = (unit_of == units[i]) & (t >= s.to_datetime64()) & (t < period_stop(e).to_datetime64())
+        if t is None:
+            at = pd.to_datetime(sv["submitted_at"]) if "submitted_at" in sv else pd.Series(pd.NaT, index=sv.index)
+            t = at.to_numpy(dtype="datetime64[ns]")
+        inside = (sv["unit_id"] == units[i]).to_numpy(dtype=bool) & (t >= s.to_datetime64()) \
+            & (t < period_stop(e).to_datetime64())
         positions = np.flatnonzero(inside)
         if not len(positions):
             warnings.append(f"{where}：单位 {units[i]} 在 {words} 没有已接受的问卷，该复核决定未执行")
@@ -108,9 +110,8 @@ def expand(review: pd.DataFrame, sv: pd.DataFrame) -> Expanded:
         lines.append({"row": rows[i], "unit_id": units[i], "start": s, "end": e, "words": words,
                       "decision": decision[i], "note": note[i], "reviewer": reviewer[i], "positions": positions})
     periods = pd.DataFrame(lines, columns=PERIOD_COLUMNS[:-1])
-    response = sv["response_id"].to_numpy(dtype=object)
-    parts = [pd.DataFrame({
-        "row": p.row, "response_id": response[p.positions], "decision": p.decision,
+    parts = [pd.DataFrame({  # the ids of the period's questionnaires only: no Python string per row of the round
+        "row": p.row, "response_id": sv["response_id"].iloc[p.positions].to_numpy(dtype=object), "decision": p.decision,
         "note": f"按时段复核（{p.unit_id}，{p.words}）" + (f"：{p.note}" if p.note else ""),
         "reviewer": p.reviewer, "period": p.words}) for p in periods.itertuples(index=False)]
     covered = pd.concat(parts[::-1], ignore_index=True) if parts else pd.DataFrame(columns=DECISION_COLUMNS)
