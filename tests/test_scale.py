@@ -318,6 +318,26 @@ def test_compact_rows_read_in_many_ranges_are_the_table(monkeypatch):
     assert_compact_rows_are_the_table(ds)
 
 
+def test_duckdb_is_closed_before_the_compact_rows_are_assembled_and_counted(monkeypatch):
+    """DuckDB's memory (the checked table) is freed before the compact rows are assembled:
+    a round of millions would otherwise hold both at once. The rows are still the table."""
+    from pingyi_lib.dataset import compact, engine
+
+    closed, seen = [], []
+    close, assemble, count = engine._Source.close, compact._categories, engine.counts_of_rows
+    monkeypatch.setattr(engine._Source, "close", lambda self: (closed.append(self), close(self))[1])
+    last = lambda: closed[-1] if closed else None  # noqa: E731 - the source closed last, as rows are assembled
+    monkeypatch.setattr(compact, "_categories", lambda *a, **k: (seen.append(last()), assemble(*a, **k))[1])
+    monkeypatch.setattr(engine, "counts_of_rows", lambda *a: (seen.append(last()), count(*a))[1])
+    ds = py.load_dataset(SAMPLE_2012, engine="duckdb")
+    # the survey's source: closed once its rows were fetched, then again by scan (which does nothing);
+    # the on-site ballots' (counted in DuckDB) once
+    twice = [s for s in set(closed) if closed.count(s) == 2]
+    assert len(twice) == 1 and len(set(closed)) == 2
+    assert seen and all(s is twice[0] for s in seen)  # closed before its rows were assembled and counted
+    assert_compact_rows_are_the_table(ds)
+
+
 def test_the_engine_draws_no_progress_bar_on_standard_output():
     """DuckDB draws a progress bar on standard output for queries over two seconds: on a big
     round it would land in `pingyi score --format csv > FILE`. The engine's connection has it
