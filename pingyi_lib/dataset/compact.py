@@ -17,6 +17,10 @@ from pingyi_lib.dataset import schema
 COMPACT = {"survey": ("response_id", "unit_id", "respondent_category", "channel", "submitted_at", "fingerprint", "ip",
                       "duration_s", "comment")}
 BATCH_ROWS = 1 << 20  # rows fetched from DuckDB at a time for the compact rows
+# a text column whose first range has more distinct values than this share of its rows is kept
+# as text and dictionary-encoded once at the end: merging ten ranges' dictionaries of a million
+# device ids each cost as much again as encoding them
+DISTINCT_SHARE = 0.2
 
 
 def _ident(name: str) -> str:
@@ -58,6 +62,7 @@ def _compact(con, table: schema.Table, sql_cols: dict[str, str], codes: dict[str
     # rows is held whole by DuckDB, outside its memory limit
     (lo, hi), = con.execute("SELECT coalesce(min(_row), 0), coalesce(max(_row), -1) FROM ok").fetchall()
     parts: dict[str, list] = {c: [] for c in ["row", *(c.id for c in wanted)]}
+    plain_text: set[str] = set()  # text columns kept as text per range, not dictionaries
     for start in range(int(lo), int(hi) + 1, BATCH_ROWS):
         batch = con.sql(f"SELECT {', '.join(select)} FROM ok WHERE _row >= {start} "
                         f"AND _row < {start + BATCH_ROWS} ORDER BY _row").to_arrow_table()  # a scan may interleave
@@ -73,7 +78,15 @@ def _compact(con, table: schema.Table, sql_cols: dict[str, str], codes: dict[str
             elif c.kind == schema.SECONDS:
                 parts[c.id].append(col.to_numpy(zero_copy_only=False).astype(float))
             else:  # text: Arrow dictionaries per range, made categories once at the end
-                parts[c.id].extend(pc.dictionary_encode(pc.fill_null(col, "")).chunks)
+                col = pc.fill_null(col, "")
+                if c.id in plain_text:  # mostly distinct values (device ids): encoded once at the end
+                    parts[c.id].append(col.combine_chunks())
+                    continue
+                enc = pc.dictionary_encode(col).chunks
+                if start == lo and sum(len(e.dictionary) for e in enc) > DISTINCT_SHARE * max(len(col), 1):
+                    plain_text.add(c.id)
+                    enc = [col.combine_chunks()]
+                parts[c.id].extend(enc)
         del batch, col
     if release is not None:
         release()
@@ -135,9 +148,7 @@ def _categories(chunks: list, convert=None) -> pd.Categorical:
 
     if not chunks or not sum(len(c) for c in chunks):
         return pd.Categorical([], categories=pd.Index([], dtype="str"))
-    enc = pa.chunked_array(chunks).unify_dictionaries().combine_chunks()
-    values = pd.Series(enc.dictionary, dtype="str")
-    codes = enc.indices.to_numpy(zero_copy_only=False)
+    values, codes = _encoded(pa.chunked_array(chunks))
     if convert is not None:
         converted, changed = convert(values)
         if changed:  # cleaning may make two values one: number them again
@@ -145,6 +156,24 @@ def _categories(chunks: list, convert=None) -> pd.Categorical:
             codes = same[codes]
     # the codes index the distinct values by construction: pandas need not check them again
     return pd.Categorical.from_codes(codes, dtype=_distinct_dtype(pd.Index(values, dtype="str")), validate=False)
+
+
+def _encoded(chunked) -> tuple[pd.Series, np.ndarray]:
+    """(the distinct values, each row's code) of Arrow text, plain or dictionary-encoded per chunk.
+    Plain text is encoded in one pass over its chunks, which gives every chunk one dictionary
+    (one table of values across the chunks): the codes are then the chunks' indices, with no
+    merging of dictionaries."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(chunked.type):
+        chunked = pc.dictionary_encode(chunked)
+        first = chunked.chunks[0].dictionary if chunked.num_chunks else None
+        if first is not None and all(c.dictionary.equals(first) for c in chunked.chunks[1:]):
+            codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunked.chunks])
+            return pd.Series(first, dtype="str"), codes
+    enc = chunked.unify_dictionaries().combine_chunks()
+    return pd.Series(enc.dictionary, dtype="str"), enc.indices.to_numpy(zero_copy_only=False)
 
 
 def _distinct_dtype(values: pd.Index) -> pd.CategoricalDtype:
