@@ -503,9 +503,13 @@ def _comment_codes(survey: pd.DataFrame) -> np.ndarray:
 def _pack(answers: np.ndarray) -> np.ndarray:
     """Each questionnaire's answers as one integer: the same integer for the same answers."""
     base = int(answers.max(initial=0)) + 1
-    if base ** answers.shape[1] < 2 ** 62:
-        weights = np.int64(base) ** np.arange(answers.shape[1], dtype=np.int64)
-        return answers.astype(np.int64) @ weights
+    if base ** answers.shape[1] < 2 ** 62:  # one item at a time: numpy has no fast integer matrix product
+        packed = np.zeros(answers.shape[0], dtype=np.int64)
+        for j in range(answers.shape[1]):
+            column = answers[:, j].astype(np.int64)
+            column *= base ** j
+            packed += column
+        return packed
     return np.unique(answers, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
 
 

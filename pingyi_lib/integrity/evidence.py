@@ -60,16 +60,20 @@ def row_terms(answers: np.ndarray, scores: np.ndarray, names=TERMS) -> dict[str,
     >>> t["k"].tolist(), t["mean"].round(2).tolist(), t["within"].round(2).tolist()
     ([3, 1], [0.93, 0.0], [0.03, 0.0])
     """
+    return _terms([answers[:, j] for j in range(answers.shape[1])], answers.shape[0], scores, names)
+
+
+def _terms(items: list[np.ndarray], n: int, scores: np.ndarray, names) -> dict[str, np.ndarray]:
+    """:func:`row_terms` of ``n`` rows given as one array of answer codes per item."""
     # one item at a time, through tables indexed by answer code: no rows × items array of floats
     has_tab = ~np.isnan(scores)
     s_tab = np.where(has_tab, scores, 0.0)
     sq_tab = s_tab * s_tab
-    n = answers.shape[0]
     want_sq = "sq" in names or "within" in names
     k, s = np.zeros(n, dtype=np.int64), np.zeros(n)
     sq = np.zeros(n) if want_sq else None
-    for j in range(answers.shape[1]):
-        code = np.clip(answers[:, j].astype(np.intp), 0, len(scores) - 1)
+    for item in items:
+        code = np.clip(item.astype(np.intp), 0, len(scores) - 1)
         k += has_tab[code]
         s += s_tab[code]
         if want_sq:
@@ -95,22 +99,26 @@ class RowTerms:
     """
 
     def __init__(self, answers: np.ndarray, scores: np.ndarray):
-        self.answers, self.scores = answers, scores
+        # one array an item: taking rows from each is a gather of bytes, not of rows of a matrix
+        self.items = [np.ascontiguousarray(answers[:, j]) for j in range(answers.shape[1])]
+        self.n, self.scores = answers.shape[0], scores
 
     def __len__(self) -> int:
-        return self.answers.shape[0]
+        return self.n
 
     def at(self, pos: np.ndarray, names=TERMS) -> dict[str, np.ndarray]:
         """The terms ``names`` of the rows ``pos``, in that order."""
-        return row_terms(self.answers[pos], self.scores, names)
+        return _terms([item[pos] for item in self.items], len(pos), self.scores, names)
 
     def __getitem__(self, name: str) -> np.ndarray:
         """One term of every row."""
-        return row_terms(self.answers, self.scores, (name,))[name]
+        return _terms(self.items, self.n, self.scores, (name,))[name]
 
     def take(self, pos: np.ndarray) -> RowTerms:
         """The terms of the rows ``pos`` only, as rows of their own."""
-        return RowTerms(self.answers[pos], self.scores)
+        taken = RowTerms(np.zeros((0, 0), dtype=np.int8), self.scores)
+        taken.items, taken.n = [item[pos] for item in self.items], len(pos)
+        return taken
 
 
 def spread_seconds(group: np.ndarray, sec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

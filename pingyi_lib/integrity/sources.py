@@ -13,12 +13,14 @@ import pandas as pd
 from pingyi_lib.scheme.ruleset import IntegrityRules
 
 
-def occurrence(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def occurrence(keys: np.ndarray, counts: bool = False) -> tuple[np.ndarray, ...]:
     """For a sequence of keys: how many equal keys came before each one (0 for the first)
-    and the position of the first of them.
+    and the position of the first of them; with ``counts``, also how many equal keys there are.
 
     >>> occurrence(np.array([7, 3, 7, 7, 3]))
     (array([0, 0, 1, 2, 1]), array([0, 1, 0, 0, 1]))
+    >>> occurrence(np.array([7, 3, 7, 7, 3]), counts=True)[2]
+    array([3, 2, 3, 3, 2])
     """
     n = len(keys)
     idx = np.argsort(keys, kind="stable")
@@ -30,7 +32,12 @@ def occurrence(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     seq[idx] = np.arange(n) - first
     first_pos = np.empty(n, dtype=np.int64)
     first_pos[idx] = idx[first]
-    return seq, first_pos
+    if not counts:
+        return seq, first_pos
+    group = np.cumsum(start) - 1  # the sorted keys' runs of equal keys
+    total = np.empty(n, dtype=np.int64)
+    total[idx] = np.bincount(group)[group] if n else group
+    return seq, first_pos, total
 
 
 def _blank(values: pd.Index) -> int:
@@ -89,11 +96,9 @@ def ip_repeat(unit: np.ndarray, ip: np.ndarray, ip_values: pd.Index, order: np.n
         return z.astype(bool), z, z, z.astype(float)
     has = ip != _blank(ip_values)
     key = unit * (len(ip_values) + 1) + ip
-    seq_o, _ = occurrence(key[order])
-    seq = np.empty(len(order), dtype=np.int64)
-    seq[order] = seq_o
-    _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
-    n = counts[inv.reshape(-1)]
+    seq_o, _, n_o = occurrence(key[order], counts=True)  # the counts from the same sort
+    seq, n = np.empty(len(order), dtype=np.int64), np.empty(len(order), dtype=np.int64)
+    seq[order], n[order] = seq_o, n_o
     lam = ip_total * unit_share[unit]
     flag = has & (seq >= limit) & (poisson_tail_log(n.astype(float), lam) < np.log(p))
     return flag, seq + 1, n, lam
