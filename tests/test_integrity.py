@@ -488,6 +488,18 @@ def test_detection_does_not_depend_on_the_order_of_the_rows(tmp_path):
     assert list(plain.bursts["unit_id"]) == ["a", "b"]  # episodes numbered by unit, not by who came first
 
 
+def test_the_blocks_hand_freed_memory_back_before_each_block(monkeypatch):
+    """Each block of units starts with the last block's freed arrays handed back to the system
+    (common/memory.py), so a round of millions judged in blocks does not grow block by block."""
+    from pingyi_lib.common import memory
+
+    calls = []
+    monkeypatch.setattr(detect, "release_freed", lambda: calls.append(True))
+    blocks = list(detect._blocks(np.array([0, 0, 1, 2, 2, 2]), 2))
+    assert [b.tolist() for b in blocks] == [[0, 1, 2], [3, 4, 5]] and len(calls) == 2
+    assert memory.release_freed() is (memory._trim() is not None)  # glibc: asked; elsewhere: nothing to ask
+
+
 @pytest.mark.parametrize("block_rows", [1, 40, 10**9], ids=["a-unit-a-block", "a-few-units", "one-block"])
 def test_judging_units_in_blocks_finds_what_judging_the_round_at_once_finds(tmp_path, block_rows):
     """Blocks of whole units are judged against round-wide shares and days counted from the

@@ -18,14 +18,14 @@ are the ruleset's (``[integrity]``); see docs/integrity.md for the statistics.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from pingyi_lib.common.memory import release_freed
 from pingyi_lib.dataset.compact import arrow_text
+from pingyi_lib.integrity.content import comment_codes, pack_answers, straightlined
 from pingyi_lib.integrity.evidence import NO_TIME, RowTerms, sort_order
 from pingyi_lib.integrity.periods import Periods, surges, suspicious_periods
 from pingyi_lib.integrity.sources import (
@@ -114,25 +114,6 @@ def _items(survey: pd.DataFrame, ruleset: Ruleset) -> tuple[np.ndarray, np.ndarr
     if not items:
         return np.zeros((len(survey), 1), dtype=np.int8), np.array([True])
     return survey[items].to_numpy(dtype=np.int8), np.array([it in ruleset.scored_items for it in items])
-
-
-def straightlined(answers: np.ndarray, scored: np.ndarray) -> np.ndarray:
-    """Every scored item answered, and every answered item with the same level.
-
-    >>> straightlined(np.array([[1, 1, 1, 0], [1, 1, 2, 1], [0, 1, 1, 1]]), np.array([True, True, True, False]))
-    array([ True, False, False])
-    """
-    first = answers[:, 0]
-    return (answers[:, scored] != 0).all(axis=1) & ((answers == first[:, None]) | (answers == 0)).all(axis=1)
-
-
-_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
-
-
-def normalise_comment(text: pd.Series) -> pd.Series:
-    """The form comments are compared in: NFKC (full-width as half-width), lower-case,
-    without whitespace and punctuation ("服务好！" = "服务好!" = " 服务好")."""
-    return text.map(lambda s: _PUNCT.sub("", unicodedata.normalize("NFKC", s).lower()))
 
 
 # ---- the detectors -----------------------------------------------------------------------
@@ -328,30 +309,37 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
     sec, has_time = _seconds(survey)
     answers, scored = _items(survey, ruleset)
     terms = RowTerms(answers[:, scored], _score_table(ruleset))  # made for the rows that need them
+    unit = _small(unit)  # 4 bytes a row where they fit: the surges and periods widen what they take
+    # the periods first, over the round: their working memory is then not added to the other
+    # detectors' arrays of every row (the peak of a round of ten million: 2.56 GB before)
+    periods = _periods(survey, unit, unit_ids, sec, has_time, chan, channels, terms, rules, window)
     straight = straightlined(answers, scored)
     skip = (answers == 0).all(axis=1)
-    comment = _comment_codes(survey)
-    content = pd.factorize(_pack(answers) * (int(comment.max(initial=0)) + 1) + comment)[0]
+    comment = comment_codes(*_column_codes(survey, "comment"))
+    # each code array made small (4 bytes a row) as soon as it is made, not beside its wide copy
+    content = _small(pd.factorize(pack_answers(answers) * (int(comment.max(initial=0)) + 1) + comment)[0])
     del answers, comment
-    n_all = np.bincount(content)[content]  # each row's content's count in the round
+    n_all = _small(np.bincount(content)[content])  # each row's content's count in the round
     eligible = has_time & np.asarray(channels.isin(rules.burst_channels))[chan]
     fp, fp_values = _column_codes(survey, "fingerprint")
+    fp = _small(fp)
     ip, ip_values = _column_codes(survey, "ip")
-    ip_total = np.bincount(ip, minlength=len(ip_values))[ip] if n else np.zeros(0, dtype=np.int64)
+    ip = _small(ip)
+    ip_total = _small(np.bincount(ip, minlength=len(ip_values))[ip] if n else np.zeros(0, dtype=np.int64))
+    group = _small(unit * (len(channels) + 1) + chan)
     unit_share = np.bincount(unit, minlength=len(unit_ids)) / max(n, 1)
     duration = survey["duration_s"].to_numpy(dtype=np.float32) if "duration_s" in survey \
         else np.full(n, np.nan, dtype=np.float32)
     r = _Round(
-        unit=_small(unit), group=_small(unit * (len(channels) + 1) + chan), sec=sec, has_time=has_time,
+        unit=unit, group=group, sec=sec, has_time=has_time,
         file_row=survey["row"].to_numpy(dtype=np.int64) if "row" in survey else np.arange(n),
         ids=survey["response_id"] if "response_id" in survey else None,
-        fp=_small(fp), fp_values=fp_values, ip=_small(ip), ip_values=ip_values, ip_total=_small(ip_total),
-        unit_share=unit_share, duration=duration, eligible=eligible, straight=straight, content=_small(content),
-        skip=skip, n_all=_small(n_all), total=n, t0=int(sec[eligible].min()) if eligible.any() else 0,
+        fp=fp, fp_values=fp_values, ip=ip, ip_values=ip_values, ip_total=ip_total,
+        unit_share=unit_share, duration=duration, eligible=eligible, straight=straight, content=content,
+        skip=skip, n_all=n_all, total=n, t0=int(sec[eligible].min()) if eligible.any() else 0,
         caps=volume_caps(units, rules).reindex(unit_ids.to_numpy()).fillna(np.inf).to_numpy(),
         rules=rules, window=window)
-    period_rows = has_time & np.asarray(channels.isin(rules.period.channels))[chan] if rules.period else None
-    del unit, chan, fp, content, n_all, ip, ip_total
+    del unit, chan, group, fp, content, n_all, ip, ip_total
 
     flags = np.zeros((n, len(INTEGRITY_REASONS)), dtype=bool)
     details, burst_rows, episodes = [], [], 0
@@ -364,25 +352,30 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
     details = pd.concat(details).sort_index() if details else _judge(r, np.zeros(0, dtype=np.int64), 0)[1]
     burst_at = pd.concat(burst_rows, ignore_index=True) if burst_rows else pd.DataFrame(
         {"pos": np.zeros(0, dtype=np.int64), "episode": np.zeros(0, dtype=np.int64), "lam": np.zeros(0)})
-    unit_codes = r.unit  # 4 bytes a row where they fit: the surges and periods widen what they take
     if rules.surge_p > 0 and len(burst_at):  # bursts of ordinary questionnaires: surges, not stuffing
         at, ep = burst_at["pos"].to_numpy(), burst_at["episode"].to_numpy()
-        calm = surges(unit_codes, terms["mean"], sec, has_time, at, ep, rules.surge_p)[ep]
+        calm = surges(r.unit, terms["mean"], sec, has_time, at, ep, rules.surge_p)[ep]
         for reason in ("burst", "burst_straightline"):
             flags[at[calm], INTEGRITY_REASONS.index(reason)] = False
         burst_at = burst_at[~calm]
-    periods = None
-    if period_rows is not None:
-        category, category_names = _category_codes(survey)
-        periods = suspicious_periods(unit_codes, sec, period_rows, terms, category, rules.period,
-                                     None if window is None else window_seconds(window))
+    if periods is not None:
         flags[:, INTEGRITY_REASONS.index("period")] = periods.fit & (periods.member >= 0)
-        alerts = periods.alerts.copy()
-        alerts.insert(0, "unit_id", unit_ids.take(alerts["unit"].to_numpy(dtype=np.int64)).to_numpy(dtype=object))
-        alerts["category"] = [str(category_names[c]) if c >= 0 else "" for c in alerts["category"]]
-        periods = Periods(alerts, periods.member, periods.fit, periods.tested)
     flags = pd.DataFrame(flags, columns=list(INTEGRITY_REASONS), index=survey.index)
     return Detection(flags, details, _episodes(survey, burst_at, straight, r.fp, fp_values), periods)
+
+
+def _periods(survey, unit, unit_ids, sec, has_time, chan, channels, terms, rules: IntegrityRules, window):
+    """The round's suspicious periods (periods.py), alerts naming unit and category; None: not judged."""
+    if not rules.period:
+        return None
+    category, category_names = _category_codes(survey)
+    judged = has_time & np.asarray(channels.isin(rules.period.channels))[chan]
+    found = suspicious_periods(unit, sec, judged, terms, category, rules.period,
+                               None if window is None else window_seconds(window))
+    alerts = found.alerts.copy()
+    alerts.insert(0, "unit_id", unit_ids.take(alerts["unit"].to_numpy(dtype=np.int64)).to_numpy(dtype=object))
+    alerts["category"] = [str(category_names[c]) if c >= 0 else "" for c in alerts["category"]]
+    return Periods(alerts, found.member, found.fit, found.tested)
 
 
 def _score_table(ruleset: Ruleset) -> np.ndarray:
@@ -405,7 +398,7 @@ def _category_codes(survey: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray
     return codes.astype(np.int32), np.asarray(values, dtype=object)  # few categories: 4 bytes a row
 
 
-BLOCK_ROWS = 2_000_000  # questionnaires judged at a time (whole units): about 0.6 GB of working memory
+BLOCK_ROWS = 1_000_000  # questionnaires judged at a time (whole units): about 0.3 GB of working memory
 
 
 def _small(codes: np.ndarray) -> np.ndarray:
@@ -449,6 +442,7 @@ def _blocks(unit: np.ndarray, block_rows: int):
         return
     cut = np.cumsum(np.bincount(unit)) // max(block_rows, 1)
     for block in np.unique(cut):
+        release_freed()  # the last block's arrays, freed, handed back: the blocks do not pile up
         codes = np.flatnonzero(cut == block)
         yield np.flatnonzero((unit >= codes[0]) & (unit <= codes[-1]))
 
@@ -490,27 +484,6 @@ def _judge(r: _Round, idx: np.ndarray, first_episode: int):
     }, index=idx[hit])
     at = np.flatnonzero(b_episode >= 0)
     return flags, details, pd.DataFrame({"pos": idx[at], "episode": b_episode[at] + first_episode, "lam": b_lam[at]})
-
-
-def _comment_codes(survey: pd.DataFrame) -> np.ndarray:
-    """The same code for comments that are the same after :func:`normalise_comment`
-    (normalising each distinct text once)."""
-    codes, uniques = _column_codes(survey, "comment")
-    same, _ = pd.factorize(normalise_comment(pd.Series(uniques.astype(str), dtype=object)).to_numpy(dtype=object))
-    return same.astype(np.int64)[codes] if len(codes) else np.zeros(0, dtype=np.int64)
-
-
-def _pack(answers: np.ndarray) -> np.ndarray:
-    """Each questionnaire's answers as one integer: the same integer for the same answers."""
-    base = int(answers.max(initial=0)) + 1
-    if base ** answers.shape[1] < 2 ** 62:  # one item at a time: numpy has no fast integer matrix product
-        packed = np.zeros(answers.shape[0], dtype=np.int64)
-        for j in range(answers.shape[1]):
-            column = answers[:, j].astype(np.int64)
-            column *= base ** j
-            packed += column
-        return packed
-    return np.unique(answers, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
 
 
 def _episodes(survey: pd.DataFrame, burst_at: pd.DataFrame, straight: np.ndarray,
