@@ -11,6 +11,7 @@ bounded terms, so a test errs towards *not* alerting (docs/integrity.md, 可疑�
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -78,15 +79,13 @@ def _terms(items: list[np.ndarray], n: int, scores: np.ndarray, names) -> dict[s
         s += s_tab[code]
         if want_sq:
             sq += sq_tab[code]
-    out = {}
+    terms = {"k": k, "sum": s, "sq": sq}
     if "mean" in names:
         with np.errstate(invalid="ignore", divide="ignore"):
-            out["mean"] = np.where(k > 0, s / np.maximum(k, 1), np.nan)
+            terms["mean"] = np.where(k > 0, s / np.maximum(k, 1), np.nan)
     if "within" in names:
-        out["within"] = np.maximum(sq - s * s / np.maximum(k, 1), 0.0)
-    terms = {"k": k, "sum": s, "sq": sq}
-    out.update((c, terms[c]) for c in ("k", "sum", "sq") if c in names)
-    return {c: out[c] for c in TERMS if c in names}
+        terms["within"] = np.maximum(sq - s * s / np.maximum(k, 1), 0.0)
+    return {c: terms[c] for c in TERMS if c in names}
 
 
 class RowTerms:
@@ -103,9 +102,6 @@ class RowTerms:
         self.items = [np.ascontiguousarray(answers[:, j]) for j in range(answers.shape[1])]
         self.n, self.scores = answers.shape[0], scores
 
-    def __len__(self) -> int:
-        return self.n
-
     def at(self, pos: np.ndarray, names=TERMS) -> dict[str, np.ndarray]:
         """The terms ``names`` of the rows ``pos``, in that order."""
         return _terms([item[pos] for item in self.items], len(pos), self.scores, names)
@@ -116,7 +112,7 @@ class RowTerms:
 
     def take(self, pos: np.ndarray) -> RowTerms:
         """The terms of the rows ``pos`` only, as rows of their own."""
-        taken = RowTerms(np.zeros((0, 0), dtype=np.int8), self.scores)
+        taken = copy.copy(self)
         taken.items, taken.n = [item[pos] for item in self.items], len(pos)
         return taken
 
