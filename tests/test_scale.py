@@ -16,6 +16,7 @@ import pytest
 import pingyi_lib as py
 from pingyi_lib.cli import main
 from pingyi_lib.common.errors import DatasetError
+from pingyi_lib.dataset.validate import QUARANTINE_TIME
 from pingyi_lib.scoring import parts
 
 from .conftest import ROOT, SAMPLE_2011, SAMPLE_2012
@@ -192,6 +193,36 @@ def test_engine_and_pandas_agree_on_odd_times_and_control_characters(tmp_path):
     bad = a.quarantine[a.quarantine["reason_code"] == "bad_date"]
     assert len(bad) == 30  # every 0001, 2200 and 02-30 row: 3 of each 6, 60 rows
     assert set(b.compact_rows("survey")["fingerprint"]) == {"device"}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_duplicate_ids_time_is_read_as_written_on_both_paths(tmp_path, fmt):
+    """The engine's checked table keeps times as read (not the text): a repeated id's time in the
+    quarantine is still the one written, odd (2013年8月2日), date only, blank or with a padded unit."""
+    d = tmp_path / "r"
+    d.mkdir()
+    (d / "units.csv").write_text("unit_id,name,level\na,甲区安监局,district\nb,乙区安监局,district\n",
+                                 encoding="utf-8")
+    times = ["2013年8月2日", "2013-08-03", "", "2013-08-01 09:00", "2013/8/4 10:05"]
+    rows = []
+    for i in range(40):
+        rid = f"r{i % 30}"  # r0..r9 twice: ten duplicates, each kind of time
+        rows.append({"response_id": rid, "unit_id": " b " if i % 4 == 1 else "a", "channel": "online",
+                     "submitted_at": times[i % len(times)], "fingerprint": f"f{i}", "lawful": "1", "fair": "2",
+                     "open": "1", "service": "1", "integrity": "1", "comment": ""})
+    frame = pd.DataFrame(rows)
+    if fmt == "csv":
+        frame.to_csv(d / "survey.csv", index=False)
+    else:
+        frame.to_parquet(d / "survey.parquet", index=False)
+    a, b = assert_same_round(d)
+    assert b.engines["survey"] == "duckdb"
+    dups = b.quarantine[b.quarantine["reason_code"] == "duplicate_id"]
+    assert len(dups) == 10
+    assert set(dups["unit_id"]) == {"a", "b"}  # " b " stripped, as the pandas path strips it
+    at = dups[QUARANTINE_TIME]
+    assert at.isna().sum() == 2  # the blank times
+    assert {pd.Timestamp("2013-08-02"), pd.Timestamp("2013-08-03"), pd.Timestamp("2013-08-04 10:05")} <= set(at)
 
 
 def split_round(src, dest, n):

@@ -27,10 +27,45 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _compact(con, table: schema.Table, sql_cols: dict[str, str], codes: dict[str, str], enums: dict,
-             plain: dict[str, str], odd_dates: dict, raw, t_fast, release=None) -> pd.DataFrame:
-    """The clean rows of ``table``, only the columns of :data:`COMPACT` and the answers, in
-    file order, with the values the pandas path gives them (ids and units stripped, channels
+def typed_columns(table: schema.Table, sql_cols: dict[str, str], codes: dict[str, str], plain: dict[str, str],
+                  raw, t_fast) -> list[str]:
+    """SQL of the :data:`COMPACT` columns and the answers (the id apart: the engine's ``_id``)
+    over the file's rows, named as in the compact rows: answers as level codes, times as
+    DuckDB reads the plain values (the odd ones as written, in ``_odd_<column>``), durations
+    as numbers, ids and free text stripped, enumerated values as written. The engine's
+    checked table keeps these, not the text of the file (six answers as text took 96 bytes
+    a row in DuckDB, as codes 6), so the rows are fetched with no more work."""
+    select = []
+    for c in _wanted(table):
+        name = _ident(c.id)
+        if c.id == table.id_column:
+            continue
+        if c.kind == schema.ANSWER:
+            select.append(f"{codes[c.id]} AS {name}")
+        elif c.kind == schema.DATETIME and c.id in sql_cols:  # plain: the cast cannot fail
+            select.append(f"CASE WHEN {plain[c.id]} THEN TRY_CAST({raw(c.id)} AS TIMESTAMP) END AS {name}")
+            select.append(f"CASE WHEN NOT ({plain[c.id]}) AND {raw(c.id)} <> '' THEN {raw(c.id)} END "
+                          f"AS {_ident('_odd_' + c.id)}")
+        elif c.kind == schema.DATETIME:
+            select.append(f"CAST(NULL AS TIMESTAMP) AS {name}")
+        elif c.kind == schema.SECONDS:  # checked already: blank or a plain number
+            select.append(f"TRY_CAST(nullif({t_fast(c.id)}, '') AS DOUBLE) AS {name}")
+        elif c.kind in (schema.UNIT, schema.TEXT):
+            select.append(f"{t_fast(c.id)} AS {name}")
+        else:  # enumerated: as written, looked up once each distinct value (_compact)
+            select.append(f"{raw(c.id)} AS {name}")
+    return select
+
+
+def _wanted(table: schema.Table) -> list:
+    return [c for c in table.columns if c.id in COMPACT[table.name] or c.kind == schema.ANSWER]
+
+
+def _compact(con, table: schema.Table, sql_cols: dict[str, str], enums: dict, odd_dates: dict,
+             release=None) -> pd.DataFrame:
+    """The clean rows of ``table`` (the view ``ok`` of the checked table, whose columns are
+    :func:`typed_columns`), only the columns of :data:`COMPACT` and the answers, in file
+    order, with the values the pandas path gives them (ids and units stripped, channels
     canonical, times parsed, free text cleaned) in compact dtypes: answers as level codes,
     few-valued text as categories. ``sql_cols``: the SQL name of each column the file has
     (a column it lacks is not a key). ``release``: called once every row is fetched, before
@@ -39,24 +74,12 @@ def _compact(con, table: schema.Table, sql_cols: dict[str, str], codes: dict[str
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    wanted = [c for c in table.columns if c.id in COMPACT[table.name] or c.kind == schema.ANSWER]
-    select = ["_row AS \"row\""]  # from the checked rows (``ok``): the id stripped, as _id
+    wanted = _wanted(table)
+    select = ['_row AS "row"']
     for c in wanted:
-        name = _ident(c.id)
-        if c.kind == schema.ANSWER:
-            select.append(f"{codes[c.id]} AS {name}")
-        elif c.kind == schema.DATETIME and c.id in sql_cols:
-            select.append(f"CASE WHEN {plain[c.id]} THEN CAST({raw(c.id)} AS TIMESTAMP) END AS {name}")
-            select.append(f"CASE WHEN NOT ({plain[c.id]}) AND {raw(c.id)} <> '' THEN {raw(c.id)} END "
-                          f"AS {_ident('_odd_' + c.id)}")
-        elif c.id == table.id_column:
-            select.append(f"_id AS {name}")
-        elif c.kind == schema.SECONDS:  # checked already: blank or a plain number
-            select.append(f"TRY_CAST(nullif({t_fast(c.id)}, '') AS DOUBLE) AS {name}")
-        elif c.kind in (schema.UNIT, schema.TEXT):
-            select.append(f"{t_fast(c.id)} AS {name}")
-        else:  # enumerated: as written, looked up below
-            select.append(f"{raw(c.id)} AS {name}")
+        select.append(f"_id AS {_ident(c.id)}" if c.id == table.id_column else _ident(c.id))
+        if c.kind == schema.DATETIME and c.id in sql_cols:
+            select.append(_ident("_odd_" + c.id))
 
     # in ranges of rows, each result freed before the next: a streamed result of millions of
     # rows is held whole by DuckDB, outside its memory limit

@@ -40,7 +40,7 @@ import pandas as pd
 from pingyi_lib.common.controlchars import CONTROL
 from pingyi_lib.common.errors import DatasetError
 from pingyi_lib.dataset import schema
-from pingyi_lib.dataset.compact import COMPACT, _compact, _ident
+from pingyi_lib.dataset.compact import COMPACT, _compact, _ident, typed_columns
 from pingyi_lib.dataset.counted import counts_frame, counts_of_rows
 from pingyi_lib.dataset.read import MAX_FIELD_CHARS, ROW, RawTable, _header_map, headers_of, undecodable
 from pingyi_lib.scheme.ruleset import Ruleset
@@ -400,10 +400,19 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
     good_sql = " AND ".join(good) or "true"
     id_col = table.id_column
 
-    # every row checked once, kept with the columns the rest reads and whether it passed
-    keep = COMPACT.get(table.name, ())
-    used = [src.col[c.id] for c in table.columns if c.id in src.col and (c.kind != schema.TEXT or c.id in keep)]
-    con.execute(f"CREATE TEMP TABLE chk AS SELECT _row, {t_fast(id_col)} AS _id, {', '.join(used)}, "
+    # every row checked once, kept with the columns the rest reads and whether it passed: a
+    # table whose rows are fetched (COMPACT) keeps them as they are fetched (codes, times), the
+    # others the text the counts read
+    when = next((c.id for c in table.columns if c.kind == schema.DATETIME and c.id in src.col), None)
+    compact = table.name in COMPACT
+    if compact:
+        used = typed_columns(table, src.col, codes, plain, raw, t_fast)
+        unit_sql, at_sql = '"unit_id"', "NULL" if when is None else \
+            f"coalesce({_ident('_odd_' + when)}, strftime({_ident(when)}, '%Y-%m-%d %H:%M:%S'))"
+    else:
+        used = [src.col[c.id] for c in table.columns if c.id in src.col and c.kind != schema.TEXT]
+        unit_sql, at_sql = t("unit_id"), t(when) if when else "NULL"
+    con.execute(f"CREATE TEMP TABLE chk AS SELECT _row, {t_fast(id_col)} AS _id, {''.join(u + ', ' for u in used)}"
                 f"coalesce({good_sql}, false) AS _good FROM src WHERE _keep")
     con.execute("CREATE TEMP VIEW ok AS SELECT * FROM chk WHERE _good")
 
@@ -418,9 +427,8 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
     if len(still_clean):
         raise Unsupported("the engine and the pandas path disagree on a row")  # never expected: fall back
 
-    # duplicate ids among them; the first is kept
-    when = next((c.id for c in table.columns if c.kind == schema.DATETIME and c.id in src.col), None)
-    dup = con.execute(f"SELECT _row, _id AS id, {t('unit_id')} AS unit, {t(when) if when else 'NULL'} AS at "
+    # duplicate ids among them; the first is kept (the time as written: its text, or a plain time's)
+    dup = con.execute(f"SELECT _row, _id AS id, {unit_sql} AS unit, {at_sql} AS at "
                       f"FROM ok WHERE _id IN "
                       f"(SELECT _id FROM ok GROUP BY _id HAVING count(*) > 1) ORDER BY _row").df()
     (n_good,), = con.execute("SELECT count(*) FROM ok").fetchall()
@@ -442,10 +450,10 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
     else:
         d = dup
 
-    if table.name in COMPACT:  # the rows are in memory anyway: count them there (one bincount a measure)
+    if compact:  # the rows are in memory anyway: count them there (one bincount a measure)
         # DuckDB is closed once the rows are fetched: its memory (the checked table) is freed
         # before the rows are assembled and counted, not held beside them
-        rows = _compact(con, table, src.col, codes, enums, plain, odd_dates, raw, t_fast, release=src.close)
+        rows = _compact(con, table, src.col, enums, odd_dates, release=src.close)
         counts = counts_of_rows(rows, table, ruleset)
     else:
         rows = None
