@@ -31,7 +31,7 @@ def typed_columns(table: schema.Table, sql_cols: dict[str, str], codes: dict[str
                   raw, t_fast) -> list[str]:
     """SQL of the :data:`COMPACT` columns and the answers (the id apart: the engine's ``_id``)
     over the file's rows, named as in the compact rows: answers as level codes, times as
-    DuckDB reads the plain values (the odd ones as written, in ``_odd_<column>``), durations
+    DuckDB reads the plain values (the odd ones, as written, are the engine's ``_odd_<column>``), durations
     as numbers, ids and free text stripped, enumerated values as written. The engine's
     checked table keeps these, not the text of the file (six answers as text took 96 bytes
     a row in DuckDB, as codes 6), so the rows are fetched with no more work."""
@@ -42,10 +42,8 @@ def typed_columns(table: schema.Table, sql_cols: dict[str, str], codes: dict[str
             continue
         if c.kind == schema.ANSWER:
             select.append(f"{codes[c.id]} AS {name}")
-        elif c.kind == schema.DATETIME and c.id in sql_cols:  # plain: the cast cannot fail
+        elif c.kind == schema.DATETIME and c.id in sql_cols:  # plain: the cast cannot fail (the odd: _odd_<id>)
             select.append(f"CASE WHEN {plain[c.id]} THEN TRY_CAST({raw(c.id)} AS TIMESTAMP) END AS {name}")
-            select.append(f"CASE WHEN NOT ({plain[c.id]}) AND {raw(c.id)} <> '' THEN {raw(c.id)} END "
-                          f"AS {_ident('_odd_' + c.id)}")
         elif c.kind == schema.DATETIME:
             select.append(f"CAST(NULL AS TIMESTAMP) AS {name}")
         elif c.kind == schema.SECONDS:  # checked already: blank or a plain number

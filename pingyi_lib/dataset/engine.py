@@ -358,13 +358,18 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
     enums: dict[str, dict[str, object]] = {}  # enumerated column → raw value → canonical value
     odd_dates: dict[str, dict[str, pd.Timestamp]] = {}  # date-time column → odd raw value → its time
     plain: dict[str, str] = {}  # date-time column → SQL: is it a plain value DuckDB reads as pandas does
+    # what the checked table's subquery computes once a row, for the check and the table both: the
+    # stripped id, each answer's level code (NULL: unknown), whether a date-time is plain
+    pre: list[str] = [f"{t_fast(table.id_column)} AS _id"]
+    code_of: dict[str, str] = {}  # item → its column of level codes in the subquery
     public_expr = "false"
     for col in table.columns:
         k, e = col.kind, raw(col.id)
         if col.id in src.col:  # a field past the limit: its row is set aside (read.set_aside_long_fields)
             good.append(f"length({e}) <= {MAX_FIELD_CHARS}")
         if k == schema.ID:
-            good.append(f"{t_fast(col.id)} <> '' AND NOT regexp_matches({e}, {_lit(CONTROL)})")
+            stripped = "_id" if col.id == table.id_column else t_fast(col.id)
+            good.append(f"{stripped} <> '' AND NOT regexp_matches({e}, {_lit(CONTROL)})")
         elif k == schema.REQUIRED_TEXT:
             good.append(f"{t(col.id)} <> ''")
         elif k == schema.UNIT:
@@ -372,23 +377,20 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
         elif k == schema.ANSWER:
             found = looked_up(col.id, k)
             blank = [v for v, s in distinct(col.id).items() if not s]
-            good.append(_in(e, [*blank, *found]))
             arms = " ".join(f"WHEN {_lit(v)} THEN {int(c)}" for v, c in found.items())
             codes[col.id] = f"CAST(CASE {e} {arms} ELSE 0 END AS TINYINT)" if arms else "CAST(0 AS TINYINT)"
-        elif k == schema.DATETIME:
-            fast = (f"regexp_full_match({e}, {_lit(_PLAIN_DATETIME)}) AND coalesce("  # 2011-02-30: no date
-                    f"year(TRY_CAST({e} AS TIMESTAMP)) BETWEEN {validate.YEARS[0]} AND {validate.YEARS[1]}, false)")
-            plain[col.id] = fast
-            odd = [] if col.id not in src.col else [v for (v,) in con.execute(
-                f"SELECT DISTINCT {e} FROM src WHERE _keep AND {e} <> '' AND NOT ({fast}) "
-                f"LIMIT {MAX_DISTINCT + 1}").fetchall()]
-            if len(odd) > MAX_DISTINCT:
-                raise Unsupported(f"too many distinct odd dates in {col.id}")
-            stripped = _strip(odd)
-            parsed = validate.parse_datetimes(pd.Series(stripped, dtype=object)) if odd else pd.Series([])
-            ok = parsed.notna().to_numpy()
-            odd_dates[col.id] = {v: p for v, p, y in zip(odd, parsed, ok) if y}
-            good.append(f"({e} = '' OR ({fast}) OR {_in(e, [v for v, s, y in zip(odd, stripped, ok) if y or not s])})")
+            code_of[col.id] = _ident("_code_" + col.id)  # blank: 0; unknown: NULL, the row fails
+            arms += "".join(f" WHEN {_lit(v)} THEN 0" for v in blank)
+            pre.append(f"{f'CAST(CASE {e} {arms} END AS TINYINT)' if arms else 'CAST(NULL AS TINYINT)'} "
+                       f"AS {code_of[col.id]}")
+            good.append(f"{code_of[col.id]} IS NOT NULL")
+        elif k == schema.DATETIME:  # odd values (2011年8月3日) judged once the table is made
+            if col.id not in src.col:
+                continue
+            plain[col.id] = _ident("_plain_" + col.id)  # one regular expression a row, in the table's subquery
+            pre.append(f"regexp_full_match({e}, {_lit(_PLAIN_DATETIME)}) AND coalesce("  # 2011-02-30: no date
+                       f"year(TRY_CAST({e} AS TIMESTAMP)) BETWEEN {validate.YEARS[0]} AND {validate.YEARS[1]}, false) "
+                       f"AS {plain[col.id]}")
         elif k == schema.SECONDS:
             good.append(f"({t(col.id)} = '' OR regexp_full_match({t(col.id)}, {_lit(validate.SECONDS_TEXT)}))")
         elif k != schema.TEXT:  # an enumerated column: channel, panel member category
@@ -406,15 +408,21 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
     when = next((c.id for c in table.columns if c.kind == schema.DATETIME and c.id in src.col), None)
     compact = table.name in COMPACT
     if compact:
-        used = typed_columns(table, src.col, codes, plain, raw, t_fast)
+        used = typed_columns(table, src.col, code_of, plain, raw, t_fast)
         unit_sql, at_sql = '"unit_id"', "NULL" if when is None else \
             f"coalesce({_ident('_odd_' + when)}, strftime({_ident(when)}, '%Y-%m-%d %H:%M:%S'))"
     else:
         used = [src.col[c.id] for c in table.columns if c.id in src.col and c.kind != schema.TEXT]
         unit_sql, at_sql = t("unit_id"), t(when) if when else "NULL"
-    con.execute(f"CREATE TEMP TABLE chk AS SELECT _row, {t_fast(id_col)} AS _id, {''.join(u + ', ' for u in used)}"
-                f"coalesce({good_sql}, false) AS _good FROM src WHERE _keep")
+    used += [f"CASE WHEN NOT {p} AND {raw(cid)} <> '' THEN {raw(cid)} END AS {_ident('_odd_' + cid)}"
+             for cid, p in plain.items()]  # a date-time not plain, as written (NULL: plain or blank)
+    con.execute(f"CREATE TEMP TABLE chk AS SELECT _row, _id, {''.join(u + ', ' for u in used)}"
+                f"coalesce({good_sql}, false) AS _good FROM (SELECT *, {', '.join(pre)} FROM src WHERE _keep)")
     con.execute("CREATE TEMP VIEW ok AS SELECT * FROM chk WHERE _good")
+    for cid in plain:  # each distinct odd date-time read as the pandas path reads it; a row with none fails
+        odd_dates[cid], unread = _odd_dates(con, _ident("_odd_" + cid))
+        if unread:
+            con.execute(f"UPDATE chk SET _good = false WHERE {_in(_ident('_odd_' + cid), unread)}")
 
     # rejected rows: the pandas path writes their reasons, on these rows alone
     names = [c.id for c in table.columns]
@@ -461,6 +469,23 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
         con.execute("DROP VIEW ok")
         con.execute("DROP TABLE chk")
     return Scanned(table.name, str(path), n_good - len(d), rejected, counts, src.ignored, rows)
+
+
+def _odd_dates(con, odd: str) -> tuple[dict[str, pd.Timestamp], list[str]]:
+    """The distinct values of the checked table's column ``odd`` (date-times not plain, as
+    written) read by validate.parse_datetimes: (value → time, the values it cannot read and
+    that are not blank once stripped: their rows fail)."""
+    from pingyi_lib.dataset import validate
+
+    values = [v for (v,) in con.execute(
+        f"SELECT DISTINCT {odd} FROM chk WHERE {odd} IS NOT NULL LIMIT {MAX_DISTINCT + 1}").fetchall()]
+    if len(values) > MAX_DISTINCT:
+        raise Unsupported(f"too many distinct odd dates in {odd}")
+    stripped = _strip(values)
+    parsed = validate.parse_datetimes(pd.Series(stripped, dtype=object)) if values else pd.Series([])
+    read = parsed.notna().to_numpy()
+    return ({v: p for v, p, y in zip(values, parsed, read) if y},
+            [v for v, s, y in zip(values, stripped, read) if s and not y])
 
 
 def _counts(con, table: schema.Table, ruleset: Ruleset, raw, codes: dict[str, str], public_expr: str,
