@@ -16,6 +16,7 @@ import pytest
 from pingyi_lib.cli import main
 from pingyi_lib.common.masking import mask_ip
 from pingyi_lib.dataset.load import load_dataset
+from pingyi_lib.integrity.detect import detect
 from pingyi_lib.integrity.policy import check
 from pingyi_lib.integrity.sources import ip_repeat, too_fast
 from pingyi_lib.scheme.ruleset import load_ruleset, parse_ruleset
@@ -46,6 +47,23 @@ def test_an_address_concentrated_on_one_unit_is_flagged_a_carriers_is_not():
     assert seq[:3].tolist() == [1, 2, 3]
     off = ip_repeat(unit, ip, values, order, total, share, limit=0, p=1e-6)[0]
     assert not off.any()
+    # a round that records no address (ip None): nothing judged, zeros of the rows' length
+    none = ip_repeat(unit, None, pd.Index([""]), order, None, share, limit=5, p=1e-6)
+    assert [len(a) for a in none] == [len(unit)] * 4 and not none[0].any() and not none[2].any()
+
+
+def test_a_round_without_addresses_is_judged_as_one_with_blank_addresses():
+    survey = pd.DataFrame({"response_id": [f"r{i}" for i in range(40)], "unit_id": ["a"] * 30 + ["b"] * 10,
+                           "channel": "online", "submitted_at": pd.Timestamp("2013-08-01 10:00"),
+                           "fingerprint": [f"d{i % 3}" for i in range(40)], "lawful": 1, "fair": 1, "open": 2,
+                           "service": 1, "integrity": 1})
+    units = pd.DataFrame({"unit_id": ["a", "b"]})
+    plain = detect(survey, units, RS)
+    blank = detect(survey.assign(ip=""), units, RS)
+    assert plain.flags["fingerprint_repeat"].sum() > 0  # rows with words, their address figures zero
+    pd.testing.assert_frame_equal(plain.flags, blank.flags)
+    assert (plain.details[["ip_seq", "ip_count"]] == 0).all().all()
+    pd.testing.assert_frame_equal(plain.details, blank.details)
 
 
 def test_too_fast_reads_the_rulesets_seconds_and_leaves_unknown_times_alone():

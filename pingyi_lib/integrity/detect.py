@@ -324,8 +324,12 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
     fp, fp_values = _column_codes(survey, "fingerprint")
     fp = _small(fp)
     ip, ip_values = _column_codes(survey, "ip")
-    ip = _small(ip)
-    ip_total = _small(np.bincount(ip, minlength=len(ip_values))[ip] if n else np.zeros(0, dtype=np.int64))
+    ip_total = None
+    if _blank(ip_values) >= 0 and len(ip_values) == 1:  # no address in the round (paper, a hall): not judged
+        ip = None
+    else:
+        ip = _small(ip)
+        ip_total = _small(np.bincount(ip, minlength=len(ip_values))[ip] if n else np.zeros(0, dtype=np.int64))
     group = _small(unit * (len(channels) + 1) + chan)
     unit_share = np.bincount(unit, minlength=len(unit_ids)) / max(n, 1)
     duration = survey["duration_s"].to_numpy(dtype=np.float32) if "duration_s" in survey \
@@ -419,9 +423,9 @@ class _Round:
     ids: pd.Series | None  # response ids: the order of questionnaires of one second (time_order)
     fp: np.ndarray
     fp_values: pd.Index
-    ip: np.ndarray
+    ip: np.ndarray | None  # None: the round records no address
     ip_values: pd.Index
-    ip_total: np.ndarray  # the row's address's questionnaires in the round (any unit)
+    ip_total: np.ndarray | None  # the row's address's questionnaires in the round (any unit)
     unit_share: np.ndarray  # each unit code's share of the round's questionnaires
     duration: np.ndarray  # seconds taken to answer (NaN: not known)
     eligible: np.ndarray  # may be in a burst (has a time, a burst channel)
@@ -463,9 +467,10 @@ def _judge(r: _Round, idx: np.ndarray, first_episode: int):
     r_flag, r_len = identical_runs(group, group_order, r.content[idx].astype(np.int64), r.skip[idx], rules,
                                    r.n_all[idx].astype(np.int64), r.total)
     v_flag, v_seq, v_cap = implausible_volume(unit, order, r.caps)
-    ip_flag, ip_seq, ip_n, ip_lam = ip_repeat(unit, r.ip[idx].astype(np.int64), r.ip_values, order,
-                                              r.ip_total[idx].astype(np.int64), r.unit_share, rules.ip_limit,
-                                              rules.ip_p)
+    ip_flag, ip_seq, ip_n, ip_lam = ip_repeat(unit, None if r.ip is None else r.ip[idx].astype(np.int64),
+                                              r.ip_values, order,
+                                              None if r.ip is None else r.ip_total[idx].astype(np.int64),
+                                              r.unit_share, rules.ip_limit, rules.ip_p)
     duration = r.duration[idx]
     found = {"fingerprint_repeat": fp_flag, "burst": b_flag, "burst_straightline": b_flag & r.straight[idx],
              "identical_run": r_flag, "outside_window": outside_window(sec, r.has_time[idx], r.window),

@@ -87,11 +87,12 @@ def ip_repeat(unit: np.ndarray, ip: np.ndarray, ip_values: pd.Index, order: np.n
     honest questionnaires, spread over units as everyone's are. Expected for the unit:
     ``λ = (the address's questionnaires in the round) × (the unit's share of the round)``;
     flagged when ``P(Poisson(λ) ≥ n) < p`` (Chernoff bound, :func:`poisson_tail_log`), where
-    ``n`` is the address's questionnaires for the unit. ``limit`` 0: not judged.
+    ``n`` is the address's questionnaires for the unit. ``limit`` 0: not judged; ``ip`` None:
+    the round records no address (nothing to judge, and no sort for it).
 
-    Returns (flag, seq from 1, n, λ) aligned with the input.
+    Returns (flag, seq from 1, n, λ) aligned with the input (zeros where not judged).
     """
-    if not limit or not len(unit):
+    if not limit or not len(unit) or ip is None:
         z = np.zeros(len(unit), dtype=np.int64)
         return z.astype(bool), z, z, z.astype(float)
     has = ip != _blank(ip_values)
