@@ -71,10 +71,12 @@ def _terms(items: list[np.ndarray], n: int, scores: np.ndarray, names) -> dict[s
     s_tab = np.where(has_tab, scores, 0.0)
     sq_tab = s_tab * s_tab
     want_sq = "sq" in names or "within" in names
-    k, s = np.zeros(n, dtype=np.int64), np.zeros(n)
+    k, s = np.zeros(n, dtype=np.int16), np.zeros(n)  # k: at most the items asked
     sq = np.zeros(n) if want_sq else None
     for item in items:
-        code = np.clip(item.astype(np.intp), 0, len(scores) - 1)
+        code = item  # the codes index the tables as they are (one byte each), not widened to 8 bytes first
+        if len(code) and (code.min() < 0 or code.max() >= len(scores)):
+            code = np.clip(code.astype(np.intp), 0, len(scores) - 1)
         k += has_tab[code]
         s += s_tab[code]
         if want_sq:
