@@ -154,10 +154,13 @@ def spread_seconds(group: np.ndarray, sec: np.ndarray) -> tuple[np.ndarray, np.n
     return order, sec[order] + frac[order]
 
 
-def in_time_order(group: np.ndarray, sec: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def in_time_order(group: np.ndarray, sec: np.ndarray, pos: np.ndarray,
+                  presorted: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The rows ``pos`` sorted by group, then time within the second (:func:`sort_order`, then
-    :func:`spread_seconds`), and those times, for :func:`regular_gaps`."""
-    pos = pos[sort_order(group[pos], sec[pos])[0]]
+    :func:`spread_seconds`), and those times, for :func:`regular_gaps`. ``presorted``: ``pos``
+    is sorted by group and whole second already (ties in their positions), as :func:`sort_order` sorts."""
+    if not presorted:
+        pos = pos[sort_order(group[pos], sec[pos])[0]]
     order, fine = spread_seconds(group[pos], sec[pos])
     return pos[order], fine
 

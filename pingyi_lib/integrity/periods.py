@@ -134,12 +134,14 @@ def surges(unit: np.ndarray, mean: np.ndarray, sec: np.ndarray, has_time: np.nda
 
 def suspicious_periods(unit: np.ndarray, sec: np.ndarray, judged: np.ndarray, terms: RowTerms,
                        category: np.ndarray | None, rules: PeriodRules,
-                       covered: tuple[int, int] | None = None) -> Periods:
+                       covered: tuple[int, int] | None = None, order: np.ndarray | None = None) -> Periods:
     """The suspicious periods of a round (module doc). ``unit``: unit codes; ``sec``: submission
     seconds; ``judged``: rows judged (a time, a channel of ``rules.channels``); ``terms``: the rows' answer terms
     (:class:`~pingyi_lib.integrity.evidence.RowTerms`); ``category``: respondent category codes
     (-1: not stated) or None; ``covered``: the first second of the survey and the first after it
-    (the hours test reads only the days it covers whole), or None (every day read).
+    (the hours test reads only the days it covers whole), or None (every day read); ``order``:
+    every row's position sorted by unit and time (:func:`~pingyi_lib.integrity.evidence.sort_order`),
+    if the caller has it (each pass then takes its rows from it, not sorting them again).
 
     Each pass takes every unit's most significant period; the next pass judges the units that
     had one again without it (its rows no longer in "the rest", its days closed), against the
@@ -153,7 +155,7 @@ def suspicious_periods(unit: np.ndarray, sec: np.ndarray, judged: np.ndarray, te
     taken: list[tuple[int, int, int]] = []
     n_tested = 0
     for _ in range(MAX_PASSES):
-        found, tested = _scan(unit, sec, judged, terms, category, rules, n_tested, taken, covered)
+        found, tested = _scan(unit, sec, judged, terms, category, rules, n_tested, taken, covered, order)
         n_tested = n_tested or tested
         if not found:
             break
@@ -203,11 +205,12 @@ class _Days:
 
 
 def _days(unit, sec, judged, terms, category, rules: PeriodRules,
-          covered: tuple[int, int] | None = None) -> _Days | None:
-    pos = np.flatnonzero(judged)
+          covered: tuple[int, int] | None = None, order: np.ndarray | None = None) -> _Days | None:
+    pos = np.flatnonzero(judged) if order is None else order[judged[order]]  # the latter in (unit, time) order
     if not len(pos):
         return None
-    pos, fine = in_time_order(unit, sec, pos)  # a second's rows in the order of their time within it
+    # a second's rows in the order of their time within it
+    pos, fine = in_time_order(unit, sec, pos, presorted=order is not None)
     u, t = unit[pos].astype(np.int64), sec[pos]
     gap_ok, regular = regular_gaps(u, fine)
     del fine
@@ -369,11 +372,11 @@ def _evidence(dd: _Days, cc: _Candidates) -> None:
 
 
 def _scan(unit, sec, judged, terms, category, rules: PeriodRules, n_tested: int,
-          taken: list[tuple[int, int, int]], covered: tuple[int, int] | None = None):
+          taken: list[tuple[int, int, int]], covered: tuple[int, int] | None = None, order=None):
     """One pass: per unit, its most significant candidate period below the threshold
     (``false_alarm / n_tested``; ``n_tested`` 0: this pass's own count), not overlapping the
     ``taken`` (unit, first day, last day). Returns ([(alert, rows, rows fitting)], candidates tested)."""
-    dd = _days(unit, sec, judged, terms, category, rules, covered)
+    dd = _days(unit, sec, judged, terms, category, rules, covered, order)
     if dd is None:
         return [], 0
     cc = _candidates(dd, rules, taken)
