@@ -263,10 +263,11 @@ def identical_runs(group: np.ndarray, order: np.ndarray, content: np.ndarray, sk
     length_o = np.bincount(run)[run]
     length = np.empty(n, dtype=np.int64)
     length[order] = length_o
-    content_code = pd.factorize(content)[0]
+    content_code = content  # codes of the round's contents (non-negative): numbered afresh only when counted here
     if n_all is None:
+        content_code = pd.factorize(content)[0]
         n_all, total = np.bincount(content_code)[content_code], n
-    gc = pd.factorize(group * (content_code.max() + 1) + content_code)[0]
+    gc = pd.factorize(group * (int(content_code.max()) + 1) + content_code)[0]
     n_own = np.bincount(gc)[gc]
     n_group = np.bincount(group)[group]
     share_own = np.where(n_group > length, (n_own - length) / np.maximum(n_group - length, 1), 0.0)
