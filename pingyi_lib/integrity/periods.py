@@ -215,7 +215,9 @@ def _days(unit, sec, judged, terms, category, rules: PeriodRules,
     gap_ok, regular = regular_gaps(u, fine)
     del fine
     day = (t - rules.day_starts * 3600) // 86400
-    quiet = np.isin((t % 86400) // 3600, np.array(rules.quiet_hours))
+    quiet_hour = np.zeros(24, dtype=bool)  # by hour of the day (0-23, the ruleset's): a lookup a row
+    quiet_hour[list(rules.quiet_hours)] = True
+    quiet = quiet_hour[(t % 86400) // 3600]
     # the hours test reads only days the survey covers whole: a window opening at midnight
     # leaves its first day (from day_starts the day before) six quiet hours and nothing else
     whole = np.ones(len(pos), dtype=bool)
