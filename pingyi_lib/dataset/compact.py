@@ -27,11 +27,17 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def odd_name(cid: str) -> str:
+    """The checked table's column of a date-time column's odd values, as written (2011年8月3日;
+    NULL where the value is plain or blank)."""
+    return "_odd_" + cid
+
+
 def typed_columns(table: schema.Table, sql_cols: dict[str, str], codes: dict[str, str], plain: dict[str, str],
                   raw, t_fast) -> list[str]:
     """SQL of the :data:`COMPACT` columns and the answers (the id apart: the engine's ``_id``)
     over the file's rows, named as in the compact rows: answers as level codes, times as
-    DuckDB reads the plain values (the odd ones, as written, are the engine's ``_odd_<column>``), durations
+    DuckDB reads the plain values (the odd ones, as written, are the engine's :func:`odd_name`), durations
     as numbers, ids and free text stripped, enumerated values as written. The engine's
     checked table keeps these, not the text of the file (six answers as text took 96 bytes
     a row in DuckDB, as codes 6), so the rows are fetched with no more work."""
@@ -42,7 +48,7 @@ def typed_columns(table: schema.Table, sql_cols: dict[str, str], codes: dict[str
             continue
         if c.kind == schema.ANSWER:
             select.append(f"{codes[c.id]} AS {name}")
-        elif c.kind == schema.DATETIME and c.id in sql_cols:  # plain: the cast cannot fail (the odd: _odd_<id>)
+        elif c.kind == schema.DATETIME and c.id in sql_cols:  # plain: the cast cannot fail (the odd: odd_name)
             select.append(f"CASE WHEN {plain[c.id]} THEN TRY_CAST({raw(c.id)} AS TIMESTAMP) END AS {name}")
         elif c.kind == schema.DATETIME:
             select.append(f"CAST(NULL AS TIMESTAMP) AS {name}")
@@ -76,7 +82,7 @@ def _compact(con, table: schema.Table, sql_cols: dict[str, str], enums: dict, od
     for c in wanted:
         select.append(f"_id AS {_ident(c.id)}" if c.id == table.id_column else _ident(c.id))
         if c.kind == schema.DATETIME and c.id in sql_cols:
-            select.append(_ident("_odd_" + c.id))
+            select.append(_ident(odd_name(c.id)))
 
     # in ranges of rows, each result freed before the next: a streamed result of millions of
     # rows is held whole by DuckDB, outside its memory limit
@@ -158,7 +164,7 @@ def _times(batch, cid: str, present: bool, odd: dict | None) -> np.ndarray:
         return np.full(batch.num_rows, np.datetime64("NaT"), dtype="datetime64[us]")
     at = pd.Series(batch.column(cid).to_pandas(), dtype="datetime64[us]")
     if odd:
-        text = pd.Series(batch.column("_odd_" + cid).to_pandas())
+        text = pd.Series(batch.column(odd_name(cid)).to_pandas())
         hit = text.notna()
         at[hit] = text[hit].map(odd).astype("datetime64[us]")
     return at.to_numpy()

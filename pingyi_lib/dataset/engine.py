@@ -35,7 +35,7 @@ import pandas as pd
 
 from pingyi_lib.common.controlchars import CONTROL
 from pingyi_lib.dataset import schema
-from pingyi_lib.dataset.compact import COMPACT, _compact, _ident, typed_columns
+from pingyi_lib.dataset.compact import COMPACT, _compact, _ident, odd_name, typed_columns
 from pingyi_lib.dataset.counted import counts_frame, counts_of_rows
 from pingyi_lib.dataset.read import MAX_FIELD_CHARS, ROW, RawTable
 from pingyi_lib.dataset.source import WHITESPACE, Unsupported, _lit, _Source
@@ -248,19 +248,20 @@ def _scan(src: _Source, path: Path, table: schema.Table, ruleset: Ruleset, units
     if compact:
         used = typed_columns(table, src.col, code_of, plain, raw, t_fast)
         unit_sql, at_sql = '"unit_id"', "NULL" if when is None else \
-            f"coalesce({_ident('_odd_' + when)}, strftime({_ident(when)}, '%Y-%m-%d %H:%M:%S'))"
+            f"coalesce({_ident(odd_name(when))}, strftime({_ident(when)}, '%Y-%m-%d %H:%M:%S'))"
     else:
         used = [src.col[c.id] for c in table.columns if c.id in src.col and c.kind != schema.TEXT]
         unit_sql, at_sql = t("unit_id"), t(when) if when else "NULL"
-    used += [f"CASE WHEN NOT {p} AND {raw(cid)} <> '' THEN {raw(cid)} END AS {_ident('_odd_' + cid)}"
+    used += [f"CASE WHEN NOT {p} AND {raw(cid)} <> '' THEN {raw(cid)} END AS {_ident(odd_name(cid))}"
              for cid, p in plain.items()]  # a date-time not plain, as written (NULL: plain or blank)
     con.execute(f"CREATE TEMP TABLE chk AS SELECT _row, _id, {''.join(u + ', ' for u in used)}"
                 f"coalesce({good_sql}, false) AS _good FROM (SELECT *, {', '.join(pre)} FROM src WHERE _keep)")
     con.execute("CREATE TEMP VIEW ok AS SELECT * FROM chk WHERE _good")
     for cid in plain:  # each distinct odd date-time read as the pandas path reads it; a row with none fails
-        odd_dates[cid], unread = _odd_dates(con, _ident("_odd_" + cid))
+        odd = _ident(odd_name(cid))
+        odd_dates[cid], unread = _odd_dates(con, odd)
         if unread:
-            con.execute(f"UPDATE chk SET _good = false WHERE {_in(_ident('_odd_' + cid), unread)}")
+            con.execute(f"UPDATE chk SET _good = false WHERE {_in(odd, unread)}")
 
     # rejected rows: the pandas path writes their reasons, on these rows alone
     names = [c.id for c in table.columns]

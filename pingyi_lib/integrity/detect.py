@@ -312,9 +312,9 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
     answers, scored = _items(survey, ruleset)
     terms = RowTerms(answers[:, scored], _score_table(ruleset))  # made for the rows that need them
     unit = _small(unit)  # 4 bytes a row where they fit: the surges and periods widen what they take
+    # every row sorted by unit and time once: the periods take their rows from it, each block its units;
     # the periods first, over the round: their working memory is then not added to the other
     # detectors' arrays of every row (the peak of a round of ten million: 2.56 GB before)
-    # every row sorted by unit and time once: the periods take their rows from it, each block its units
     by_time, same = sort_order(unit, sec)
     by_time = _small(by_time)
     periods = _periods(survey, unit, unit_ids, sec, has_time, chan, channels, terms, rules, window, by_time)
@@ -336,7 +336,7 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
         ip = _small(ip)
         ip_total = _small(np.bincount(ip, minlength=len(ip_values))[ip] if n else np.zeros(0, dtype=np.int64))
     group = _small(unit * (len(channels) + 1) + chan)
-    unit_share = np.bincount(unit, minlength=len(unit_ids)) / max(n, 1)
+    per_unit = np.bincount(unit, minlength=len(unit_ids))
     duration = survey["duration_s"].to_numpy(dtype=np.float32) if "duration_s" in survey \
         else np.full(n, np.nan, dtype=np.float32)
     r = _Round(
@@ -344,11 +344,11 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
         file_row=survey["row"].to_numpy(dtype=np.int64) if "row" in survey else np.arange(n),
         ids=survey["response_id"] if "response_id" in survey else None,
         fp=fp, fp_values=fp_values, ip=ip, ip_values=ip_values, ip_total=ip_total,
-        unit_share=unit_share, duration=duration, eligible=eligible, straight=straight, content=content,
+        unit_share=per_unit / max(n, 1), duration=duration, eligible=eligible, straight=straight, content=content,
         skip=skip, n_all=n_all, total=n, t0=int(sec[eligible].min()) if eligible.any() else 0,
         caps=volume_caps(units, rules).reindex(unit_ids.to_numpy()).fillna(np.inf).to_numpy(),
         rules=rules, window=window, by_time=by_time, same=same,
-        unit_starts=np.concatenate([[0], np.cumsum(np.bincount(unit, minlength=len(unit_ids)))]))
+        unit_starts=np.concatenate([[0], np.cumsum(per_unit)]))
     del unit, chan, group, fp, content, n_all, ip, ip_total, by_time, same
 
     flags = np.zeros((n, len(INTEGRITY_REASONS)), dtype=bool)
@@ -361,7 +361,7 @@ def detect(survey: pd.DataFrame, units: pd.DataFrame, ruleset: Ruleset,
         details.append(d)
         burst_rows.append(b)
         episodes = int(b["episode"].max()) + 1 if len(b) else episodes  # numbered on from the last
-    details = pd.concat(details).sort_index() if details else _judge(r, np.zeros(0, dtype=np.int64), 0)[1]
+    details = pd.concat(details).sort_index() if details else _judge(r, np.zeros(0, dtype=np.int64), 0, place)[1]
     burst_at = pd.concat(burst_rows, ignore_index=True) if burst_rows else pd.DataFrame(
         {"pos": np.zeros(0, dtype=np.int64), "episode": np.zeros(0, dtype=np.int64), "lam": np.zeros(0)})
     if rules.surge_p > 0 and len(burst_at):  # bursts of ordinary questionnaires: surges, not stuffing
@@ -463,7 +463,7 @@ def _blocks(unit: np.ndarray, block_rows: int):
         yield np.flatnonzero((unit >= codes[0]) & (unit <= codes[-1]))
 
 
-def _judge(r: _Round, idx: np.ndarray, first_episode: int, place: np.ndarray | None = None):
+def _judge(r: _Round, idx: np.ndarray, first_episode: int, place: np.ndarray):
     """The rows ``idx`` (whole units; ``place``: each one's place among them, by position in the
     round) judged: (flags: rows × INTEGRITY_REASONS, the numbers
     behind them for the flagged rows with the round's positions as index, and the burst rows:
@@ -474,8 +474,7 @@ def _judge(r: _Round, idx: np.ndarray, first_episode: int, place: np.ndarray | N
     ids = None if r.ids is None else (lambda pos: r.ids.iloc[idx[pos]])
     # the block's units are consecutive codes: their rows are one stretch of the round's order
     lo, hi = (int(r.unit_starts[unit.min()]), int(r.unit_starts[unit.max() + 1])) if len(idx) else (0, 0)
-    local = place[r.by_time[lo:hi]] if place is not None else np.searchsorted(idx, r.by_time[lo:hi])
-    order = time_order(unit, sec, ids, (local.astype(np.int64), r.same[lo:max(hi - 1, lo)]))
+    order = time_order(unit, sec, ids, (place[r.by_time[lo:hi]].astype(np.int64), r.same[lo:max(hi - 1, lo)]))
     group_order = within_groups(order, group)  # a group is a unit and a channel
     fp_flag, fp_seq, fp_first = fingerprint_repeat(unit, r.fp[idx].astype(np.int64), r.fp_values, order,
                                                     rules.fingerprint_limit)
